@@ -1,0 +1,24 @@
+// Three test kinds, run by `npm test` together; each is a jest project.
+const transform = {
+  "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true, diagnostics: false }],
+};
+const moduleNameMapper = {
+  "^cliffracer$": "<rootDir>/src/index.ts",
+  "^cliffracer/testing$": "<rootDir>/src/testing/index.ts",
+};
+const project = (name, extra = {}) => ({
+  displayName: name,
+  testEnvironment: "node",
+  transform,
+  moduleNameMapper,
+  testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+  ...extra,
+});
+
+module.exports = {
+  projects: [
+    project("unit"),
+    project("integration", { testTimeout: 60000, slowTestThreshold: 30 }),
+    project("interop", { testTimeout: 60000 }),
+  ],
+};

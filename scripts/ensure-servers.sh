@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Make sure nats-server (with JetStream) and rabbitmq-server answer on 127.0.0.1.
+# Starts whichever is down; installs the Debian packages first when missing (needs root).
+set -euo pipefail
+
+NATS_PORT=${NATS_PORT:-4222}
+AMQP_PORT=${AMQP_PORT:-5672}
+
+answers() { timeout 1 bash -c "</dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+wait_for() { # port name seconds
+  local i
+  for ((i = 0; i < $3 * 4; i++)); do
+    answers "$1" && { echo "ensure-servers: $2 answers on 127.0.0.1:$1"; return 0; }
+    sleep 0.25
+  done
+  echo "ensure-servers: $2 did not answer on 127.0.0.1:$1 within $3 s" >&2
+  return 1
+}
+
+APT_UPDATED=0
+install_pkg() { # package
+  if [ "$(id -u)" != 0 ]; then
+    echo "ensure-servers: $1 is not installed and this is not root; install it with: sudo apt-get install -y $1" >&2
+    exit 1
+  fi
+  if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+
+nats_bin() { command -v nats-server || { [ -x /usr/sbin/nats-server ] && echo /usr/sbin/nats-server; } || true; }
+
+if ! answers "$NATS_PORT"; then
+  [ -n "$(nats_bin)" ] || install_pkg nats-server
+  mkdir -p /var/lib/nats-server /var/log 2>/dev/null || true
+  echo "ensure-servers: starting nats-server with JetStream"
+  start-stop-daemon --start --oknodo --background --exec "$(nats_bin)" -- \
+    -a 127.0.0.1 -p "$NATS_PORT" -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  wait_for "$NATS_PORT" nats-server 30
+else
+  echo "ensure-servers: nats-server answers on 127.0.0.1:$NATS_PORT"
+fi
+
+if ! answers "$AMQP_PORT"; then
+  command -v rabbitmq-server >/dev/null || [ -x /usr/sbin/rabbitmq-server ] || install_pkg rabbitmq-server
+  echo "ensure-servers: starting rabbitmq-server"
+  PATH="$PATH:/usr/sbin" rabbitmq-server -detached || true
+  wait_for "$AMQP_PORT" rabbitmq-server 120
+else
+  echo "ensure-servers: rabbitmq-server answers on 127.0.0.1:$AMQP_PORT"
+fi

@@ -1,0 +1,71 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "winston";
+import type { ContextData } from "../../compat/context";
+import type { RuntimeConfig } from "../config/defaults";
+
+/** What a worker is told about the call that started it. */
+export interface IncomingContext {
+  /** Context data (`nameko.*` headers without the prefix, call_id_stack excluded). */
+  data: ContextData;
+  /** The caller's call id stack (empty for a call from outside any worker). */
+  parentStack: string[];
+}
+
+/** The result of one worker run; a worker never rejects, it reports. */
+export type WorkerOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
+
+/** One execution of an entrypoint (Nameko's WorkerContext). */
+export interface WorkerContext {
+  readonly serviceName: string;
+  readonly methodName: string;
+  /** `service.method.uuid4` */
+  readonly callId: string;
+  /** Parent stack + own call id, truncated to parent_calls_tracked + 1. */
+  readonly callIdStack: readonly string[];
+  /** Context data, propagated on every outgoing call and event. */
+  readonly data: ContextData;
+  /** Child logger carrying service, method and call_id. */
+  readonly log: Logger;
+}
+
+/** What extensions see of the container that hosts them. */
+export interface ContainerHandle {
+  readonly serviceName: string;
+  readonly config: RuntimeConfig;
+  readonly nats: NatsConnection;
+  readonly log: Logger;
+  /** Concurrency bound for workers (max_workers). */
+  readonly maxWorkers: number;
+  /**
+   * Run the entrypoint's method in a worker, bounded by max_workers, with dependencies injected.
+   * Resolves once the worker finished; never rejects.
+   */
+  spawnWorker(entrypoint: Entrypoint, args: unknown[], context: IncomingContext): Promise<WorkerOutcome>;
+}
+
+/** Lifecycle shared by every extension (Nameko's Extension). */
+export interface Extension {
+  setup?(container: ContainerHandle): Promise<void> | void;
+  /** Start taking work. */
+  start?(): Promise<void> | void;
+  /** Stop taking new work; in-flight workers are awaited by the container. */
+  stop?(): Promise<void> | void;
+  /** Stop at once, abandoning work. */
+  kill?(): Promise<void> | void;
+}
+
+/** Something that starts workers: @rpc, @eventHandler, @timer, @http. */
+export interface Entrypoint extends Extension {
+  /** The service method this entrypoint runs. */
+  readonly methodName: string;
+}
+
+/** Something injected into the service instance of each worker: @RpcProxy, @EventDispatcher, @Config. */
+export interface DependencyProvider extends Extension {
+  /** The property of the service instance that receives the dependency. */
+  readonly attrName: string;
+  getDependency(worker: WorkerContext): unknown;
+  workerSetup?(worker: WorkerContext): Promise<void> | void;
+  workerResult?(worker: WorkerContext, outcome: WorkerOutcome): Promise<void> | void;
+  workerTeardown?(worker: WorkerContext): Promise<void> | void;
+}
