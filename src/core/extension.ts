@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "winston";
 import type { ContextData } from "../../compat/context";
 import type { RuntimeConfig } from "../config/defaults";
+import type { ServiceAnnouncer } from "../nats/service-announcer";
 
 /** What a worker is told about the call that started it. */
 export interface IncomingContext {
@@ -36,6 +37,8 @@ export interface ContainerHandle {
   readonly log: Logger;
   /** Concurrency bound for workers (max_workers). */
   readonly maxWorkers: number;
+  /** The services-protocol announcement of this container, when announcing is enabled. */
+  readonly announcer?: ServiceAnnouncer;
   /**
    * Run the entrypoint's method in a worker, bounded by max_workers, with dependencies injected.
    * Resolves once the worker finished; never rejects.
@@ -58,7 +61,12 @@ export interface Extension {
 export interface Entrypoint extends Extension {
   /** The service method this entrypoint runs. */
   readonly methodName: string;
+  /** Errors the method is expected to throw: logged as warnings, not errors (Nameko's expected_exceptions). */
+  readonly expectedExceptions?: readonly ErrorClass[];
 }
+
+/** A class of errors, as listed in expectedExceptions. */
+export type ErrorClass = abstract new (...args: never[]) => unknown;
 
 /** Something injected into the service instance of each worker: @RpcProxy, @EventDispatcher, @Config. */
 export interface DependencyProvider extends Extension {

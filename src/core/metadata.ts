@@ -1,4 +1,6 @@
 import "reflect-metadata";
+import { validateName } from "../../compat/naming";
+import { ServiceDefinitionError } from "../errors";
 import type { DependencyProvider, Entrypoint } from "./extension";
 
 /** Metadata keys; decorators only record under these, describeService() reads them once. */
@@ -38,6 +40,48 @@ export interface ServiceDescription {
   cls: ServiceClass;
   entrypoints: EntrypointFactory[];
   dependencies: DependencyFactory[];
+}
+
+/** True when a class has at least one decorated entrypoint (used by `cliffracer run` to find services). */
+export function hasEntrypoints(cls: unknown): cls is ServiceClass {
+  return typeof cls === "function" && cls.prototype !== undefined && collect(ENTRYPOINTS, cls as ServiceClass).length > 0;
+}
+
+/** The `name` of a service class: a static `serviceName`, else the `name` field of an instance. */
+function serviceNameOf(cls: ServiceClass): unknown {
+  const staticName = (cls as unknown as { serviceName?: unknown }).serviceName;
+  if (staticName !== undefined) return staticName;
+  // Nameko reads the class attribute; in TypeScript `name = "x"` is an instance field (the class's own
+  // static `name` is its JavaScript identifier), so one throwaway instance tells us.
+  let instance: { name?: unknown };
+  try {
+    instance = new cls() as { name?: unknown };
+  } catch (err) {
+    throw new ServiceDefinitionError(`Service class ${cls.name} could not be instantiated to read its name: ${String(err)}`);
+  }
+  return instance.name;
+}
+
+/** Validate a service class once, at start-up: a usable `name`, and its recorded extensions. */
+export function describeService(cls: ServiceClass): ServiceDescription {
+  if (typeof cls !== "function") throw new ServiceDefinitionError(`Not a service class: ${String(cls)}`);
+  const name = serviceNameOf(cls);
+  if (typeof name !== "string" || name === "") {
+    throw new ServiceDefinitionError(
+      `Service class ${cls.name} has no name: declare \`name = "my_service"\` on the class (Nameko's service name)`,
+    );
+  }
+  try {
+    validateName("service", name);
+  } catch (err) {
+    throw new ServiceDefinitionError(`Service class ${cls.name} has an invalid name: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return {
+    name,
+    cls,
+    entrypoints: collect<EntrypointFactory>(ENTRYPOINTS, cls),
+    dependencies: collect<DependencyFactory>(DEPENDENCIES, cls),
+  };
 }
 
 export { collect as collectMetadata, ENTRYPOINTS, DEPENDENCIES };

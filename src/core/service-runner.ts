@@ -1,0 +1,98 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "winston";
+import { defaultConfig, type RuntimeConfig } from "../config/defaults";
+import { rootLogger } from "../logging";
+import { connectNats, drainNats } from "../nats/connection";
+import type { ServiceClass } from "./metadata";
+import { ServiceContainer } from "./service-container";
+
+/** Options of a runner. */
+export interface RunnerOptions {
+  /** Use this connection instead of opening one; the runner then leaves it open at stop. */
+  nats?: NatsConnection;
+  log?: Logger;
+}
+
+/** Several service containers in one process on one NATS connection (Nameko's ServiceRunner). */
+export class ServiceRunner {
+  readonly containers: ServiceContainer[] = [];
+  private readonly log: Logger;
+  private nc?: NatsConnection;
+  private ownsConnection: boolean;
+  private stopping?: Promise<void>;
+
+  constructor(
+    readonly config: RuntimeConfig = defaultConfig(),
+    private readonly options: RunnerOptions = {},
+  ) {
+    this.log = options.log ?? rootLogger;
+    this.nc = options.nats;
+    this.ownsConnection = options.nats === undefined;
+  }
+
+  /** Add a service class; validated now (a bad name fails here, before anything connects). */
+  addService(cls: ServiceClass): ServiceContainer {
+    const container = new ServiceContainer(cls, this.config, { log: this.log });
+    this.containers.push(container);
+    return container;
+  }
+
+  /** Connect once, then start every container. If one fails to start, the others are killed. */
+  async start(): Promise<void> {
+    this.nc ??= await connectNats(this.config, { name: this.containers.map((c) => c.serviceName).join(","), log: this.log });
+    for (const c of this.containers) c.useConnection(this.nc);
+    const results = await Promise.allSettled(this.containers.map((c) => c.start()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+      await this.kill();
+      throw failed.reason;
+    }
+    this.log.info("services running", { services: this.containers.map((c) => c.serviceName), nats: this.nc.getServer() });
+  }
+
+  /** Graceful stop of every container, then the connection is drained (pending replies flushed). */
+  stop(): Promise<void> {
+    return (this.stopping ??= (async () => {
+      await Promise.allSettled(this.containers.map((c) => c.stop()));
+      if (this.nc && this.ownsConnection) await drainNats(this.nc);
+    })());
+  }
+
+  /** Stop at once. */
+  async kill(): Promise<void> {
+    await Promise.allSettled(this.containers.map((c) => c.kill()));
+    if (this.nc && this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
+  }
+}
+
+/**
+ * Stop the runner gracefully on SIGTERM or SIGINT and resolve with the exit code: 0 after a clean
+ * stop, 1 if stopping failed. A second signal while stopping kills at once.
+ */
+export function stopOnSignals(runner: ServiceRunner, log: Logger = rootLogger): Promise<number> {
+  return new Promise((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        log.warn("second signal: killing", { signal });
+        runner.kill().finally(() => resolve(1));
+        return;
+      }
+      signalled = true;
+      log.info("stopping", { signal });
+      runner.stop().then(
+        () => {
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error("graceful stop failed", err instanceof Error ? err : { error: String(err) });
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}

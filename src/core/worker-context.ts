@@ -1,0 +1,42 @@
+import type { Logger } from "winston";
+import { extendCallIdStack, newCallId, type ContextData } from "../../compat/context";
+import type { IncomingContext, WorkerContext } from "./extension";
+
+/**
+ * One execution of an entrypoint. The call id, the stack and the child logger are built on first
+ * use: most RPC workers never read them, and the hot path should not pay for a uuid, an array and
+ * a logger per call (DESIGN.md, performance targets). Once built they never change.
+ */
+export class Worker implements WorkerContext {
+  readonly data: ContextData;
+  private readonly parentStack: readonly string[];
+  private _callId?: string;
+  private _stack?: readonly string[];
+  private _log?: Logger;
+
+  constructor(
+    readonly serviceName: string,
+    readonly methodName: string,
+    incoming: IncomingContext,
+    private readonly parentCallsTracked: number,
+    private readonly parentLog: Logger,
+  ) {
+    this.data = incoming.data;
+    this.parentStack = incoming.parentStack;
+  }
+
+  /** `service.method.uuid4` (NAMEKO_PROTOCOL.md §8.3). */
+  get callId(): string {
+    return (this._callId ??= newCallId(this.serviceName, this.methodName));
+  }
+
+  /** Parent stack + own call id, keeping the last parent_calls_tracked + 1 entries. */
+  get callIdStack(): readonly string[] {
+    return (this._stack ??= extendCallIdStack(this.parentStack, this.callId, this.parentCallsTracked));
+  }
+
+  /** Child logger carrying service, method and call id. */
+  get log(): Logger {
+    return (this._log ??= this.parentLog.child({ method: this.methodName, call_id: this.callId }));
+  }
+}

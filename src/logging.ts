@@ -1,0 +1,71 @@
+import winston, { type Logger } from "winston";
+
+export type { Logger };
+
+/** Keys whose values are secrets wherever they appear in a log entry or a shown config. */
+const SECRET_KEY = /pass(word)?$|secret|token|credential|authorization|api[-_]?key/i;
+/** `scheme://user:password@host` — the password part. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/?#\s]+)(@)/gi;
+const MASK = "***";
+
+/** Replace credentials embedded in URLs (`amqp://guest:guest@h` -> `amqp://guest:***@h`). */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(URL_PASSWORD, `$1${MASK}$3`);
+}
+
+/** A copy of `value` with secret-named keys and URL passwords masked; used by logs and show-config. */
+export function maskSecrets(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return maskUrlCredentials(value);
+  if (depth > 8 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, depth + 1));
+  if (value instanceof Error) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== "" ? MASK : maskSecrets(v, depth + 1);
+  }
+  return out;
+}
+
+/** Winston format masking secrets, so no call site has to remember (STYLE.md §2.11). */
+const maskFormat = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    const v = (info as Record<string, unknown>)[key];
+    if (SECRET_KEY.test(key) && v !== undefined && v !== null && v !== "") (info as Record<string, unknown>)[key] = MASK;
+    else if (v !== null && (typeof v === "string" || typeof v === "object")) (info as Record<string, unknown>)[key] = maskSecrets(v);
+  }
+  return info;
+});
+
+/** Level from LOG_LEVEL; `warn` under jest or NODE_ENV=test so test output stays readable; else `info`. */
+export function defaultLogLevel(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LOG_LEVEL) return env.LOG_LEVEL.toLowerCase();
+  if (env.NODE_ENV === "test" || env.JEST_WORKER_ID !== undefined) return "warn";
+  return "info";
+}
+
+/** Options of createLogger. */
+export interface LoggerOptions {
+  level?: string;
+  /** Fields carried by every line. */
+  defaultMeta?: Record<string, unknown>;
+}
+
+/** A winston logger writing one JSON object per line to stdout; `LOG_LEVEL=silent` mutes it. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? defaultLogLevel();
+  return winston.createLogger({
+    level: level === "silent" ? "error" : level,
+    silent: level === "silent",
+    defaultMeta: options.defaultMeta,
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      winston.format.errors({ stack: true }),
+      maskFormat(),
+      winston.format.json(),
+    ),
+    transports: [new winston.transports.Console()],
+  });
+}
+
+/** The process-wide root logger; containers and workers use children of it. */
+export const rootLogger: Logger = createLogger();

@@ -1,0 +1,72 @@
+import { connect, type ConnectionOptions, type NatsConnection, type Status } from "@nats-io/transport-node";
+import type { Logger } from "winston";
+import type { RuntimeConfig } from "../config/defaults";
+import { maskUrlCredentials, rootLogger } from "../logging";
+
+/** Connection options from the runtime config (servers from natsUrl, comma-separated allowed). */
+export function natsOptions(config: Pick<RuntimeConfig, "natsUrl" | "nats">, name?: string): ConnectionOptions {
+  const { noAsyncTraces, user, pass, token } = config.nats;
+  return {
+    servers: config.natsUrl.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+    name: config.nats.name ?? name,
+    noAsyncTraces,
+    // A service should outlive a broker restart: keep reconnecting instead of giving up after 10 tries.
+    maxReconnectAttempts: -1,
+    ...(user !== undefined ? { user } : {}),
+    ...(pass !== undefined ? { pass } : {}),
+    ...(token !== undefined ? { token } : {}),
+  };
+}
+
+/** Turn the connection's status stream into log lines, in this one place (STYLE.md §2.11). */
+async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
+  for await (const s of nc.status()) logOne(s, log);
+}
+
+function logOne(s: Status, log: Logger): void {
+  switch (s.type) {
+    case "disconnect":
+      log.warn("nats disconnected", { server: maskUrlCredentials(s.server) });
+      break;
+    case "reconnect":
+      log.info("nats reconnected", { server: maskUrlCredentials(s.server) });
+      break;
+    case "error":
+      log.error("nats error", { error: s.error.message });
+      break;
+    case "slowConsumer":
+      log.warn("nats slow consumer", { subject: s.sub.getSubject(), pending: s.pending });
+      break;
+    case "ldm":
+      log.warn("nats server entering lame duck mode");
+      break;
+    case "staleConnection":
+      log.warn("nats connection stale");
+      break;
+    default:
+      log.debug("nats status", { status: s.type });
+  }
+}
+
+/** Connect to NATS as configured; status changes are logged on `log`. */
+export async function connectNats(
+  config: Pick<RuntimeConfig, "natsUrl" | "nats">,
+  options: { name?: string; log?: Logger } = {},
+): Promise<NatsConnection> {
+  const log = options.log ?? rootLogger;
+  const nc = await connect(natsOptions(config, options.name));
+  logStatus(nc, log).catch(() => undefined);
+  log.debug("nats connected", { server: maskUrlCredentials(nc.getServer()) });
+  return nc;
+}
+
+/** Drain a connection (flushes pending replies and publishes), tolerating one already closed. */
+export async function drainNats(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed()) return;
+  try {
+    await nc.drain();
+  } catch {
+    // Draining twice or draining a connection that dropped meanwhile is not an error at stop.
+    if (!nc.isClosed()) await nc.close();
+  }
+}

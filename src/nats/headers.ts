@@ -1,0 +1,38 @@
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import {
+  contextFromHeaders,
+  contextToHeaders,
+  decodeHeaderValue,
+  encodeHeaderValue,
+  type ContextData,
+} from "../../compat/context";
+import type { IncomingContext } from "../core/extension";
+
+/** Context data and call id stack as NATS headers (DESIGN.md, NATS contract: `nameko.<key>`, non-strings JSON). */
+export function contextToNatsHeaders(data: ContextData, stack: readonly string[]): MsgHdrs {
+  return maybeContextHeaders(data, stack) ?? natsHeaders();
+}
+
+/** Like contextToNatsHeaders, but undefined when there is nothing to send: a bare message stays a PUB, not an HPUB. */
+export function maybeContextHeaders(data: ContextData, stack: readonly string[]): MsgHdrs | undefined {
+  const record = contextToHeaders(data, stack);
+  let h: MsgHdrs | undefined;
+  for (const key in record) {
+    const value = encodeHeaderValue(record[key]);
+    // NATS header values are single lines; a value with a line break cannot travel and is left out
+    // rather than failing the whole call.
+    if (value.includes("\r") || value.includes("\n")) continue;
+    (h ??= natsHeaders()).set(key, value);
+  }
+  return h;
+}
+
+/** The incoming context of a NATS message (NAMEKO_PROTOCOL.md §8.2); empty when it has no headers. */
+export function contextFromNatsHeaders(h?: MsgHdrs): IncomingContext {
+  if (!h) return { data: {}, parentStack: [] };
+  const record: Record<string, unknown> = {};
+  for (const [key, values] of h) {
+    if (values.length > 0) record[key] = decodeHeaderValue(key, values[0]);
+  }
+  return contextFromHeaders(record);
+}
