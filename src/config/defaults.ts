@@ -14,6 +14,21 @@ export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 /** How long the events stream keeps a message (seconds): a week, like a long-lived Nameko queue backlog. */
 export const DEFAULT_EVENTS_MAX_AGE_SECONDS = 7 * 24 * 3600;
+/** Events are kept on disk, like Nameko's durable queues with persistent messages. */
+export const DEFAULT_EVENTS_STORAGE = "file";
+/** One replica: a single server, as the tests and the demo run. */
+export const DEFAULT_EVENTS_REPLICAS = 1;
+/** JetStream redelivers an event unacked this long (seconds); running handlers keep it alive. */
+export const DEFAULT_EVENTS_ACK_WAIT_SECONDS = 30;
+/** Unacked events per consumer across all instances of a service. */
+export const DEFAULT_EVENTS_MAX_ACK_PENDING = 1000;
+/**
+ * Delay (seconds) before a failed requeueOnError event comes back. Nameko redelivers at once, which
+ * loops hot on a handler that always fails; a tenth of a second keeps every redelivery without that.
+ */
+export const DEFAULT_EVENTS_REQUEUE_DELAY_SECONDS = 0.1;
+/** How long an unused reliableDelivery=false consumer survives a crashed service (seconds). */
+export const DEFAULT_EVENTS_UNRELIABLE_INACTIVE_SECONDS = 30;
 /**
  * nats.js builds a stack trace for every request "in case" it fails; that cost a third of the
  * client's time in the bench (DESIGN.md, performance targets), so it is off unless asked for.
@@ -27,6 +42,18 @@ export interface EventsConfig {
   /** Stream name; default derived from the prefix by compat/naming eventsStreamName. */
   streamName?: string;
   maxAgeSeconds: number;
+  /** Where the stream keeps events: "file" survives a server restart, "memory" does not. */
+  storage: "file" | "memory";
+  /** Stream replicas in a cluster. */
+  replicas: number;
+  /** Seconds an event may stay unacked before JetStream redelivers it; running handlers extend it. */
+  ackWaitSeconds: number;
+  /** Cap on unacked events per consumer, shared by all instances of a service (never below max_workers). */
+  maxAckPending: number;
+  /** Delay before an event whose handler failed with requeueOnError is redelivered (0 = at once, like Nameko). */
+  requeueDelaySeconds: number;
+  /** Seconds after which the server removes an unused consumer of a reliableDelivery=false handler. */
+  unreliableInactiveSeconds: number;
 }
 
 /** Options handed to the NATS client. */
@@ -71,7 +98,15 @@ export function defaultConfig(): RuntimeConfig {
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
     announce: true,
     nats: { noAsyncTraces: DEFAULT_NO_ASYNC_TRACES },
-    events: { maxAgeSeconds: DEFAULT_EVENTS_MAX_AGE_SECONDS },
+    events: {
+      maxAgeSeconds: DEFAULT_EVENTS_MAX_AGE_SECONDS,
+      storage: DEFAULT_EVENTS_STORAGE,
+      replicas: DEFAULT_EVENTS_REPLICAS,
+      ackWaitSeconds: DEFAULT_EVENTS_ACK_WAIT_SECONDS,
+      maxAckPending: DEFAULT_EVENTS_MAX_ACK_PENDING,
+      requeueDelaySeconds: DEFAULT_EVENTS_REQUEUE_DELAY_SECONDS,
+      unreliableInactiveSeconds: DEFAULT_EVENTS_UNRELIABLE_INACTIVE_SECONDS,
+    },
     raw: {},
   };
 }

@@ -1,0 +1,55 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { defaultConfig, type EventsConfig, type NatsConfig } from "../config/defaults";
+import { rootLogger } from "../logging";
+import { connectNats, drainNats } from "../nats/connection";
+import { ensureEventsStream, eventsSettings } from "../nats/jetstream";
+import { EventPublisher } from "./event-publisher";
+
+/** Options of standaloneDispatcher; anything left out comes from the defaults (and NATS_URL). */
+export interface StandaloneDispatcherOptions {
+  natsUrl?: string;
+  prefix?: string;
+  /** Use this connection instead of opening one; it is left open by close(). */
+  nats?: NatsConnection;
+  natsOptions?: Partial<NatsConfig>;
+  events?: Partial<EventsConfig>;
+}
+
+/** Publishes events as any source service, from scripts and tests; close() when done. */
+export interface StandaloneDispatcher {
+  (sourceService: string, eventType: string, payload?: unknown): Promise<void>;
+  /** The publisher underneath, for callers that need the PubAck. */
+  readonly publisher: EventPublisher;
+  close(): Promise<void>;
+}
+
+/**
+ * Nameko's standalone `event_dispatcher(config)`: the caller names the source service, and the
+ * event carries no context headers (NAMEKO_PROTOCOL.md §7.2). The events stream is created if it
+ * is missing, never reconfigured, so a script cannot undo a service's stream settings.
+ */
+export async function standaloneDispatcher(options: StandaloneDispatcherOptions = {}): Promise<StandaloneDispatcher> {
+  const defaults = defaultConfig();
+  const prefix = options.prefix ?? defaults.prefix;
+  const natsUrl = options.natsUrl ?? process.env.NATS_URL ?? defaults.natsUrl;
+  const nc =
+    options.nats ??
+    (await connectNats({ natsUrl, nats: { ...defaults.nats, ...options.natsOptions } }, { name: "standalone_event_dispatcher" }));
+  const owned = options.nats === undefined;
+  try {
+    await ensureEventsStream(nc, eventsSettings(prefix, { ...defaults.events, ...options.events }), { update: false, log: rootLogger });
+  } catch (err) {
+    if (owned) await nc.close();
+    throw err;
+  }
+  const publisher = new EventPublisher(nc, prefix);
+  const dispatch = async (sourceService: string, eventType: string, payload?: unknown): Promise<void> => {
+    await publisher.publish(sourceService, eventType, payload);
+  };
+  return Object.assign(dispatch, {
+    publisher,
+    close: async (): Promise<void> => {
+      if (owned) await drainNats(nc);
+    },
+  });
+}
