@@ -1,0 +1,66 @@
+import { randomUUID } from "node:crypto";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { ContextData } from "../../compat/context";
+import { defaultConfig, type RuntimeConfig } from "../config/defaults";
+import { connectNats, drainNats } from "../nats/connection";
+import { maybeContextHeaders } from "../nats/headers";
+import { RpcClient } from "./rpc-client";
+import { createServiceProxy, type ServiceProxy } from "./service-proxy";
+
+/** Options of ClusterRpcProxy.connect. */
+export interface ClusterRpcProxyOptions {
+  /** NATS server(s); default: NATS_URL, else the default URL. */
+  natsUrl?: string;
+  /** Subject prefix. */
+  prefix?: string;
+  /** Context data sent with every call (Nameko's `context_data=`). */
+  contextData?: ContextData;
+  /** Default reply timeout in milliseconds. */
+  timeoutMs?: number;
+  /** Use this connection instead of opening one (it is then left open by close()). */
+  nats?: NatsConnection;
+  /** Full runtime config; the fields above override it. */
+  config?: RuntimeConfig;
+}
+
+/**
+ * A proxy to every service of the cluster for scripts and tests (Nameko's ClusterRpcProxy):
+ * `const cluster = await ClusterRpcProxy.connect(); await cluster.service("calc").add(1, 2)`.
+ */
+export class ClusterRpcProxy {
+  /** Like Nameko 2.14: one call id per proxy, reused by every call it makes (NAMEKO_PROTOCOL.md §5.6). */
+  readonly callIdStack: readonly string[] = [`standalone_rpc_proxy.call.${randomUUID()}`];
+  private readonly services = new Map<string, ServiceProxy>();
+
+  private constructor(
+    readonly client: RpcClient,
+    private readonly contextData: ContextData,
+    private readonly ownsConnection: boolean,
+  ) {}
+
+  /** Connect (or use `options.nats`) and return a ready proxy. */
+  static async connect(options: ClusterRpcProxyOptions = {}): Promise<ClusterRpcProxy> {
+    const base = options.config ?? defaultConfig();
+    const natsUrl = options.natsUrl ?? (options.config ? base.natsUrl : process.env.NATS_URL ?? base.natsUrl);
+    const nc = options.nats ?? (await connectNats({ natsUrl, nats: base.nats }, { name: "standalone_rpc_proxy" }));
+    const client = new RpcClient(nc, { prefix: options.prefix ?? base.prefix, timeoutMs: options.timeoutMs ?? base.rpcTimeoutMs });
+    return new ClusterRpcProxy(client, { ...(options.contextData ?? {}) }, options.nats === undefined);
+  }
+
+  /** The proxy of one service (`cluster.service("calc").add(1, 2)`); names that are not identifiers work too. */
+  service(name: string): ServiceProxy {
+    let proxy = this.services.get(name);
+    if (proxy === undefined) {
+      // Context and stack never change for this proxy, so the headers are built once and reused.
+      const headers = maybeContextHeaders(this.contextData, this.callIdStack);
+      const context = { headers };
+      this.services.set(name, (proxy = createServiceProxy(this.client, name, () => context)));
+    }
+    return proxy;
+  }
+
+  /** Close: drain the connection when this proxy opened it. */
+  async close(): Promise<void> {
+    if (this.ownsConnection) await drainNats(this.client.nc);
+  }
+}

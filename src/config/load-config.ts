@@ -1,0 +1,152 @@
+import { readFileSync } from "node:fs";
+import YAML from "yaml";
+import { ConfigurationError } from "../../compat/errors";
+import { defaultConfig, type RuntimeConfig } from "./defaults";
+
+/** `${VAR}` or `${VAR:default}`, as Nameko's config loader matches them (no nesting). */
+const ENV_VAR = /\$\{([^}{]+)\}/g;
+
+/** Replace every `${VAR}` / `${VAR:default}` in `text`; an unset variable without default becomes "". */
+export function substituteEnv(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return text.replace(ENV_VAR, (_, spec: string) => {
+    const colon = spec.indexOf(":");
+    const name = (colon === -1 ? spec : spec.slice(0, colon)).trim();
+    const fallback = colon === -1 ? "" : spec.slice(colon + 1);
+    return env[name] ?? fallback;
+  });
+}
+
+/**
+ * Parse YAML config text with Nameko's substitution (NAMEKO_PROTOCOL.md §9.3): a plain scalar holding
+ * `${...}` is expanded and then read as YAML, so `${MAX_WORKERS:10}` is the number 10; a quoted
+ * scalar is expanded and stays a string.
+ */
+export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const doc = YAML.parseDocument(text);
+  if (doc.errors.length > 0) throw new ConfigurationError(`Invalid YAML config: ${doc.errors[0].message}`);
+  YAML.visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== "string" || !node.value.includes("${")) return;
+      const expanded = substituteEnv(node.value, env);
+      node.value = node.type === "PLAIN" ? (YAML.parse(expanded) as unknown) ?? null : expanded;
+    },
+  });
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== "object" || Array.isArray(value)) throw new ConfigurationError("Config must be a YAML mapping");
+  return value as Record<string, unknown>;
+}
+
+/** Where loadConfig reads from. */
+export interface LoadConfigOptions {
+  /** YAML file (Nameko's config.yaml with NATS keys). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Resolve the runtime config: file (after substitution), then environment (`NATS_URL`,
+ * `NATS_PREFIX`) for keys the file leaves out, then defaults. Keys are documented in README.md.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
+  const env = options.env ?? process.env;
+  let raw: Record<string, unknown> = {};
+  if (options.file) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, "utf8");
+    } catch (err) {
+      throw new ConfigurationError(`Cannot read config file ${options.file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    raw = parseConfigText(text, env);
+  }
+  return configFromObject(raw, env);
+}
+
+/** The typed config for an already parsed mapping. */
+export function configFromObject(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const config = defaultConfig();
+  const read = new Reader(raw);
+  config.raw = raw;
+  config.natsUrl = read.string("NATS_URL") ?? nonEmpty(env.NATS_URL) ?? config.natsUrl;
+  config.prefix = read.string("NATS_PREFIX") ?? env.NATS_PREFIX ?? config.prefix;
+  // Nameko: lower-case keys; any falsy max_workers means the default (§9.3).
+  config.maxWorkers = read.integer("max_workers", 0) || config.maxWorkers;
+  config.parentCallsTracked = read.integer("parent_calls_tracked", 0) ?? config.parentCallsTracked;
+  const rpcTimeout = read.number("RPC_TIMEOUT");
+  if (rpcTimeout !== undefined) config.rpcTimeoutMs = rpcTimeout * 1000;
+  const shutdownTimeout = read.number("SHUTDOWN_TIMEOUT");
+  if (shutdownTimeout !== undefined) config.shutdownTimeoutMs = shutdownTimeout * 1000;
+  config.announce = read.boolean("ANNOUNCE") ?? config.announce;
+  const nats = new Reader(read.mapping("NATS_OPTIONS"), "NATS_OPTIONS.");
+  config.nats = {
+    noAsyncTraces: nats.boolean("no_async_traces") ?? config.nats.noAsyncTraces,
+    name: nats.string("name"),
+    user: nats.string("user"),
+    pass: nats.string("pass"),
+    token: nats.string("token"),
+  };
+  const events = new Reader(read.mapping("EVENTS"), "EVENTS.");
+  config.events = {
+    ...config.events,
+    streamName: events.string("stream_name"),
+    maxAgeSeconds: events.number("max_age") ?? config.events.maxAgeSeconds,
+  };
+  if (config.prefix !== "" && !/^[^\s*>]+$/.test(config.prefix)) {
+    throw new ConfigurationError(`NATS_PREFIX must be subject tokens without wildcards or whitespace, got ${JSON.stringify(config.prefix)}`);
+  }
+  return config;
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === "" ? undefined : s;
+}
+
+/** Typed access to one mapping of the config, with errors that name the key. */
+class Reader {
+  constructor(
+    private readonly map: Record<string, unknown>,
+    private readonly path = "",
+  ) {}
+
+  private fail(key: string, expected: string, v: unknown): never {
+    throw new ConfigurationError(`Config key ${this.path}${key} must be ${expected}, got ${JSON.stringify(v)}`);
+  }
+
+  string(key: string): string | undefined {
+    const v = this.map[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    return this.fail(key, "a string", v);
+  }
+
+  number(key: string): number | undefined {
+    const v = this.map[key];
+    if (v === undefined || v === null) return undefined;
+    const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isFinite(n) || n < 0) return this.fail(key, "a non-negative number", v);
+    return n;
+  }
+
+  integer(key: string, min: number): number | undefined {
+    const n = this.number(key);
+    if (n !== undefined && (!Number.isInteger(n) || n < min)) return this.fail(key, `an integer >= ${min}`, n);
+    return n;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const v = this.map[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === "boolean") return v;
+    if (v === "true" || v === "false") return v === "true";
+    return this.fail(key, "true or false", v);
+  }
+
+  mapping(key: string): Record<string, unknown> {
+    const v = this.map[key];
+    if (v === undefined || v === null) return {};
+    if (typeof v !== "object" || Array.isArray(v)) return this.fail(key, "a mapping", v);
+    return v as Record<string, unknown>;
+  }
+}

@@ -1,0 +1,48 @@
+import { validateName } from "../../compat/naming";
+import { RpcClient } from "../client/rpc-client";
+import { createServiceProxy, type ServiceProxy } from "../client/service-proxy";
+import type { ContainerHandle, DependencyProvider, WorkerContext } from "../core/extension";
+import { registerDependency } from "../core/metadata";
+
+export type { ServiceProxy } from "../client/service-proxy";
+
+/** Options of `@RpcProxy`. */
+export interface RpcProxyOptions {
+  /** Reply timeout in milliseconds; default: the config's rpc timeout. */
+  timeoutMs?: number;
+}
+
+/**
+ * Injects a proxy to another service (Nameko's RpcProxy): `@RpcProxy("users") users!: ServiceProxy`,
+ * then `await this.users.get_user(1)`. Every call carries the worker's context data and call id stack.
+ */
+export function RpcProxy(service: string, options: RpcProxyOptions = {}): PropertyDecorator {
+  validateName("service", service);
+  return (target, propertyKey) => {
+    registerDependency(target, () => new RpcProxyProvider(String(propertyKey), service, options));
+  };
+}
+
+/** The dependency provider behind `@RpcProxy`. */
+export class RpcProxyProvider implements DependencyProvider {
+  private client?: RpcClient;
+
+  constructor(
+    readonly attrName: string,
+    readonly targetService: string,
+    private readonly options: RpcProxyOptions,
+  ) {}
+
+  setup(container: ContainerHandle): void {
+    this.client = new RpcClient(container.nats, {
+      prefix: container.config.prefix,
+      timeoutMs: this.options.timeoutMs ?? container.config.rpcTimeoutMs,
+    });
+  }
+
+  getDependency(worker: WorkerContext): ServiceProxy {
+    if (!this.client) throw new Error(`@RpcProxy("${this.targetService}") used before its container started`);
+    // Read at call time: Nameko sends the context as it is when the call is made (§8.4).
+    return createServiceProxy(this.client, this.targetService, () => ({ contextData: worker.data, callIdStack: worker.callIdStack }));
+  }
+}

@@ -1,0 +1,215 @@
+import { bindArguments, bindDto, dtoClassOf, signatureOf, type MethodSignature } from "../../compat/binding";
+import { decodeRequest, encodeErrorReply, encodeReply, type RpcRequest } from "../../compat/codec";
+import { MethodNotFound, type ErrorClass } from "../../compat/errors";
+import { rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat/naming";
+import type { ContainerHandle, Entrypoint, IncomingContext, WorkerOutcome } from "../core/extension";
+import { registerEntrypoint } from "../core/metadata";
+import { ServiceDefinitionError } from "../errors";
+import { contextFromNatsHeaders } from "../nats/headers";
+import type { InboundMessage, Intake } from "../nats/service-announcer";
+
+/** Options of `@rpc()`, Nameko's `expected_exceptions` and `sensitive_arguments`. */
+export interface RpcOptions {
+  /** Errors the method is expected to throw: logged as warnings; the reply is the same (NAMEKO_PROTOCOL.md §5.1). */
+  expectedExceptions?: readonly ErrorClass[];
+  /** Parameter names (or `param.key` paths) whose values never appear in logs. */
+  sensitiveArguments?: readonly string[];
+}
+
+/** Declares an RPC method, served on `rpc.<service>.<method>` (DESIGN.md, NATS contract). */
+export function rpc(options: RpcOptions = {}): MethodDecorator {
+  return (target, propertyKey, descriptor) => {
+    const methodName = String(propertyKey);
+    validateName("method", methodName);
+    const fn: unknown = descriptor.value;
+    if (typeof fn !== "function") throw new ServiceDefinitionError(`@rpc() on ${methodName}: not a method`);
+    // Parsed once when the class is defined, never per call.
+    const signature = signatureOf(fn, methodName);
+    const dto = dtoClassOf(target, methodName);
+    registerEntrypoint(target, () => new RpcEntrypoint(methodName, signature, dto, options));
+  };
+}
+
+/** One `@rpc` method of one container; the container's RpcConsumer owns the subscription. */
+export class RpcEntrypoint implements Entrypoint {
+  readonly expectedExceptions?: readonly ErrorClass[];
+  private consumer?: RpcConsumer;
+
+  constructor(
+    readonly methodName: string,
+    readonly signature: MethodSignature,
+    readonly dto: (new () => object) | undefined,
+    readonly options: RpcOptions,
+  ) {
+    this.expectedExceptions = options.expectedExceptions;
+  }
+
+  setup(container: ContainerHandle): void {
+    this.consumer = RpcConsumer.of(container);
+    this.consumer.register(this);
+  }
+
+  start(): void {
+    this.consumer?.start();
+  }
+
+  stop(): Promise<void> | undefined {
+    return this.consumer?.stop();
+  }
+
+  kill(): void {
+    this.consumer?.kill();
+  }
+
+  /** The JS arguments for a request, or a rejection with IncorrectSignature / ValidationFailed. */
+  bindDto(request: RpcRequest): Promise<unknown[]> {
+    return bindDto(this.dto!, request.args, request.kwargs).then((instance) => [instance]);
+  }
+
+  /** Arguments with sensitive values replaced, for debug logs only. */
+  redactedArgs(args: readonly unknown[]): Record<string, unknown> {
+    const named: Record<string, unknown> = {};
+    this.signature.params.forEach((p, i) => {
+      if (i < args.length && args[i] !== undefined) named[p.name] = args[i];
+    });
+    for (const path of this.options.sensitiveArguments ?? []) redact(named, path.split("."));
+    return named;
+  }
+}
+
+const consumers = new WeakMap<ContainerHandle, RpcConsumer>();
+const EMPTY_STACK: string[] = [];
+
+/**
+ * All @rpc methods of a container share one subscription on `rpc.<svc>.*`, queue group `rpc.<svc>`
+ * (NAMEKO_PROTOCOL.md §5.1: one queue per service). This is the hot path: no awaits before the
+ * worker starts, no re-parsing, context decoded only when headers are present.
+ */
+class RpcConsumer {
+  private readonly methods = new Map<string, RpcEntrypoint>();
+  private intake?: Intake;
+  private stopping?: Promise<void>;
+  /** Requests received and not yet answered. */
+  private inFlight = 0;
+  private idle?: () => void;
+  private debug = false;
+
+  private constructor(private readonly container: ContainerHandle) {}
+
+  static of(container: ContainerHandle): RpcConsumer {
+    let c = consumers.get(container);
+    if (!c) consumers.set(container, (c = new RpcConsumer(container)));
+    return c;
+  }
+
+  register(entrypoint: RpcEntrypoint): void {
+    this.methods.set(entrypoint.methodName, entrypoint);
+  }
+
+  /** Subscribe once; every entrypoint was registered during setup, before any start. */
+  start(): void {
+    if (this.intake) return;
+    const { serviceName, config, announcer, log } = this.container;
+    const subject = rpcServiceSubjects(serviceName, config.prefix);
+    const queue = rpcQueueGroup(serviceName, config.prefix);
+    this.debug = log.isDebugEnabled();
+    const methods = [...this.methods.keys()];
+    if (announcer) this.intake = announcer.rpcIntake(subject, queue, methods, this.onMessage);
+    else {
+      const sub = this.container.nats.subscribe(subject, {
+        queue,
+        callback: (err, msg) => {
+          if (err) log.error("rpc subscription failed", { error: err.message });
+          else this.onMessage(msg);
+        },
+      });
+      this.intake = { drain: () => sub.drain(), close: () => sub.unsubscribe() };
+    }
+    log.debug("rpc intake started", { subject, queue, methods });
+  }
+
+  /** Stop intake, then wait until every request already received has been answered. */
+  stop(): Promise<void> {
+    return (this.stopping ??= (async () => {
+      await this.intake?.drain().catch((err: unknown) => this.container.log.warn("rpc drain failed", { error: String(err) }));
+      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    })());
+  }
+
+  kill(): void {
+    this.intake?.close();
+  }
+
+  private readonly onMessage = (msg: InboundMessage): void => {
+    this.inFlight++;
+    try {
+      const subject = msg.subject;
+      const method = subject.slice(subject.lastIndexOf(".") + 1);
+      const entrypoint = this.methods.get(method);
+      // Route before unpacking, as Nameko does: an unknown method is MethodNotFound whatever the body.
+      if (entrypoint === undefined) throw new MethodNotFound(method);
+      const request = decodeRequest(msg.data);
+      if (entrypoint.dto !== undefined) {
+        entrypoint.bindDto(request).then(
+          (args) => this.run(msg, entrypoint, args),
+          (err: unknown) => this.answer(msg, { ok: false, error: err }),
+        );
+        return;
+      }
+      this.run(msg, entrypoint, bindArguments(entrypoint.signature, request.args, request.kwargs));
+    } catch (error) {
+      // Routing, decoding and binding errors are answered without a worker (NAMEKO_PROTOCOL.md §5.1).
+      this.answer(msg, { ok: false, error });
+    }
+  };
+
+  private run(msg: InboundMessage, entrypoint: RpcEntrypoint, args: unknown[]): void {
+    let context: IncomingContext;
+    try {
+      context = msg.headers ? contextFromNatsHeaders(msg.headers) : { data: {}, parentStack: EMPTY_STACK };
+    } catch (error) {
+      this.answer(msg, { ok: false, error });
+      return;
+    }
+    if (this.debug) this.container.log.debug("rpc call", { method: entrypoint.methodName, args: entrypoint.redactedArgs(args) });
+    this.container.spawnWorker(entrypoint, args, context).then(
+      (outcome) => this.answer(msg, outcome),
+      (error: unknown) => this.answer(msg, { ok: false, error }),
+    );
+  }
+
+  /** Reply with Nameko's envelope (NAMEKO_PROTOCOL.md §5.3); a message without a reply subject is fire-and-forget. */
+  private answer(msg: InboundMessage, outcome: WorkerOutcome): void {
+    try {
+      if (msg.reply) msg.respond(this.encode(outcome));
+      else if (!outcome.ok && this.debug) this.container.log.debug("fire-and-forget call failed", { error: String(outcome.error) });
+    } catch (err) {
+      this.container.log.error("rpc reply failed", { subject: msg.subject, error: err instanceof Error ? err.message : String(err) });
+    }
+    if (--this.inFlight === 0 && this.idle) this.idle();
+  }
+
+  private encode(outcome: WorkerOutcome): string {
+    try {
+      return outcome.ok ? encodeReply(outcome.result) : encodeErrorReply(outcome.error);
+    } catch (err) {
+      // encodeReply already turns an unencodable result into UnserializableValueError; this is the
+      // last resort for an error object that cannot even be described.
+      return encodeErrorReply(new Error(`reply could not be encoded: ${err instanceof Error ? err.message : "unknown error"}`));
+    }
+  }
+}
+
+function redact(target: Record<string, unknown>, path: string[]): void {
+  const [head, ...rest] = path;
+  if (!(head in target)) return;
+  if (rest.length === 0) target[head] = "********";
+  else {
+    const inner = target[head];
+    if (inner !== null && typeof inner === "object" && !Array.isArray(inner)) {
+      const copy = { ...(inner as Record<string, unknown>) };
+      redact(copy, rest);
+      target[head] = copy;
+    }
+  }
+}
