@@ -1,0 +1,18 @@
+/** (6) Raw amqplib RPC over RabbitMQ, the floor of the AMQP (bridge) RPC cases. */
+import { measureRpc, type BenchCase } from "../lib/case";
+
+export const amqpFloor: BenchCase = {
+  id: "rpc.amqp-floor",
+  title: "(6) raw amqplib RPC (AMQP floor)",
+  kind: "rpc",
+  limits:
+    "RabbitMQ (Erlang, one queue process) is the bottleneck; direct reply-to, no confirms, transient messages, " +
+    "server prefetch 256 with manual acks; noDelay on every socket.",
+  unavailable: () => undefined,
+  async run(ctx) {
+    const queue = `bench-${ctx.token}-rpc`;
+    await ctx.spawn("echo server", "amqp-echo", { queue });
+    const caller = await ctx.spawn("caller", "amqp-caller", { queue });
+    return measureRpc(ctx, caller);
+  },
+};

@@ -1,0 +1,18 @@
+/** (1) Raw NATS request/reply, the floor of every NATS RPC case. */
+import { measureRpc, type BenchCase } from "../lib/case";
+
+export const natsFloor: BenchCase = {
+  id: "rpc.nats-floor",
+  title: "(1) raw NATS req/reply (floor)",
+  kind: "rpc",
+  limits:
+    "nats.js request() (mux inbox, one timer per request) on both sides of nats-server; " +
+    "on 2 cores the caller, the echo process and nats-server share the CPUs.",
+  unavailable: () => undefined,
+  async run(ctx) {
+    const subject = `bench.${ctx.token}.echo`;
+    await ctx.spawn("echo server", "nats-echo", { subject });
+    const caller = await ctx.spawn("caller", "nats-caller", { subject });
+    return measureRpc(ctx, caller);
+  },
+};

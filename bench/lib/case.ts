@@ -1,0 +1,151 @@
+/**
+ * What a bench case is, and the two measurement procedures (RPC, events) that every case of that
+ * kind shares, so all cases are measured the same way.
+ */
+import type { Child } from "./children";
+import type { ConsumeResult, PhaseResult } from "./load";
+import type { LatencySummary } from "./stats";
+
+/** Durations of a run (full or --quick). */
+export interface Timing {
+  warmupMs: number;
+  phaseMs: number;
+  /** In-flight levels measured, in order; the first is the latency level. */
+  concurrencies: number[];
+  /** How long a consumer may take to drain a phase. */
+  drainTimeoutMs: number;
+}
+
+/** What the runner found about our own code, so cases can say whether they can run. */
+export interface Probe {
+  /** Named exports of "cliffracer" (src/index.ts), empty if it could not be loaded. */
+  runtimeExports: string[];
+  /** Why "cliffracer" could not be loaded, if it could not. */
+  runtimeError?: string;
+  /** Named exports of bridge/bridge.ts. */
+  bridgeExports: string[];
+  bridgeError?: string;
+  /** Named exports of compat/index.ts. */
+  compatExports: string[];
+}
+
+/** Handed to a case by the runner for one round. */
+export interface CaseContext {
+  /** Unique per case and round: use it in every subject, queue, stream and service name. */
+  readonly token: string;
+  readonly timing: Timing;
+  /** Start a role process that the runner tracks (CPU, peak RSS, stop). */
+  spawn(name: string, role: string, options?: Record<string, unknown>): Promise<Child>;
+  /** Mark the start and end of the measured window (CPU seconds are taken between them). */
+  markMeasureStart(): void;
+  markMeasureEnd(): void;
+  /** Progress line (only with --verbose). */
+  log(message: string): void;
+}
+
+/** RPC figures of one round. */
+export interface RpcMeasurement {
+  kind: "rpc";
+  /** Latency at 1 in flight, µs. */
+  latency: LatencySummary;
+  /** calls/s by in-flight level. */
+  rates: Record<string, number>;
+  /** Latency by in-flight level, µs. */
+  latencyAt: Record<string, LatencySummary>;
+  /** Calls completed inside the measured windows. */
+  operations: number;
+}
+
+/** Event figures of one round. */
+export interface EventMeasurement {
+  kind: "events";
+  /** Publish -> handler latency at 1 publish in flight, µs. */
+  latency: LatencySummary;
+  /** Publishes acknowledged per second, by in-flight level. */
+  published: Record<string, number>;
+  /** Events delivered per second, publish start -> last receipt, by in-flight level. */
+  rates: Record<string, number>;
+  /** End-to-end latency by in-flight level, µs. */
+  latencyAt: Record<string, LatencySummary>;
+  operations: number;
+}
+
+/** One round's figures of a case. */
+export type Measurement = RpcMeasurement | EventMeasurement;
+
+/** A bench case. */
+export interface BenchCase {
+  /** Stable id, used by --only and in the JSON. */
+  id: string;
+  /** Row label. */
+  title: string;
+  kind: "rpc" | "events";
+  /** The id of the floor this case is compared with (none for a floor). */
+  floor?: string;
+  /** Why the case cannot run yet (code not there), or undefined when it can. */
+  unavailable(probe: Probe): string | undefined;
+  /** What limits it, for BENCHMARKS.md. */
+  limits: string;
+  run(ctx: CaseContext): Promise<Measurement>;
+}
+
+/**
+ * The RPC procedure: warm-up at the highest and the lowest level, then one window per level.
+ * `caller` answers "phase" (lib/load.ts).
+ */
+export async function measureRpc(ctx: CaseContext, caller: Child): Promise<RpcMeasurement> {
+  const { warmupMs, phaseMs, concurrencies } = ctx.timing;
+  const phaseTimeout = (ms: number) => ms + 30_000;
+  const top = Math.max(...concurrencies);
+  await caller.command<PhaseResult>("phase", { concurrency: top, durationMs: warmupMs, phase: 0 }, phaseTimeout(warmupMs));
+  await caller.command<PhaseResult>("phase", { concurrency: 1, durationMs: warmupMs / 4, phase: 0 }, phaseTimeout(warmupMs));
+  const rates: Record<string, number> = {};
+  const latencyAt: Record<string, LatencySummary> = {};
+  let operations = 0;
+  ctx.markMeasureStart();
+  for (const concurrency of concurrencies) {
+    const r = await caller.command<PhaseResult>("phase", { concurrency, durationMs: phaseMs, phase: 0 }, phaseTimeout(phaseMs));
+    if (r.completed === 0) throw new Error(`no call completed at ${concurrency} in flight`);
+    rates[concurrency] = r.completed / (r.elapsedMs / 1000);
+    latencyAt[concurrency] = r.latency;
+    operations += r.completed;
+  }
+  ctx.markMeasureEnd();
+  return { kind: "rpc", latency: latencyAt[concurrencies[0]], rates, latencyAt, operations };
+}
+
+/**
+ * The event procedure: for each level, the consumer is told the phase, the publisher publishes for
+ * the window, then the consumer must receive every event published (each body checked).
+ * Delivered/s = events published / (last receipt - first publish).
+ */
+export async function measureEvents(ctx: CaseContext, publisher: Child, consumer: Child): Promise<EventMeasurement> {
+  const { warmupMs, phaseMs, concurrencies, drainTimeoutMs } = ctx.timing;
+  const top = Math.max(...concurrencies);
+  let phase = 1;
+  const onePhase = async (concurrency: number, durationMs: number) => {
+    const tag = phase++;
+    await consumer.command("expect", { phase: tag });
+    const pub = await publisher.command<PhaseResult>("phase", { concurrency, durationMs, phase: tag }, durationMs + 30_000);
+    const got = await consumer.command<ConsumeResult>("await", { count: pub.started, timeoutMs: drainTimeoutMs }, drainTimeoutMs + 10_000);
+    return { pub, got };
+  };
+  await onePhase(top, warmupMs);
+  await onePhase(1, warmupMs / 4);
+  const published: Record<string, number> = {};
+  const rates: Record<string, number> = {};
+  const latencyAt: Record<string, LatencySummary> = {};
+  let operations = 0;
+  ctx.markMeasureStart();
+  for (const concurrency of concurrencies) {
+    const { pub, got } = await onePhase(concurrency, phaseMs);
+    if (pub.completed === 0) throw new Error(`no publish completed at ${concurrency} in flight`);
+    published[concurrency] = pub.completed / (pub.elapsedMs / 1000);
+    const spanS = Number(BigInt(got.lastNs) - BigInt(pub.startNs)) / 1e9;
+    rates[concurrency] = got.received / spanS;
+    latencyAt[concurrency] = got.endToEnd;
+    operations += got.received;
+  }
+  ctx.markMeasureEnd();
+  return { kind: "events", latency: latencyAt[concurrencies[0]], published, rates, latencyAt, operations };
+}

@@ -1,0 +1,23 @@
+/** Broker addresses and the per-run naming every case uses, so runs never collide. */
+import { randomBytes } from "node:crypto";
+
+/** NATS URL for every process of the bench (env NATS_URL overrides). */
+export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+
+/** RabbitMQ URL for every process of the bench (env AMQP_URI overrides, as Nameko reads it). */
+export const AMQP_URI = process.env.AMQP_URI ?? "amqp://guest:guest@127.0.0.1:5672";
+
+/**
+ * Socket options for every amqplib connection: without noDelay a round trip waits on Nagle's
+ * algorithm and delayed acks (about 40 ms per call on these machines).
+ */
+export const AMQP_SOCKET_OPTIONS = { noDelay: true } as const;
+
+/** A short random token: lower-case letters and digits only, so it is valid in every name we build. */
+export function randomToken(length = 8): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = randomBytes(length);
+  let out = "";
+  for (const b of bytes) out += alphabet[b % alphabet.length];
+  return out;
+}

@@ -1,0 +1,252 @@
+/** Aggregation over rounds (median and spread), the printed tables, and the targets check. */
+import type { BenchCase, Measurement } from "./case";
+import type { RoundResult } from "./runner";
+import { spreadOf, type Spread } from "./stats";
+
+/** Everything known about one case after all rounds. */
+export interface CaseReport {
+  id: string;
+  title: string;
+  kind: "rpc" | "events";
+  floor?: string;
+  limits: string;
+  status: "ok" | "error" | "not available" | "skipped";
+  /** Why not available, or the first error. */
+  reason?: string;
+  rounds: RoundResult[];
+  summary?: CaseSummary;
+}
+
+/** Medians and spreads of a case over its good rounds. */
+export interface CaseSummary {
+  /** µs at 1 in flight (RPC round trip, or event publish -> handler). */
+  p50Us?: Spread;
+  p99Us?: Spread;
+  /** calls/s (RPC) or delivered events/s (events) by in-flight level. */
+  rates: Record<string, Spread | undefined>;
+  /** Events only: acknowledged publishes/s by level. */
+  published?: Record<string, Spread | undefined>;
+  /** Rate at the top level / the floor's, paired round by round. */
+  ratioTop?: Spread;
+  /** p50 at 1 in flight / the floor's (lower is better), paired round by round. */
+  ratioP50?: Spread;
+  /** Per process: CPU seconds in the measured window, CPU µs per op, peak RSS MB (max over rounds). */
+  processes: { name: string; cpuSeconds?: Spread; cpuPerOpUs?: Spread; peakRssMb?: number; shared?: boolean }[];
+}
+
+const okMeasurements = (r: CaseReport): (Measurement | undefined)[] => r.rounds.map((x) => (x.status === "ok" ? x.measurement : undefined));
+
+/** Compute the summaries (floors first, since ratios pair a case's round with its floor's). */
+export function summarize(reports: CaseReport[], concurrencies: number[]): void {
+  const byId = new Map(reports.map((r) => [r.id, r]));
+  const top = String(Math.max(...concurrencies));
+  for (const r of reports) {
+    if (r.rounds.length === 0) continue;
+    const ms = okMeasurements(r);
+    if (ms.every((m) => m === undefined)) continue;
+    const rates: Record<string, Spread | undefined> = {};
+    const published: Record<string, Spread | undefined> = {};
+    for (const c of concurrencies) {
+      rates[c] = spreadOf(ms.map((m) => m?.rates[c]));
+      if (r.kind === "events") published[c] = spreadOf(ms.map((m) => (m?.kind === "events" ? m.published[c] : undefined)));
+    }
+    const floor = r.floor ? byId.get(r.floor) : undefined;
+    const floorMs = floor ? okMeasurements(floor) : [];
+    const pair = (f: (m: Measurement, fm: Measurement) => number) =>
+      spreadOf(ms.map((m, i) => (m && floorMs[i] ? f(m, floorMs[i] as Measurement) : undefined)));
+    const names = [...new Set(r.rounds.flatMap((x) => x.processes.map((p) => p.name)))];
+    r.summary = {
+      p50Us: spreadOf(ms.map((m) => m?.latency.p50)),
+      p99Us: spreadOf(ms.map((m) => m?.latency.p99)),
+      rates,
+      published: r.kind === "events" ? published : undefined,
+      ratioTop: floor ? pair((m, fm) => m.rates[top] / fm.rates[top]) : undefined,
+      ratioP50: floor ? pair((m, fm) => m.latency.p50 / fm.latency.p50) : undefined,
+      processes: names.map((name) => {
+        const per = r.rounds.filter((x) => x.status === "ok").map((x) => x.processes.find((p) => p.name === name));
+        const rss = per.map((p) => p?.peakRssMb).filter((v): v is number => v !== undefined);
+        return {
+          name,
+          cpuSeconds: spreadOf(per.map((p) => p?.cpuSeconds)),
+          cpuPerOpUs: spreadOf(per.map((p) => p?.cpuPerOpUs)),
+          peakRssMb: rss.length ? Math.max(...rss) : undefined,
+          shared: per.some((p) => p?.shared),
+        };
+      }),
+    };
+  }
+}
+
+/** Turn a case definition and its rounds into a report entry. */
+export function caseReport(c: BenchCase, rounds: RoundResult[], unavailable: string | undefined, skipped: boolean): CaseReport {
+  const firstError = rounds.find((r) => r.status === "error")?.error;
+  const errors = rounds.filter((r) => r.status === "error").length;
+  return {
+    id: c.id,
+    title: c.title,
+    kind: c.kind,
+    floor: c.floor,
+    limits: c.limits,
+    status: skipped ? "skipped" : unavailable ? "not available" : errors > 0 ? "error" : "ok",
+    reason: unavailable ?? (firstError ? `${errors} of ${rounds.length} rounds failed: ${firstError}` : undefined),
+    rounds,
+  };
+}
+
+function fmtNum(v: number): string {
+  if (!Number.isFinite(v)) return "-";
+  if (Math.abs(v) >= 10_000) return `${(v / 1000).toFixed(1)}k`;
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+/** "median [min-max]" (just the median with one round). */
+export function fmtSpread(s: Spread | undefined, scale = 1, digits?: number): string {
+  if (!s) return "-";
+  const f = (v: number) => (digits !== undefined ? (v * scale).toFixed(digits) : fmtNum(v * scale));
+  return s.n > 1 ? `${f(s.median)} [${f(s.min)}-${f(s.max)}]` : f(s.median);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (c ?? "").padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+function statusCell(r: CaseReport): string | undefined {
+  if (r.status === "not available") return `not available: ${r.reason ?? ""}`;
+  if (r.status === "skipped") return "skipped (--only)";
+  if (r.status === "error" && !r.summary) return `ERROR: ${(r.reason ?? "").split("\n")[0]}`;
+  return undefined;
+}
+
+/** The printed report: RPC table, events table, processes table (markdown, so BENCHMARKS.md can take it). */
+export function renderTables(reports: CaseReport[], concurrencies: number[]): string {
+  const top = Math.max(...concurrencies);
+  const out: string[] = [];
+  const rpc = reports.filter((r) => r.kind === "rpc");
+  const ev = reports.filter((r) => r.kind === "events");
+  const note = (r: CaseReport) => (r.status === "error" && r.summary ? " (some rounds FAILED)" : "");
+  out.push("RPC, echo of ~100 bytes — median [min-max] over rounds; latency in ms at 1 call in flight");
+  out.push(
+    table(
+      ["case", "p50 ms", "p99 ms", ...concurrencies.map((c) => `calls/s @${c}`), `x floor @${top}`, "p50 x floor"],
+      rpc.map((r) => {
+        const s = statusCell(r);
+        if (s) return [r.title, s];
+        const m = r.summary as CaseSummary;
+        return [
+          r.title + note(r),
+          fmtSpread(m.p50Us, 1e-3, 3),
+          fmtSpread(m.p99Us, 1e-3, 3),
+          ...concurrencies.map((c) => fmtSpread(m.rates[c])),
+          r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
+          r.floor ? fmtSpread(m.ratioP50, 1, 2) : "floor",
+        ];
+      }),
+    ),
+  );
+  out.push("");
+  out.push("Events — end-to-end (publish -> handler) latency in ms at 1 publish in flight; delivered/s = events published / (last receipt - first publish)");
+  out.push(
+    table(
+      ["case", "e2e p50 ms", "e2e p99 ms", ...concurrencies.map((c) => `delivered/s @${c}`), `published/s @${top}`, `x floor @${top}`],
+      ev.map((r) => {
+        const s = statusCell(r);
+        if (s) return [r.title, s];
+        const m = r.summary as CaseSummary;
+        return [
+          r.title + note(r),
+          fmtSpread(m.p50Us, 1e-3, 3),
+          fmtSpread(m.p99Us, 1e-3, 3),
+          ...concurrencies.map((c) => fmtSpread(m.rates[c])),
+          fmtSpread(m.published?.[top]),
+          r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
+        ];
+      }),
+    ),
+  );
+  out.push("");
+  out.push("Processes — CPU seconds over the measured windows, CPU µs per call/event, peak RSS (VmHWM; brokers: current RSS, shared with the whole machine)");
+  const rows: string[][] = [];
+  for (const r of reports) {
+    if (!r.summary) continue;
+    for (const p of r.summary.processes) {
+      rows.push([
+        r.title,
+        p.name + (p.shared ? " *" : ""),
+        fmtSpread(p.cpuSeconds, 1, 2),
+        fmtSpread(p.cpuPerOpUs, 1, 1),
+        p.peakRssMb !== undefined ? p.peakRssMb.toFixed(0) : "-",
+      ]);
+    }
+  }
+  out.push(table(["case", "process", "CPU s", "CPU µs/op", "peak RSS MB"], rows));
+  return out.join("\n");
+}
+
+/** One line of the targets check. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  verdict: "met" | "not met" | "n/a";
+}
+
+/** DESIGN.md "Performance targets", checked against the medians. */
+export function checkTargets(reports: CaseReport[], concurrencies: number[]): TargetCheck[] {
+  const top = String(Math.max(...concurrencies));
+  const get = (id: string) => reports.find((r) => r.id === id)?.summary;
+  const out: TargetCheck[] = [];
+  const ratio = (target: string, id: string, min: number) => {
+    const s = get(id)?.ratioTop;
+    out.push({ target, measured: s ? `${s.median.toFixed(2)} x` : "-", verdict: s ? (s.median >= min ? "met" : "not met") : "n/a" });
+  };
+  ratio(`runtime client -> service @${top} >= 0.8 x raw NATS`, "rpc.runtime-client", 0.8);
+  ratio(`runtime -> runtime (RpcProxy) @${top} >= 0.8 x raw NATS`, "rpc.runtime-proxy", 0.8);
+  const rt = get("rpc.runtime-client");
+  const mol = get("rpc.moleculer");
+  const rtTop = rt?.rates[top];
+  const molTop = mol?.rates[top];
+  out.push({
+    target: `runtime client -> service @${top} ahead of Moleculer`,
+    measured: rtTop && molTop ? `${fmtNum(rtTop.median)} vs ${fmtNum(molTop.median)} calls/s` : "-",
+    verdict: rtTop && molTop ? (rtTop.median > molTop.median ? "met" : "not met") : "n/a",
+  });
+  const p50 = rt?.ratioP50;
+  out.push({
+    target: "runtime p50 @1 <= 1.25 x raw NATS",
+    measured: p50 ? `${p50.median.toFixed(2)} x` : "-",
+    verdict: p50 ? (p50.median <= 1.25 ? "met" : "not met") : "n/a",
+  });
+  ratio(`AMQP caller -> bridge -> runtime @${top} >= 0.5 x raw amqplib RPC`, "rpc.bridge-amqp-to-runtime", 0.5);
+  const br = get("rpc.bridge-amqp-to-runtime")?.rates[top];
+  out.push({
+    target: "AMQP caller -> bridge -> runtime >= 5 x Nameko 2.14.1 (1,400 calls/s) = 7,000 calls/s",
+    measured: br ? `${fmtNum(br.median)} calls/s` : "-",
+    verdict: br ? (br.median >= 7000 ? "met" : "not met") : "n/a",
+  });
+  ratio(`bridge events AMQP -> NATS @${top} >= 0.6 x amqplib confirmed publish floor`, "events.bridge-amqp-to-nats", 0.6);
+  ratio(`bridge events NATS -> AMQP @${top} >= 0.6 x amqplib confirmed publish floor`, "events.bridge-nats-to-amqp", 0.6);
+  let worst: { mb: number; where: string } | undefined;
+  for (const r of reports) {
+    for (const p of r.summary?.processes ?? []) {
+      if (p.shared || p.peakRssMb === undefined) continue;
+      if (!worst || p.peakRssMb > worst.mb) worst = { mb: p.peakRssMb, where: `${r.title} / ${p.name}` };
+    }
+  }
+  out.push({
+    target: "every bench process (service, bridge, callers) < 150 MB peak RSS",
+    measured: worst ? `max ${worst.mb.toFixed(0)} MB (${worst.where})` : "-",
+    verdict: worst ? (worst.mb < 150 ? "met" : "not met") : "n/a",
+  });
+  return out;
+}
+
+/** The targets as a markdown table. */
+export function renderTargets(checks: TargetCheck[]): string {
+  return table(
+    ["target", "measured (median)", "verdict"],
+    checks.map((c) => [c.target, c.measured, c.verdict]),
+  );
+}
