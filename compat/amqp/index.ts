@@ -1,0 +1,37 @@
+/** Nameko's AMQP protocol on amqplib: connection, topology, RPC client/server, events, typed headers. */
+export {
+  AmqpConnection,
+  type AmqpConnectionOptions,
+  type ReconnectOptions,
+  type PublishOutcome,
+  type ConsumerChannel,
+  type ConsumerSpec,
+  type ConsumerHandle,
+} from "./connection";
+export {
+  REPLY_QUEUE_EXPIRES_MS,
+  rpcExchange,
+  serviceQueue,
+  replyQueue,
+  eventsExchange,
+  eventHandlerQueue,
+  declareExchange,
+  declareQueue,
+  declareConsumerTopology,
+  type HandlerType,
+  type ExchangeDeclaration,
+  type QueueDeclaration,
+  type EventHandlerQueueOptions,
+} from "./topology";
+export { encodeAmqpHeaders, decodeAmqpHeaders, amqpHeadersFromContext, contextFromAmqpHeaders, type AmqpFieldValue } from "./headers";
+export { AmqpRpcClient, STANDALONE_OWNER, type AmqpRpcClientOptions, type RawRequestOptions, type RawReply, type CallOptions } from "./rpc-client";
+export { AmqpRpcServer, type AmqpRpcServerOptions, type IncomingRpcRequest, type RpcRequestHandler } from "./rpc-server";
+export {
+  AmqpEventDispatcher,
+  AmqpEventConsumer,
+  type AmqpEventDispatcherOptions,
+  type DispatchOptions,
+  type IncomingEvent,
+  type AmqpEventHandlerOptions,
+} from "./events";
+export { silentLogger, maskUri, type Logger } from "./logger";
