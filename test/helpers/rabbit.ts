@@ -53,10 +53,12 @@ export interface BrokerQueue {
   arguments: Array<[string, string, unknown]>;
   consumers: number;
   messages: number;
+  messages_ready: number;
+  messages_unacknowledged: number;
 }
 
 export function listQueues(vhost: string): Promise<BrokerQueue[]> {
-  return ctlJson<BrokerQueue>("list_queues", "-p", vhost, "name", "durable", "auto_delete", "exclusive", "arguments", "consumers", "messages");
+  return ctlJson<BrokerQueue>("list_queues", "-p", vhost, "name", "durable", "auto_delete", "exclusive", "arguments", "consumers", "messages", "messages_ready", "messages_unacknowledged");
 }
 
 export interface BrokerExchange {
