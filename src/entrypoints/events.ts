@@ -176,7 +176,9 @@ export class EventHandler implements Entrypoint {
         consumer: this.spec?.name,
         error: err instanceof Error ? err.message : String(err),
       });
-      msg.term("body is not JSON");
+      // No reason text: nats-server before 2.10 does not recognise "+TERM <reason>" and would
+      // leave the message pending, to be redelivered after ack_wait.
+      msg.term();
       return;
     }
     const outcome = await container.spawnWorker(this, [payload], contextFromNatsHeaders(msg.headers));

@@ -1,0 +1,101 @@
+import { jetstream } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import type { DependencyProvider, WorkerContext } from "../../../src/core/extension";
+import { registerDependency } from "../../../src/core/metadata";
+import { EventDispatcher, type Dispatch } from "../../../src/dependencies/event-dispatcher";
+import { eventHandler } from "../../../src/entrypoints/events";
+import { deferred, EventsFixture } from "../../helpers/jetstream";
+
+/** Injects the worker context itself, so a handler can report what it was given. */
+class WorkerProvider implements DependencyProvider {
+  constructor(readonly attrName: string) {}
+  getDependency(worker: WorkerContext): WorkerContext {
+    return worker;
+  }
+}
+function Worker(): PropertyDecorator {
+  return (target, key) => registerDependency(target, () => new WorkerProvider(String(key)));
+}
+
+interface Seen {
+  stack: readonly string[];
+  data: Record<string, unknown>;
+  callId: string;
+  payload: unknown;
+}
+const snapshot = (w: WorkerContext, payload: unknown): Seen => ({ stack: [...w.callIdStack], data: { ...w.data }, callId: w.callId, payload });
+
+describe("event context", () => {
+  let fx: EventsFixture;
+  let dispatch: StandaloneDispatcher;
+
+  beforeEach(async () => {
+    fx = new EventsFixture();
+    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
+  });
+  afterEach(async () => {
+    await dispatch.close();
+    await fx.cleanup();
+  });
+
+  it("carries the call id stack and user id from a dispatching worker to the handler", async () => {
+    const relayed = deferred<Seen>();
+    const sunk = deferred<Seen>();
+    class Relay {
+      name = "relay";
+      @Worker() worker!: WorkerContext;
+      @EventDispatcher() dispatch!: Dispatch;
+      @eventHandler("origin", "start")
+      async onStart(payload: { n: number }) {
+        relayed.resolve(snapshot(this.worker, payload));
+        await this.dispatch("relayed", { n: payload.n + 1 });
+      }
+    }
+    class Sink {
+      name = "sink";
+      @Worker() worker!: WorkerContext;
+      @eventHandler("relay", "relayed")
+      async onRelayed(payload: unknown) {
+        sunk.resolve(snapshot(this.worker, payload));
+      }
+    }
+    await fx.start(Relay);
+    await fx.start(Sink);
+
+    // A caller outside the runtime sends Nameko's context headers (DESIGN.md, NATS contract).
+    const nc = await fx.client();
+    const h = headers();
+    h.set("nameko.user_id", "u-1");
+    h.set("nameko.language", "en-gb");
+    h.set("nameko.call_id_stack", JSON.stringify(["standalone_rpc_proxy.call.4bc54ab8-9897-4976-b7c7-9fb250b0f0f6"]));
+    await jetstream(nc).publish(`${fx.prefix}.events.origin.start`, JSON.stringify({ n: 1 }), { headers: h });
+
+    const relay = await relayed.promise;
+    const sink = await sunk.promise;
+    expect(relay.stack).toEqual(["standalone_rpc_proxy.call.4bc54ab8-9897-4976-b7c7-9fb250b0f0f6", relay.callId]);
+    expect(relay.callId).toMatch(/^relay\.onStart\.[0-9a-f-]{36}$/);
+    expect(sink.stack).toEqual([...relay.stack, sink.callId]);
+    expect(sink.callId).toMatch(/^sink\.onRelayed\.[0-9a-f-]{36}$/);
+    expect(sink.data).toEqual({ user_id: "u-1", language: "en-gb" });
+    expect(sink.payload).toEqual({ n: 2 });
+  });
+
+  it("an event from the standalone dispatcher carries no context: the handler's stack is its own call id", async () => {
+    const seen = deferred<Seen>();
+    class Sink {
+      name = "standalone_sink";
+      @Worker() worker!: WorkerContext;
+      @eventHandler("anyone", "ping")
+      async onPing(payload: unknown) {
+        seen.resolve(snapshot(this.worker, payload));
+      }
+    }
+    await fx.start(Sink);
+    await dispatch("anyone", "ping", "plain string payload");
+    const s = await seen.promise;
+    expect(s.stack).toEqual([s.callId]);
+    expect(s.data).toEqual({});
+    expect(s.payload).toBe("plain string payload");
+  });
+});

@@ -1,0 +1,87 @@
+import { durableConsumerName, eventQueueName } from "../../../compat/naming";
+import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import { eventHandler } from "../../../src/entrypoints/events";
+import { EventsFixture, waitFor } from "../../helpers/jetstream";
+
+describe("event durability", () => {
+  let fx: EventsFixture;
+  let dispatch: StandaloneDispatcher;
+
+  beforeEach(async () => {
+    fx = new EventsFixture();
+    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
+  });
+  afterEach(async () => {
+    await dispatch.close();
+    await fx.cleanup();
+  });
+
+  it("keeps events for a stopped service and delivers all of them when it starts again", async () => {
+    const seen: number[] = [];
+    class Ledger {
+      name = "ledger";
+      @eventHandler("payments", "paid")
+      async onPaid(p: { n: number }) {
+        seen.push(p.n);
+      }
+    }
+    const first = await fx.start(Ledger);
+    await first.stop();
+    for (let n = 0; n < 100; n++) await dispatch("payments", "paid", { n });
+    const stream = await (await fx.jsm()).streams.info(fx.streamName);
+    expect(stream.state.messages).toBe(100);
+
+    await fx.start(Ledger);
+    await waitFor(() => seen.length >= 100, "100 events handled after the restart");
+    expect(seen.sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
+    // Interest retention: once the only interested consumer acked them, the stream lets them go.
+    await waitFor(async () => (await (await fx.jsm()).streams.info(fx.streamName)).state.messages === 0, "the stream emptied");
+  });
+
+  it("drops an event nobody is subscribed to instead of keeping it", async () => {
+    await dispatch("payments", "nobody_listens", { n: 1 });
+    const stream = await (await fx.jsm()).streams.info(fx.streamName);
+    expect(stream.state.messages).toBe(0);
+  });
+
+  it("reliableDelivery false keeps nothing for a stopped service", async () => {
+    const seen: number[] = [];
+    class Volatile {
+      name = "volatile";
+      @eventHandler("payments", "paid", { reliableDelivery: false })
+      async onPaid(p: { n: number }) {
+        seen.push(p.n);
+      }
+    }
+    const consumer = durableConsumerName(
+      eventQueueName({ source: "payments", eventType: "paid", handlerType: "service_pool", service: "volatile", method: "onPaid" }),
+    );
+    const first = await fx.start(Volatile);
+    await dispatch("payments", "paid", { n: 0 });
+    await waitFor(() => seen.length === 1, "the first event handled");
+    await first.stop();
+    expect(await fx.consumer(consumer)).toBeUndefined();
+
+    for (let n = 1; n <= 5; n++) await dispatch("payments", "paid", { n });
+    await fx.start(Volatile);
+    await dispatch("payments", "paid", { n: 6 });
+    await waitFor(() => seen.includes(6), "the event published after the restart");
+    expect(seen).toEqual([0, 6]);
+  });
+
+  it("reliableDelivery false: a shared consumer stays while another instance still runs", async () => {
+    const seen: number[] = [];
+    class Volatile {
+      name = "volatile_pool";
+      @eventHandler("payments", "paid", { reliableDelivery: false })
+      async onPaid(p: { n: number }) {
+        seen.push(p.n);
+      }
+    }
+    const one = await fx.start(Volatile);
+    await fx.start(Volatile);
+    await one.stop();
+    await dispatch("payments", "paid", { n: 1 });
+    await waitFor(() => seen.length === 1, "the remaining instance handled the event");
+  });
+});
