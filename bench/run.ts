@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { CASES } from "./cases";
 import { buildForChildren } from "./lib/build";
 import { Child } from "./lib/children";
-import type { Probe, Timing } from "./lib/case";
+import { availability, type Probe, type Timing } from "./lib/case";
 import { machineInfo } from "./lib/proc";
 import { caseReport, checkTargets, renderTables, renderTargets, summarize, type CaseReport } from "./lib/report";
 import { runRound, type RoundResult } from "./lib/runner";
@@ -83,9 +83,10 @@ function timingFor(o: Options): Timing {
 }
 
 async function probeOurCode(): Promise<{ probe: Probe; versions: Record<string, string> }> {
+  const modules = [...new Set(CASES.flatMap((c) => c.needs.map((n) => n.split(":")[0])))];
   const child = await Child.spawn("probe", "probe", {});
   try {
-    return await child.command<{ probe: Probe; versions: Record<string, string> }>("probe", null, 120_000);
+    return await child.command<{ probe: Probe; versions: Record<string, string> }>("probe", modules, 120_000);
   } finally {
     await child.stop();
   }
@@ -107,10 +108,10 @@ async function main(): Promise<number> {
   const selected = (id: string) => options.only.length === 0 || options.only.some((o) => id === o || id.startsWith(o));
   const profileDir = join(RESULTS, "profiles", new Date().toISOString().replace(/[:.]/g, "-"));
   const rounds = new Map<string, RoundResult[]>(CASES.map((c) => [c.id, []]));
-  const unavailable = new Map(CASES.map((c) => [c.id, c.unavailable(probe)]));
+  const avail = new Map(CASES.map((c) => [c.id, availability(c.needs, probe)]));
   for (let round = 1; round <= options.rounds; round++) {
     for (const c of CASES) {
-      if (!selected(c.id) || unavailable.get(c.id)) continue;
+      if (!selected(c.id) || avail.get(c.id)?.status !== "available") continue;
       process.stdout.write(`round ${round}/${options.rounds}  ${c.id} ... `);
       const result = await runRound(c, round, {
         timing,
@@ -128,7 +129,7 @@ async function main(): Promise<number> {
       );
     }
   }
-  const reports: CaseReport[] = CASES.map((c) => caseReport(c, rounds.get(c.id) ?? [], unavailable.get(c.id), !selected(c.id) && !unavailable.get(c.id)));
+  const reports: CaseReport[] = CASES.map((c) => caseReport(c, rounds.get(c.id) ?? [], avail.get(c.id) ?? { status: "available" }, selected(c.id)));
   summarize(reports, timing.concurrencies);
   const targets = checkTargets(reports, timing.concurrencies);
   const loadAfter = loadavg();

@@ -7,7 +7,7 @@ export const amqpEventsFloor: BenchCase = {
   kind: "events",
   limits:
     "RabbitMQ persisting each message (delivery_mode 2, durable queue) before it confirms; manual ack per event, prefetch 256.",
-  unavailable: () => undefined,
+  needs: [],
   async run(ctx) {
     const exchange = `bench_${ctx.token}.events`;
     const queue = `bench-${ctx.token}-events`;

@@ -8,7 +8,7 @@ export const jetstreamFloor: BenchCase = {
   limits:
     "nats-server's file-backed stream (one write per publish, acked to the publisher) and the pull " +
     "consumer's explicit ack per event; publisher, consumer and nats-server share 2 cores.",
-  unavailable: () => undefined,
+  needs: [],
   async run(ctx) {
     const stream = `BENCH_${ctx.token.toUpperCase()}`;
     const subject = `bench.${ctx.token}.js.event`;

@@ -5,6 +5,8 @@ import { jetstreamFloor } from "./events-jetstream-floor";
 import { amqpFloor } from "./rpc-amqp-floor";
 import { moleculerPeer } from "./rpc-moleculer";
 import { natsFloor } from "./rpc-nats-floor";
+import { runtimeClient } from "./rpc-runtime-client";
+import { runtimeProxy } from "./rpc-runtime-proxy";
 
 /** All cases; ids are stable (used by --only and in the JSON). */
-export const CASES: BenchCase[] = [natsFloor, moleculerPeer, amqpFloor, jetstreamFloor, amqpEventsFloor];
+export const CASES: BenchCase[] = [natsFloor, runtimeClient, runtimeProxy, moleculerPeer, amqpFloor, jetstreamFloor, amqpEventsFloor];

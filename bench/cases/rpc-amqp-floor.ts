@@ -8,7 +8,7 @@ export const amqpFloor: BenchCase = {
   limits:
     "RabbitMQ (Erlang, one queue process) is the bottleneck; direct reply-to, no confirms, transient messages, " +
     "server prefetch 256 with manual acks; noDelay on every socket.",
-  unavailable: () => undefined,
+  needs: [],
   async run(ctx) {
     const queue = `bench-${ctx.token}-rpc`;
     await ctx.spawn("echo server", "amqp-echo", { queue });

@@ -9,7 +9,7 @@ export const moleculerPeer: BenchCase = {
   limits:
     "Moleculer's own JSON packets on node-targeted subjects (nats@2 client, default options); " +
     "broker defaults with logger, metrics and tracing off.",
-  unavailable: () => undefined,
+  needs: [],
   async run(ctx) {
     const namespace = `bench-${ctx.token}`;
     await ctx.spawn("service", "moleculer-service", { namespace });

@@ -8,7 +8,7 @@ export const natsFloor: BenchCase = {
   limits:
     "nats.js request() (mux inbox, one timer per request) on both sides of nats-server; " +
     "on 2 cores the caller, the echo process and nats-server share the CPUs.",
-  unavailable: () => undefined,
+  needs: [],
   async run(ctx) {
     const subject = `bench.${ctx.token}.echo`;
     await ctx.spawn("echo server", "nats-echo", { subject });

@@ -16,17 +16,33 @@ export interface Timing {
   drainTimeoutMs: number;
 }
 
-/** What the runner found about our own code, so cases can say whether they can run. */
-export interface Probe {
-  /** Named exports of "cliffracer" (src/index.ts), empty if it could not be loaded. */
-  runtimeExports: string[];
-  /** Why "cliffracer" could not be loaded, if it could not. */
-  runtimeError?: string;
-  /** Named exports of bridge/bridge.ts. */
-  bridgeExports: string[];
-  bridgeError?: string;
-  /** Named exports of compat/index.ts. */
-  compatExports: string[];
+/** What the probe found of one module of ours (path without extension, from the repo root). */
+export interface ModuleProbe {
+  /** The .ts file exists. */
+  exists: boolean;
+  /** Its named exports, when it loaded. */
+  exports: string[];
+  /** Why it did not load. */
+  error?: string;
+}
+
+/** What the runner found about our own code, by module. */
+export type Probe = Record<string, ModuleProbe>;
+
+/** Whether a case can run: its needed "module:Export" names are all there and load. */
+export type Availability = { status: "available" } | { status: "not available"; reason: string } | { status: "error"; reason: string };
+
+/** Check a case's needs against the probe. Code not written yet is "not available"; code that fails to load is an error. */
+export function availability(needs: readonly string[], probe: Probe): Availability {
+  const absent: string[] = [];
+  for (const need of needs) {
+    const [module, name] = need.split(":");
+    const found = probe[module];
+    if (!found || !found.exists) absent.push(`${module}.ts`);
+    else if (found.error) return { status: "error", reason: `${module}.ts does not load: ${found.error}` };
+    else if (name && !found.exports.includes(name)) absent.push(`${name} in ${module}.ts`);
+  }
+  return absent.length ? { status: "not available", reason: `no ${[...new Set(absent)].join(", ")} yet` } : { status: "available" };
 }
 
 /** Handed to a case by the runner for one round. */
@@ -82,8 +98,8 @@ export interface BenchCase {
   kind: "rpc" | "events";
   /** The id of the floor this case is compared with (none for a floor). */
   floor?: string;
-  /** Why the case cannot run yet (code not there), or undefined when it can. */
-  unavailable(probe: Probe): string | undefined;
+  /** "module:Export" names of our code the case runs on (module = path from the repo root, no extension). */
+  needs: readonly string[];
   /** What limits it, for BENCHMARKS.md. */
   limits: string;
   run(ctx: CaseContext): Promise<Measurement>;

@@ -1,5 +1,5 @@
 /** Aggregation over rounds (median and spread), the printed tables, and the targets check. */
-import type { BenchCase, Measurement } from "./case";
+import type { Availability, BenchCase, Measurement } from "./case";
 import type { RoundResult } from "./runner";
 import { spreadOf, type Spread } from "./stats";
 
@@ -78,18 +78,17 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
 }
 
 /** Turn a case definition and its rounds into a report entry. */
-export function caseReport(c: BenchCase, rounds: RoundResult[], unavailable: string | undefined, skipped: boolean): CaseReport {
-  const firstError = rounds.find((r) => r.status === "error")?.error;
+export function caseReport(c: BenchCase, rounds: RoundResult[], avail: Availability, selected: boolean): CaseReport {
+  const base = { id: c.id, title: c.title, kind: c.kind, floor: c.floor, limits: c.limits, rounds };
+  if (avail.status === "not available") return { ...base, status: "not available", reason: avail.reason };
+  if (avail.status === "error") return { ...base, status: "error", reason: avail.reason };
+  if (!selected) return { ...base, status: "skipped" };
   const errors = rounds.filter((r) => r.status === "error").length;
+  const firstError = rounds.find((r) => r.status === "error")?.error;
   return {
-    id: c.id,
-    title: c.title,
-    kind: c.kind,
-    floor: c.floor,
-    limits: c.limits,
-    status: skipped ? "skipped" : unavailable ? "not available" : errors > 0 ? "error" : "ok",
-    reason: unavailable ?? (firstError ? `${errors} of ${rounds.length} rounds failed: ${firstError}` : undefined),
-    rounds,
+    ...base,
+    status: errors > 0 ? "error" : "ok",
+    reason: firstError ? `${errors} of ${rounds.length} rounds failed: ${firstError}` : undefined,
   };
 }
 

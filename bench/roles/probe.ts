@@ -1,24 +1,26 @@
 /**
- * Looks, in a child process, at what of our code is there to benchmark (exports of "cliffracer",
- * the bridge, compat) and at the broker versions. Loading our code here keeps the runner itself free
- * of it.
+ * Looks, in a child process, at what of our code is there to benchmark (the exports of the modules
+ * the cases need) and at the broker versions. Loading our code here keeps the runner free of it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import * as amqp from "amqplib";
+import type { ModuleProbe, Probe } from "../lib/case";
 import { AMQP_SOCKET_OPTIONS, AMQP_URI, NATS_URL } from "../lib/env";
 import { describeError, type StartRole } from "../lib/role";
 
-const ROOT = join(__dirname, "..", "..");
+// This file runs from the compiled tree: bench/results/build/bench/roles.
+const BUILD = join(__dirname, "..", "..");
+const ROOT = join(BUILD, "..", "..", "..");
 
-async function exportsOf(file: string, specifier: string): Promise<{ names: string[]; error?: string }> {
-  if (!existsSync(join(ROOT, file))) return { names: [], error: `${file} does not exist yet` };
+async function probeModule(module: string): Promise<ModuleProbe> {
+  if (!existsSync(join(ROOT, `${module}.ts`))) return { exists: false, exports: [] };
   try {
-    const mod = (await import(specifier)) as Record<string, unknown>;
-    return { names: Object.keys(mod).filter((k) => k !== "__esModule" && k !== "default").sort() };
+    const mod = (await import(join(BUILD, module))) as Record<string, unknown>;
+    return { exists: true, exports: Object.keys(mod).filter((k) => k !== "__esModule" && k !== "default" && mod[k] !== undefined).sort() };
   } catch (err) {
-    return { names: [], error: describeError(err) };
+    return { exists: true, exports: [], error: describeError(err) };
   }
 }
 
@@ -46,11 +48,10 @@ async function rabbitVersion(): Promise<string> {
 }
 
 export const start: StartRole = async () => ({
-  async handle(command) {
+  async handle(command, arg) {
     if (command !== "probe") throw new Error(`unknown command ${command}`);
-    const runtime = await exportsOf("src/index.ts", "cliffracer");
-    const bridge = await exportsOf("bridge/bridge.ts", join(ROOT, "bridge", "bridge"));
-    const compat = await exportsOf("compat/index.ts", join(ROOT, "compat"));
+    const probe: Probe = {};
+    for (const module of arg as string[]) probe[module] = await probeModule(module);
     const versions = {
       node: process.version,
       natsServer: await natsVersion().catch((e: unknown) => `unreachable: ${String(e)}`),
@@ -59,16 +60,7 @@ export const start: StartRole = async () => ({
       amqplib: packageVersion("amqplib"),
       moleculer: packageVersion("moleculer"),
     };
-    return {
-      probe: {
-        runtimeExports: runtime.names,
-        runtimeError: runtime.error,
-        bridgeExports: bridge.names,
-        bridgeError: bridge.error,
-        compatExports: compat.names,
-      },
-      versions,
-    };
+    return { probe, versions };
   },
   stop: () => Promise.resolve(),
 });

@@ -1,0 +1,20 @@
+/** Runtime standalone client (ClusterRpcProxy) calling `<service>.echo(payload)`. */
+import { ClusterRpcProxy } from "../../src/client/standalone";
+import { NATS_URL } from "../lib/env";
+import { loadRole } from "../lib/load";
+import { echoArguments, PAYLOAD_COUNT } from "../lib/payload";
+import type { StartRole } from "../lib/role";
+
+export const start: StartRole = async (options) => {
+  const cluster = await ClusterRpcProxy.connect({ natsUrl: NATS_URL, timeoutMs: 10_000 });
+  const service = cluster.service(String(options.service));
+  const payloads = echoArguments();
+  return loadRole(
+    async (i) => {
+      const payload = payloads[i % PAYLOAD_COUNT];
+      const result = await service.echo(payload);
+      if (result !== payload) throw new Error(`wrong echo: ${JSON.stringify(result).slice(0, 200)}`);
+    },
+    () => cluster.close(),
+  );
+};

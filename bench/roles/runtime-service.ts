@@ -1,0 +1,40 @@
+/**
+ * Hosts bench services on the runtime in their own process, as `cliffracer run` would: one
+ * ServiceRunner, one NATS connection, default config (max_workers 10) unless told otherwise.
+ */
+import { defaultConfig, type RuntimeConfig } from "../../src/config/defaults";
+import { ServiceRunner } from "../../src/core/service-runner";
+import { rpc } from "../../src/entrypoints/rpc";
+import { NATS_URL } from "../lib/env";
+import type { StartRole } from "../lib/role";
+
+/** The echo service: `<name>.echo(payload)` returns its argument. Built per run for a unique name. */
+export function echoServiceClass(name: string) {
+  class BenchEchoService {
+    name = name;
+
+    @rpc()
+    async echo(payload: string): Promise<string> {
+      return payload;
+    }
+  }
+  return BenchEchoService;
+}
+
+/** Runtime config for bench processes: defaults, the bench's NATS, optional max_workers. */
+export function benchConfig(maxWorkers?: number): RuntimeConfig {
+  const config = defaultConfig();
+  config.natsUrl = NATS_URL;
+  if (maxWorkers !== undefined) config.maxWorkers = maxWorkers;
+  return config;
+}
+
+export const start: StartRole = async (options) => {
+  const runner = new ServiceRunner(benchConfig(options.maxWorkers as number | undefined));
+  runner.addService(echoServiceClass(String(options.name)));
+  await runner.start();
+  return {
+    handle: (command) => Promise.reject(new Error(`unknown command ${command}`)),
+    stop: () => runner.stop(),
+  };
+};
