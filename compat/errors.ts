@@ -1,0 +1,328 @@
+// Nameko's error classes and its error object (NAMEKO_PROTOCOL.md §6). Class names are the
+// `exc_type` a Python caller sees, so they are part of the wire and never renamed.
+import { pyRepr, pyStr, pyStrArgs } from "./python";
+
+/** The `error` member of a Nameko reply, keys in wire order (§6.1). */
+export interface SerializedError {
+  exc_type: string;
+  exc_path: string;
+  exc_args: unknown[];
+  value: string;
+}
+
+/** Any error class: registries and decorators accept constructors of any arity. */
+export type ErrorClass = abstract new (...args: never[]) => Error;
+
+type Instantiable = new (...args: unknown[]) => Error;
+
+/**
+ * Base of the errors that mirror a Python exception: keeps the constructor arguments as
+ * `excArgs` (Python's `exc.args`) and derives the message the way Python's `str(exc)` does.
+ */
+export class NamekoError extends Error {
+  /** Python module path plus class name; subclasses that mirror a Python class declare their own. */
+  static readonly excPath: string = "cliffracer.exceptions.NamekoError";
+  /** The constructor arguments, serialized as `exc_args`. */
+  readonly excArgs: unknown[];
+
+  constructor(...args: unknown[]) {
+    super(pyStrArgs(args));
+    this.excArgs = args;
+    this.name = new.target.name;
+  }
+
+  /** The `exc_path` this error is serialized with. */
+  get excPath(): string {
+    return excPathOf(this);
+  }
+}
+
+/** Nameko's base of caller-side errors (HTTP maps it to 400). */
+export class BadRequest extends NamekoError {
+  static override readonly excPath: string = "nameko.exceptions.BadRequest";
+}
+
+/** The RPC body lacks `args` or `kwargs`, or is not a JSON object. */
+export class MalformedRequest extends BadRequest {
+  static override readonly excPath: string = "nameko.exceptions.MalformedRequest";
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** No `@rpc` method of that name; the argument is the method name. */
+export class MethodNotFound extends BadRequest {
+  static override readonly excPath: string = "nameko.exceptions.MethodNotFound";
+  constructor(methodName: string) {
+    super(methodName);
+  }
+}
+
+/** The arguments do not bind to the method; the message is Python's own TypeError text (§5.2). */
+export class IncorrectSignature extends BadRequest {
+  static override readonly excPath: string = "nameko.exceptions.IncorrectSignature";
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** A DTO argument failed class-validator validation; `fields` maps property paths to messages. */
+export class ValidationFailed extends BadRequest {
+  static override readonly excPath: string = "cliffracer.exceptions.ValidationFailed";
+  readonly fields: Record<string, string[]>;
+  constructor(fields: Record<string, string[]>) {
+    super(fields);
+    this.fields = fields;
+  }
+}
+
+/** Client-side stand-in for a remote exception whose `exc_path` is not registered (§6.3). */
+export class RemoteError extends NamekoError {
+  static override readonly excPath: string = "nameko.exceptions.RemoteError";
+  readonly excType: string;
+  readonly value: string;
+  constructor(excType: string, value: string) {
+    // Python's RemoteError passes one formatted string to Exception, so that is its only arg.
+    super(`${excType} ${value}`);
+    this.excType = excType;
+    this.value = value;
+  }
+}
+
+/** Nothing listens for the requested service (§5.5); raised locally, never sent. */
+export class UnknownService extends NamekoError {
+  static override readonly excPath: string = "nameko.exceptions.UnknownService";
+  readonly serviceName: string;
+  constructor(serviceName: string) {
+    super(serviceName);
+    this.serviceName = serviceName;
+    this.message = `Unknown service \`${serviceName}\``;
+  }
+}
+
+/** A return value could not be JSON-encoded; Nameko sends it with no args (§5.3). */
+export class UnserializableValueError extends NamekoError {
+  static override readonly excPath: string = "nameko.exceptions.UnserializableValueError";
+  readonly reprValue: string;
+  constructor(value: unknown) {
+    super();
+    let text: string;
+    try {
+      text = pyRepr(value);
+    } catch {
+      text = "[__repr__ failed]";
+    }
+    this.reprValue = text;
+    this.message = `Unserializable value: \`${text}\``;
+  }
+}
+
+/** A call got no reply within its timeout; the argument is the timeout in seconds. */
+export class RpcTimeout extends NamekoError {
+  static override readonly excPath: string = "nameko.exceptions.RpcTimeout";
+  readonly timeoutSeconds: number;
+  constructor(timeoutSeconds: number) {
+    super(timeoutSeconds);
+    this.timeoutSeconds = timeoutSeconds;
+  }
+}
+
+/** A reply body that is not Nameko's `{result, error}` object. */
+export class MalformedReply extends NamekoError {
+  static override readonly excPath: string = "cliffracer.exceptions.MalformedReply";
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Invalid configuration (Nameko's ConfigurationError). */
+export class ConfigurationError extends NamekoError {
+  static override readonly excPath: string = "nameko.exceptions.ConfigurationError";
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** A service, method or event type name that cannot be used as a subject token. */
+export class InvalidName extends ConfigurationError {
+  static override readonly excPath: string = "cliffracer.exceptions.InvalidName";
+}
+
+// Python built-ins, so a port can raise what the Python original raised and callers see the
+// same exc_type/exc_path. Not registered for deserialization: Nameko turns them into RemoteError.
+
+/** Python's `Exception`. */
+export class Exception extends NamekoError {
+  static override readonly excPath: string = "builtins.Exception";
+}
+/** Python's `ValueError`. */
+export class ValueError extends Exception {
+  static override readonly excPath: string = "builtins.ValueError";
+}
+/** Python's `LookupError`. */
+export class LookupError extends Exception {
+  static override readonly excPath: string = "builtins.LookupError";
+}
+/** Python's `KeyError`: its `str()` is the repr of the key, so the value is quoted (§6.1). */
+export class KeyError extends LookupError {
+  static override readonly excPath: string = "builtins.KeyError";
+  constructor(...args: unknown[]) {
+    super(...args);
+    if (args.length === 1) this.message = pyRepr(args[0]);
+  }
+}
+/** Python's `IndexError`. */
+export class IndexError extends LookupError {
+  static override readonly excPath: string = "builtins.IndexError";
+}
+/** Python's `AttributeError`. */
+export class AttributeError extends Exception {
+  static override readonly excPath: string = "builtins.AttributeError";
+}
+/** Python's `RuntimeError`. */
+export class RuntimeError extends Exception {
+  static override readonly excPath: string = "builtins.RuntimeError";
+}
+/** Python's `NotImplementedError`. */
+export class NotImplementedError extends RuntimeError {
+  static override readonly excPath: string = "builtins.NotImplementedError";
+}
+/** Python's `PermissionError`. */
+export class PermissionError extends Exception {
+  static override readonly excPath: string = "builtins.PermissionError";
+}
+
+const registry = new Map<string, Instantiable>();
+const pathOfClass = new Map<ErrorClass, string>();
+
+/** Deserialize errors with this `exc_path` to `cls` (built from `exc_args`), and serialize `cls` with it. */
+export function registerError(excPath: string, cls: ErrorClass): void {
+  registry.set(excPath, cls as unknown as Instantiable);
+  pathOfClass.set(cls, excPath);
+}
+
+/** Class decorator form of registerError: `@namekoError("myservice.exceptions.NotFound")`. */
+export function namekoError(excPath: string): <C extends ErrorClass>(cls: C) => C {
+  return (cls) => {
+    registerError(excPath, cls);
+    return cls;
+  };
+}
+
+/** The registered class for an `exc_path`, if any. */
+export function registeredError(excPath: string): ErrorClass | undefined {
+  return registry.get(excPath);
+}
+
+// Nameko's built-in registry (§6.3) plus our own DTO error, so TS callers get `fields` back.
+registerError(MalformedRequest.excPath, MalformedRequest);
+registerError(MethodNotFound.excPath, MethodNotFound);
+registerError(IncorrectSignature.excPath, IncorrectSignature);
+registerError(ValidationFailed.excPath, ValidationFailed);
+
+const JS_BUILTIN_ERRORS = new Set<unknown>([
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  AggregateError,
+]);
+
+/** Python-like class name of an error: an explicit `name`, else its constructor's name. */
+function excTypeOf(err: Error): string {
+  const name = err.name;
+  if (name && name !== "Error") return name;
+  return err.constructor?.name || "Error";
+}
+
+/**
+ * The `exc_path` of an error: its registered path, else the one its own class declares, else
+ * `builtins.<Name>` for JavaScript's built-in error classes (mirroring where Python keeps its
+ * built-ins; the JavaScript name is kept, so a plain Error is `builtins.Error`), else
+ * `cliffracer.remote.<Name>`.
+ */
+export function excPathOf(err: Error): string {
+  const ctor = err.constructor as ErrorClass | undefined;
+  if (ctor) {
+    const registered = pathOfClass.get(ctor);
+    if (registered !== undefined) return registered;
+    if (Object.prototype.hasOwnProperty.call(ctor, "excPath")) return (ctor as unknown as { excPath: string }).excPath;
+    if (JS_BUILTIN_ERRORS.has(ctor)) return `builtins.${excTypeOf(err)}`;
+  }
+  return `cliffracer.remote.${excTypeOf(err)}`;
+}
+
+/** Nameko's `safe_for_serialization`: strings kept, dicts/lists recursed, everything else `str()`. */
+export function safeForSerialization(value: unknown): unknown {
+  return makeSafe(value, 0);
+}
+
+function makeSafe(value: unknown, depth: number): unknown {
+  if (typeof value === "string") return value;
+  if (value === null || typeof value !== "object") return safeStr(value);
+  if (depth > 100) return "[__unicode__ failed]";
+  const next = depth + 1;
+  if (Array.isArray(value)) return value.map((v) => makeSafe(v, next));
+  if (value instanceof Uint8Array || value instanceof Set) return Array.from(value, (v) => makeSafe(v, next));
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of value) out[String(makeSafe(k, next))] = makeSafe(v, next);
+    return out;
+  }
+  if (value instanceof Date || value instanceof Error) return safeStr(value);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = makeSafe(v, next);
+  return out;
+}
+
+function safeStr(value: unknown): string {
+  try {
+    return pyStr(value);
+  } catch {
+    return "[__unicode__ failed]";
+  }
+}
+
+/**
+ * Nameko's error object for anything thrown (§6.1). A thrown non-Error value is reported as
+ * Python's `Exception` with that value as its one argument.
+ */
+export function serializeError(err: unknown): SerializedError {
+  if (!(err instanceof Error)) {
+    return {
+      exc_type: "Exception",
+      exc_path: "builtins.Exception",
+      exc_args: [makeSafe(err, 0)],
+      value: safeStr(err),
+    };
+  }
+  const own = (err as { excArgs?: unknown }).excArgs;
+  const args = Array.isArray(own) ? own : err.message ? [err.message] : [];
+  return {
+    exc_type: excTypeOf(err),
+    exc_path: excPathOf(err),
+    exc_args: args.map((a) => makeSafe(a, 0)),
+    value: err.message,
+  };
+}
+
+/**
+ * The error a Nameko client would raise for an error object (§6.3): the registered class built
+ * from `exc_args`, else RemoteError. Missing keys read as Python's None.
+ */
+export function deserializeError(data: SerializedError): Error {
+  const e = (data ?? {}) as Partial<Record<keyof SerializedError, unknown>>;
+  const cls = typeof e.exc_path === "string" ? registry.get(e.exc_path) : undefined;
+  if (cls) {
+    const args = Array.isArray(e.exc_args) ? e.exc_args : [];
+    return new cls(...args);
+  }
+  return new RemoteError(noneOr(e.exc_type), noneOr(e.value));
+}
+
+function noneOr(v: unknown): string {
+  return v === undefined || v === null ? "None" : pyStr(v);
+}

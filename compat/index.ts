@@ -1,0 +1,80 @@
+// compat's public surface: what Nameko means, with no transport attached.
+export {
+  AttributeError,
+  BadRequest,
+  ConfigurationError,
+  deserializeError,
+  Exception,
+  excPathOf,
+  IncorrectSignature,
+  IndexError,
+  InvalidName,
+  KeyError,
+  LookupError,
+  MalformedReply,
+  MalformedRequest,
+  MethodNotFound,
+  NamekoError,
+  namekoError,
+  NotImplementedError,
+  PermissionError,
+  registerError,
+  registeredError,
+  RemoteError,
+  RpcTimeout,
+  RuntimeError,
+  safeForSerialization,
+  serializeError,
+  UnknownService,
+  UnserializableValueError,
+  ValidationFailed,
+  ValueError,
+} from "./errors";
+export type { ErrorClass, SerializedError } from "./errors";
+export {
+  decodeJson,
+  decodeReply,
+  decodeRequest,
+  encodeErrorReply,
+  encodeJson,
+  encodeReply,
+  encodeRequest,
+  JsonDecodeError,
+  requestArgs,
+  requestKwargs,
+} from "./codec";
+export type { RpcReply, RpcRequest } from "./codec";
+export { bindArguments, bindDto, dtoClassOf, signatureOf } from "./binding";
+export type { DtoClass, MethodSignature, ParamSpec, SignatureOverride } from "./binding";
+export {
+  CALL_ID_STACK_KEY,
+  contextFromHeaders,
+  contextToHeaders,
+  decodeHeaderValue,
+  DEFAULT_PARENT_CALLS_TRACKED,
+  encodeHeaderValue,
+  extendCallIdStack,
+  HEADER_PREFIX,
+  newCallId,
+} from "./context";
+export type { ContextData } from "./context";
+export {
+  durableConsumerName,
+  eventQueueName,
+  eventsExchangeName,
+  eventsStreamName,
+  eventsSubjectFilter,
+  eventSubject,
+  methodOfSubject,
+  replyQueueName,
+  RPC_EXCHANGE,
+  rpcBindingKey,
+  rpcQueueGroup,
+  rpcQueueName,
+  rpcServiceSubjects,
+  rpcSubject,
+  validateName,
+  validatePrefix,
+} from "./naming";
+export type { EventQueueSpec, NameKind } from "./naming";
+export { pyRepr, pyStr } from "./python";
