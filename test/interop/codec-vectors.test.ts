@@ -28,6 +28,8 @@ import {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const vectors = (file: string): Json => JSON.parse(readFileSync(join(__dirname, "vectors", file), "utf8"));
+/** it.each rows: a label for the test title, then the vector. */
+const rows = (list: Json[], label: (v: Json) => string): [string, Json][] => list.map((v) => [label(v), v]);
 
 const requests = vectors("rpc-requests.json");
 const replies = vectors("rpc-replies.json");
@@ -54,16 +56,16 @@ function thrown(fn: () => unknown): unknown {
 }
 
 describe("RPC requests (§13.1, §13.3, §13.5)", () => {
-  it.each(requests.vectors.map((v: Json) => [v.name, v]))("encodes %s exactly as Nameko", (_name, v: Json) => {
+  it.each(rows(requests.vectors, (v) => v.name))("encodes %s exactly as Nameko", (_name, v: Json) => {
     expect(encodeRequest(v.args, v.kwargs)).toBe(v.body);
   });
 
-  it.each(requests.vectors.map((v: Json) => [v.name, v]))("decodes %s", (_name, v: Json) => {
+  it.each(rows(requests.vectors, (v) => v.name))("decodes %s", (_name, v: Json) => {
     expect(decodeRequest(v.body)).toEqual({ args: v.args, kwargs: v.kwargs });
     expect(decodeRequest(Buffer.from(v.body))).toEqual({ args: v.args, kwargs: v.kwargs });
   });
 
-  it.each(requests.accepted_foreign_bodies.map((v: Json) => [v.name, v]))("accepts a foreign body: %s", (_name, v: Json) => {
+  it.each(rows(requests.accepted_foreign_bodies, (v) => v.name))("accepts a foreign body: %s", (_name, v: Json) => {
     expect(decodeRequest(v.body)).toEqual({ args: v.args, kwargs: v.kwargs });
   });
 });
@@ -141,7 +143,7 @@ describe("RPC error replies (§13.3, §13.4, §6.1)", () => {
     expect(produce()).toBe(byName(name).body);
   });
 
-  it.each(errors.vectors.map((v: Json) => [v.name, v]))("decodes the error object of %s", (_name, v: Json) => {
+  it.each(rows(errors.vectors, (v) => v.name))("decodes the error object of %s", (_name, v: Json) => {
     expect(decodeReply(v.body)).toEqual({ result: null, error: v.error });
   });
 
@@ -163,7 +165,7 @@ describe("RPC error replies (§13.3, §13.4, §6.1)", () => {
 });
 
 describe("IncorrectSignature texts (§5.2)", () => {
-  it.each(signatures.vectors.map((v: Json) => [v.call, v]))("%s", (_call, v: Json) => {
+  it.each(rows(signatures.vectors, (v) => v.call))("%s", (_call, v: Json) => {
     const err = thrown(() => bindArguments(addSignature, v.args, v.kwargs));
     expect(err).toBeInstanceOf(IncorrectSignature);
     expect((err as Error).message).toBe(v.message);
@@ -171,13 +173,13 @@ describe("IncorrectSignature texts (§5.2)", () => {
 });
 
 describe("event bodies (§13.6)", () => {
-  it.each(events.vectors.map((v: Json) => [v.name, v]))("encodes %s", (_name, v: Json) => {
+  it.each(rows(events.vectors, (v) => v.name))("encodes %s", (_name, v: Json) => {
     expect(encodeJson(v.payload)).toBe(v.body);
   });
 });
 
 describe("context headers (§13.1, §13.5, §13.6)", () => {
-  it.each(context.vectors.map((v: Json) => [v.name, v]))("reads and re-emits %s", (_name, v: Json) => {
+  it.each(rows(context.vectors, (v) => v.name))("reads and re-emits %s", (_name, v: Json) => {
     const { data, parentStack } = contextFromHeaders(v.headers);
     expect(data).toEqual(v.data);
     expect(parentStack).toEqual(v.parent_stack);
@@ -188,24 +190,24 @@ describe("context headers (§13.1, §13.5, §13.6)", () => {
 });
 
 describe("CPython 3.11 reference outputs", () => {
-  it.each(python.json_strings.map((v: Json) => [v.output, v]))("json.dumps string %s", (_o, v: Json) => {
+  it.each(rows(python.json_strings, (v) => v.output))("json.dumps string %s", (_o, v: Json) => {
     expect(encodeJson(v.input)).toBe(v.output);
   });
 
-  it.each(python.json_numbers.map((v: Json) => [v.output, v]))("json.dumps number %s", (_o, v: Json) => {
+  it.each(rows(python.json_numbers, (v) => v.output))("json.dumps number %s", (_o, v: Json) => {
     expect(encodeJson(v.input)).toBe(v.output);
   });
 
-  it.each(python.json_composite.map((v: Json) => [v.output, v]))("json.dumps %s", (_o, v: Json) => {
+  it.each(rows(python.json_composite, (v) => v.output))("json.dumps %s", (_o, v: Json) => {
     expect(encodeJson(v.input)).toBe(v.output);
   });
 
-  it.each(python.value_errors.map((v: Json) => [v.value, v]))("ValueError value %s", (_value, v: Json) => {
+  it.each(rows(python.value_errors, (v) => v.value))("ValueError value %s", (_value, v: Json) => {
     const err = serializeError(new ValueError(...v.args));
     expect(err).toEqual({ exc_type: "ValueError", exc_path: "builtins.ValueError", exc_args: v.exc_args, value: v.value });
   });
 
-  it.each(python.key_errors.map((v: Json) => [v.value, v]))("KeyError value %s", (_value, v: Json) => {
+  it.each(rows(python.key_errors, (v) => v.value))("KeyError value %s", (_value, v: Json) => {
     const err = serializeError(new KeyError(...v.args));
     expect(err).toEqual({ exc_type: "KeyError", exc_path: "builtins.KeyError", exc_args: v.exc_args, value: v.value });
   });
@@ -215,9 +217,9 @@ describe("CPython 3.11 reference outputs", () => {
     const fn = new Function(`return ({ ${s.js} }).f;`)() as (...a: unknown[]) => unknown;
     const sig = signatureOf(fn, "f", { keywordOnly: s.keywordOnly });
     const jsNames = sig.params.map((p) => p.name);
-    it.each(s.calls.map((c: Json) => [JSON.stringify(c.args), JSON.stringify(c.kwargs), c]))(
-      `${s.py} called with %s %s`,
-      (_a, _k, c: Json) => {
+    it.each(rows(s.calls, (c) => `${JSON.stringify(c.args)} ${JSON.stringify(c.kwargs)}`))(
+      `${s.py} called with %s`,
+      (_label, c: Json) => {
         if (c.error !== undefined) {
           const err = thrown(() => bindArguments(sig, c.args, c.kwargs));
           expect(err).toBeInstanceOf(IncorrectSignature);
