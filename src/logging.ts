@@ -48,9 +48,11 @@ export interface LoggerOptions {
   level?: string;
   /** Fields carried by every line. */
   defaultMeta?: Record<string, unknown>;
+  /** Write to stderr instead of stdout (for commands whose stdout is their result, like `call`). */
+  stderr?: boolean;
 }
 
-/** A winston logger writing one JSON object per line to stdout; `LOG_LEVEL=silent` mutes it. */
+/** A winston logger writing one JSON object per line to stdout (or stderr); `LOG_LEVEL=silent` mutes it. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? defaultLogLevel();
   return winston.createLogger({
@@ -63,7 +65,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       maskFormat(),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console()],
+    transports: [
+      new winston.transports.Console(options.stderr ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {}),
+    ],
   });
 }
 

@@ -1,4 +1,12 @@
-import { bindArguments, bindDto, dtoClassOf, signatureOf, type MethodSignature } from "../../compat/binding";
+import {
+  bindArguments,
+  bindDto,
+  dtoClassOf,
+  signatureOf,
+  type DtoClass,
+  type MethodSignature,
+  type SignatureOverride,
+} from "../../compat/binding";
 import { decodeRequest, encodeErrorReply, encodeReply, type RpcRequest } from "../../compat/codec";
 import { MethodNotFound, type ErrorClass } from "../../compat/errors";
 import { rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat/naming";
@@ -14,6 +22,8 @@ export interface RpcOptions {
   expectedExceptions?: readonly ErrorClass[];
   /** Parameter names (or `param.key` paths) whose values never appear in logs. */
   sensitiveArguments?: readonly string[];
+  /** What JavaScript cannot express about the Python signature, e.g. `{ keywordOnly: ["flag"] }`. */
+  signature?: SignatureOverride;
 }
 
 /** Declares an RPC method, served on `rpc.<service>.<method>` (DESIGN.md, NATS contract). */
@@ -24,7 +34,7 @@ export function rpc(options: RpcOptions = {}): MethodDecorator {
     const fn: unknown = descriptor.value;
     if (typeof fn !== "function") throw new ServiceDefinitionError(`@rpc() on ${methodName}: not a method`);
     // Parsed once when the class is defined, never per call.
-    const signature = signatureOf(fn, methodName);
+    const signature = signatureOf(fn, methodName, options.signature);
     const dto = dtoClassOf(target, methodName);
     registerEntrypoint(target, () => new RpcEntrypoint(methodName, signature, dto, options));
   };
@@ -38,7 +48,7 @@ export class RpcEntrypoint implements Entrypoint {
   constructor(
     readonly methodName: string,
     readonly signature: MethodSignature,
-    readonly dto: (new () => object) | undefined,
+    readonly dto: DtoClass | undefined,
     readonly options: RpcOptions,
   ) {
     this.expectedExceptions = options.expectedExceptions;
@@ -63,7 +73,7 @@ export class RpcEntrypoint implements Entrypoint {
 
   /** The JS arguments for a request, or a rejection with IncorrectSignature / ValidationFailed. */
   bindDto(request: RpcRequest): Promise<unknown[]> {
-    return bindDto(this.dto!, request.args, request.kwargs).then((instance) => [instance]);
+    return bindDto(this.dto!, request.args, request.kwargs, this.methodName).then((instance) => [instance]);
   }
 
   /** Arguments with sensitive values replaced, for debug logs only. */

@@ -18,11 +18,8 @@ export function maybeContextHeaders(data: ContextData, stack: readonly string[])
   const record = contextToHeaders(data, stack);
   let h: MsgHdrs | undefined;
   for (const key in record) {
-    const value = encodeHeaderValue(record[key]);
-    // NATS header values are single lines; a value with a line break cannot travel and is left out
-    // rather than failing the whole call.
-    if (value.includes("\r") || value.includes("\n")) continue;
-    (h ??= natsHeaders()).set(key, value);
+    // encodeHeaderValue JSON-quotes any text a header line could not carry (line breaks, edge spaces).
+    (h ??= natsHeaders()).set(key, encodeHeaderValue(record[key]));
   }
   return h;
 }

@@ -1,0 +1,38 @@
+// The TypeScript port of greeting_service.py. Imports only the public entry, like user code.
+import { IsIn, IsNotEmpty, IsOptional, IsString } from "class-validator";
+import { rpc, RpcProxy, type ServiceProxy } from "cliffracer";
+
+/** The kwargs of `welcome`, validated before the method runs; a failure reaches the caller per field. */
+export class WelcomeRequest {
+  @IsString()
+  @IsNotEmpty()
+  name!: string;
+
+  @IsOptional()
+  @IsIn(["en", "fr"])
+  language?: "en" | "fr";
+}
+
+const GREETINGS = { en: "Welcome", fr: "Bienvenue" } as const;
+
+export class GreetingService {
+  name = "greeting_service";
+
+  @RpcProxy("user_service") users!: ServiceProxy;
+
+  @rpc()
+  hello(name: string, punctuation = "!"): string {
+    return `Hello, ${name}${punctuation}`;
+  }
+
+  @rpc()
+  async greet_user(userId: number): Promise<string> {
+    const user = (await this.users.get_user(userId)) as { name: string };
+    return this.hello(user.name);
+  }
+
+  @rpc()
+  welcome(request: WelcomeRequest): string {
+    return `${GREETINGS[request.language ?? "en"]}, ${request.name}`;
+  }
+}

@@ -1,0 +1,65 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { loadConfig } from "../config/load-config";
+import { describeService, hasEntrypoints, type ServiceClass } from "../core/metadata";
+import { ServiceRunner, stopOnSignals } from "../core/service-runner";
+import { CommandError } from "../errors";
+import { rootLogger } from "../logging";
+
+/** Split `path/to/module.ts[:ClassName]`. */
+function parseSpec(spec: string): { file: string; className?: string } {
+  const colon = spec.lastIndexOf(":");
+  const tail = colon === -1 ? "" : spec.slice(colon + 1);
+  if (colon > 0 && /^[A-Za-z_$][\w$]*$/.test(tail)) return { file: spec.slice(0, colon), className: tail };
+  return { file: spec };
+}
+
+/** The service classes a spec names: the one after `:`, else every exported class with a name and entrypoints. */
+export function loadServiceClasses(spec: string, cwd = process.cwd()): ServiceClass[] {
+  const { file, className } = parseSpec(spec);
+  const resolved = path.resolve(cwd, file);
+  let mod: Record<string, unknown>;
+  try {
+    // `.ts` modules load through ts-node, which bin/cliffracer.js registers in a source checkout.
+    mod = require(resolved) as Record<string, unknown>;
+  } catch (err) {
+    throw new CommandError(`Cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (className) {
+    const cls = mod[className];
+    if (!hasEntrypoints(cls)) throw new CommandError(`${file} exports no service class ${className} (a class with @rpc or other entrypoints)`);
+    return [cls];
+  }
+  const found = Object.values(mod).filter((v, i, all): v is ServiceClass => hasEntrypoints(v) && all.indexOf(v) === i && hasName(v));
+  if (found.length === 0) throw new CommandError(`${file} exports no service class (a class with a name and @rpc or other entrypoints)`);
+  return found;
+}
+
+function hasName(cls: ServiceClass): boolean {
+  try {
+    describeService(cls);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `cliffracer run <module>[:Class]... [--config file]`: run services until SIGTERM/SIGINT, then stop gracefully. */
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("run services from .ts or .js modules")
+    .argument("<modules...>", "module path, optionally :ClassName")
+    .option("-c, --config <file>", "YAML config file")
+    .action(async (specs: string[], opts: { config?: string }) => {
+      const config = loadConfig({ file: opts.config });
+      const runner = new ServiceRunner(config);
+      for (const spec of specs) for (const cls of loadServiceClasses(spec)) runner.addService(cls);
+      await runner.start();
+      const code = await stopOnSignals(runner, rootLogger);
+      rootLogger.info("exiting", { code });
+      // Exit explicitly: a user's leftover timer or socket must not keep a stopped service alive.
+      // (stdout/stderr writes are synchronous on Linux for files, pipes and terminals, so no log is lost.)
+      process.exit(code);
+    });
+}

@@ -1,0 +1,68 @@
+// The public API of cliffracer: named exports only (STYLE.md §3).
+
+// Defining services
+export { rpc, type RpcOptions } from "./entrypoints/rpc";
+export { RpcProxy, type RpcProxyOptions } from "./dependencies/rpc-proxy";
+export { eventHandler, HandlerType, type EventHandlerOptions } from "./entrypoints/events";
+export { timer, type TimerOptions } from "./entrypoints/timer";
+export { EventDispatcher, type Dispatch } from "./dependencies/event-dispatcher";
+
+// Calling services
+export { kwargs, KwArgs, type ServiceProxy, type RemoteMethod, type ProxyCallOptions } from "./client/service-proxy";
+export { RpcClient, type RpcCallOptions, type RpcClientOptions } from "./client/rpc-client";
+export { ClusterRpcProxy, type ClusterRpcProxyOptions } from "./client/standalone";
+export { EventPublisher, EventNotStored } from "./client/event-publisher";
+export { standaloneDispatcher, type StandaloneDispatcher, type StandaloneDispatcherOptions } from "./client/standalone-dispatcher";
+
+// Running services
+export { ServiceContainer, type ContainerOptions, type WorkerEvent } from "./core/service-container";
+export { ServiceRunner, stopOnSignals, type RunnerOptions } from "./core/service-runner";
+export { describeService, registerEntrypoint, registerDependency, type ServiceClass, type ServiceDescription } from "./core/metadata";
+export type {
+  ContainerHandle,
+  DependencyProvider,
+  Entrypoint,
+  Extension,
+  IncomingContext,
+  WorkerContext,
+  WorkerOutcome,
+} from "./core/extension";
+
+// Configuration and logging
+export { loadConfig, configFromObject, parseConfigText, substituteEnv, type LoadConfigOptions } from "./config/load-config";
+export { defaultConfig, type RuntimeConfig, type EventsConfig, type NatsConfig } from "./config/defaults";
+export { rootLogger, createLogger, maskSecrets, type Logger, type LoggerOptions } from "./logging";
+export { connectNats } from "./nats/connection";
+
+// Errors: Nameko's (from compat) and the runtime's
+export {
+  AttributeError,
+  BadRequest,
+  ConfigurationError,
+  deserializeError,
+  Exception,
+  IncorrectSignature,
+  IndexError,
+  InvalidName,
+  KeyError,
+  LookupError,
+  MalformedReply,
+  MalformedRequest,
+  MethodNotFound,
+  NamekoError,
+  namekoError,
+  NotImplementedError,
+  PermissionError,
+  registerError,
+  RemoteError,
+  RpcTimeout,
+  RuntimeError,
+  serializeError,
+  UnknownService,
+  UnserializableValueError,
+  ValidationFailed,
+  ValueError,
+  type SerializedError,
+} from "../compat/errors";
+export { CommandError, ContainerBeingKilled, ServiceDefinitionError } from "./errors";
+export type { ContextData } from "../compat/context";
