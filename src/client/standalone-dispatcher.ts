@@ -1,4 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "winston";
 import { defaultConfig, type EventsConfig, type NatsConfig } from "../config/defaults";
 import { rootLogger } from "../logging";
 import { connectNats, drainNats } from "../nats/connection";
@@ -13,6 +14,8 @@ export interface StandaloneDispatcherOptions {
   nats?: NatsConnection;
   natsOptions?: Partial<NatsConfig>;
   events?: Partial<EventsConfig>;
+  /** Where connection status and stream creation are logged; default the root logger. */
+  log?: Logger;
 }
 
 /** Publishes events as any source service, from scripts and tests; close() when done. */
@@ -32,12 +35,13 @@ export async function standaloneDispatcher(options: StandaloneDispatcherOptions 
   const defaults = defaultConfig();
   const prefix = options.prefix ?? defaults.prefix;
   const natsUrl = options.natsUrl ?? process.env.NATS_URL ?? defaults.natsUrl;
+  const log = options.log ?? rootLogger;
   const nc =
     options.nats ??
-    (await connectNats({ natsUrl, nats: { ...defaults.nats, ...options.natsOptions } }, { name: "standalone_event_dispatcher" }));
+    (await connectNats({ natsUrl, nats: { ...defaults.nats, ...options.natsOptions } }, { name: "standalone_event_dispatcher", log }));
   const owned = options.nats === undefined;
   try {
-    await ensureEventsStream(nc, eventsSettings(prefix, { ...defaults.events, ...options.events }), { update: false, log: rootLogger });
+    await ensureEventsStream(nc, eventsSettings(prefix, { ...defaults.events, ...options.events }), { update: false, log });
   } catch (err) {
     if (owned) await nc.close();
     throw err;
