@@ -3,6 +3,7 @@
 // Defining services
 export { rpc, type RpcOptions } from "./entrypoints/rpc";
 export { RpcProxy, type RpcProxyOptions } from "./dependencies/rpc-proxy";
+export { Context } from "./dependencies/context";
 export { eventHandler, HandlerType, type EventHandlerOptions } from "./entrypoints/events";
 export { timer, type TimerOptions } from "./entrypoints/timer";
 export { EventDispatcher, type Dispatch } from "./dependencies/event-dispatcher";

@@ -113,6 +113,11 @@ export class ServiceContainer implements ContainerHandle {
     return this.active;
   }
 
+  /** Workers asked for and not finished: running plus queued for a slot. */
+  get pendingWorkers(): number {
+    return this.pending;
+  }
+
   /** Set up every extension, then start dependencies, then entrypoints (so a worker never meets an unstarted dependency). */
   async start(): Promise<void> {
     if (this.state !== "created") throw new Error(`container ${this.serviceName} cannot start: it is ${this.state}`);

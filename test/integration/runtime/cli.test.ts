@@ -1,0 +1,94 @@
+// The README's commands, run exactly as a user runs them: `cliffracer run` in a child process,
+// `cliffracer call` against it, SIGTERM for a clean exit.
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { rpc } from "cliffracer";
+import pkg from "../../../package.json";
+import { NatsFixture, NATS_URL } from "../../helpers/brokers";
+import { deferred, waitForLine, withTimeout } from "../../helpers/waiters";
+
+const root = path.resolve(__dirname, "../../..");
+const bin = path.join(root, "bin", "cliffracer.js");
+const run = promisify(execFile);
+
+class UserService {
+  name = "user_service";
+
+  @rpc()
+  get_user(id: number) {
+    return { id, name: `User ${id}` };
+  }
+}
+
+describe("cliffracer CLI", () => {
+  const fx = new NatsFixture();
+  const env = { ...process.env, NATS_URL, NATS_PREFIX: fx.prefix, LOG_LEVEL: "info" };
+  let child: ChildProcessWithoutNullStreams;
+  let exited: Promise<number | null>;
+
+  const cli = (...args: string[]) => run(process.execPath, [bin, ...args], { cwd: root, env });
+  const cliError = (...args: string[]) =>
+    cli(...args).then(
+      () => {
+        throw new Error("expected the command to fail");
+      },
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+
+  beforeAll(async () => {
+    await fx.start(UserService);
+    child = spawn(process.execPath, [bin, "run", "examples/greeting/greeting-service.ts"], { cwd: root, env });
+    const done = deferred<number | null>();
+    child.on("exit", (code) => done.resolve(code));
+    exited = done.promise;
+    await waitForLine(child.stdout, /"message":"services running"/, 30_000);
+  }, 40_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await fx.cleanup();
+  });
+
+  it("prints --version from package.json", async () => {
+    const { stdout } = await cli("--version");
+    expect(stdout.trim()).toBe(pkg.version);
+  });
+
+  it("calls a method with positional args and prints the result as JSON", async () => {
+    const { stdout } = await cli("call", "greeting_service.hello", '["Ada"]');
+    expect(stdout).toBe('"Hello, Ada!"\n');
+  });
+
+  it("accepts kwargs and the explicit args/kwargs form", async () => {
+    expect((await cli("call", "greeting_service.hello", '{"name": "Bo", "punctuation": "?"}')).stdout).toBe('"Hello, Bo?"\n');
+    expect((await cli("call", "greeting_service.hello", '{"args": ["Cy"], "kwargs": {"punctuation": "."}}')).stdout).toBe('"Hello, Cy."\n');
+  });
+
+  it("reaches another service through the example's RpcProxy", async () => {
+    expect((await cli("call", "greeting_service.greet_user", "[7]")).stdout).toBe('"Hello, User 7!"\n');
+  });
+
+  it("exits non-zero with the error type and message on a remote error", async () => {
+    const err = await cliError("call", "greeting_service.welcome", '{"name": "", "language": "de"}');
+    expect(err.code).toBe(1);
+    expect(err.stdout).toBe("");
+    expect(err.stderr).toMatch(/^ValidationFailed: .*name should not be empty/);
+    const missing = await cliError("call", "nobody_here.hello", "[]", "--timeout", "20");
+    expect(missing.stderr).toBe("UnknownService: Unknown service `nobody_here`\n");
+  });
+
+  it("shows the config with credentials masked", async () => {
+    const { stdout } = await run(process.execPath, [bin, "show-config"], {
+      cwd: root,
+      env: { ...env, NATS_URL: "nats://alice:s3cret@127.0.0.1:4222" },
+    });
+    expect(stdout).toContain("natsUrl: nats://alice:***@127.0.0.1:4222");
+    expect(stdout).not.toContain("s3cret");
+  });
+
+  it("stops gracefully on SIGTERM and exits 0", async () => {
+    child.kill("SIGTERM");
+    expect(await withTimeout(exited, 20_000, "the service to exit")).toBe(0);
+  });
+});
