@@ -87,10 +87,18 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
     token: nats.string("token"),
   };
   const events = new Reader(read.mapping("EVENTS"), "EVENTS.");
+  const storage = events.string("storage") ?? config.events.storage;
+  if (storage !== "file" && storage !== "memory") throw new ConfigurationError(`Config key EVENTS.storage must be file or memory, got ${JSON.stringify(storage)}`);
   config.events = {
     ...config.events,
     streamName: events.string("stream_name"),
     maxAgeSeconds: events.number("max_age") ?? config.events.maxAgeSeconds,
+    storage,
+    replicas: events.integer("replicas", 1) ?? config.events.replicas,
+    ackWaitSeconds: events.number("ack_wait") ?? config.events.ackWaitSeconds,
+    maxAckPending: events.integer("max_ack_pending", 1) ?? config.events.maxAckPending,
+    requeueDelaySeconds: events.number("requeue_delay") ?? config.events.requeueDelaySeconds,
+    unreliableInactiveSeconds: events.number("unreliable_inactive") ?? config.events.unreliableInactiveSeconds,
   };
   if (config.prefix !== "" && !/^[^\s*>]+$/.test(config.prefix)) {
     throw new ConfigurationError(`NATS_PREFIX must be subject tokens without wildcards or whitespace, got ${JSON.stringify(config.prefix)}`);

@@ -1,0 +1,130 @@
+// The container's worker machinery, without a broker: spawnWorker is driven directly.
+import { registerDependency, registerEntrypoint } from "../../../src/core/metadata";
+import { describeService } from "../../../src/core/metadata";
+import type { DependencyProvider, Entrypoint, WorkerContext, WorkerOutcome } from "../../../src/core/extension";
+import { ServiceContainer } from "../../../src/core/service-container";
+import { defaultConfig } from "../../../src/config/defaults";
+import { ServiceDefinitionError } from "../../../src/errors";
+import { createLogger } from "../../../src/logging";
+import { deferred } from "../../helpers/waiters";
+
+const log = createLogger({ level: "silent" });
+
+/** A do-nothing entrypoint for `method`, so the class counts as a service. */
+function entry(method: string): MethodDecorator {
+  return (target) => registerEntrypoint(target, (): Entrypoint => ({ methodName: method }));
+}
+
+const calls: string[] = [];
+
+function recorder(): PropertyDecorator {
+  return (target, key) =>
+    registerDependency(target, (): DependencyProvider => ({
+      attrName: String(key),
+      getDependency: (worker: WorkerContext) => worker,
+      workerSetup: (w) => void calls.push(`setup ${w.methodName}`),
+      workerResult: (w, o: WorkerOutcome) => void calls.push(`result ${w.methodName} ${o.ok}`),
+      workerTeardown: (w) => void calls.push(`teardown ${w.methodName}`),
+    }));
+}
+
+let gate = deferred();
+let active = 0;
+let peak = 0;
+
+class Svc {
+  name = "svc";
+  @recorder() worker!: WorkerContext;
+  seen = 0;
+
+  @entry("work")
+  async work(n: number) {
+    active++;
+    peak = Math.max(peak, active);
+    await gate.promise;
+    active--;
+    return n;
+  }
+
+  @entry("whoami")
+  whoami() {
+    this.seen++;
+    return { stack: this.worker.callIdStack, data: this.worker.data, seen: this.seen };
+  }
+
+  @entry("boom")
+  boom() {
+    throw new Error("boom");
+  }
+}
+
+const ep = (name: string): Entrypoint => ({ methodName: name });
+
+describe("describeService", () => {
+  it("reads the name from an instance field and validates it", () => {
+    expect(describeService(Svc).name).toBe("svc");
+  });
+
+  it("refuses a class without a name, or with one NATS cannot route, clearly", () => {
+    class NoName {}
+    class Wild {
+      name = "a.*";
+    }
+    expect(() => describeService(NoName)).toThrow(ServiceDefinitionError);
+    expect(() => describeService(NoName)).toThrow(/NoName has no name: declare `name = "my_service"`/);
+    expect(() => describeService(Wild)).toThrow(/Wild has an invalid name/);
+  });
+});
+
+describe("ServiceContainer workers", () => {
+  beforeEach(() => {
+    calls.length = 0;
+    gate = deferred();
+    active = 0;
+    peak = 0;
+  });
+
+  it("runs at most max_workers at once and queues the rest", async () => {
+    const container = new ServiceContainer(Svc, { ...defaultConfig(), maxWorkers: 2 }, { log });
+    const outcomes = [1, 2, 3, 4, 5].map((n) => container.spawnWorker(ep("work"), [n], { data: {}, parentStack: [] }));
+    expect(container.activeWorkers).toBe(2);
+    expect(container.pendingWorkers).toBe(5);
+    gate.resolve();
+    expect(await Promise.all(outcomes)).toEqual([1, 2, 3, 4, 5].map((n) => ({ ok: true, result: n })));
+    expect(peak).toBe(2);
+    expect(container.pendingWorkers).toBe(0);
+  });
+
+  it("gives each worker a fresh instance, its context, and a stack truncated to parent_calls_tracked + 1", async () => {
+    const container = new ServiceContainer(Svc, { ...defaultConfig(), parentCallsTracked: 2 }, { log });
+    const parents = ["a.b.1", "a.b.2", "a.b.3", "a.b.4", "a.b.5"];
+    const first = await container.spawnWorker(ep("whoami"), [], { data: { user_id: "u" }, parentStack: parents });
+    const second = await container.spawnWorker(ep("whoami"), [], { data: {}, parentStack: [] });
+    const r1 = (first as { result: { stack: string[]; data: object; seen: number } }).result;
+    const r2 = (second as { result: { stack: string[]; seen: number } }).result;
+    expect(r1.stack.slice(0, 2)).toEqual(["a.b.4", "a.b.5"]);
+    expect(r1.stack[2]).toMatch(/^svc\.whoami\.[0-9a-f-]{36}$/);
+    expect(r1.data).toEqual({ user_id: "u" });
+    expect(r1.seen).toBe(1);
+    expect(r2.seen).toBe(1);
+    expect(r2.stack).toHaveLength(1);
+  });
+
+  it("reports a thrown error as an outcome and calls the dependency hooks in order", async () => {
+    const container = new ServiceContainer(Svc, defaultConfig(), { log });
+    const outcome = await container.spawnWorker(ep("boom"), [], { data: {}, parentStack: [] });
+    expect(outcome.ok).toBe(false);
+    expect((outcome as { error: Error }).error.message).toBe("boom");
+    expect(calls).toEqual(["setup boom", "result boom false", "teardown boom"]);
+  });
+
+  it("tells observers about finished workers", async () => {
+    const container = new ServiceContainer(Svc, defaultConfig(), { log });
+    const seen: string[] = [];
+    const stop = container.observeWorkers((e) => seen.push(`${e.worker.methodName}:${e.outcome.ok}`));
+    await container.spawnWorker(ep("whoami"), [], { data: {}, parentStack: [] });
+    stop();
+    await container.spawnWorker(ep("whoami"), [], { data: {}, parentStack: [] });
+    expect(seen).toEqual(["whoami:true"]);
+  });
+});
