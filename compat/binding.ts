@@ -6,6 +6,7 @@ import { plainToInstance } from "class-transformer";
 import { getMetadataStorage, validate, ValidationError } from "class-validator";
 import { requestArgs, requestKwargs } from "./codec";
 import { ConfigurationError, IncorrectSignature, ValidationFailed } from "./errors";
+import { pyReprString as pyQuote } from "./python";
 
 /** One named parameter of a method. */
 export interface ParamSpec {
@@ -286,7 +287,6 @@ function binderOf(sig: MethodSignature): Binder {
   return b;
 }
 
-const pyQuote = (s: string): string => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 
 /** inspect's `_missing_arguments`. */
 function missingArguments(name: string, names: string[], positional: boolean): IncorrectSignature {
