@@ -63,7 +63,7 @@ function parseArgs(argv: string[]): Options {
         break;
       case "--help":
         process.stdout.write(
-          "npm run bench -- [--quick] [--rounds N] [--only id,prefix] [--profile [--profile-process NAME]] [--verbose] [--out file.json]\n" +
+          "npm run bench -- [--quick] [--rounds N] [--only id,prefix] [--profile [--profile-process NAME,NAME|all]] [--verbose] [--out file.json]\n" +
             `cases: ${CASES.map((c) => c.id).join(", ")}\n`,
         );
         process.exit(0);
@@ -116,9 +116,7 @@ async function main(): Promise<number> {
       const result = await runRound(c, round, {
         timing,
         verbose: options.verbose,
-        nodeFlagsFor: options.profile
-          ? (caseId, r, name) => (name.includes(options.profileProcess) ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, `${caseId}-r${r}-${name.replace(/\W+/g, "_")}`)}`] : [])
-          : undefined,
+        profile: options.profile ? { dir: profileDir, processes: (name) => options.profileProcess.split(",").some((p) => p === "all" || name.includes(p)) } : undefined,
       });
       rounds.get(c.id)?.push(result);
       const top = Math.max(...timing.concurrencies);

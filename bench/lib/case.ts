@@ -52,9 +52,9 @@ export interface CaseContext {
   readonly timing: Timing;
   /** Start a role process that the runner tracks (CPU, peak RSS, stop). */
   spawn(name: string, role: string, options?: Record<string, unknown>): Promise<Child>;
-  /** Mark the start and end of the measured window (CPU seconds are taken between them). */
-  markMeasureStart(): void;
-  markMeasureEnd(): void;
+  /** Mark the start and end of the measured window (CPU seconds and profiles are taken between them). */
+  markMeasureStart(): Promise<void>;
+  markMeasureEnd(): Promise<void>;
   /** Progress line (only with --verbose). */
   log(message: string): void;
 }
@@ -118,7 +118,7 @@ export async function measureRpc(ctx: CaseContext, caller: Child): Promise<RpcMe
   const rates: Record<string, number> = {};
   const latencyAt: Record<string, LatencySummary> = {};
   let operations = 0;
-  ctx.markMeasureStart();
+  await ctx.markMeasureStart();
   for (const concurrency of concurrencies) {
     const r = await caller.command<PhaseResult>("phase", { concurrency, durationMs: phaseMs, phase: 0 }, phaseTimeout(phaseMs));
     if (r.completed === 0) throw new Error(`no call completed at ${concurrency} in flight`);
@@ -126,7 +126,7 @@ export async function measureRpc(ctx: CaseContext, caller: Child): Promise<RpcMe
     latencyAt[concurrency] = r.latency;
     operations += r.completed;
   }
-  ctx.markMeasureEnd();
+  await ctx.markMeasureEnd();
   return { kind: "rpc", latency: latencyAt[concurrencies[0]], rates, latencyAt, operations };
 }
 
@@ -152,7 +152,7 @@ export async function measureEvents(ctx: CaseContext, publisher: Child, consumer
   const rates: Record<string, number> = {};
   const latencyAt: Record<string, LatencySummary> = {};
   let operations = 0;
-  ctx.markMeasureStart();
+  await ctx.markMeasureStart();
   for (const concurrency of concurrencies) {
     const { pub, got } = await onePhase(concurrency, phaseMs);
     if (pub.completed === 0) throw new Error(`no publish completed at ${concurrency} in flight`);
@@ -162,6 +162,6 @@ export async function measureEvents(ctx: CaseContext, publisher: Child, consumer
     latencyAt[concurrency] = got.endToEnd;
     operations += got.received;
   }
-  ctx.markMeasureEnd();
+  await ctx.markMeasureEnd();
   return { kind: "events", latency: latencyAt[concurrencies[0]], published, rates, latencyAt, operations };
 }

@@ -3,7 +3,9 @@
  * runner's commands one by one over IPC. argv: <role module path> <options JSON>.
  */
 import "reflect-metadata";
-import { resolve } from "node:path";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { Session } from "node:inspector";
+import { dirname, resolve } from "node:path";
 import { register } from "tsconfig-paths";
 import { describeError, type ChildMessage, type CommandMessage, type StartRole } from "./role";
 
@@ -31,6 +33,36 @@ process.on("unhandledRejection", fatal);
 // The runner went away (crashed or killed): nothing left to report to.
 process.on("disconnect", () => process.exit(2));
 
+/**
+ * CPU profiling of the measured window only (not start-up or warm-up), on the runner's request:
+ * "profile-start", then "profile-stop" with the file to write.
+ */
+let session: Session | undefined;
+
+function post<T>(method: string, params?: object): Promise<T> {
+  return new Promise<T>((done, fail) => {
+    session?.post(method, params ?? {}, (err, result) => (err ? fail(err) : done(result as T)));
+  });
+}
+
+async function profileCommand(command: string, arg: unknown): Promise<unknown> {
+  if (command === "profile-start") {
+    session = new Session();
+    session.connect();
+    await post("Profiler.enable");
+    await post("Profiler.setSamplingInterval", { interval: 250 });
+    await post("Profiler.start");
+    return null;
+  }
+  const { file } = arg as { file: string };
+  const { profile } = await post<{ profile: object }>("Profiler.stop");
+  session?.disconnect();
+  session = undefined;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(profile));
+  return file;
+}
+
 async function main(): Promise<void> {
   const [modulePath, optionsJson] = process.argv.slice(2);
   const mod = (await import(modulePath)) as { start?: StartRole };
@@ -38,7 +70,8 @@ async function main(): Promise<void> {
   const role = await mod.start(JSON.parse(optionsJson ?? "{}") as Record<string, unknown>);
   process.on("message", (raw: CommandMessage) => {
     const { id, command, arg } = raw;
-    const work = command === "stop" ? role.stop() : role.handle(command, arg);
+    const work =
+      command === "stop" ? role.stop() : command.startsWith("profile-") ? profileCommand(command, arg) : role.handle(command, arg);
     work.then(
       (value) => {
         send({ type: "reply", id, ok: true, value: value ?? null });

@@ -62,7 +62,9 @@ export function pidsByComm(comm: string): number[] {
 export function brokerPids(): { name: string; pid: number }[] {
   const out: { name: string; pid: number }[] = [];
   for (const pid of pidsByComm("nats-server")) out.push({ name: "nats-server", pid });
-  for (const pid of pidsByComm("beam.smp")) out.push({ name: "rabbitmq (beam.smp)", pid });
+  // rabbitmqctl runs a short-lived beam.smp too: the server is the biggest one.
+  const beams = pidsByComm("beam.smp").sort((a, b) => (memoryMb(b, "VmRSS") ?? 0) - (memoryMb(a, "VmRSS") ?? 0));
+  if (beams.length > 0) out.push({ name: "rabbitmq (beam.smp)", pid: beams[0] });
   return out;
 }
 

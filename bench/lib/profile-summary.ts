@@ -11,6 +11,7 @@ interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -36,32 +37,67 @@ function where(frame: CallFrame): string {
   return short ? `${short}:${frame.lineNumber + 1}` : "";
 }
 
-/** Self time per function (and per file) of one profile, top `limit`, as text. */
+const NOT_BUSY = new Set(["(idle)", "(program)", "(garbage collector)", "(root)"]);
+
+function keyOf(frame: CallFrame): string {
+  return `${frame.functionName || "(anonymous)"}  ${where(frame)}`;
+}
+
+/**
+ * Self time per function and per package, and inclusive time of our own functions (src/, compat/,
+ * bridge/), as shares of the busy samples (idle excluded), top `limit`.
+ */
 export function summarizeProfile(file: string, limit: number): string {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  const total = profile.samples?.length ?? profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0);
-  const byFunction = new Map<string, number>();
-  const byFile = new Map<string, number>();
-  for (const n of profile.nodes) {
-    const hits = n.hitCount ?? 0;
-    if (hits === 0) continue;
-    const name = n.callFrame.functionName || "(anonymous)";
-    const key = `${name}  ${where(n.callFrame)}`;
-    byFunction.set(key, (byFunction.get(key) ?? 0) + hits);
-    const f = where(n.callFrame).replace(/:\d+$/, "") || name;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const samples = profile.samples ?? profile.nodes.flatMap((n) => Array<number>(n.hitCount ?? 0).fill(n.id));
+  const self = new Map<string, number>();
+  const byPackage = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let busy = 0;
+  let idle = 0;
+  let gc = 0;
+  for (const id of samples) {
+    const node = byId.get(id);
+    if (!node) continue;
+    const name = node.callFrame.functionName;
+    if (name === "(idle)") {
+      idle++;
+      continue;
+    }
+    if (name === "(garbage collector)") gc++;
+    busy++;
+    const key = keyOf(node.callFrame);
+    self.set(key, (self.get(key) ?? 0) + 1);
+    const f = where(node.callFrame).replace(/:\d+$/, "") || name;
     const pkg = f.includes("node_modules/") ? f.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "node_modules/$1") : f;
-    byFile.set(pkg, (byFile.get(pkg) ?? 0) + hits);
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + 1);
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const frame = byId.get(cur)?.callFrame;
+      if (!frame || NOT_BUSY.has(frame.functionName)) continue;
+      const url = where(frame);
+      if (!/^(bench\/results\/build\/)?(src|compat|bridge)\//.test(url)) continue;
+      const k = keyOf(frame);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      inclusive.set(k, (inclusive.get(k) ?? 0) + 1);
+    }
   }
-  const pct = (h: number) => `${((h / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%`;
+  const pct = (h: number) => `${((h / Math.max(1, busy)) * 100).toFixed(1).padStart(5)}%`;
   const top = (m: Map<string, number>, n: number) =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, h]) => `  ${pct(h)}  ${k}`);
+    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, h]) => `  ${pct(h)}  ${k.replace("bench/results/build/", "")}`);
   const seconds = (profile.endTime - profile.startTime) / 1e6;
   return [
-    `${relative(ROOT, file)} — ${total} samples over ${seconds.toFixed(1)} s`,
-    "self time by function:",
-    ...top(byFunction, limit),
+    `${relative(ROOT, file)} — ${seconds.toFixed(1)} s, ${samples.length} samples, ${((idle / Math.max(1, samples.length)) * 100).toFixed(0)}% idle, GC ${((gc / Math.max(1, busy)) * 100).toFixed(1)}% of busy`,
+    "self time by function (% of busy samples):",
+    ...top(self, limit),
     "self time by file / package:",
-    ...top(byFile, 15),
+    ...top(byPackage, 15),
+    "inclusive time of our functions (src/, compat/, bridge/):",
+    ...top(inclusive, 20),
   ].join("\n");
 }
 

@@ -1,4 +1,5 @@
 /** Runs one case for one round: spawns its processes, measures CPU and peak RSS, stops everything. */
+import { join } from "node:path";
 import { Child } from "./children";
 import type { BenchCase, CaseContext, Measurement, Timing } from "./case";
 import { brokerPids, cpuSeconds, memoryMb } from "./proc";
@@ -32,8 +33,8 @@ export interface RoundResult {
 export interface RunnerOptions {
   timing: Timing;
   verbose: boolean;
-  /** node flags per process name (e.g. --cpu-prof for "service"), keyed by a predicate. */
-  nodeFlagsFor?: (caseId: string, round: number, processName: string) => string[];
+  /** CPU-profile the measured window of the processes whose name matches, into dir. */
+  profile?: { dir: string; processes: (name: string) => boolean };
 }
 
 /** Run one round of a case; never throws (errors become the round's status). */
@@ -56,20 +57,27 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
     return m;
   };
   const token = `${randomToken(6)}${round}`;
+  const profile = options.profile;
+  const profiled = () => children.filter((c) => profile?.processes(c.name));
   const ctx: CaseContext = {
     token,
     timing: options.timing,
     async spawn(name, role, roleOptions = {}) {
-      const nodeFlags = options.nodeFlagsFor?.(benchCase.id, round, name) ?? [];
-      const child = await Child.spawn(name, role, roleOptions, { nodeFlags });
+      const child = await Child.spawn(name, role, roleOptions);
       children.push(child);
       return child;
     },
-    markMeasureStart() {
+    async markMeasureStart() {
+      if (profile) await Promise.all(profiled().map((c) => c.command("profile-start")));
       cpuStart = sampleCpu();
     },
-    markMeasureEnd() {
+    async markMeasureEnd() {
       cpuEnd = sampleCpu();
+      if (profile) {
+        await Promise.all(
+          profiled().map((c) => c.command("profile-stop", { file: join(profile.dir, `${benchCase.id}-r${round}-${c.name.replace(/\W+/g, "_")}.cpuprofile`) })),
+        );
+      }
     },
     log(message) {
       if (options.verbose) process.stderr.write(`  [${benchCase.id} r${round}] ${message}\n`);
