@@ -101,7 +101,18 @@ export async function killConnections(vhost: string, connectionName?: string): P
       c.vhost === vhost &&
       (connectionName === undefined || c.client_properties.some(([k, , v]) => k === "connection_name" && v === connectionName)),
   );
-  for (const c of victims) await ctl("close_connection", c.name, "test: forced close").catch(() => undefined);
+  if (victims.length === 0) return 0;
+  // close_connection wants the Erlang pid, which the JSON formatter prints in an unusable form.
+  const pids = new Map(
+    (await ctl("list_connections", "name", "pid", "-q", "--no-table-headers"))
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.split("\t") as [string, string]),
+  );
+  for (const c of victims) {
+    const pid = pids.get(c.name);
+    if (pid) await ctl("close_connection", pid, "test: forced close");
+  }
   return victims.length;
 }
 

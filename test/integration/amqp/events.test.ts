@@ -4,6 +4,9 @@ import type { HandlerType } from "../../../compat/amqp/topology";
 import { createVhost, eventually, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { PeerDispatcher, startPeerHandler, type PeerHandler } from "../../interop/nameko-peer";
 
+// The project-level testTimeout is not applied by jest 30 under `projects`; broker tests need more than 5 s.
+jest.setTimeout(30000);
+
 /** Collects events and resolves waiters; no sleeps. */
 class Inbox {
   readonly events: IncomingEvent[] = [];

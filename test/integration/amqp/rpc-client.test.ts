@@ -4,6 +4,9 @@ import { IncorrectSignature, MethodNotFound, RemoteError, RpcTimeout, UnknownSer
 import { createVhost, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { PeerRemoteError, startPeerService, type PeerService, type PeerWorker } from "../../interop/nameko-peer";
 
+// The project-level testTimeout is not applied by jest 30 under `projects`; broker tests need more than 5 s.
+jest.setTimeout(30000);
+
 describe("AmqpRpcClient -> Nameko peer service", () => {
   let vhost: TestVhost;
   let conn: AmqpConnection;

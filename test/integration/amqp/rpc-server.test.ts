@@ -5,6 +5,9 @@ import { MethodNotFound } from "../../../compat/errors";
 import { createVhost, eventually, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { PeerCaller, PeerRemoteError, pyDumps } from "../../interop/nameko-peer";
 
+// The project-level testTimeout is not applied by jest 30 under `projects`; broker tests need more than 5 s.
+jest.setTimeout(30000);
+
 const REPLY_PROPS_ABSENT = ["replyTo", "expiration", "messageId", "timestamp", "type", "userId", "appId", "clusterId"] as const;
 
 describe("Nameko peer caller -> AmqpRpcServer", () => {

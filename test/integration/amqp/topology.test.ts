@@ -13,6 +13,9 @@ import { ConfigurationError } from "../../../compat/errors";
 import { createVhost, listBindings, listExchanges, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { declareHandlerQueue, declareReplyQueue, declareServiceQueue, type PeerHandlerSpec } from "../../interop/nameko-peer";
 
+// The project-level testTimeout is not applied by jest 30 under `projects`; broker tests need more than 5 s.
+jest.setTimeout(30000);
+
 const REPLY_UUID = "085956f3-41b3-4010-8d3d-fe75bdc8f6a5";
 const handlers: PeerHandlerSpec[] = [
   { source: "src", eventType: "evt_pool", service: "minimal", method: "on_pool" },

@@ -1,6 +1,9 @@
 import { createVhost, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { PeerCaller, PeerDispatcher, PeerRemoteError, PeerUnknownService, pyDumps, startPeerHandler, startPeerService, type PeerService } from "./index";
 
+// The project-level testTimeout is not applied by jest 30 under `projects`; broker tests need more than 5 s.
+jest.setTimeout(30000);
+
 // Self-check of the peer against itself, so a failure elsewhere is not the yardstick's fault.
 describe("nameko-peer self-check", () => {
   let vhost: TestVhost;
