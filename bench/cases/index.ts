@@ -2,6 +2,7 @@
 import type { BenchCase } from "../lib/case";
 import { amqpEventsFloor } from "./events-amqp-floor";
 import { jetstreamFloor } from "./events-jetstream-floor";
+import { runtimeEvents } from "./events-runtime";
 import { amqpFloor } from "./rpc-amqp-floor";
 import { moleculerPeer } from "./rpc-moleculer";
 import { natsFloor } from "./rpc-nats-floor";
@@ -9,4 +10,4 @@ import { runtimeClient } from "./rpc-runtime-client";
 import { runtimeProxy } from "./rpc-runtime-proxy";
 
 /** All cases; ids are stable (used by --only and in the JSON). */
-export const CASES: BenchCase[] = [natsFloor, runtimeClient, runtimeProxy, moleculerPeer, amqpFloor, jetstreamFloor, amqpEventsFloor];
+export const CASES: BenchCase[] = [natsFloor, runtimeClient, runtimeProxy, moleculerPeer, amqpFloor, jetstreamFloor, runtimeEvents, amqpEventsFloor];

@@ -30,6 +30,8 @@ export interface CaseSummary {
   ratioTop?: Spread;
   /** p50 at 1 in flight / the floor's (lower is better), paired round by round. */
   ratioP50?: Spread;
+  /** CPU µs per op summed over the case's own processes (brokers excluded: they are shared). */
+  cpuPerOpUs?: Spread;
   /** Per process: CPU seconds in the measured window, CPU µs per op, peak RSS MB (max over rounds). */
   processes: { name: string; cpuSeconds?: Spread; cpuPerOpUs?: Spread; peakRssMb?: number; shared?: boolean }[];
 }
@@ -62,6 +64,9 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
       published: r.kind === "events" ? published : undefined,
       ratioTop: floor ? pair((m, fm) => m.rates[top] / fm.rates[top]) : undefined,
       ratioP50: floor ? pair((m, fm) => m.latency.p50 / fm.latency.p50) : undefined,
+      cpuPerOpUs: spreadOf(
+        r.rounds.map((x) => (x.status === "ok" ? x.processes.filter((p) => !p.shared).reduce((sum, p) => sum + (p.cpuPerOpUs ?? 0), 0) : undefined)),
+      ),
       processes: names.map((name) => {
         const per = r.rounds.filter((x) => x.status === "ok").map((x) => x.processes.find((p) => p.name === name));
         const rss = per.map((p) => p?.peakRssMb).filter((v): v is number => v !== undefined);
@@ -127,10 +132,13 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
   const rpc = reports.filter((r) => r.kind === "rpc");
   const ev = reports.filter((r) => r.kind === "events");
   const note = (r: CaseReport) => (r.status === "error" && r.summary ? " (some rounds FAILED)" : "");
-  out.push("RPC, echo of ~100 bytes — median [min-max] over rounds; latency in ms at 1 call in flight");
+  out.push(
+    "RPC, echo of ~100 bytes — median [min-max] over rounds; latency in ms at 1 call in flight; " +
+      "CPU µs/call = CPU of the case's own processes (brokers excluded) per call over the measured windows",
+  );
   out.push(
     table(
-      ["case", "p50 ms", "p99 ms", ...concurrencies.map((c) => `calls/s @${c}`), `x floor @${top}`, "p50 x floor"],
+      ["case", "p50 ms", "p99 ms", ...concurrencies.map((c) => `calls/s @${c}`), `x floor @${top}`, "p50 x floor", "CPU µs/call"],
       rpc.map((r) => {
         const s = statusCell(r);
         if (s) return [r.title, s];
@@ -142,6 +150,7 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
           ...concurrencies.map((c) => fmtSpread(m.rates[c])),
           r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
           r.floor ? fmtSpread(m.ratioP50, 1, 2) : "floor",
+          fmtSpread(m.cpuPerOpUs, 1, 1),
         ];
       }),
     ),
@@ -150,7 +159,7 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
   out.push("Events — end-to-end (publish -> handler) latency in ms at 1 publish in flight; delivered/s = events published / (last receipt - first publish)");
   out.push(
     table(
-      ["case", "e2e p50 ms", "e2e p99 ms", ...concurrencies.map((c) => `delivered/s @${c}`), `published/s @${top}`, `x floor @${top}`],
+      ["case", "e2e p50 ms", "e2e p99 ms", ...concurrencies.map((c) => `delivered/s @${c}`), `published/s @${top}`, `x floor @${top}`, "CPU µs/event"],
       ev.map((r) => {
         const s = statusCell(r);
         if (s) return [r.title, s];
@@ -162,6 +171,7 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
           ...concurrencies.map((c) => fmtSpread(m.rates[c])),
           fmtSpread(m.published?.[top]),
           r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
+          fmtSpread(m.cpuPerOpUs, 1, 1),
         ];
       }),
     ),

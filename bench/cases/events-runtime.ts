@@ -1,0 +1,28 @@
+/** Runtime dispatch (@EventDispatcher in a service) -> runtime SERVICE_POOL @eventHandler, two processes. */
+import { measureEvents, type BenchCase } from "../lib/case";
+import { RUNTIME_SERVICE_NEEDS } from "./rpc-runtime-client";
+
+/** What the runtime event roles run on. */
+export const RUNTIME_EVENTS_NEEDS = [
+  ...RUNTIME_SERVICE_NEEDS,
+  "src/entrypoints/events:eventHandler",
+  "src/entrypoints/events:HandlerType",
+  "src/dependencies/event-dispatcher:EventDispatcher",
+  "src/nats/jetstream:eventsSettings",
+];
+
+export const runtimeEvents: BenchCase = {
+  id: "events.runtime",
+  title: "runtime dispatch -> runtime handler (SERVICE_POOL)",
+  kind: "events",
+  floor: "events.jetstream-floor",
+  limits: "",
+  needs: RUNTIME_EVENTS_NEEDS,
+  async run(ctx) {
+    const prefix = `bench_${ctx.token}`;
+    const source = `bench_source_${ctx.token}`;
+    const consumer = await ctx.spawn("handler service", "runtime-event-handler", { prefix, source, name: `bench_handler_${ctx.token}` });
+    const publisher = await ctx.spawn("dispatcher service", "runtime-event-dispatcher", { prefix, source });
+    return measureEvents(ctx, publisher, consumer);
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * Runtime event dispatch from inside a service: this process runs service `<source>` with an
+ * @EventDispatcher; each bench operation is one worker that dispatches one event and returns once
+ * the stream stored it (spawnWorker, as in runtime-proxy-caller). max_workers 256, so the in-flight
+ * level is what the bench sets.
+ */
+import type { Dispatch } from "../../src/dependencies/event-dispatcher";
+import { EventDispatcher } from "../../src/dependencies/event-dispatcher";
+import { ServiceRunner } from "../../src/core/service-runner";
+import { rpc } from "../../src/entrypoints/rpc";
+import { loadRole } from "../lib/load";
+import { eventObject } from "../lib/payload";
+import type { StartRole } from "../lib/role";
+import { BENCH_EVENT_TYPE } from "./runtime-event-handler";
+import { benchConfig } from "./runtime-service";
+
+function dispatcherServiceClass(name: string) {
+  class BenchDispatcherService {
+    name = name;
+
+    @EventDispatcher()
+    dispatch!: Dispatch;
+
+    @rpc()
+    async emit(payload: unknown): Promise<void> {
+      await this.dispatch(BENCH_EVENT_TYPE, payload);
+    }
+  }
+  return BenchDispatcherService;
+}
+
+export const start: StartRole = async (options) => {
+  const config = benchConfig(256);
+  config.prefix = String(options.prefix);
+  const runner = new ServiceRunner(config);
+  const container = runner.addService(dispatcherServiceClass(String(options.source)));
+  await runner.start();
+  const emit = container.entrypoints.find((e) => e.methodName === "emit");
+  if (!emit) throw new Error("emit entrypoint missing");
+  return loadRole(
+    async (seq, phase) => {
+      const outcome = await container.spawnWorker(emit, [eventObject(phase, seq)], { data: {}, parentStack: [] });
+      if (!outcome.ok) throw outcome.error;
+    },
+    () => runner.stop(),
+  );
+};
