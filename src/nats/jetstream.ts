@@ -275,6 +275,14 @@ class Gate {
   }
 }
 
+/**
+ * Delay on the naks that hand back pulled-but-unstarted messages at stop. Naked at once, a message
+ * was seen (nats-server 2.9) to be redelivered into this instance's last pull request while the
+ * subscription was closing, and then sat unacked until ack_wait; after a short delay the server
+ * has dropped those requests and delivers to a live instance.
+ */
+const HAND_BACK_DELAY_MS = 250;
+
 /** Options of a PullLoop. */
 export interface PullLoopOptions {
   /** Messages handled at once by this loop (and pulled ahead): the service's max_workers. */
@@ -340,14 +348,14 @@ export class PullLoop {
     try {
       for await (const msg of messages) {
         if (this.stopping) {
-          // Pulled but not started: give it straight back so another instance takes it now.
-          msg.nak();
+          // Pulled but not started: give it back so another instance takes it without waiting for ack_wait.
+          msg.nak(HAND_BACK_DELAY_MS);
           continue;
         }
         const keepAlive = this.keepAlive(msg);
         if (!(await this.gate.acquire())) {
           clearInterval(keepAlive);
-          msg.nak();
+          msg.nak(HAND_BACK_DELAY_MS);
           continue;
         }
         const done: Promise<void> = this.handle(msg)

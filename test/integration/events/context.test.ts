@@ -1,10 +1,12 @@
 import { jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
+import { ClusterRpcProxy } from "../../../src/client/standalone";
 import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import type { DependencyProvider, WorkerContext } from "../../../src/core/extension";
 import { registerDependency } from "../../../src/core/metadata";
 import { EventDispatcher, type Dispatch } from "../../../src/dependencies/event-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
+import { rpc } from "../../../src/entrypoints/rpc";
 import { deferred, EventsFixture } from "../../helpers/jetstream";
 
 /** Injects the worker context itself, so a handler can report what it was given. */
@@ -79,6 +81,44 @@ describe("event context", () => {
     expect(sink.callId).toMatch(/^sink\.onRelayed\.[0-9a-f-]{36}$/);
     expect(sink.data).toEqual({ user_id: "u-1", language: "en-gb" });
     expect(sink.payload).toEqual({ n: 2 });
+  });
+
+  it("carries the context of a dispatching RPC worker called by a standalone proxy", async () => {
+    const caller = deferred<Seen>();
+    const handler = deferred<Seen>();
+    class Checkout {
+      name = "checkout";
+      @Worker() worker!: WorkerContext;
+      @EventDispatcher() dispatch!: Dispatch;
+      @rpc()
+      async pay(amount: number) {
+        caller.resolve(snapshot(this.worker, amount));
+        await this.dispatch("paid", { amount });
+        return "ok";
+      }
+    }
+    class Receipts {
+      name = "receipts";
+      @Worker() worker!: WorkerContext;
+      @eventHandler("checkout", "paid")
+      async onPaid(payload: unknown) {
+        handler.resolve(snapshot(this.worker, payload));
+      }
+    }
+    await fx.start(Checkout);
+    await fx.start(Receipts);
+    const cluster = await ClusterRpcProxy.connect({ natsUrl: fx.config.natsUrl, prefix: fx.prefix, contextData: { user_id: "u-42" } });
+    try {
+      expect(await cluster.service("checkout").pay(10)).toBe("ok");
+    } finally {
+      await cluster.close();
+    }
+    const c = await caller.promise;
+    const h = await handler.promise;
+    expect(c.stack).toEqual([...cluster.callIdStack, c.callId]);
+    expect(h.stack).toEqual([...cluster.callIdStack, c.callId, h.callId]);
+    expect(h.data).toEqual({ user_id: "u-42" });
+    expect(h.payload).toEqual({ amount: 10 });
   });
 
   it("an event from the standalone dispatcher carries no context: the handler's stack is its own call id", async () => {
