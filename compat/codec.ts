@@ -55,6 +55,20 @@ function encodeString(s: string): string {
   return JSON.stringify(s).replace(NON_ASCII, escapeNonAscii);
 }
 
+// Keys repeat across calls (field names), so their encoded form is cached, within a bound.
+const keyCache = new Map<string, string>();
+const KEY_CACHE_LIMIT = 2048;
+
+/** An object key, encoded and followed by Python's `": "` separator. */
+function encodeKey(key: string): string {
+  let encoded = keyCache.get(key);
+  if (encoded === undefined) {
+    encoded = encodeString(key) + ": ";
+    if (keyCache.size < KEY_CACHE_LIMIT && key.length <= 64) keyCache.set(key, encoded);
+  }
+  return encoded;
+}
+
 function encodeNumber(n: number): string {
   const abs = n < 0 ? -n : n;
   // below 2^53 JavaScript prints what Python's repr prints (integral values without `.0`)
@@ -137,10 +151,10 @@ function encodeValue(value: unknown, depth: number): string {
   if (proto === Object.prototype || proto === null) {
     let out = "{";
     let first = true;
-    for (const key of Object.keys(obj)) {
+    for (const key in obj) {
       const v = obj[key];
       if (v === undefined) continue;
-      out += (first ? "" : ", ") + encodeString(key) + ": " + encodeValue(v, next);
+      out += (first ? "" : ", ") + encodeKey(key) + encodeValue(v, next);
       first = false;
     }
     return out + "}";
@@ -215,8 +229,22 @@ export function encodeErrorReply(error: unknown): string {
 // ---------------------------------------------------------------- decoding
 
 const utf8 = new TextDecoder("utf-8");
-// 16 digits can exceed 2^53; JSON.parse would round such integers silently.
-const LONG_DIGITS = /\d{16}/;
+
+/**
+ * Whether a parsed value holds an integer beyond 2^53, i.e. one JSON.parse may have rounded.
+ * Walking the parsed value is cheaper than scanning the text for long digit runs.
+ */
+function hasUnsafeInteger(value: unknown): boolean {
+  if (typeof value === "number") return (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) && Number.isInteger(value);
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasUnsafeInteger(value[i])) return true;
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) if (hasUnsafeInteger(obj[key])) return true;
+  return false;
+}
 
 function toText(input: string | Uint8Array): string {
   return typeof input === "string" ? input : utf8.decode(input);
@@ -436,12 +464,15 @@ function isDigit(c: number): boolean {
  */
 export function decodeJson(input: string | Uint8Array): unknown {
   const text = toText(input);
-  if (!text.includes("__type__") && !LONG_DIGITS.test(text)) {
+  if (!text.includes("__type__")) {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       // NaN/Infinity tokens, or really bad JSON: the full parser decides and reports where
+      return new PythonJsonParser(text).parseDocument();
     }
+    if (!hasUnsafeInteger(value)) return value;
   }
   return new PythonJsonParser(text).parseDocument();
 }
