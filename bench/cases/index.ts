@@ -4,10 +4,11 @@ import { amqpEventsFloor } from "./events-amqp-floor";
 import { jetstreamFloor } from "./events-jetstream-floor";
 import { runtimeEvents } from "./events-runtime";
 import { amqpFloor } from "./rpc-amqp-floor";
+import { namekoAmqp } from "./rpc-nameko-amqp";
 import { moleculerPeer } from "./rpc-moleculer";
 import { natsFloor } from "./rpc-nats-floor";
 import { runtimeClient } from "./rpc-runtime-client";
 import { runtimeProxy } from "./rpc-runtime-proxy";
 
 /** All cases; ids are stable (used by --only and in the JSON). */
-export const CASES: BenchCase[] = [natsFloor, runtimeClient, runtimeProxy, moleculerPeer, amqpFloor, jetstreamFloor, runtimeEvents, amqpEventsFloor];
+export const CASES: BenchCase[] = [natsFloor, runtimeClient, runtimeProxy, moleculerPeer, amqpFloor, namekoAmqp, jetstreamFloor, runtimeEvents, amqpEventsFloor];
