@@ -314,8 +314,9 @@ function tooMany(b: Binder, given: number, kwOnlyGiven: number): IncorrectSignat
 
 /**
  * Bind a request's `args`/`kwargs` like `inspect.getcallargs(method, self, *args, **kwargs)`
- * and return the JavaScript arguments to apply (`undefined` where a default applies).
- * Throws IncorrectSignature with Python's message.
+ * and return the JavaScript arguments to apply (`undefined` where a default applies; the
+ * `args` array itself when it already fits, so callers must not modify the result). Throws
+ * IncorrectSignature with Python's message.
  */
 export function bindArguments(sig: MethodSignature, args: unknown, kwargs: unknown): unknown[] {
   const pos = requestArgs(args);

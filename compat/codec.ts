@@ -9,7 +9,7 @@ import {
   UnserializableValueError,
   serializeError,
 } from "./errors";
-import { pyNumber, pyStr, pyTypeName } from "./python";
+import { isError, pyNumber, pyStr, pyTypeName } from "./python";
 
 /** A decoded RPC request body. */
 export interface RpcRequest {
@@ -163,7 +163,7 @@ function encodeValue(value: unknown, depth: number): string {
   if (value instanceof Set) return encodeValue([...value], next);
   if (
     value instanceof ArrayBuffer ||
-    value instanceof Error ||
+    isError(value) ||
     value instanceof Promise ||
     value instanceof RegExp ||
     value instanceof WeakMap ||

@@ -1,6 +1,7 @@
 // Nameko's error classes and its error object (NAMEKO_PROTOCOL.md §6). Class names are the
 // `exc_type` a Python caller sees, so they are part of the wire and never renamed.
-import { pyRepr, pyStr, pyStrArgs } from "./python";
+import { types } from "node:util";
+import { isError, pyRepr, pyStr, pyStrArgs } from "./python";
 
 /** The `error` member of a Nameko reply, keys in wire order (§6.1). */
 export interface SerializedError {
@@ -230,6 +231,13 @@ const JS_BUILTIN_ERRORS = new Set<unknown>([
   URIError,
   AggregateError,
 ]);
+const JS_BUILTIN_ERROR_NAMES = new Set([...JS_BUILTIN_ERRORS].map((c) => (c as ErrorConstructor).name));
+
+/** A JavaScript built-in error class, also when it comes from another realm. */
+function isBuiltinErrorClass(ctor: unknown, err: Error): boolean {
+  if (JS_BUILTIN_ERRORS.has(ctor)) return true;
+  return types.isNativeError(err) && typeof ctor === "function" && JS_BUILTIN_ERROR_NAMES.has(ctor.name) && Object.getPrototypeOf(err) === (ctor as ErrorConstructor).prototype;
+}
 
 /** Python-like class name of an error: an explicit `name`, else its constructor's name. */
 function excTypeOf(err: Error): string {
@@ -250,7 +258,7 @@ export function excPathOf(err: Error): string {
     const registered = pathOfClass.get(ctor);
     if (registered !== undefined) return registered;
     if (Object.prototype.hasOwnProperty.call(ctor, "excPath")) return (ctor as unknown as { excPath: string }).excPath;
-    if (JS_BUILTIN_ERRORS.has(ctor)) return `builtins.${excTypeOf(err)}`;
+    if (isBuiltinErrorClass(ctor, err)) return `builtins.${excTypeOf(err)}`;
   }
   return `cliffracer.remote.${excTypeOf(err)}`;
 }
@@ -272,7 +280,7 @@ function makeSafe(value: unknown, depth: number): unknown {
     for (const [k, v] of value) out[String(makeSafe(k, next))] = makeSafe(v, next);
     return out;
   }
-  if (value instanceof Date || value instanceof Error) return safeStr(value);
+  if (value instanceof Date || isError(value)) return safeStr(value);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = makeSafe(v, next);
   return out;
@@ -291,7 +299,7 @@ function safeStr(value: unknown): string {
  * Python's `Exception` with that value as its one argument.
  */
 export function serializeError(err: unknown): SerializedError {
-  if (!(err instanceof Error)) {
+  if (!isError(err)) {
     return {
       exc_type: "Exception",
       exc_path: "builtins.Exception",

@@ -1,7 +1,17 @@
 // Python's str()/repr() for JavaScript values, so error texts read exactly as a Nameko
 // service would have written them (NAMEKO_PROTOCOL.md §6.1: `value` is Python `str(exc)`).
 
+import { types } from "node:util";
+
 const NON_PRINTABLE = /[\p{C}\p{Z}\\]/u;
+
+/**
+ * Whether a value is an error, including errors from another realm (Node's own errors seen
+ * inside a jest or vm context fail `instanceof Error`).
+ */
+export function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
 
 /** Python's name for the type a JSON-ish JavaScript value would have on the Python side. */
 export function pyTypeName(value: unknown): string {
@@ -147,7 +157,7 @@ function repr(value: unknown, depth: number): string {
   if (obj instanceof Date) return pyReprDate(obj);
   if (obj instanceof Map) return reprEntries(obj.entries(), next);
   if (obj instanceof Set) return obj.size ? `{${[...obj].map((v) => repr(v, next)).join(", ")}}` : "set()";
-  if (obj instanceof Error) {
+  if (isError(obj)) {
     const args = (obj as { excArgs?: unknown }).excArgs;
     const list = Array.isArray(args) ? args : obj.message ? [obj.message] : [];
     return `${obj.name}(${list.map((v) => repr(v, next)).join(", ")})`;
@@ -169,7 +179,7 @@ export function pyRepr(value: unknown): string {
 /** Python's `str()`: as `repr()` except for strings, errors (their message) and dates. */
 export function pyStr(value: unknown): string {
   if (typeof value === "string") return value;
-  if (value instanceof Error) return value.message;
+  if (isError(value)) return value.message;
   if (value instanceof Date) return pyStrDate(value);
   return repr(value, 0);
 }

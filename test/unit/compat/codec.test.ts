@@ -187,6 +187,10 @@ describe("decodeJson", () => {
     });
   });
 
+  it("finds long integers nested anywhere", () => {
+    expect(decodeJson('{"a": [{"b": [1, 12345678901234567890]}]}')).toEqual({ a: [{ b: [1, 12345678901234567890n] }] });
+  });
+
   it("keeps long integers that are still safe as numbers", () => {
     expect(decodeJson("[9007199254740991, 1234567890123456, -9007199254740991]")).toEqual([
       9007199254740991, 1234567890123456, -9007199254740991,

@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm";
 import {
   BadRequest,
   ConfigurationError,
@@ -201,6 +202,17 @@ describe("serializeError", () => {
 
   it("gives a JavaScript error with an empty message no arguments", () => {
     expect(serializeError(new Error())).toEqual({ exc_type: "Error", exc_path: "builtins.Error", exc_args: [], value: "" });
+  });
+
+  it("recognises errors from another realm (e.g. Node's own errors inside jest)", () => {
+    const foreign = runInNewContext("new TypeError('from elsewhere')") as unknown;
+    expect(foreign instanceof Error).toBe(false);
+    expect(serializeError(foreign)).toEqual({
+      exc_type: "TypeError",
+      exc_path: "builtins.TypeError",
+      exc_args: ["from elsewhere"],
+      value: "from elsewhere",
+    });
   });
 
   it("uses the class name when a subclass does not set `name`", () => {
