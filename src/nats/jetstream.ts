@@ -321,10 +321,21 @@ export class PullLoop {
 
   /** Begin pulling. */
   async start(): Promise<void> {
+    await this.consume();
+  }
+
+  private async consume(): Promise<void> {
     const consumer = await jetstream(this.nc).consumers.get(this.stream, this.consumerName);
-    this.messages = await consumer.consume({ max_messages: Math.max(1, this.options.maxInFlight) });
-    void this.watchStatus(this.messages);
-    this.loopDone = this.run(this.messages);
+    const messages = await consumer.consume({ max_messages: Math.max(1, this.options.maxInFlight) });
+    if (this.stopping) {
+      await messages.close();
+      return;
+    }
+    this.messages = messages;
+    void this.watchStatus(messages);
+    const previous = this.loopDone;
+    const current = this.run(messages);
+    this.loopDone = previous ? Promise.all([previous, current]).then(() => undefined) : current;
   }
 
   /** Stop pulling, hand back what was pulled but not started, and wait for running handlers. */
@@ -384,15 +395,26 @@ export class PullLoop {
 
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
     for await (const s of messages.status()) {
-      if (this.stopping) return;
+      if (this.stopping || messages !== this.messages) return;
       if ((s.type === "consumer_deleted" || s.type === "consumer_not_found") && this.options.recreate && !this.recreating) {
         this.options.log.warn("event consumer vanished; creating it again", { consumer: this.consumerName, notification: s.type });
         this.recreating = true;
-        this.options
-          .recreate()
+        this.replace(messages, this.options.recreate)
           .catch((err: unknown) => this.options.log.error("could not recreate event consumer", { consumer: this.consumerName, error: err }))
           .finally(() => (this.recreating = false));
       }
     }
+  }
+
+  /**
+   * Create the consumer again and pull from it. nats.js would only notice the new consumer after
+   * two missed heartbeats (half a minute), so the old pull is closed and a new one started; what
+   * the old one had buffered is still handled.
+   */
+  private async replace(old: ConsumerMessages, recreate: () => Promise<unknown>): Promise<void> {
+    await recreate();
+    if (this.stopping) return;
+    await this.consume();
+    await old.close();
   }
 }

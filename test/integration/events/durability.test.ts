@@ -84,4 +84,28 @@ describe("event durability", () => {
     await dispatch("payments", "paid", { n: 1 });
     await waitFor(() => seen.length === 1, "the remaining instance handled the event");
   });
+
+  it("a consumer deleted under a running service is created again and keeps delivering", async () => {
+    const seen: number[] = [];
+    class Ledger {
+      name = "ledger_recreated";
+      @eventHandler("payments", "paid")
+      async onPaid(p: { n: number }) {
+        seen.push(p.n);
+      }
+    }
+    const consumer = durableConsumerName(
+      eventQueueName({ source: "payments", eventType: "paid", handlerType: "service_pool", service: "ledger_recreated", method: "onPaid" }),
+    );
+    await fx.start(Ledger);
+    const jsm = await fx.jsm();
+    const original = await fx.consumer(consumer);
+    await jsm.consumers.delete(fx.streamName, consumer);
+    await waitFor(async () => {
+      const info = await fx.consumer(consumer);
+      return info !== undefined && info.created !== original?.created && info.num_waiting > 0;
+    }, "the consumer recreated and pulled from");
+    await dispatch("payments", "paid", { n: 7 });
+    await waitFor(() => seen.includes(7), "the event published after the recreation");
+  });
 });
