@@ -1,0 +1,30 @@
+import type { ServiceContainer, WorkerEvent } from "../core/service-container";
+import { findEntrypoint } from "./entrypoint-hook";
+
+/** Options of entrypointWaiter. */
+export interface EntrypointWaiterOptions {
+  timeoutMs?: number;
+  /** Keep waiting until this returns true for a finished worker (Nameko's callback). */
+  until?: (event: WorkerEvent) => boolean;
+}
+
+/**
+ * Resolve once a worker of `methodName` has finished (Nameko's entrypoint_waiter). Create it before
+ * triggering the entrypoint: `const done = entrypointWaiter(c, "onPayment"); ...; await done`.
+ */
+export function entrypointWaiter(container: ServiceContainer, methodName: string, options: EntrypointWaiterOptions = {}): Promise<WorkerEvent> {
+  const entrypoint = findEntrypoint(container, methodName);
+  const { timeoutMs = 30_000, until = () => true } = options;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`entrypoint ${container.serviceName}.${methodName} did not fire within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = container.observeWorkers((event) => {
+      if (event.entrypoint !== entrypoint || !until(event)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(event);
+    });
+  });
+}
