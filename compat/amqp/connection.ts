@@ -1,3 +1,4 @@
+import "./py-amqp-long"; // must run before amqplib loads (see the module)
 import { EventEmitter } from "node:events";
 import * as amqp from "amqplib";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options, RecoveringChannelModel } from "amqplib";

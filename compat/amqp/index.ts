@@ -35,3 +35,4 @@ export {
   type AmqpEventHandlerOptions,
 } from "./events";
 export { silentLogger, maskUri, type Logger } from "./logger";
+export { pyAmqpLongTagSupported } from "./py-amqp-long";
