@@ -1,6 +1,6 @@
 // Context data <-> `nameko.*` headers and the call-id stack (NAMEKO_PROTOCOL.md §8).
 import { randomUUID } from "node:crypto";
-import { decodeJson, encodeJson } from "./codec";
+import { decodeJson, encodeJson } from "./json";
 
 /** A worker's context data: `user_id`, `language`, `auth_token`, `user_agent` and any other key. */
 export type ContextData = Record<string, unknown>;

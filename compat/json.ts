@@ -1,0 +1,431 @@
+// JSON as CPython's json.dumps writes it with kombu 5.2's extras (NAMEKO_PROTOCOL.md §4.3, §9.2),
+// and a reader for everything Python may send (§14 items 18-19). Both sit on the path of every
+// call, so common inputs take native fast paths.
+import { UnserializableValueError } from "./errors";
+import { isError, pyNumber } from "./python";
+
+/** Text that is not JSON (Python's json.JSONDecodeError), with the offset where parsing failed. */
+export class JsonDecodeError extends SyntaxError {
+  readonly position: number;
+  constructor(message: string, position: number) {
+    super(message);
+    this.name = "JsonDecodeError";
+    this.position = position;
+  }
+}
+
+// ---------------------------------------------------------------- encoding
+
+/** Printable ASCII except `"` and `\`: such strings are written verbatim. */
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const NON_ASCII = /[\u007f-\uffff]/g;
+// Python's circular-reference check raises; a depth bound catches cycles without a seen-set.
+const MAX_DEPTH = 1000;
+
+/** Raised inside the encoder; encodeJson turns it into UnserializableValueError of the whole value. */
+class Unencodable extends Error {}
+
+function escapeNonAscii(ch: string): string {
+  return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
+}
+
+function encodeString(s: string): string {
+  if (PLAIN_STRING.test(s)) return '"' + s + '"';
+  // JSON.stringify escapes exactly the characters Python escapes below 0x7f, in the same
+  // (lower-case \u00xx) form, and escapes lone surrogates; ensure_ascii does the rest.
+  return JSON.stringify(s).replace(NON_ASCII, escapeNonAscii);
+}
+
+// Keys repeat across calls (field names), so their encoded form is cached, within a bound.
+const keyCache = new Map<string, string>();
+const KEY_CACHE_LIMIT = 2048;
+
+/** An object key, encoded and followed by Python's `": "` separator. */
+function encodeKey(key: string): string {
+  let encoded = keyCache.get(key);
+  if (encoded === undefined) {
+    encoded = encodeString(key) + ": ";
+    if (keyCache.size < KEY_CACHE_LIMIT && key.length <= 64) keyCache.set(key, encoded);
+  }
+  return encoded;
+}
+
+function encodeNumber(n: number): string {
+  const abs = n < 0 ? -n : n;
+  // below 2^53 JavaScript prints what Python's repr prints (integral values without `.0`)
+  if ((abs >= 1e-4 && abs < 9007199254740992) || n === 0) return String(n);
+  if (n !== n) return "NaN";
+  if (abs === Infinity) return n > 0 ? "Infinity" : "-Infinity";
+  return pyNumber(n);
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, "0");
+}
+
+/** kombu 5.2: `isoformat()` of an aware UTC datetime with `+00:00` written as `Z`. */
+function encodeDate(d: Date): string {
+  const t = d.getTime();
+  if (t !== t) throw new Unencodable("Invalid Date");
+  const ms = d.getUTCMilliseconds();
+  return (
+    '"' +
+    pad(d.getUTCFullYear(), 4) +
+    "-" +
+    pad(d.getUTCMonth() + 1, 2) +
+    "-" +
+    pad(d.getUTCDate(), 2) +
+    "T" +
+    pad(d.getUTCHours(), 2) +
+    ":" +
+    pad(d.getUTCMinutes(), 2) +
+    ":" +
+    pad(d.getUTCSeconds(), 2) +
+    (ms ? "." + pad(ms * 1000, 6) : "") +
+    'Z"'
+  );
+}
+
+function encodeEntries(entries: Iterable<[unknown, unknown]>, depth: number): string {
+  let out = "{";
+  let first = true;
+  for (const [k, v] of entries) {
+    if (v === undefined) continue;
+    out += (first ? "" : ", ") + encodeString(String(k)) + ": " + encodeValue(v, depth);
+    first = false;
+  }
+  return out + "}";
+}
+
+function encodeValue(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case "string":
+      return encodeString(value);
+    case "number":
+      return encodeNumber(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "undefined":
+      return "null";
+    case "bigint":
+      return value.toString();
+    case "object":
+      break;
+    default:
+      // functions and symbols have no JSON form (Python: not JSON serializable)
+      throw new Unencodable(`${typeof value} is not JSON serializable`);
+  }
+  if (value === null) return "null";
+  if (depth > MAX_DEPTH) throw new Unencodable("nesting too deep or circular");
+  const next = depth + 1;
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i ? ", " : "") + encodeValue(value[i], next);
+    return out + "]";
+  }
+  if (value instanceof Date) return encodeDate(value);
+  // Buffer has a toJSON; bytes must still be refused (kombu 5.2, §9.2)
+  if (ArrayBuffer.isView(value)) throw new Unencodable("bytes are not JSON serializable");
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.toJSON === "function") return encodeValue((obj.toJSON as (key: string) => unknown)(""), next);
+  const proto = Object.getPrototypeOf(obj);
+  if (proto === Object.prototype || proto === null) {
+    let out = "{";
+    let first = true;
+    for (const key in obj) {
+      const v = obj[key];
+      if (v === undefined) continue;
+      out += (first ? "" : ", ") + encodeKey(key) + encodeValue(v, next);
+      first = false;
+    }
+    return out + "}";
+  }
+  if (value instanceof Map) return encodeEntries(value, next);
+  if (value instanceof Set) return encodeValue([...value], next);
+  if (
+    value instanceof ArrayBuffer ||
+    isError(value) ||
+    value instanceof Promise ||
+    value instanceof RegExp ||
+    value instanceof WeakMap ||
+    value instanceof WeakSet
+  ) {
+    // a Promise here is a missing `await`
+    throw new Unencodable(`${proto?.constructor?.name ?? "object"} is not JSON serializable`);
+  }
+  if (value instanceof Number || value instanceof String || value instanceof Boolean) {
+    return encodeValue(value.valueOf(), next);
+  }
+  // other class instances: their own enumerable fields, as JSON.stringify does
+  return encodeEntries(Object.entries(obj), next);
+}
+
+/**
+ * CPython `json.dumps` with kombu 5.2's extras: `", "`/`": "` separators, ensure_ascii, bare
+ * NaN/Infinity, bigint as digits, Date as UTC ISO with `Z`. Map is written as an object, Set as a
+ * list, class instances as their own enumerable fields, `toJSON()` honoured; `undefined` is null
+ * in lists and omitted in objects. Integral numbers print without `.0` (JavaScript cannot tell
+ * 1.0 from 1). Throws UnserializableValueError for functions, symbols, binary data, errors,
+ * promises and cycles.
+ */
+export function encodeJson(value: unknown): string {
+  try {
+    return encodeValue(value, 0);
+  } catch (cause) {
+    const err = new UnserializableValueError(value);
+    err.cause = cause;
+    throw err;
+  }
+}
+
+
+// ---------------------------------------------------------------- decoding
+
+const utf8 = new TextDecoder("utf-8");
+
+/**
+ * Whether a parsed value holds an integer beyond 2^53, i.e. one JSON.parse may have rounded.
+ * Walking the parsed value is cheaper than scanning the text for long digit runs.
+ */
+function hasUnsafeInteger(value: unknown): boolean {
+  if (typeof value === "number") return (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) && Number.isInteger(value);
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasUnsafeInteger(value[i])) return true;
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) if (hasUnsafeInteger(obj[key])) return true;
+  return false;
+}
+
+function toText(input: string | Uint8Array): string {
+  return typeof input === "string" ? input : utf8.decode(input);
+}
+
+function canonicalUuid(hex: string): string {
+  const h = hex.replace(/-/g, "").toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(h)) return hex;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** kombu >= 5.3 tagged values (§9.2) read back as the plain strings kombu 5.2 would have sent. */
+function untag(type: unknown, value: unknown): { ok: true; value: unknown } | { ok: false } {
+  switch (type) {
+    case "datetime":
+    case "date":
+    case "time":
+    case "decimal":
+    case "bytes":
+      return { ok: true, value };
+    case "uuid": {
+      const hex = value !== null && typeof value === "object" ? (value as { hex?: unknown }).hex : value;
+      return typeof hex === "string" ? { ok: true, value: canonicalUuid(hex) } : { ok: false };
+    }
+    case "base64":
+      return typeof value === "string" ? { ok: true, value: Buffer.from(value, "base64").toString("utf8") } : { ok: false };
+    default:
+      // unknown tags are left as objects: dropping the message (kombu's choice) helps nobody
+      return { ok: false };
+  }
+}
+
+/** A JSON parser for what Python writes: NaN/Infinity tokens, arbitrary-size integers, tagged objects. */
+class PythonJsonParser {
+  private pos = 0;
+  constructor(private readonly text: string) {}
+
+  parseDocument(): unknown {
+    const value = this.parseValue();
+    this.skipWhitespace();
+    if (this.pos < this.text.length) this.fail("Extra data");
+    return value;
+  }
+
+  private fail(what: string, at = this.pos): never {
+    const before = this.text.slice(0, at);
+    const line = before.split("\n").length;
+    const column = at - before.lastIndexOf("\n");
+    throw new JsonDecodeError(`${what}: line ${line} column ${column} (char ${at})`, at);
+  }
+
+  private skipWhitespace(): void {
+    const t = this.text;
+    let p = this.pos;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
+      else break;
+    }
+    this.pos = p;
+  }
+
+  private literal(word: string, value: unknown): unknown {
+    if (!this.text.startsWith(word, this.pos)) this.fail("Expecting value");
+    this.pos += word.length;
+    return value;
+  }
+
+  private parseValue(): unknown {
+    this.skipWhitespace();
+    const c = this.text.charCodeAt(this.pos);
+    switch (c) {
+      case 0x22: // "
+        return this.parseString();
+      case 0x7b: // {
+        return this.parseObject();
+      case 0x5b: // [
+        return this.parseArray();
+      case 0x74: // t
+        return this.literal("true", true);
+      case 0x66: // f
+        return this.literal("false", false);
+      case 0x6e: // n
+        return this.literal("null", null);
+      case 0x4e: // N
+        return this.literal("NaN", NaN);
+      case 0x49: // I
+        return this.literal("Infinity", Infinity);
+      case 0x2d: // -
+        if (this.text.startsWith("-Infinity", this.pos)) return this.literal("-Infinity", -Infinity);
+        return this.parseNumber();
+      default:
+        if (c >= 0x30 && c <= 0x39) return this.parseNumber();
+        return this.fail("Expecting value");
+    }
+  }
+
+  private parseNumber(): number | bigint {
+    const t = this.text;
+    const start = this.pos;
+    let p = start;
+    if (t.charCodeAt(p) === 0x2d) p++;
+    const digitsStart = p;
+    if (t.charCodeAt(p) === 0x30) p++;
+    else while (isDigit(t.charCodeAt(p))) p++;
+    if (p === digitsStart) this.fail("Expecting value", start);
+    let integral = true;
+    if (t.charCodeAt(p) === 0x2e && isDigit(t.charCodeAt(p + 1))) {
+      integral = false;
+      p += 2;
+      while (isDigit(t.charCodeAt(p))) p++;
+    }
+    const e = t.charCodeAt(p);
+    if (e === 0x65 || e === 0x45) {
+      let q = p + 1;
+      const sign = t.charCodeAt(q);
+      if (sign === 0x2b || sign === 0x2d) q++;
+      if (isDigit(t.charCodeAt(q))) {
+        integral = false;
+        p = q;
+        while (isDigit(t.charCodeAt(p))) p++;
+      }
+    }
+    this.pos = p;
+    const token = t.slice(start, p);
+    const n = Number(token);
+    if (integral && p - digitsStart > 15 && !Number.isSafeInteger(n)) return BigInt(token);
+    return n;
+  }
+
+  private parseString(): string {
+    const t = this.text;
+    const start = this.pos;
+    let p = start + 1;
+    let escaped = false;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        escaped = true;
+        p += 2;
+      } else if (c < 0x20 || p >= t.length) {
+        // control characters are invalid inside strings (Python's strict mode); NaN = end of text
+        this.fail("Unterminated string starting at", start);
+      } else p++;
+    }
+    this.pos = p + 1;
+    if (!escaped) return t.slice(start + 1, p);
+    try {
+      return JSON.parse(t.slice(start, p + 1)) as string;
+    } catch {
+      return this.fail("Invalid \\escape", start);
+    }
+  }
+
+  private parseArray(): unknown[] {
+    this.pos++;
+    const out: unknown[] = [];
+    this.skipWhitespace();
+    if (this.text.charCodeAt(this.pos) === 0x5d) {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.parseValue());
+      this.skipWhitespace();
+      const c = this.text.charCodeAt(this.pos++);
+      if (c === 0x5d) return out;
+      if (c !== 0x2c) this.fail("Expecting ',' delimiter", this.pos - 1);
+    }
+  }
+
+  private parseObject(): unknown {
+    this.pos++;
+    const out: Record<string, unknown> = {};
+    let count = 0;
+    this.skipWhitespace();
+    if (this.text.charCodeAt(this.pos) === 0x7d) {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      this.skipWhitespace();
+      if (this.text.charCodeAt(this.pos) !== 0x22) this.fail("Expecting property name enclosed in double quotes");
+      const key = this.parseString();
+      this.skipWhitespace();
+      if (this.text.charCodeAt(this.pos) !== 0x3a) this.fail("Expecting ':' delimiter");
+      this.pos++;
+      const value = this.parseValue();
+      if (key === "__proto__") {
+        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      } else {
+        if (!Object.prototype.hasOwnProperty.call(out, key)) count++;
+        out[key] = value;
+      }
+      this.skipWhitespace();
+      const c = this.text.charCodeAt(this.pos++);
+      if (c === 0x7d) break;
+      if (c !== 0x2c) this.fail("Expecting ',' delimiter", this.pos - 1);
+    }
+    if (count === 2 && "__type__" in out && "__value__" in out) {
+      const tagged = untag(out.__type__, out.__value__);
+      if (tagged.ok) return tagged.value;
+    }
+    return out;
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * Parse JSON as Python writes it: NaN/Infinity/-Infinity tokens, integers beyond 2^53 as bigint,
+ * kombu >= 5.3 `{"__type__", "__value__"}` objects as plain strings (UUIDs canonical). Throws
+ * JsonDecodeError on bad JSON.
+ */
+export function decodeJson(input: string | Uint8Array): unknown {
+  const text = toText(input);
+  if (!text.includes("__type__")) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // NaN/Infinity tokens, or really bad JSON: the full parser decides and reports where
+      return new PythonJsonParser(text).parseDocument();
+    }
+    if (!hasUnsafeInteger(value)) return value;
+  }
+  return new PythonJsonParser(text).parseDocument();
+}
