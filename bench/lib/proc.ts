@@ -33,6 +33,18 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** Read and write system calls a process has made so far (/proc/<pid>/io), or undefined. */
+export function syscalls(pid: number): { reads: number; writes: number } | undefined {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, "utf8");
+    const reads = Number(/^syscr:\s+(\d+)/m.exec(io)?.[1]);
+    const writes = Number(/^syscw:\s+(\d+)/m.exec(io)?.[1]);
+    return Number.isFinite(reads) && Number.isFinite(writes) ? { reads, writes } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A `Vm*` figure of /proc/<pid>/status in MB (VmHWM = peak RSS, VmRSS = current RSS). */
 export function memoryMb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
   try {

@@ -33,7 +33,15 @@ export interface CaseSummary {
   /** CPU µs per op summed over the case's own processes (brokers excluded: they are shared). */
   cpuPerOpUs?: Spread;
   /** Per process: CPU seconds in the measured window, CPU µs per op, peak RSS MB (max over rounds). */
-  processes: { name: string; cpuSeconds?: Spread; cpuPerOpUs?: Spread; peakRssMb?: number; shared?: boolean }[];
+  processes: {
+    name: string;
+    cpuSeconds?: Spread;
+    cpuPerOpUs?: Spread;
+    writesPerOp?: Spread;
+    readsPerOp?: Spread;
+    peakRssMb?: number;
+    shared?: boolean;
+  }[];
 }
 
 const okMeasurements = (r: CaseReport): (Measurement | undefined)[] => r.rounds.map((x) => (x.status === "ok" ? x.measurement : undefined));
@@ -74,6 +82,8 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
           name,
           cpuSeconds: spreadOf(per.map((p) => p?.cpuSeconds)),
           cpuPerOpUs: spreadOf(per.map((p) => p?.cpuPerOpUs)),
+          writesPerOp: spreadOf(per.map((p) => p?.writesPerOp)),
+          readsPerOp: spreadOf(per.map((p) => p?.readsPerOp)),
           peakRssMb: rss.length ? Math.max(...rss) : undefined,
           shared: per.some((p) => p?.shared),
         };
@@ -177,7 +187,10 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
     ),
   );
   out.push("");
-  out.push("Processes — CPU seconds over the measured windows, CPU µs per call/event, peak RSS (VmHWM; brokers: current RSS, shared with the whole machine)");
+  out.push(
+    "Processes — CPU seconds over the measured windows, CPU µs and write/read system calls per call/event (how well sends are batched), " +
+      "peak RSS (VmHWM; brokers, marked *, are shared with the whole machine: current RSS)",
+  );
   const rows: string[][] = [];
   for (const r of reports) {
     if (!r.summary) continue;
@@ -187,11 +200,13 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
         p.name + (p.shared ? " *" : ""),
         fmtSpread(p.cpuSeconds, 1, 2),
         fmtSpread(p.cpuPerOpUs, 1, 1),
+        fmtSpread(p.writesPerOp, 1, 2),
+        fmtSpread(p.readsPerOp, 1, 2),
         p.peakRssMb !== undefined ? p.peakRssMb.toFixed(0) : "-",
       ]);
     }
   }
-  out.push(table(["case", "process", "CPU s", "CPU µs/op", "peak RSS MB"], rows));
+  out.push(table(["case", "process", "CPU s", "CPU µs/op", "writes/op", "reads/op", "peak RSS MB"], rows));
   return out.join("\n");
 }
 

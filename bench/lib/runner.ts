@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { Child } from "./children";
 import type { BenchCase, CaseContext, Measurement, Timing } from "./case";
-import { brokerPids, cpuSeconds, memoryMb } from "./proc";
+import { brokerPids, cpuSeconds, memoryMb, syscalls } from "./proc";
 import { randomToken } from "./env";
 import { describeError } from "./role";
 
@@ -13,6 +13,10 @@ export interface ProcessFigures {
   cpuSeconds?: number;
   /** CPU µs per measured operation. */
   cpuPerOpUs?: number;
+  /** write() family system calls per measured operation (socket writes: how well sends are batched). */
+  writesPerOp?: number;
+  /** read() family system calls per measured operation. */
+  readsPerOp?: number;
   /** Peak RSS (VmHWM) in MB at the end of the round; brokers report current RSS. */
   peakRssMb?: number;
   /** Shared with other users of the machine (a broker). */
@@ -42,18 +46,15 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
   const started = Date.now();
   const children: Child[] = [];
   const brokers = brokerPids();
-  let cpuStart = new Map<number, number>();
-  let cpuEnd = new Map<number, number>();
+  interface Sample {
+    cpu?: number;
+    io?: { reads: number; writes: number };
+  }
+  let cpuStart = new Map<number, Sample>();
+  let cpuEnd = new Map<number, Sample>();
   const sampleCpu = () => {
-    const m = new Map<number, number>();
-    for (const c of children) {
-      const s = cpuSeconds(c.pid);
-      if (s !== undefined) m.set(c.pid, s);
-    }
-    for (const b of brokers) {
-      const s = cpuSeconds(b.pid);
-      if (s !== undefined) m.set(b.pid, s);
-    }
+    const m = new Map<number, Sample>();
+    for (const pid of [...children.map((c) => c.pid), ...brokers.map((b) => b.pid)]) m.set(pid, { cpu: cpuSeconds(pid), io: syscalls(pid) });
     return m;
   };
   const token = `${randomToken(6)}${round}`;
@@ -92,30 +93,20 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
   }
   const processes: ProcessFigures[] = [];
   const ops = measurement?.operations ?? 0;
-  const cpuOf = (pid: number) => {
+  const figures = (pid: number): Omit<ProcessFigures, "name"> => {
     const a = cpuStart.get(pid);
     const b = cpuEnd.get(pid);
-    return a !== undefined && b !== undefined ? b - a : undefined;
+    const cpu = a?.cpu !== undefined && b?.cpu !== undefined ? b.cpu - a.cpu : undefined;
+    const perOp = (x: number | undefined) => (x !== undefined && ops > 0 ? x / ops : undefined);
+    return {
+      cpuSeconds: cpu,
+      cpuPerOpUs: perOp(cpu !== undefined ? cpu * 1e6 : undefined),
+      writesPerOp: perOp(a?.io && b?.io ? b.io.writes - a.io.writes : undefined),
+      readsPerOp: perOp(a?.io && b?.io ? b.io.reads - a.io.reads : undefined),
+    };
   };
-  for (const c of children) {
-    const cpu = cpuOf(c.pid);
-    processes.push({
-      name: c.name,
-      cpuSeconds: cpu,
-      cpuPerOpUs: cpu !== undefined && ops > 0 ? (cpu / ops) * 1e6 : undefined,
-      peakRssMb: memoryMb(c.pid, "VmHWM"),
-    });
-  }
-  for (const b of brokers) {
-    const cpu = cpuOf(b.pid);
-    processes.push({
-      name: b.name,
-      cpuSeconds: cpu,
-      cpuPerOpUs: cpu !== undefined && ops > 0 ? (cpu / ops) * 1e6 : undefined,
-      peakRssMb: memoryMb(b.pid, "VmRSS"),
-      shared: true,
-    });
-  }
+  for (const c of children) processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM") });
+  for (const b of brokers) processes.push({ name: b.name, ...figures(b.pid), peakRssMb: memoryMb(b.pid, "VmRSS"), shared: true });
   // Stop in reverse order of start: callers before the services they call.
   for (const c of [...children].reverse()) {
     try {
