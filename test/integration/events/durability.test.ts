@@ -1,7 +1,7 @@
 import { durableConsumerName, eventQueueName } from "../../../compat/naming";
 import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
-import { EventsFixture, waitFor } from "../../helpers/jetstream";
+import { captureLogger, EventsFixture, waitFor } from "../../helpers/jetstream";
 
 describe("event durability", () => {
   let fx: EventsFixture;
@@ -97,7 +97,8 @@ describe("event durability", () => {
     const consumer = durableConsumerName(
       eventQueueName({ source: "payments", eventType: "paid", handlerType: "service_pool", service: "ledger_recreated", method: "onPaid" }),
     );
-    await fx.start(Ledger);
+    const { log, entries } = captureLogger();
+    await fx.start(Ledger, { log });
     const jsm = await fx.jsm();
     const original = await fx.consumer(consumer);
     await jsm.consumers.delete(fx.streamName, consumer);
@@ -107,5 +108,6 @@ describe("event durability", () => {
     }, "the consumer recreated and pulled from");
     await dispatch("payments", "paid", { n: 7 });
     await waitFor(() => seen.includes(7), "the event published after the recreation");
+    expect(entries).toContainEqual(expect.objectContaining({ level: "warn", message: "event consumer vanished; creating it again", consumer }));
   });
 });
