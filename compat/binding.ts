@@ -287,7 +287,6 @@ function binderOf(sig: MethodSignature): Binder {
   return b;
 }
 
-
 /** inspect's `_missing_arguments`. */
 function missingArguments(name: string, names: string[], positional: boolean): IncorrectSignature {
   const quoted = names.map(pyQuote);

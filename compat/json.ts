@@ -86,12 +86,29 @@ function encodeDate(d: Date): string {
   );
 }
 
+/** A Map key as Python's json writes a dict key: str as is; int, float, bool and None as their JSON text. */
+function keyText(key: unknown): string {
+  switch (typeof key) {
+    case "string":
+      return key;
+    case "number":
+      return encodeNumber(key);
+    case "bigint":
+      return key.toString();
+    case "boolean":
+      return key ? "true" : "false";
+    default:
+      if (key === null || key === undefined) return "null";
+      throw new Unencodable("keys must be str, int, float, bool or None");
+  }
+}
+
 function encodeEntries(entries: Iterable<[unknown, unknown]>, depth: number): string {
   let out = "{";
   let first = true;
   for (const [k, v] of entries) {
     if (v === undefined) continue;
-    out += (first ? "" : ", ") + encodeString(String(k)) + ": " + encodeValue(v, depth);
+    out += (first ? "" : ", ") + encodeString(keyText(k)) + ": " + encodeValue(v, depth);
     first = false;
   }
   return out + "}";
@@ -177,7 +194,6 @@ export function encodeJson(value: unknown): string {
     throw err;
   }
 }
-
 
 // ---------------------------------------------------------------- decoding
 

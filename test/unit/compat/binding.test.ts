@@ -284,9 +284,23 @@ Reflect.defineMetadata("design:paramtypes", [Plain], UserService.prototype, "pla
 Reflect.defineMetadata("design:paramtypes", [String], UserService.prototype, "scalar");
 Reflect.defineMetadata("design:paramtypes", [CreateUser, CreateUser], UserService.prototype, "two");
 
+/** A no-op method decorator: decorating is what makes the compiler emit design:paramtypes. */
+const decorated: MethodDecorator = () => undefined;
+
+class DecoratedService {
+  @decorated
+  create(dto: CreateUser): CreateUser {
+    return dto;
+  }
+}
+
 describe("dtoClassOf", () => {
   it("finds the class-validator class of a single-parameter method", () => {
     expect(dtoClassOf(UserService.prototype, "create")).toBe(CreateUser);
+  });
+
+  it("works with the metadata the compiler emits for a decorated method", () => {
+    expect(dtoClassOf(DecoratedService.prototype, "create")).toBe(CreateUser);
   });
 
   it.each([

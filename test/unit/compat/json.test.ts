@@ -82,6 +82,11 @@ describe("encodeJson", () => {
     expect(encodeJson(new Set([1, "x"]))).toBe('[1, "x"]');
   });
 
+  it("writes Map keys as Python writes dict keys", () => {
+    expect(encodeJson(new Map<unknown, unknown>([[1.5, "f"], [true, "b"], [null, "n"], [10n, "i"]]))).toBe('{"1.5": "f", "true": "b", "null": "n", "10": "i"}');
+    expect(thrown(() => encodeJson(new Map([[{}, 1]])))).toBeInstanceOf(UnserializableValueError);
+  });
+
   it("writes class instances as their own enumerable fields", () => {
     class Point {
       constructor(
