@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { ConfigurationError } from "../../compat/errors";
 import type { ContainerHandle, Entrypoint, ErrorClass, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
