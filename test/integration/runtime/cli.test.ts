@@ -8,6 +8,10 @@ import pkg from "../../../package.json";
 import { NatsFixture, NATS_URL } from "../../helpers/brokers";
 import { deferred, waitForLine, withTimeout } from "../../helpers/waiters";
 
+// Each command starts a ts-node process (a second or two); the per-project testTimeout of
+// jest.config.js is not applied by jest 30, so the budget is set here.
+jest.setTimeout(60_000);
+
 const root = path.resolve(__dirname, "../../..");
 const bin = path.join(root, "bin", "cliffracer.js");
 const run = promisify(execFile);

@@ -28,11 +28,14 @@ describe("cliffracer/testing", () => {
   });
 
   it("entrypointWaiter resolves when a worker of the entrypoint finished", async () => {
-    const container = await fx.start(GreetingService);
-    const done = entrypointWaiter(container, "hello");
-    const client = await fx.client();
+    // Its own prefix: another greeting_service container on the same prefix would share the calls.
+    const own = new NatsFixture();
+    const container = await own.start(GreetingService);
+    const done = entrypointWaiter(container, "hello", { timeoutMs: 10_000 });
+    const client = await own.client();
     await client.call("greeting_service", "hello", ["Lin"]);
     const event = await done;
     expect(event.outcome).toEqual({ ok: true, result: "Hello, Lin!" });
+    await own.cleanup();
   });
 });
