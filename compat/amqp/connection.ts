@@ -1,4 +1,4 @@
-import "./py-amqp-long"; // must run before amqplib loads (see the module)
+import { pyAmqpLongTagSupported } from "./py-amqp-long"; // must run before amqplib loads (see the module)
 import { EventEmitter } from "node:events";
 import * as amqp from "amqplib";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options, RecoveringChannelModel } from "amqplib";
@@ -108,6 +108,9 @@ export class AmqpConnection extends EventEmitter {
   /** Connects (retrying per the backoff); resolves after the first successful connection. */
   async start(): Promise<void> {
     if (this.recovering) return this.whenReady();
+    if (!pyAmqpLongTagSupported()) {
+      this.log.warn("amqplib was loaded before compat/amqp: a py-amqp `L` header (integer beyond 32 bits) will drop the connection");
+    }
     const r = this.options.reconnect ?? {};
     const url = withHeartbeat(this.options.uri, this.options.heartbeatSeconds ?? 60);
     this.recovering = await amqp.connect(url, {
