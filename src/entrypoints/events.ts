@@ -13,10 +13,10 @@ import {
   ensureEventConsumer,
   ensureEventsStream,
   eventsSettings,
-  PullLoop,
   type EventConsumerSpec,
   type EventsSettings,
 } from "../nats/jetstream";
+import { PullLoop } from "../nats/pull-loop";
 
 /** Who receives an event (Nameko's handler types, NAMEKO_PROTOCOL.md §7.3). */
 export enum HandlerType {
