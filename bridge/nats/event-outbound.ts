@@ -1,0 +1,109 @@
+/**
+ * The JetStream side of AMQP -> NATS events: an event of a service that lives on RabbitMQ,
+ * published as `[prefix.]events.<source>.<type>` with its body unchanged and its context as
+ * `nameko.*` NATS headers (DESIGN.md, NATS contract). Resolves with the PubAck, so the AMQP
+ * message can be acked only once JetStream stored the event.
+ */
+import { jetstream, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { contextFromAmqpHeaders } from "../../compat/amqp/headers";
+import { contextToHeaders, encodeHeaderValue } from "../../compat/context";
+import { eventSubject } from "../../compat/naming";
+import { EventNotStored } from "../../src/client/event-publisher";
+import { BRIDGED_HEADER, withoutBridgeKeys } from "../routing/loop-guard";
+
+/** A header the translation had to leave out, for a log line. */
+export interface SkippedHeader {
+  key: string;
+  reason: string;
+}
+
+/**
+ * AMQP headers of a Nameko event -> NATS headers: context data as `nameko.<key>` (a header
+ * without the prefix is context too, NAMEKO_PROTOCOL.md §8.2, so it gains the prefix as Nameko
+ * would give it on the next hop, §8.4), non-string values JSON (call_id_stack a JSON array, §14
+ * item 25), the bridge's own keys stripped, then the marker `mark`. A key NATS cannot carry
+ * (e.g. one with a colon or space) or a value that has no JSON form is skipped and reported.
+ */
+export function eventHeadersToNats(
+  amqpHeaders: Record<string, unknown> | undefined,
+  mark: string,
+): { headers: MsgHdrs; skipped: SkippedHeader[] } {
+  const { data, parentStack } = contextFromAmqpHeaders(amqpHeaders);
+  const record = contextToHeaders(withoutBridgeKeys(data), parentStack);
+  const h = natsHeaders();
+  const skipped: SkippedHeader[] = [];
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    try {
+      // A byte-array header (`x`, not written by py-amqp) is read as the UTF-8 text it carries.
+      h.set(key, encodeHeaderValue(Buffer.isBuffer(value) ? value.toString("utf8") : value));
+    } catch (err) {
+      skipped.push({ key, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  h.set(BRIDGED_HEADER, mark);
+  return { headers: h, skipped };
+}
+
+/** Options of {@link NatsEventOutbound}. */
+export interface NatsEventOutboundOptions {
+  /** Subject prefix (DESIGN.md: optional, before `events.`). */
+  prefix: string;
+  /** How long to wait for the PubAck, in milliseconds. */
+  publishTimeoutMs: number;
+  /** Called when no stream captured a publish (the events stream is missing). */
+  onNotStored?: () => void;
+}
+
+/** An event that cannot go to NATS at all (it is too big for the server's max_payload). */
+export class EventTooLarge extends Error {
+  constructor(
+    readonly size: number,
+    readonly maxPayload: number,
+  ) {
+    super(`event of ${size} bytes exceeds the NATS server's max_payload of ${maxPayload} bytes`);
+    this.name = "EventTooLarge";
+  }
+}
+
+/** Publishes AMQP-side events into the JetStream events stream. */
+export class NatsEventOutbound {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: NatsEventOutboundOptions,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  /**
+   * Throws EventTooLarge when body and headers cannot fit the server's max_payload: such an event
+   * would fail on every attempt, so the caller refuses it instead of requeueing it forever.
+   */
+  checkSize(body: Uint8Array, headers: MsgHdrs): void {
+    const max = this.nc.info?.max_payload;
+    if (max === undefined) return;
+    let headerBytes = 0;
+    for (const [key, values] of headers) for (const v of values) headerBytes += key.length + v.length + 4;
+    const size = body.length + headerBytes + 12;
+    if (size > max) throw new EventTooLarge(size, max);
+  }
+
+  /** Publishes one event with its body as received; resolves with the PubAck (the event is stored). */
+  async publish(source: string, eventType: string, body: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
+    const subject = eventSubject(source, eventType, this.options.prefix);
+    try {
+      return await this.js.publish(subject, body, { headers, timeout: this.options.publishTimeoutMs });
+    } catch (err) {
+      // "No responders" on a JetStream publish is reported as JetStream being disabled; here it
+      // means no stream captures the subject (the events stream is missing).
+      if (err instanceof Error && err.name === "JetStreamNotEnabled") {
+        this.options.onNotStored?.();
+        throw new EventNotStored(subject, { cause: err });
+      }
+      throw err;
+    }
+  }
+}

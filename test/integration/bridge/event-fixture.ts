@@ -1,0 +1,246 @@
+// Shared set-up of the bridge event tests: a fresh RabbitMQ vhost, a private NATS subject prefix
+// (so a private events stream), the event bridge under test on its own connections, the
+// independent Nameko peer on the AMQP side and runtime containers on the NATS side. Everything
+// is torn down by cleanup(); nothing sleeps for a fixed time.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "winston";
+import { AmqpConnection } from "../../../compat/amqp/connection";
+import { eventSubject } from "../../../compat/naming";
+import { createEventBridge, type EventBridge, type EventBridgeDeps, type EventBridgeMetrics, type EventDirection, type EventDropReason } from "../../../bridge/events";
+import { EventPublisher } from "../../../src/client/event-publisher";
+import type { RuntimeConfig } from "../../../src/config/defaults";
+import type { ServiceClass } from "../../../src/core/metadata";
+import type { ServiceContainer } from "../../../src/core/service-container";
+import { captureLogger, EventsFixture, type LogEntry } from "../../helpers/jetstream";
+import { createVhost, listQueues, type BrokerQueue, type TestVhost } from "../../helpers/rabbit";
+import { waitForLine } from "../../helpers/waiters";
+import { PeerDispatcher, startPeerHandler, type PeerHandler, type PeerHandlerOptions } from "../../interop/nameko-peer";
+
+/** Counts of what the bridge reported through its metrics hooks. */
+export class MetricsRecorder implements EventBridgeMetrics {
+  readonly counts = new Map<string, number>();
+
+  forwarded(direction: EventDirection, service: string): void {
+    this.bump(`forwarded:${direction}:${service}`);
+  }
+  dropped(direction: EventDirection, service: string, reason: EventDropReason): void {
+    this.bump(`dropped:${direction}:${service}:${reason}`);
+  }
+  retried(direction: EventDirection, service: string): void {
+    this.bump(`retried:${direction}:${service}`);
+  }
+  redelivered(direction: EventDirection, service: string): void {
+    this.bump(`redelivered:${direction}:${service}`);
+  }
+  get(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+  private bump(key: string): void {
+    this.counts.set(key, this.get(key) + 1);
+  }
+}
+
+/** The directory the bridge reads: mutable lists, as discovery would change them. */
+export interface TestDirectory {
+  nats: string[];
+  amqp: string[];
+}
+
+/** One bridge under test with its own connections. */
+export interface BridgeUnderTest {
+  bridge: EventBridge;
+  amqp: AmqpConnection;
+  nats: NatsConnection;
+  metrics: MetricsRecorder;
+  logs: LogEntry[];
+  stop(): Promise<void>;
+}
+
+/** A nats-server child process on a free port with its own JetStream store, for outage tests. */
+export class PrivateNatsServer {
+  private child?: ChildProcess;
+  private readonly storeDir = mkdtempSync(join(tmpdir(), "cliff-nats-"));
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<PrivateNatsServer> {
+    const server = new PrivateNatsServer(await freePort());
+    await server.resume();
+    return server;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts (again) on the same port and store; resolves once it accepts clients. */
+  async resume(): Promise<void> {
+    const child = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    this.child = child;
+    await waitForLine(child.stderr!, /Server is ready/);
+  }
+
+  /** Stops it (SIGTERM) and waits for the process to exit. */
+  async pause(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    this.child = undefined;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    await exited;
+  }
+
+  async destroy(): Promise<void> {
+    await this.pause();
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Everything one bridge event test uses; cleanup() tears it all down. */
+export class BridgeEventsFixture {
+  readonly nats: EventsFixture;
+  readonly directory: TestDirectory = { nats: [], amqp: [] };
+  vhost!: TestVhost;
+  private readonly cleanups: Array<() => Promise<unknown>> = [];
+  private publisherPromise?: Promise<EventPublisher>;
+  private peerDispatcher?: Promise<PeerDispatcher>;
+
+  /** `natsUrl` points the bridge and the runtime at another server (a PrivateNatsServer). */
+  constructor(readonly options: { natsUrl?: string; config?: Partial<RuntimeConfig> } = {}) {
+    this.nats = new EventsFixture({ ...options.config, ...(options.natsUrl ? { natsUrl: options.natsUrl } : {}) });
+  }
+
+  get prefix(): string {
+    return this.nats.prefix;
+  }
+
+  get natsUrl(): string {
+    return this.nats.config.natsUrl;
+  }
+
+  async setup(): Promise<this> {
+    this.vhost = await createVhost("cliff-bridge-evt");
+    return this;
+  }
+
+  /** A connection to the fixture's NATS server, closed at cleanup. */
+  async natsConnection(): Promise<NatsConnection> {
+    const nc = await connect({ servers: this.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    this.cleanups.push(() => (nc.isClosed() ? Promise.resolve() : nc.close()));
+    return nc;
+  }
+
+  async jsm(): Promise<JetStreamManager> {
+    return jetstreamManager(await this.natsConnection());
+  }
+
+  /** Starts an event bridge with its own AMQP and NATS connections, reading `this.directory`. */
+  async startBridge(overrides: Partial<EventBridgeDeps> = {}, options: { start?: boolean } = {}): Promise<BridgeUnderTest> {
+    const { log, entries } = captureLogger();
+    const amqp = new AmqpConnection({ uri: this.vhost.uri, connectionName: "cliffracer-bridge-test", logger: log, reconnect: { maxDelayMs: 500 } });
+    await amqp.start();
+    const nats = await connect({ servers: this.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100, name: "bridge-test" });
+    const metrics = new MetricsRecorder();
+    const bridge = createEventBridge({
+      amqp,
+      nats,
+      prefix: this.prefix,
+      events: this.nats.config.events,
+      natsServices: () => this.directory.nats,
+      amqpServices: () => this.directory.amqp,
+      logger: log,
+      metrics,
+      bridgeId: `test-${Math.random().toString(16).slice(2, 8)}`,
+      options: { retryInitialMs: 20, retryMaxMs: 200 },
+      ...overrides,
+    });
+    let stopped = false;
+    const stop = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      await bridge.stop();
+      await amqp.close();
+      if (!nats.isClosed()) await nats.close();
+    };
+    this.cleanups.push(stop);
+    if (options.start ?? true) await bridge.start();
+    return { bridge, amqp, nats, metrics, logs: entries, stop };
+  }
+
+  /** Starts a runtime container on this test's prefix and NATS server. */
+  async startService(cls: ServiceClass, log?: Logger): Promise<ServiceContainer> {
+    return this.nats.start(cls, { log });
+  }
+
+  /** Publishes an event on NATS as a NATS-side service would (JetStream, PubAck awaited). */
+  async publishNats(source: string, eventType: string, payload: unknown, headers?: MsgHdrs): Promise<void> {
+    this.publisherPromise ??= this.natsConnection().then((nc) => new EventPublisher(nc, this.prefix));
+    await (await this.publisherPromise).publish(source, eventType, payload, headers);
+  }
+
+  /** Publishes raw bytes on any event subject (bad-input tests). */
+  async publishNatsRaw(subjectTail: string, body: string | Uint8Array, headers?: MsgHdrs): Promise<void> {
+    const js = jetstream(await this.natsConnection());
+    await js.publish(`${this.prefix}.events.${subjectTail}`, body, headers ? { headers } : undefined);
+  }
+
+  /** The subject of an event on this test's prefix. */
+  subject(source: string, eventType: string): string {
+    return eventSubject(source, eventType, this.prefix);
+  }
+
+  /** The Nameko peer's dispatcher on this test's vhost. */
+  async peer(): Promise<PeerDispatcher> {
+    if (!this.peerDispatcher) {
+      this.peerDispatcher = PeerDispatcher.start(this.vhost.uri);
+      this.cleanups.push(async () => (await this.peerDispatcher!).close());
+    }
+    return this.peerDispatcher;
+  }
+
+  /** A Nameko-peer `@event_handler` on this test's vhost; stopped at cleanup. */
+  async peerHandler(opts: Omit<PeerHandlerOptions, "uri">): Promise<PeerHandler> {
+    const h = await startPeerHandler({ uri: this.vhost.uri, ...opts });
+    this.cleanups.push(() => h.stop());
+    return h;
+  }
+
+  /** Sets guest's configure/write/read permissions on this test's vhost (to make publishes fail). */
+  async setPermissions(configure: string, write: string, read: string): Promise<void> {
+    await promisify(execFile)("rabbitmqctl", ["set_permissions", "-p", this.vhost.name, "guest", configure, write, read], {
+      env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` },
+    });
+  }
+
+  /** A queue of this test's vhost as the broker reports it (undefined if missing). */
+  async queue(name: string): Promise<BrokerQueue | undefined> {
+    return (await listQueues(this.vhost.name)).find((q) => q.name === name);
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of this.cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    await this.nats.cleanup();
+    await this.vhost?.delete();
+  }
+}
