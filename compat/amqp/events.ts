@@ -42,12 +42,26 @@ export interface DispatchOptions {
   headers?: Record<string, unknown>;
 }
 
+/** Exchanges known to exist, per connection (shared by all its dispatchers; forgotten on disconnect). */
+const knownExchanges = new WeakMap<AmqpConnection, Set<string>>();
+
+function knownOn(connection: AmqpConnection): Set<string> {
+  let known = knownExchanges.get(connection);
+  if (!known) {
+    const set = new Set<string>();
+    connection.on("disconnected", () => set.clear());
+    knownExchanges.set(connection, set);
+    known = set;
+  }
+  return known;
+}
+
 /** Publishes Nameko events; resolves when RabbitMQ confirmed. Unroutable events are dropped by the broker (§7.2). */
 export class AmqpEventDispatcher {
-  private readonly checked = new Set<string>();
+  private readonly checked: Set<string>;
 
   constructor(private readonly options: AmqpEventDispatcherOptions) {
-    options.connection.on("disconnected", () => this.checked.clear());
+    this.checked = knownOn(options.connection);
   }
 
   /** Dispatches `payload` (JSON-encoded, no envelope). */
