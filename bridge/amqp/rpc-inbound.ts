@@ -1,0 +1,227 @@
+/**
+ * Serves `rpc-<service>` for a service that lives on NATS, as a Nameko instance of that service
+ * would (NAMEKO_PROTOCOL.md §5.1, §5.3): the same queue, binding and flags, so it competes fairly
+ * with Nameko consumers of the same service and with other bridges. Each request goes to NATS
+ * unchanged; the reply body comes back unchanged and is published to `nameko-rpc` / `reply_to` with
+ * the request's correlation id and content type, with confirms; only then is the request acked.
+ *
+ * Differences from Nameko, for robustness (DESIGN.md, Bridge contract, malformed input): a request
+ * without `reply_to` is acked and logged (no reply is possible; Nameko's container would die on it);
+ * a request with another content type than application/json gets a MalformedRequest reply instead of
+ * being dropped silently.
+ *
+ * While NATS is away the consumer is cancelled (`pause`), so requests wait in the queue (or go to
+ * another bridge) instead of failing; requests already taken but not yet sent are requeued.
+ */
+import type { ConsumeMessage } from "amqplib";
+import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../compat/amqp/connection";
+import { declareConsumerTopology, rpcExchange, serviceQueue } from "../../compat/amqp/topology";
+import { MalformedRequest } from "../../compat/errors";
+import type { FlowInstruments } from "../../src/observability/metrics";
+import type { Logger } from "../../src/logging";
+import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
+import { errorReply, isErrorReply, JSON_CONTENT_TYPE, natsHeadersFromAmqp, replyProperties, type SkippedHeader } from "../translate";
+
+/** Options of {@link AmqpRpcInbound}. */
+export interface AmqpRpcInboundOptions {
+  connection: AmqpConnection;
+  /** The NATS-side service whose Nameko queue is served. */
+  service: string;
+  outbound: NatsRpcOutbound;
+  /** Nameko's `rpc_exchange`. */
+  exchange: string;
+  /** Unacked requests on this queue (basic.qos per consumer, as Nameko). */
+  prefetch: number;
+  instruments: FlowInstruments;
+  log: Logger;
+  /** Start paused (NATS not connected yet). */
+  paused?: boolean;
+}
+
+/** The bridge's consumer of one service's `rpc-<service>` queue. */
+export class AmqpRpcInbound {
+  private handle?: ConsumerHandle;
+  private channel?: ConsumerChannel;
+  private consumerTag?: string;
+  private paused: boolean;
+  private stopped = false;
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly prefix: string;
+  private readonly skipped: SkippedHeader[] = [];
+
+  constructor(private readonly options: AmqpRpcInboundOptions) {
+    this.paused = options.paused ?? false;
+    this.prefix = `${options.service}.`;
+  }
+
+  get service(): string {
+    return this.options.service;
+  }
+
+  /** Requests taken and not yet acked. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** True while the queue is declared on a live channel (consuming unless paused). */
+  get established(): boolean {
+    return this.handle?.current() !== undefined;
+  }
+
+  /** Declares `nameko-rpc`, `rpc-<service>` and its binding exactly as Nameko does, then consumes (again after reconnects). */
+  async start(): Promise<void> {
+    if (this.handle) return;
+    const { connection, service, exchange, prefetch } = this.options;
+    const queue = serviceQueue(service, exchange);
+    this.handle = await connection.addConsumer({
+      name: `bridge ${queue.queue}`,
+      prefetch,
+      setup: async (cc) => {
+        await declareConsumerTopology(cc.channel, rpcExchange(exchange), queue);
+        this.channel = cc;
+        this.consumerTag = undefined;
+        if (!this.paused) await this.consume(cc);
+      },
+    });
+  }
+
+  /** Stops taking requests (basic.cancel, channel kept so requests in flight can still be acked). */
+  async pause(): Promise<void> {
+    this.paused = true;
+    const cc = this.channel;
+    const tag = this.consumerTag;
+    this.consumerTag = undefined;
+    if (cc?.isOpen() && tag !== undefined) await cc.channel.cancel(tag).catch(() => undefined);
+  }
+
+  /** Takes requests again after {@link pause}. */
+  async resume(): Promise<void> {
+    if (this.stopped) return;
+    this.paused = false;
+    const cc = this.channel;
+    if (cc?.isOpen() && this.consumerTag === undefined) await this.consume(cc);
+  }
+
+  /** Stops taking requests, lets those in flight reply and ack, then closes the channel. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.pause();
+    if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private async consume(cc: ConsumerChannel): Promise<void> {
+    const queue = `rpc-${this.options.service}`;
+    const { consumerTag } = await cc.channel.consume(
+      queue,
+      (msg) => {
+        if (msg) this.onMessage(cc, msg);
+      },
+      { noAck: false, exclusive: false },
+    );
+    if (this.paused || this.channel !== cc) {
+      // Paused (or replaced) while basic.consume was on its way.
+      await cc.channel.cancel(consumerTag).catch(() => undefined);
+      return;
+    }
+    this.consumerTag = consumerTag;
+  }
+
+  private onMessage(cc: ConsumerChannel, msg: ConsumeMessage): void {
+    const { instruments, log, service } = this.options;
+    if (msg.fields.redelivered) instruments.redelivered();
+    const startedAt = instruments.started();
+    this.active++;
+    this.handle1(cc, msg, startedAt).then(
+      (errorKind) => this.done(startedAt, errorKind),
+      (err: unknown) => {
+        // Never let one message take the consumer down; unacked, it returns with the channel.
+        log.error("bridge rpc request handling failed", { direction: "amqp_to_nats", service, error: describe(err) });
+        this.done(startedAt, "internal");
+      },
+    );
+  }
+
+  private done(startedAt: number, errorKind: string | undefined): void {
+    this.options.instruments.finished(startedAt, errorKind);
+    if (--this.active === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Handles one request; resolves with the error kind for metrics, or undefined on success. */
+  private async handle1(cc: ConsumerChannel, msg: ConsumeMessage, startedAt: number): Promise<string | undefined> {
+    const { properties, fields } = msg;
+    const { log, service, outbound } = this.options;
+    const replyTo: unknown = properties.replyTo;
+    if (typeof replyTo !== "string" || replyTo === "") {
+      log.error("bridge rpc request without reply_to acked and dropped (no reply possible)", {
+        direction: "amqp_to_nats",
+        service,
+        routingKey: fields.routingKey,
+        correlationId: properties.correlationId as unknown,
+      });
+      cc.ack(msg);
+      return "no_reply_to";
+    }
+    const routingKey = fields.routingKey;
+    const method = routingKey.startsWith(this.prefix) ? routingKey.slice(this.prefix.length) : routingKey.slice(routingKey.lastIndexOf(".") + 1);
+    let body: Uint8Array;
+    let errorKind: string | undefined;
+    if (properties.contentType !== JSON_CONTENT_TYPE) {
+      const ct: unknown = properties.contentType;
+      log.warn("bridge rpc request with an unsupported content type answered with MalformedRequest", { direction: "amqp_to_nats", service, method, contentType: String(ct) });
+      body = errorReply(new MalformedRequest(`Unsupported content type: ${ct === undefined ? "none" : String(ct)}`));
+      errorKind = "bad_content_type";
+    } else {
+      const headers = natsHeadersFromAmqp(properties.headers as Record<string, unknown> | undefined, this.skipped);
+      if (this.skipped.length > 0) {
+        log.warn("bridge rpc request headers NATS cannot carry were left out", { direction: "amqp_to_nats", service, method, skipped: this.skipped.splice(0) });
+      }
+      const outcome = await outbound.forward(service, method, msg.content, headers);
+      if (outcome instanceof Uint8Array) {
+        body = outcome;
+        if (isErrorReply(outcome)) errorKind = "remote";
+      } else {
+        if (outcome.requeue) {
+          cc.reject(msg, true);
+          return outcome.kind;
+        }
+        this.logFailure(method, outcome, performance.now() - startedAt);
+        body = outcome.body!;
+        errorKind = outcome.kind;
+      }
+    }
+    const content = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    try {
+      await this.options.connection.publish(this.options.exchange, replyTo, content, replyProperties(properties));
+    } catch (err) {
+      // Not acked, so not lost: requeued now, or by the broker when the channel is gone.
+      log.error("bridge rpc reply publish failed; request requeued", { direction: "amqp_to_nats", service, method, error: describe(err) });
+      cc.reject(msg, true);
+      return "reply_failed";
+    }
+    cc.ack(msg);
+    return errorKind;
+  }
+
+  private logFailure(method: string, failure: OutboundFailure, elapsedMs: number): void {
+    this.options.log.warn("bridge rpc call to NATS failed; error reply sent", {
+      direction: "amqp_to_nats",
+      service: this.options.service,
+      method,
+      kind: failure.kind,
+      error: describe(failure.error),
+      elapsedMs: Math.round(elapsedMs),
+    });
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

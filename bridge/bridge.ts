@@ -1,0 +1,456 @@
+/**
+ * The bridge process (DESIGN.md, Bridge contract): one AMQP consumer connection, one AMQP publisher
+ * connection (so broker flow control on publishes never stalls acks) and one NATS connection; the
+ * service directory (flags, config, discovery) decides the RPC routes and the event paths; the ops
+ * server reports health, readiness and metrics.
+ *
+ * Reading a call: a Nameko caller -> amqp/rpc-inbound -> translate -> nats/rpc-outbound -> runtime;
+ * a NATS caller -> nats/rpc-inbound -> translate -> amqp/rpc-outbound -> Nameko. Events: events.ts.
+ *
+ * While NATS is away the bridge stops consuming its Nameko queues (requests wait in RabbitMQ, or go
+ * to another bridge); while RabbitMQ is away NATS callers get BridgeUnavailable at once. Either way
+ * /ready answers 503 until both sides are back.
+ */
+import { randomBytes } from "node:crypto";
+import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
+import { AmqpConnection } from "../compat/amqp/connection";
+import { RpcClient } from "../src/client/rpc-client";
+import { drainNats, natsOptions } from "../src/nats/connection";
+import { maskUrlCredentials, rootLogger, type Logger } from "../src/logging";
+import { createRegistry, FlowMetrics, UpGauge, type Registry } from "../src/observability/metrics";
+import { startOpsServer, type OpsServer, type ProbeResult } from "../src/observability/ops-server";
+import { AmqpRpcInbound } from "./amqp/rpc-inbound";
+import { AmqpRpcOutbound } from "./amqp/rpc-outbound";
+import { BRIDGE_CONNECTION_NAME_PREFIX, type BridgeConfig } from "./config";
+import { createEventBridge, type EventBridge, type EventBridgeMetrics } from "./events";
+import { NatsRpcInbound } from "./nats/rpc-inbound";
+import { NatsRpcOutbound } from "./nats/rpc-outbound";
+import { Discovery, vhostOf } from "./routing/discovery";
+import { ServiceDirectory, type Routes } from "./routing/service-directory";
+
+/** Options of {@link createBridge}. */
+export interface BridgeOptions {
+  /** Parent logger; the bridge logs on a child with `{ component: "bridge", bridge: <name> }`. */
+  log?: Logger;
+}
+
+/** What the bridge is doing, for /ready and tests. */
+export interface BridgeStatus {
+  amqpConnected: boolean;
+  natsConnected: boolean;
+  /** Services whose Nameko queue the bridge consumes (AMQP callers -> NATS). */
+  rpcToNats: string[];
+  /** Services whose NATS subjects the bridge serves (NATS callers -> AMQP). */
+  rpcToAmqp: string[];
+  /** Routes that could not be set up yet (retried). */
+  failing: string[];
+  events: ReturnType<EventBridge["status"]> | undefined;
+}
+
+/** A bridge between RabbitMQ (Nameko) and NATS (Cliffracer), created by {@link createBridge}. */
+export interface Bridge {
+  readonly config: BridgeConfig;
+  readonly directory: ServiceDirectory;
+  /** Prometheus registry behind /metrics. */
+  readonly registry: Registry;
+  /** The ops server's base URL once started; undefined when it is disabled. */
+  readonly opsUrl: string | undefined;
+  /** Connects both sides (waiting for brokers that are down), sets up routes and the ops server. */
+  start(): Promise<void>;
+  /** Graceful stop: intake stops, requests in flight are answered and acked, connections close. */
+  stop(): Promise<void>;
+  /** Abrupt stop, as a crash would: nothing in flight is answered; RabbitMQ requeues what was unacked. */
+  kill(): Promise<void>;
+  /** True while both sides are connected and every route and event path is established. */
+  ready(): boolean;
+  status(): BridgeStatus;
+  /** Runs a discovery round now (no-op when discovery is off). */
+  discover(): Promise<void>;
+}
+
+const RETRY_INITIAL_MS = 250;
+const RETRY_MAX_MS = 10_000;
+
+/** Creates a bridge from its configuration; nothing connects before start(). */
+export function createBridge(config: BridgeConfig, options: BridgeOptions = {}): Bridge {
+  return new BridgeImpl(config, options);
+}
+
+class BridgeImpl implements Bridge {
+  readonly directory: ServiceDirectory;
+  readonly registry: Registry;
+  private readonly log: Logger;
+  private readonly rpcMetrics: FlowMetrics;
+  private readonly eventMetrics: FlowMetrics;
+  private readonly up: UpGauge;
+  private readonly connectionName: string;
+  private consumerConn?: AmqpConnection;
+  private publisherConn?: AmqpConnection;
+  private nc?: NatsConnection;
+  private natsOut?: NatsRpcOutbound;
+  private amqpOut?: AmqpRpcOutbound;
+  private events?: EventBridge;
+  private discovery?: Discovery;
+  private ops?: OpsServer;
+  private readonly toNats = new Map<string, AmqpRpcInbound>();
+  private readonly toAmqp = new Map<string, NatsRpcInbound>();
+  private readonly failing = new Set<string>();
+  private natsUp = false;
+  private amqpUp = { consumer: false, publisher: false };
+  private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  private chain: Promise<void> = Promise.resolve();
+  private retryTimer?: NodeJS.Timeout;
+  private retryDelayMs = RETRY_INITIAL_MS;
+
+  constructor(
+    readonly config: BridgeConfig,
+    options: BridgeOptions,
+  ) {
+    this.log = (options.log ?? rootLogger).child({ component: "bridge", bridge: config.name });
+    this.directory = new ServiceDirectory(config.natsServices, config.amqpServices);
+    this.registry = createRegistry({ defaultLabels: { bridge: config.name } });
+    this.rpcMetrics = new FlowMetrics(this.registry, "cliffracer_bridge_rpc", "RPC calls");
+    this.eventMetrics = new FlowMetrics(this.registry, "cliffracer_bridge_events", "events");
+    this.up = new UpGauge(this.registry, "cliffracer_bridge_connected", "1 while the connection to that broker is up");
+    this.connectionName = `${BRIDGE_CONNECTION_NAME_PREFIX}:${config.name}:${randomBytes(3).toString("hex")}`;
+  }
+
+  get opsUrl(): string | undefined {
+    return this.ops?.url;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error(`bridge already ${this.state}`);
+    this.state = "starting";
+    const { config } = this;
+    try {
+      if (config.http.port !== null) {
+        // First, so an orchestrator sees "alive, not ready" while the brokers are awaited.
+        this.ops = await startOpsServer({
+          port: config.http.port,
+          host: config.http.host,
+          registry: this.registry,
+          ready: () => this.readiness(),
+          health: () => ({ ok: this.state !== "stopped", details: { state: this.state } }),
+          log: this.log,
+        });
+      }
+      await Promise.all([this.connectAmqp(), this.connectNats()]);
+      const nc = this.nc!;
+      this.natsOut = new NatsRpcOutbound({
+        client: new RpcClient(nc, { prefix: config.runtime.prefix, timeoutMs: config.rpcTimeoutMs }),
+        nc,
+        timeoutMs: config.rpcTimeoutMs,
+        isUp: () => this.natsUp,
+      });
+      this.amqpOut = new AmqpRpcOutbound({
+        connection: this.publisherConn!,
+        exchange: config.rpcExchange,
+        timeoutMs: config.rpcTimeoutMs,
+        isUp: () => this.amqpUp.publisher,
+        log: this.log,
+      });
+      await this.amqpOut.start();
+      if (config.discovery.enabled) {
+        this.discovery = new Discovery({
+          directory: this.directory,
+          nc,
+          prefix: config.runtime.prefix,
+          intervalMs: config.discovery.intervalMs,
+          natsWaitMs: config.discovery.natsWaitMs,
+          missesBeforeRemoval: config.discovery.missesBeforeRemoval,
+          management: config.discovery.management ? { url: config.discovery.managementUrl, vhost: vhostOf(config.amqpUri) } : undefined,
+          bridgeConnectionPrefix: BRIDGE_CONNECTION_NAME_PREFIX,
+          log: this.log,
+        });
+      }
+      this.events = createEventBridge({
+        amqp: this.consumerConn!,
+        amqpPublisher: this.publisherConn,
+        nats: nc,
+        prefix: config.runtime.prefix,
+        events: config.runtime.events,
+        natsServices: () => this.directory.servicesOn("nats"),
+        amqpServices: () => this.directory.servicesOn("amqp"),
+        logger: this.log,
+        metrics: this.eventHooks(),
+        bridgeId: config.name,
+      });
+      this.directory.on("change", () => void this.reconcile());
+      await this.discovery?.start();
+      this.state = "running";
+      await Promise.all([this.reconcile(), this.events.start()]);
+      const routes = this.directory.routes();
+      this.log.info("bridge running", {
+        amqp: maskUrlCredentials(config.amqpUri),
+        nats: maskUrlCredentials(config.runtime.natsUrl),
+        rpcToNats: [...routes.rpcToNats],
+        rpcToAmqp: [...routes.rpcToAmqp],
+        discovery: config.discovery.enabled,
+        ops: this.ops?.url,
+      });
+    } catch (err) {
+      await this.kill();
+      throw err;
+    }
+  }
+
+  ready(): boolean {
+    return this.readiness().ok;
+  }
+
+  status(): BridgeStatus {
+    return {
+      amqpConnected: this.amqpUp.consumer && this.amqpUp.publisher,
+      natsConnected: this.natsUp,
+      rpcToNats: [...this.toNats.keys()],
+      rpcToAmqp: [...this.toAmqp.keys()],
+      failing: [...this.failing],
+      events: this.events?.status(),
+    };
+  }
+
+  discover(): Promise<void> {
+    return this.discovery?.refresh() ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === "stopping" || this.state === "stopped") return;
+    this.state = "stopping";
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.discovery?.stop();
+    await this.chain.catch(() => undefined);
+    // Intake first (in-flight requests are answered and acked), then what they depend on.
+    await Promise.allSettled([
+      ...[...this.toNats.values()].map((r) => r.stop()),
+      ...[...this.toAmqp.values()].map((r) => r.stop()),
+      this.events?.stop(),
+    ]);
+    this.toNats.clear();
+    this.toAmqp.clear();
+    await this.amqpOut?.stop().catch(() => undefined);
+    await Promise.allSettled([
+      this.nc ? drainNats(this.nc) : undefined,
+      this.consumerConn?.close(),
+      this.publisherConn?.close(),
+    ]);
+    await this.ops?.close().catch(() => undefined);
+    this.state = "stopped";
+    this.log.info("bridge stopped");
+  }
+
+  async kill(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    void this.discovery?.stop();
+    await Promise.allSettled([
+      this.nc && !this.nc.isClosed() ? this.nc.close() : undefined,
+      this.consumerConn?.close(),
+      this.publisherConn?.close(),
+      this.ops?.close(),
+    ]);
+    this.toNats.clear();
+    this.toAmqp.clear();
+  }
+
+  private readiness(): ProbeResult {
+    const amqp = this.amqpUp.consumer && this.amqpUp.publisher;
+    const routes = [...this.toNats.values()].every((r) => r.established);
+    const events = this.events?.ready() ?? false;
+    const ok = this.state === "running" && amqp && this.natsUp && routes && this.failing.size === 0 && events;
+    return {
+      ok,
+      details: {
+        state: this.state,
+        amqp,
+        nats: this.natsUp,
+        rpcToNats: [...this.toNats.keys()],
+        rpcToAmqp: [...this.toAmqp.keys()],
+        failing: [...this.failing],
+        events,
+      },
+    };
+  }
+
+  private async connectAmqp(): Promise<void> {
+    const { config } = this;
+    const make = (role: "consumer" | "publisher"): AmqpConnection => {
+      const conn = new AmqpConnection({
+        uri: config.amqpUri,
+        logger: this.log.child({ connection: `amqp-${role}` }),
+        heartbeatSeconds: config.heartbeatSeconds,
+        connectionName: `${this.connectionName}:${role}`,
+      });
+      conn.on("ready", () => this.setAmqpUp(role, true));
+      conn.on("disconnected", () => this.setAmqpUp(role, false));
+      return conn;
+    };
+    this.consumerConn = make("consumer");
+    this.publisherConn = make("publisher");
+    await Promise.all([this.consumerConn.start(), this.publisherConn.start()]);
+    this.setAmqpUp("consumer", true);
+    this.setAmqpUp("publisher", true);
+  }
+
+  private setAmqpUp(role: "consumer" | "publisher", up: boolean): void {
+    if (this.amqpUp[role] === up) return;
+    this.amqpUp[role] = up;
+    this.up.set(`amqp_${role}`, up);
+  }
+
+  private async connectNats(): Promise<void> {
+    const { config } = this;
+    this.nc = await connect({
+      ...natsOptions(config.runtime, this.connectionName),
+      inboxPrefix: config.inboxPrefix,
+      // Keep trying while nats-server is down at start, as the AMQP side does.
+      waitOnFirstConnect: true,
+    });
+    this.setNatsUp(true);
+    void this.watchNats(this.nc);
+  }
+
+  /** The one place NATS status becomes log lines and state (STYLE.md §2.11). */
+  private async watchNats(nc: NatsConnection): Promise<void> {
+    const log = this.log.child({ connection: "nats" });
+    for await (const s of nc.status()) this.onNatsStatus(s, log);
+  }
+
+  private onNatsStatus(s: Status, log: Logger): void {
+    switch (s.type) {
+      case "disconnect":
+        log.warn("nats disconnected; pausing Nameko queue consumers", { server: maskUrlCredentials(s.server) });
+        this.setNatsUp(false);
+        break;
+      case "reconnect":
+        log.info("nats reconnected; resuming Nameko queue consumers", { server: maskUrlCredentials(s.server) });
+        this.setNatsUp(true);
+        break;
+      case "close":
+        this.setNatsUp(false);
+        break;
+      case "error":
+        log.error("nats error", { error: s.error.message });
+        break;
+      case "slowConsumer":
+        log.warn("nats slow consumer", { subject: s.sub.getSubject(), pending: s.pending });
+        break;
+      case "ldm":
+        log.warn("nats server entering lame duck mode");
+        break;
+      default:
+        log.debug("nats status", { status: s.type });
+    }
+  }
+
+  private setNatsUp(up: boolean): void {
+    if (this.natsUp === up) return;
+    this.natsUp = up;
+    this.up.set("nats", up);
+    for (const inbound of this.toNats.values()) void (up ? inbound.resume() : inbound.pause());
+  }
+
+  /** Brings the RPC routes in line with the directory; serialized, and retried with backoff on failure. */
+  private reconcile(): Promise<void> {
+    const run = (): Promise<void> => this.reconcileNow(this.directory.routes());
+    this.chain = this.chain.then(run, run);
+    if (this.events && this.state === "running") void this.events.refresh();
+    return this.chain;
+  }
+
+  private async reconcileNow(routes: Routes): Promise<void> {
+    if (this.state !== "running") return;
+    const stopping: Array<Promise<void>> = [];
+    // Removed routes first: a service that moved sides must leave the NATS queue group before the
+    // bridge starts carrying its Nameko queue, so its calls do not cross twice meanwhile.
+    for (const [name, inbound] of this.toAmqp) {
+      if (routes.rpcToAmqp.has(name)) continue;
+      this.toAmqp.delete(name);
+      this.log.info("rpc route removed", { direction: "nats_to_amqp", service: name });
+      stopping.push(inbound.stop());
+    }
+    for (const [name, inbound] of this.toNats) {
+      if (routes.rpcToNats.has(name)) continue;
+      this.toNats.delete(name);
+      this.log.info("rpc route removed", { direction: "amqp_to_nats", service: name });
+      stopping.push(inbound.stop());
+    }
+    await Promise.allSettled(stopping);
+    this.failing.clear();
+    const starting: Array<Promise<void>> = [];
+    for (const name of routes.rpcToAmqp) {
+      if (this.toAmqp.has(name)) continue;
+      const inbound = new NatsRpcInbound({
+        nc: this.nc!,
+        service: name,
+        prefix: this.config.runtime.prefix,
+        outbound: this.amqpOut!,
+        inboxPrefix: this.config.inboxPrefix,
+        instruments: this.rpcMetrics.for("nats_to_amqp", name),
+        log: this.log,
+      });
+      try {
+        inbound.start();
+        this.toAmqp.set(name, inbound);
+        this.log.info("rpc route added", { direction: "nats_to_amqp", service: name });
+      } catch (err) {
+        this.routeFailed("nats_to_amqp", name, err);
+      }
+    }
+    for (const name of routes.rpcToNats) {
+      if (this.toNats.has(name)) continue;
+      const inbound = new AmqpRpcInbound({
+        connection: this.consumerConn!,
+        service: name,
+        outbound: this.natsOut!,
+        exchange: this.config.rpcExchange,
+        prefetch: this.config.prefetch,
+        instruments: this.rpcMetrics.for("amqp_to_nats", name),
+        log: this.log,
+        paused: !this.natsUp,
+      });
+      this.toNats.set(name, inbound);
+      starting.push(
+        inbound.start().then(
+          () => {
+            this.log.info("rpc route added", { direction: "amqp_to_nats", service: name });
+          },
+          (err: unknown) => {
+            this.toNats.delete(name);
+            this.routeFailed("amqp_to_nats", name, err);
+          },
+        ),
+      );
+    }
+    await Promise.all(starting);
+    if (this.failing.size > 0) this.scheduleRetry();
+    else this.retryDelayMs = RETRY_INITIAL_MS;
+  }
+
+  private routeFailed(direction: string, service: string, err: unknown): void {
+    this.failing.add(service);
+    this.log.error("rpc route could not be set up; will retry", { direction, service, error: err instanceof Error ? err.message : String(err) });
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.state !== "running") return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.reconcile();
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
+    this.retryDelayMs = Math.min(RETRY_MAX_MS, this.retryDelayMs * 2);
+  }
+
+  /** The event paths' metric hooks, recorded in the bridge's registry. */
+  private eventHooks(): EventBridgeMetrics {
+    const m = this.eventMetrics;
+    return {
+      forwarded: (direction, service, seconds) => m.for(direction, service).observed(seconds),
+      dropped: (direction, service, reason) => m.for(direction, service).failed(`dropped_${reason}`),
+      retried: (direction, service) => m.for(direction, service).failed("retried"),
+      redelivered: (direction, service) => m.for(direction, service).redelivered(),
+    };
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The bridge's configuration: command-line flags over the YAML file over the environment
+ * (`AMQP_URI`, `NATS_URL`, read as Nameko reads them) over defaults (DESIGN.md, Bridge contract).
+ * The runtime part (NATS_URL, NATS_PREFIX, NATS_OPTIONS, EVENTS, parent_calls_tracked) is read by
+ * the runtime's own loader, so a service and the bridge can share one config file.
+ */
+import { readFileSync } from "node:fs";
+import { ConfigurationError } from "../compat/errors";
+import { RPC_EXCHANGE, validateName } from "../compat/naming";
+import { DEFAULT_RPC_TIMEOUT_MS, type RuntimeConfig } from "../src/config/defaults";
+import { configFromObject, parseConfigText } from "../src/config/load-config";
+
+/** Nameko's CLI default broker. */
+export const DEFAULT_AMQP_URI = "amqp://guest:guest@localhost";
+/** Unacked AMQP requests per bridged service: enough to keep a NATS service busy, bounded so a slow side pushes back. */
+export const DEFAULT_BRIDGE_PREFETCH = 128;
+/** Port of /health, /ready, /metrics. */
+export const DEFAULT_BRIDGE_HTTP_PORT = 9400;
+/** How often discovery looks for services on both sides. */
+export const DEFAULT_DISCOVERY_INTERVAL_MS = 5_000;
+/** How long one discovery round waits for `$SRV.INFO` answers. */
+export const DEFAULT_DISCOVERY_NATS_WAIT_MS = 500;
+/** Consecutive rounds a discovered service must be missing before the bridge stops serving it. */
+export const DEFAULT_DISCOVERY_MISSES = 2;
+/**
+ * Reply subjects of the bridge's NATS requests start with this: a bridge that receives a request
+ * whose reply subject has it knows the request came from a bridge and never sends it back to AMQP.
+ * Shared by every bridge, so it works across bridge processes.
+ */
+export const DEFAULT_BRIDGE_INBOX_PREFIX = "_INBOX_CLIFFRACER_BRIDGE";
+/** RabbitMQ shows this (plus the bridge's name) as the connection name; discovery ignores such consumers. */
+export const BRIDGE_CONNECTION_NAME_PREFIX = "cliffracer-bridge";
+
+/** How the bridge finds out which side each service lives on. */
+export interface DiscoveryConfig {
+  /** Default: on when no service is named by flags or config. */
+  enabled: boolean;
+  intervalMs: number;
+  natsWaitMs: number;
+  missesBeforeRemoval: number;
+  /** RabbitMQ management API base URL; default `http://<amqp host>:15672` with the AMQP credentials. */
+  managementUrl: string;
+  /** Set false to skip the management API (AMQP services then come from flags/config only). */
+  management: boolean;
+}
+
+/** The typed, validated bridge configuration. */
+export interface BridgeConfig {
+  amqpUri: string;
+  /** The runtime config (NATS URL and options, subject prefix, events settings). */
+  runtime: RuntimeConfig;
+  /** Services that live on NATS: the bridge consumes their `rpc-<name>` queue. */
+  natsServices: string[];
+  /** Services that live on RabbitMQ: the bridge serves `rpc.<name>.*` for NATS callers. */
+  amqpServices: string[];
+  discovery: DiscoveryConfig;
+  /** Nameko's `rpc_exchange`. */
+  rpcExchange: string;
+  /** Unacked requests per bridged AMQP queue. */
+  prefetch: number;
+  /** How long a bridged call may take before its caller gets RpcTimeout, in milliseconds. */
+  rpcTimeoutMs: number;
+  /** AMQP heartbeat in seconds (Nameko's HEARTBEAT). */
+  heartbeatSeconds: number;
+  /** Ops HTTP server; `port: null` disables it, 0 picks a free port. */
+  http: { port: number | null; host: string };
+  inboxPrefix: string;
+  /** This bridge's name, in its connection names and logs. */
+  name: string;
+  /** The whole file after substitution. */
+  raw: Record<string, unknown>;
+}
+
+/** What the command line can set. */
+export interface BridgeFlags {
+  config?: string;
+  amqpUri?: string;
+  natsUrl?: string;
+  natsService?: string[];
+  amqpService?: string[];
+  httpPort?: number;
+}
+
+function fail(key: string, expected: string, value: unknown): never {
+  throw new ConfigurationError(`Config key ${key} must be ${expected}, got ${JSON.stringify(value)}`);
+}
+
+function str(map: Record<string, unknown>, key: string, path: string): string | undefined {
+  const v = map[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return fail(path + key, "a string", v);
+}
+
+function num(map: Record<string, unknown>, key: string, path: string, min = 0): number | undefined {
+  const v = map[key];
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isFinite(n) || n < min) return fail(path + key, `a number >= ${min}`, v);
+  return n;
+}
+
+function bool(map: Record<string, unknown>, key: string, path: string): boolean | undefined {
+  const v = map[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "boolean") return v;
+  if (v === "true" || v === "false") return v === "true";
+  return fail(path + key, "true or false", v);
+}
+
+function names(map: Record<string, unknown>, key: string, path: string): string[] {
+  const v = map[key];
+  if (v === undefined || v === null) return [];
+  const list = typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : v;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== "string")) return fail(path + key, "a list of service names", v);
+  return list as string[];
+}
+
+function mapping(map: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = map[key];
+  if (v === undefined || v === null) return {};
+  if (typeof v !== "object" || Array.isArray(v)) return fail(key, "a mapping", v);
+  return v as Record<string, unknown>;
+}
+
+/** `http://user:pass@host:15672` from the AMQP URI's host and credentials. */
+export function defaultManagementUrl(amqpUri: string): string {
+  const u = new URL(amqpUri);
+  const user = u.username === "" ? "guest" : u.username;
+  const pass = u.password === "" ? "guest" : u.password;
+  return `http://${user}:${pass}@${u.hostname || "localhost"}:15672`;
+}
+
+function unique(list: string[]): string[] {
+  return [...new Set(list.map((n) => validateName("service", n)))];
+}
+
+/** The bridge config of an already parsed file mapping, with flags applied over it. */
+export function bridgeConfigFromObject(
+  raw: Record<string, unknown>,
+  flags: BridgeFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+): BridgeConfig {
+  const runtime = configFromObject(raw, env);
+  if (flags.natsUrl !== undefined) runtime.natsUrl = flags.natsUrl;
+  const b = mapping(raw, "BRIDGE");
+  const p = "BRIDGE.";
+  const amqpUri = flags.amqpUri ?? str(raw, "AMQP_URI", "") ?? (env.AMQP_URI || undefined) ?? DEFAULT_AMQP_URI;
+  try {
+    new URL(amqpUri);
+  } catch {
+    throw new ConfigurationError("AMQP_URI is not a valid URI");
+  }
+  const natsServices = unique([...names(b, "nats_services", p), ...(flags.natsService ?? [])]);
+  const amqpServices = unique([...names(b, "amqp_services", p), ...(flags.amqpService ?? [])]);
+  const d = mapping(b, "DISCOVERY");
+  const dp = `${p}DISCOVERY.`;
+  const httpPortFile = b.http_port === null ? null : num(b, "http_port", p);
+  const httpPort = flags.httpPort ?? (httpPortFile === undefined ? DEFAULT_BRIDGE_HTTP_PORT : httpPortFile);
+  if (httpPort !== null && (!Number.isInteger(httpPort) || httpPort > 65535)) fail(`${p}http_port`, "a port number", httpPort);
+  const prefetch = num(b, "prefetch", p, 1) ?? DEFAULT_BRIDGE_PREFETCH;
+  if (!Number.isInteger(prefetch) || prefetch > 65535) fail(`${p}prefetch`, "an integer between 1 and 65535", prefetch);
+  const rpcTimeout = num(b, "rpc_timeout", p);
+  return {
+    amqpUri,
+    runtime,
+    natsServices,
+    amqpServices,
+    discovery: {
+      enabled: bool(d, "enabled", dp) ?? (natsServices.length === 0 && amqpServices.length === 0),
+      intervalMs: (num(d, "interval", dp) ?? DEFAULT_DISCOVERY_INTERVAL_MS / 1000) * 1000,
+      natsWaitMs: (num(d, "nats_wait", dp) ?? DEFAULT_DISCOVERY_NATS_WAIT_MS / 1000) * 1000,
+      missesBeforeRemoval: num(d, "misses", dp, 1) ?? DEFAULT_DISCOVERY_MISSES,
+      managementUrl: str(d, "management_url", dp) ?? defaultManagementUrl(amqpUri),
+      management: bool(d, "management", dp) ?? true,
+    },
+    rpcExchange: str(raw, "rpc_exchange", "") ?? RPC_EXCHANGE,
+    prefetch,
+    rpcTimeoutMs: rpcTimeout !== undefined ? rpcTimeout * 1000 : runtime.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+    heartbeatSeconds: num(raw, "HEARTBEAT", "") ?? 60,
+    http: { port: httpPort, host: str(b, "http_host", p) ?? "0.0.0.0" },
+    inboxPrefix: str(b, "inbox_prefix", p) ?? DEFAULT_BRIDGE_INBOX_PREFIX,
+    name: str(b, "name", p) ?? `${process.pid}`,
+    raw,
+  };
+}
+
+/** Resolve the bridge config: flags over the file (`--config`) over the environment over defaults. */
+export function loadBridgeConfig(flags: BridgeFlags = {}, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  let raw: Record<string, unknown> = {};
+  if (flags.config) {
+    let text: string;
+    try {
+      text = readFileSync(flags.config, "utf8");
+    } catch (err) {
+      throw new ConfigurationError(`Cannot read config file ${flags.config}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    raw = parseConfigText(text, env);
+  }
+  return bridgeConfigFromObject(raw, flags, env);
+}

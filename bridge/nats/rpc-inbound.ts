@@ -1,0 +1,163 @@
+/**
+ * Serves `rpc.<service>.*` on NATS (queue group `rpc.<service>`, shared with other bridges) for a
+ * service that lives on RabbitMQ (DESIGN.md, NATS contract and Bridge contract): each request is
+ * carried to Nameko and the Nameko reply body is the response, unchanged.
+ *
+ * - A method token NATS allowed but Nameko cannot route (`*`, `>`, whitespace) gets MethodNotFound.
+ * - Nothing bound on AMQP for the routing key (basic.return) is answered the way nats-server answers
+ *   a request nobody listens to, a 503 "no responders" status, so every NATS client reports it as
+ *   it reports a missing NATS service; the runtime's RpcClient raises UnknownService.
+ * - A request whose reply subject is a bridge inbox came from a bridge: it is never carried back to
+ *   RabbitMQ (BridgeLoop error), so no call circles between the brokers.
+ * - While RabbitMQ is away requests get a BridgeUnavailable error at once.
+ * - A request without a reply subject (fire-and-forget) is carried and its reply dropped.
+ */
+import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { InvalidName, MethodNotFound } from "../../compat/errors";
+import { rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat/naming";
+import type { Logger } from "../../src/logging";
+import type { FlowInstruments } from "../../src/observability/metrics";
+import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
+import { BridgeLoop, PayloadTooLarge } from "../errors";
+import { amqpHeadersFromNats, errorReply, isErrorReply } from "../translate";
+
+/** Options of {@link NatsRpcInbound}. */
+export interface NatsRpcInboundOptions {
+  nc: NatsConnection;
+  /** The AMQP-side service whose NATS subjects are served. */
+  service: string;
+  /** Subject prefix. */
+  prefix: string;
+  outbound: AmqpRpcOutbound;
+  /** Reply subjects of bridges' own requests start with `<inboxPrefix>.`. */
+  inboxPrefix: string;
+  instruments: FlowInstruments;
+  log: Logger;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The bridge's NATS subscription for one AMQP-side service. */
+export class NatsRpcInbound {
+  private sub?: Subscription;
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly bridgeInbox: string;
+
+  constructor(private readonly options: NatsRpcInboundOptions) {
+    this.bridgeInbox = `${options.inboxPrefix}.`;
+  }
+
+  get service(): string {
+    return this.options.service;
+  }
+
+  /** Requests received and not yet answered. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Subscribes `[prefix.]rpc.<service>.*` in queue group `[prefix.]rpc.<service>`. */
+  start(): void {
+    if (this.sub) return;
+    const { nc, service, prefix, log } = this.options;
+    const subject = rpcServiceSubjects(service, prefix);
+    this.sub = nc.subscribe(subject, {
+      queue: rpcQueueGroup(service, prefix),
+      callback: (err, msg) => {
+        if (err) log.error("bridge rpc subscription failed", { direction: "nats_to_amqp", service, error: err.message });
+        else this.onMessage(msg);
+      },
+    });
+  }
+
+  /** Stops intake (requests already received are handled), then waits until each is answered. */
+  async stop(): Promise<void> {
+    const sub = this.sub;
+    this.sub = undefined;
+    if (sub && !sub.isClosed()) await sub.drain().catch(() => undefined);
+    if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private onMessage(msg: Msg): void {
+    const { instruments, service, log } = this.options;
+    const startedAt = instruments.started();
+    this.active++;
+    let pending: Promise<string | undefined>;
+    try {
+      pending = this.handle(msg);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (errorKind) => this.done(startedAt, errorKind),
+      (err: unknown) => {
+        log.error("bridge rpc request handling failed", { direction: "nats_to_amqp", service, error: err instanceof Error ? err.message : String(err) });
+        this.done(startedAt, "internal");
+      },
+    );
+  }
+
+  private done(startedAt: number, errorKind: string | undefined): void {
+    this.options.instruments.finished(startedAt, errorKind);
+    if (--this.active === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Handles one request; resolves with the error kind for metrics, or undefined on success. */
+  private handle(msg: Msg): Promise<string | undefined> {
+    const { service, outbound, log } = this.options;
+    const subject = msg.subject;
+    const method = subject.slice(subject.lastIndexOf(".") + 1);
+    if (msg.reply !== undefined && msg.reply.startsWith(this.bridgeInbox)) {
+      log.warn("bridge rpc request from a bridge refused (bridges disagree on the side of the service)", { direction: "nats_to_amqp", service, method });
+      msg.respond(errorReply(new BridgeLoop(`${service}.${method} came from a bridge and would be sent back to RabbitMQ; bridges disagree on where ${service} lives`)));
+      return Promise.resolve("loop");
+    }
+    try {
+      validateName("method", method);
+    } catch (err) {
+      if (!(err instanceof InvalidName)) throw err;
+      log.warn("bridge rpc request for an invalid method name answered with MethodNotFound", { direction: "nats_to_amqp", service, subject });
+      msg.respond(errorReply(new MethodNotFound(method)));
+      return Promise.resolve("bad_method");
+    }
+    const data = msg.data;
+    const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    return outbound.call(service, method, body, amqpHeadersFromNats(msg.headers)).then((outcome) => {
+      if (Buffer.isBuffer(outcome)) return this.respond(msg, method, outcome);
+      return this.fail(msg, method, outcome);
+    });
+  }
+
+  private respond(msg: Msg, method: string, body: Buffer): string | undefined {
+    const max = this.options.nc.info?.max_payload;
+    if (max !== undefined && body.length > max) {
+      const error = new PayloadTooLarge(`reply of ${body.length} bytes exceeds the NATS max_payload of ${max} bytes`);
+      this.options.log.warn("bridge rpc reply too large for NATS; error reply sent", { direction: "nats_to_amqp", service: this.options.service, method, bytes: body.length });
+      if (msg.reply) msg.respond(errorReply(error));
+      return "too_large";
+    }
+    if (msg.reply) msg.respond(body);
+    return isErrorReply(body) ? "remote" : undefined;
+  }
+
+  private fail(msg: Msg, method: string, failure: AmqpCallFailure): string {
+    const { service, log } = this.options;
+    log.warn("bridge rpc call to RabbitMQ failed", {
+      direction: "nats_to_amqp",
+      service,
+      method,
+      kind: failure.kind,
+      error: failure.error instanceof Error ? failure.error.message : String(failure.error),
+    });
+    if (!msg.reply) return failure.kind;
+    if (failure.body) msg.respond(failure.body);
+    // What nats-server sends when nobody listens: the caller's client raises its "no responders" error.
+    else msg.respond(EMPTY, { headers: natsHeaders(503, "No Responders") });
+    return failure.kind;
+  }
+}

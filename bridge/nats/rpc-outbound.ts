@@ -1,0 +1,72 @@
+/**
+ * Requests `rpc.<service>.<method>` on NATS for an AMQP caller and yields the runtime's reply body
+ * unchanged, or a Nameko error reply when the call could not be made (DESIGN.md, Bridge contract).
+ * MethodNotFound, IncorrectSignature and the method's own errors come from the runtime itself.
+ */
+import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import { InvalidName, MethodNotFound, RpcTimeout, UnknownService } from "../../compat/errors";
+import type { RpcClient } from "../../src/client/rpc-client";
+import { BridgeUnavailable, PayloadTooLarge } from "../errors";
+import { errorReply } from "../translate";
+
+/** Why a call produced no reply from NATS; `requeue` means nothing was sent, so the request may be retried. */
+export interface OutboundFailure {
+  /** Error reply body for the caller, unless `requeue`. */
+  body?: Buffer;
+  /** For metrics and logs: unknown_service, timeout, bad_method, too_large, nats_error, unavailable. */
+  kind: string;
+  requeue: boolean;
+  error: unknown;
+}
+
+/** Options of {@link NatsRpcOutbound}. */
+export interface NatsRpcOutboundOptions {
+  client: RpcClient;
+  nc: NatsConnection;
+  /** How long to wait for the runtime's reply. */
+  timeoutMs: number;
+  /** False while the NATS connection is away. */
+  isUp: () => boolean;
+}
+
+function named(err: unknown, name: string): boolean {
+  return err instanceof Error && err.name === name;
+}
+
+/** Forwards AMQP callers' requests to NATS services. */
+export class NatsRpcOutbound {
+  constructor(private readonly options: NatsRpcOutboundOptions) {}
+
+  /**
+   * Sends `body` to `service.method` with `headers` (context) and resolves with the reply body, or
+   * an {@link OutboundFailure}. Never rejects.
+   */
+  forward(service: string, method: string, body: Uint8Array, headers: MsgHdrs | undefined): Promise<Uint8Array | OutboundFailure> {
+    const { client, nc, timeoutMs, isUp } = this.options;
+    if (!isUp()) {
+      return Promise.resolve({ kind: "unavailable", requeue: true, error: new BridgeUnavailable("NATS is not connected") });
+    }
+    const max = nc.info?.max_payload;
+    if (max !== undefined && body.length > max) {
+      const error = new PayloadTooLarge(`request of ${body.length} bytes exceeds the NATS max_payload of ${max} bytes`);
+      return Promise.resolve({ kind: "too_large", requeue: false, error, body: errorReply(error) });
+    }
+    return client.requestRaw(service, method, body, { timeoutMs, headers }).then(undefined, (err: unknown) => failure(service, method, err));
+  }
+}
+
+function failure(service: string, method: string, err: unknown): OutboundFailure {
+  if (err instanceof InvalidName) {
+    // What Nameko answers for a routing key whose method part is not a usable name (§5.1).
+    const error = new MethodNotFound(method);
+    return { kind: "bad_method", requeue: false, error, body: errorReply(error) };
+  }
+  if (err instanceof UnknownService) return { kind: "unknown_service", requeue: false, error: err, body: errorReply(err) };
+  if (err instanceof RpcTimeout) return { kind: "timeout", requeue: false, error: err, body: errorReply(err) };
+  if (named(err, "ClosedConnectionError") || named(err, "DrainingConnectionError")) {
+    // Refused before anything was sent: safe to hand back to the queue.
+    return { kind: "unavailable", requeue: true, error: err };
+  }
+  const error = new BridgeUnavailable(`NATS request to ${service}.${method} failed: ${err instanceof Error ? err.message : String(err)}`);
+  return { kind: "nats_error", requeue: false, error, body: errorReply(error) };
+}

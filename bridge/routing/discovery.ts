@@ -1,0 +1,198 @@
+/**
+ * Finds services on both sides while the bridge runs (DESIGN.md, Bridge contract):
+ *
+ * - NATS: runtime services announce themselves with the NATS services protocol; a `$SRV.INFO`
+ *   request collects every instance's endpoints, and an endpoint on `[prefix.]rpc.<name>.*` means
+ *   `<name>` runs on NATS under this bridge's prefix.
+ * - RabbitMQ: through the management API, when it is enabled: a queue `rpc-<name>` with a consumer
+ *   whose connection is not a bridge's (bridges name their connections `cliffracer-bridge:…`) means
+ *   `<name>` runs on RabbitMQ. The API refreshes consumer lists every statistics interval (5 s by
+ *   default), so a new Nameko service is seen within about that.
+ *
+ * A round that fails on one side leaves that side as it was. A service missing from
+ * `missesBeforeRemoval` rounds in a row is dropped, so one slow `$SRV.INFO` answer does not make
+ * the bridge stop serving a service.
+ */
+import { Empty, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../../src/logging";
+import type { ServiceDirectory, Side } from "./service-directory";
+
+/** Where the RabbitMQ management API is and which vhost to look at. */
+export interface ManagementTarget {
+  /** Base URL, credentials allowed (`http://guest:guest@host:15672`). */
+  url: string;
+  vhost: string;
+}
+
+/** Options of {@link Discovery}. */
+export interface DiscoveryOptions {
+  directory: ServiceDirectory;
+  nc: NatsConnection;
+  prefix: string;
+  intervalMs: number;
+  natsWaitMs: number;
+  missesBeforeRemoval: number;
+  /** Absent: AMQP services come from flags and config only. */
+  management?: ManagementTarget;
+  /** Consumers on connections whose name starts with this are bridges, not services. */
+  bridgeConnectionPrefix: string;
+  log: Logger;
+}
+
+/** The vhost an AMQP URI names (`/` when the path is empty or a lone slash). */
+export function vhostOf(amqpUri: string): string {
+  const path = new URL(amqpUri).pathname;
+  return path.length > 1 ? decodeURIComponent(path.slice(1)) : "/";
+}
+
+interface EndpointInfo {
+  name?: string;
+  subject?: string;
+}
+
+/** Names of runtime services under `prefix` that answer `$SRV.INFO` within `waitMs`. */
+export async function findNatsServices(nc: NatsConnection, prefix: string, waitMs: number): Promise<Set<string>> {
+  const head = prefix === "" ? "rpc." : `${prefix}.rpc.`;
+  const found = new Set<string>();
+  const replies = await nc.requestMany("$SRV.INFO", Empty, { strategy: "stall", stall: Math.min(150, waitMs), maxWait: waitMs });
+  for await (const m of replies) {
+    let info: { endpoints?: EndpointInfo[] };
+    try {
+      info = m.json();
+    } catch {
+      continue; // not a services-protocol answer
+    }
+    for (const ep of info.endpoints ?? []) {
+      const subject = ep.subject;
+      if (typeof subject !== "string" || !subject.startsWith(head) || !subject.endsWith(".*")) continue;
+      const name = subject.slice(head.length, -2);
+      if (name !== "" && !name.includes(".")) found.add(name);
+    }
+  }
+  return found;
+}
+
+interface MgmtConsumer {
+  queue?: { name?: string };
+  channel_details?: { connection_name?: string };
+}
+
+interface MgmtConnection {
+  name?: string;
+  user_provided_name?: string;
+  client_properties?: { connection_name?: string };
+}
+
+async function getJson<T>(base: URL, path: string, auth: string): Promise<T> {
+  const res = await fetch(new URL(path, base), { headers: { authorization: auth }, signal: AbortSignal.timeout(5_000) });
+  if (!res.ok) throw new Error(`management API ${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/**
+ * Names of services with a non-bridge consumer on their `rpc-<name>` queue in `target.vhost`,
+ * from the RabbitMQ management API.
+ */
+export async function findAmqpServices(target: ManagementTarget, bridgeConnectionPrefix: string): Promise<Set<string>> {
+  const url = new URL(target.url);
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username || "guest")}:${decodeURIComponent(url.password || "guest")}`).toString("base64")}`;
+  url.username = "";
+  url.password = "";
+  const vhost = encodeURIComponent(target.vhost);
+  const [consumers, connections] = await Promise.all([
+    getJson<MgmtConsumer[]>(url, `/api/consumers/${vhost}`, auth),
+    getJson<MgmtConnection[]>(url, `/api/connections?columns=name,user_provided_name,client_properties`, auth),
+  ]);
+  const bridges = new Set<string>();
+  for (const c of connections) {
+    const given = c.user_provided_name ?? c.client_properties?.connection_name;
+    if (c.name !== undefined && typeof given === "string" && given.startsWith(bridgeConnectionPrefix)) bridges.add(c.name);
+  }
+  const found = new Set<string>();
+  for (const c of consumers) {
+    const queue = c.queue?.name;
+    const conn = c.channel_details?.connection_name;
+    if (typeof queue !== "string" || !queue.startsWith("rpc-") || queue.length <= 4) continue;
+    if (conn !== undefined && bridges.has(conn)) continue;
+    found.add(queue.slice(4));
+  }
+  return found;
+}
+
+/** Periodic discovery feeding a {@link ServiceDirectory}. */
+export class Discovery {
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private running?: Promise<void>;
+  private readonly misses: Record<Side, Map<string, number>> = { nats: new Map(), amqp: new Map() };
+  private readonly failing: Record<Side, boolean> = { nats: false, amqp: false };
+
+  constructor(private readonly options: DiscoveryOptions) {}
+
+  /** Runs a first round (so the bridge starts with what exists), then one every interval. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.schedule();
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    return this.running ?? Promise.resolve();
+  }
+
+  /** One discovery round on both sides (rounds never overlap). */
+  refresh(): Promise<void> {
+    return (this.running ??= this.round().finally(() => (this.running = undefined)));
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.refresh().finally(() => this.schedule());
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  private async round(): Promise<void> {
+    const { nc, prefix, natsWaitMs, management, bridgeConnectionPrefix } = this.options;
+    const nats = nc.isClosed() ? Promise.reject(new Error("NATS connection closed")) : findNatsServices(nc, prefix, natsWaitMs);
+    const amqp = management ? findAmqpServices(management, bridgeConnectionPrefix) : undefined;
+    const [n, a] = await Promise.allSettled([nats, amqp ?? Promise.resolve(undefined)]);
+    if (this.stopped) return;
+    this.apply("nats", n);
+    if (amqp) this.apply("amqp", a as PromiseSettledResult<Set<string>>);
+  }
+
+  private apply(side: Side, result: PromiseSettledResult<Set<string> | undefined>): void {
+    const { log, directory, missesBeforeRemoval } = this.options;
+    if (result.status === "rejected" || result.value === undefined) {
+      if (!this.failing[side]) {
+        const reason: unknown = result.status === "rejected" ? result.reason : "no answer";
+        log.warn("bridge discovery failed; keeping the last known services", { side, error: reason instanceof Error ? reason.message : String(reason) });
+      }
+      this.failing[side] = true;
+      return;
+    }
+    if (this.failing[side]) log.info("bridge discovery works again", { side });
+    this.failing[side] = false;
+    const found = result.value;
+    const misses = this.misses[side];
+    const keep = new Set(found);
+    const before = directory.discoveredOn(side);
+    for (const name of before) {
+      if (found.has(name)) continue;
+      const count = (misses.get(name) ?? 0) + 1;
+      if (count < missesBeforeRemoval) {
+        misses.set(name, count);
+        keep.add(name);
+      } else misses.delete(name);
+    }
+    for (const name of found) misses.delete(name);
+    const added = [...keep].filter((n) => !before.has(n));
+    const removed = [...before].filter((n) => !keep.has(n));
+    if (directory.setDiscovered(side, keep)) {
+      log.info("bridge discovery: services changed", { side, added, removed });
+    }
+  }
+}

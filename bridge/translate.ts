@@ -1,0 +1,109 @@
+/**
+ * AMQP message <-> NATS message for RPC: typed AMQP header tables <-> text-only NATS headers,
+ * Nameko reply properties, and error replies. Bodies are never touched: a Nameko body crosses the
+ * bridge byte for byte (DESIGN.md, NATS contract).
+ *
+ * Headers (NAMEKO_PROTOCOL.md §8, §14 items 9, 10, 11, 25): every header is context data, so each
+ * crosses as `nameko.<key>` (an unprefixed key gains the prefix, as Nameko itself does on the next
+ * hop); non-string values travel as JSON on NATS and are typed again for AMQP by compat/amqp's
+ * header encoder (integers `I`/`l`, floats `d`, booleans `t`, lists `A`, `call_id_stack` back to an
+ * array of strings). The bridge's own `x-cliffracer-*` keys never cross. Known losses: a float with
+ * an integral value (Python `5.0`) returns as an integer, and an AMQP timestamp as an ISO string.
+ */
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import type { MessageProperties, Options } from "amqplib";
+import { decodeAmqpHeaders } from "../compat/amqp/headers";
+import { encodeErrorReply } from "../compat/codec";
+import { decodeHeaderValue, encodeHeaderValue, HEADER_PREFIX } from "../compat/context";
+import { isBridgeKey } from "./routing/loop-guard";
+
+/** The only content type the runtime speaks. */
+export const JSON_CONTENT_TYPE = "application/json";
+
+/** A header that could not cross, for a log line. */
+export interface SkippedHeader {
+  key: string;
+  reason: string;
+}
+
+function prefixed(key: string): string {
+  return key.startsWith(HEADER_PREFIX) ? key : HEADER_PREFIX + key;
+}
+
+function plain(value: unknown): unknown {
+  return Buffer.isBuffer(value) ? value.toString("utf8") : value;
+}
+
+/**
+ * The raw header table of an AMQP request (as amqplib delivers it) -> NATS headers; undefined when
+ * there is nothing to carry, so the request goes out as a plain PUB. Keys NATS cannot carry are
+ * reported in `skipped` (pass an array to collect them).
+ */
+export function natsHeadersFromAmqp(raw: Record<string, unknown> | undefined, skipped?: SkippedHeader[]): MsgHdrs | undefined {
+  if (raw === undefined) return undefined;
+  let h: MsgHdrs | undefined;
+  const table = decodeAmqpHeaders(raw);
+  for (const key in table) {
+    const value = table[key];
+    if (value === null || value === undefined || isBridgeKey(key)) continue;
+    try {
+      (h ??= natsHeaders()).set(prefixed(key), encodeHeaderValue(plain(value)));
+    } catch (err) {
+      skipped?.push({ key, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return h;
+}
+
+/**
+ * NATS request headers -> a header record for an AMQP request (plain values; compat/amqp types them
+ * as py-amqp would). `call_id_stack` becomes a list again, JSON numbers and booleans typed values.
+ */
+export function amqpHeadersFromNats(h: MsgHdrs | undefined): Record<string, unknown> | undefined {
+  if (h === undefined) return undefined;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, values] of h) {
+    if (values.length === 0 || isBridgeKey(key)) continue;
+    const name = prefixed(key);
+    (out ??= {})[name] = decodeHeaderValue(name, values[0]);
+  }
+  return out;
+}
+
+/**
+ * Properties of a Nameko reply to `request` (NAMEKO_PROTOCOL.md §4.1, §5.3): the request's content
+ * type (application/json when it had none), utf-8, empty headers, delivery mode 2, priority 0, and
+ * the request's correlation id only if it had one.
+ */
+export function replyProperties(request: MessageProperties): Options.Publish {
+  const ct: unknown = request.contentType;
+  const correlationId: unknown = request.correlationId;
+  const props: Options.Publish = {
+    contentType: typeof ct === "string" && ct !== "" ? ct : JSON_CONTENT_TYPE,
+    contentEncoding: "utf-8",
+    headers: {},
+    deliveryMode: 2,
+    priority: 0,
+  };
+  if (typeof correlationId === "string") props.correlationId = correlationId;
+  return props;
+}
+
+/** Nameko's error reply body for `err` (NAMEKO_PROTOCOL.md §5.3, §6.1). */
+export function errorReply(err: unknown): Buffer {
+  return Buffer.from(encodeErrorReply(err), "utf8");
+}
+
+const SUCCESS_TAIL = /"error"\s*:\s*null\s*\}\s*$/;
+const ERROR_KEY = /"error"\s*:\s*\{/;
+
+/**
+ * True when a reply body carries an error, without parsing it: Nameko and the runtime write
+ * `error` last, so a success ends in `"error": null}`; only other bodies are scanned.
+ */
+export function isErrorReply(body: Uint8Array): boolean {
+  const len = body.length;
+  const tail = Buffer.from(body.buffer, body.byteOffset + Math.max(0, len - 24), Math.min(len, 24)).toString("latin1");
+  if (SUCCESS_TAIL.test(tail)) return false;
+  return ERROR_KEY.test(Buffer.from(body.buffer, body.byteOffset, len).toString("latin1"));
+}

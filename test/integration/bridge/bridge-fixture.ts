@@ -1,0 +1,136 @@
+// What one bridge RPC test starts: a fresh RabbitMQ vhost, a private NATS subject prefix (and so a
+// private events stream), bridges on both, peers from the independent Nameko peer, and a logger
+// that keeps every line so tests can wait for the log line a malformed input must produce.
+import { Writable } from "node:stream";
+import { jetstreamManager } from "@nats-io/jetstream";
+import winston, { type Logger } from "winston";
+import { eventsStreamName } from "../../../compat/naming";
+import { createBridge, type Bridge } from "../../../bridge/bridge";
+import { bridgeConfigFromObject, type BridgeConfig, type DiscoveryConfig } from "../../../bridge/config";
+import { NatsFixture, NATS_URL } from "../../helpers/brokers";
+import { createVhost, type TestVhost } from "../../helpers/rabbit";
+import { waitFor } from "../../helpers/waiters";
+import { PeerCaller, startPeerService, type PeerCallerOptions, type PeerService, type PeerServiceOptions } from "../../interop/nameko-peer";
+
+/** One log line kept by the fixture's logger. */
+export type LogEntry = Record<string, unknown> & { level: string; message: string };
+
+/** What a test may change in the bridge config. */
+export interface BridgeSpec {
+  natsServices?: string[];
+  amqpServices?: string[];
+  discovery?: Partial<DiscoveryConfig>;
+  prefetch?: number;
+  rpcTimeoutMs?: number;
+  name?: string;
+  /** Ops HTTP port; default 0 (a free port). */
+  httpPort?: number | null;
+}
+
+export class BridgeFixture {
+  readonly nats = new NatsFixture();
+  readonly logs: LogEntry[] = [];
+  readonly log: Logger;
+  private vhostRef?: TestVhost;
+  private readonly bridges: Bridge[] = [];
+  private readonly peers: PeerService[] = [];
+  private readonly callers: PeerCaller[] = [];
+
+  constructor() {
+    const stream = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) this.logs.push(JSON.parse(line) as LogEntry);
+        done();
+      },
+    });
+    this.log = winston.createLogger({ level: "debug", format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+    if (process.env.LOG_LEVEL) this.log.add(new winston.transports.Console({ level: process.env.LOG_LEVEL }));
+  }
+
+  /** Creates the vhost; call in beforeAll/beforeEach. */
+  async setup(): Promise<this> {
+    this.vhostRef = await createVhost("cliff-bridge");
+    return this;
+  }
+
+  get vhost(): TestVhost {
+    if (!this.vhostRef) throw new Error("BridgeFixture.setup() was not called");
+    return this.vhostRef;
+  }
+
+  get prefix(): string {
+    return this.nats.prefix;
+  }
+
+  /** A bridge config for this test's vhost and prefix. */
+  config(spec: BridgeSpec = {}): BridgeConfig {
+    const config = bridgeConfigFromObject(
+      {},
+      {
+        amqpUri: this.vhost.uri,
+        natsUrl: NATS_URL,
+        natsService: spec.natsServices,
+        amqpService: spec.amqpServices,
+        httpPort: spec.httpPort === null ? undefined : spec.httpPort ?? 0,
+      },
+      {},
+    );
+    config.runtime = { ...this.nats.config };
+    if (spec.httpPort === null) config.http.port = null;
+    if (spec.prefetch !== undefined) config.prefetch = spec.prefetch;
+    if (spec.rpcTimeoutMs !== undefined) config.rpcTimeoutMs = spec.rpcTimeoutMs;
+    config.name = spec.name ?? "test";
+    config.discovery = { ...config.discovery, ...spec.discovery };
+    return config;
+  }
+
+  /** A started bridge. */
+  async bridge(spec: BridgeSpec = {}): Promise<Bridge> {
+    const bridge = createBridge(this.config(spec), { log: this.log });
+    this.bridges.push(bridge);
+    await bridge.start();
+    return bridge;
+  }
+
+  /** A bridge that is ready (connected, every route and event path established). */
+  async readyBridge(spec: BridgeSpec = {}): Promise<Bridge> {
+    const bridge = await this.bridge(spec);
+    await waitFor(() => bridge.ready(), { what: "bridge ready", timeoutMs: 15_000 });
+    return bridge;
+  }
+
+  /** A Nameko-protocol service from the independent peer, on this vhost. */
+  async peerService(opts: Omit<PeerServiceOptions, "uri">): Promise<PeerService> {
+    const svc = await startPeerService({ uri: this.vhost.uri, ...opts });
+    this.peers.push(svc);
+    return svc;
+  }
+
+  /** A Nameko standalone caller from the independent peer, on this vhost. */
+  async peerCaller(opts: Omit<PeerCallerOptions, "uri"> = {}): Promise<PeerCaller> {
+    const caller = await PeerCaller.start({ uri: this.vhost.uri, timeoutMs: 10_000, ...opts });
+    this.callers.push(caller);
+    return caller;
+  }
+
+  /** Resolves with the first log line whose message matches `pattern` (and whose fields match `where`). */
+  waitForLog(pattern: RegExp, where: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<LogEntry> {
+    return waitFor(
+      () => this.logs.find((e) => pattern.test(e.message) && Object.entries(where).every(([k, v]) => e[k] === v)),
+      { what: `a log line matching ${pattern}`, timeoutMs },
+    );
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.allSettled(this.bridges.map((b) => b.stop()));
+    await Promise.allSettled(this.callers.map((c) => c.close()));
+    await Promise.allSettled(this.peers.map((p) => p.stop()));
+    const nc = await this.nats.connection().catch(() => undefined);
+    if (nc) {
+      const jsm = await jetstreamManager(nc).catch(() => undefined);
+      await jsm?.streams.delete(eventsStreamName(this.prefix)).catch(() => undefined);
+    }
+    await this.nats.cleanup();
+    await this.vhostRef?.delete();
+  }
+}

@@ -1,0 +1,159 @@
+// A Nameko caller on RabbitMQ -> bridge (--nats-service) -> a runtime service on NATS. The caller is
+// the independent Nameko peer; a compat/amqp client checks that registered errors come back typed.
+import { AmqpConnection } from "../../../compat/amqp/connection";
+import { AmqpRpcClient } from "../../../compat/amqp/rpc-client";
+import { Context, NamekoError, namekoError, rpc, ValueError, type WorkerContext } from "cliffracer";
+import type { Bridge } from "../../../bridge/bridge";
+import { PeerRemoteError } from "../../interop/nameko-peer";
+import { BridgeFixture } from "./bridge-fixture";
+
+@namekoError("calc.exceptions.NotFound")
+class NotFound extends NamekoError {
+  constructor(readonly what: string) {
+    super(what);
+  }
+}
+
+interface Seen {
+  stack: readonly string[];
+  data: Record<string, unknown>;
+}
+
+class Calc {
+  name = "calc";
+  @Context() ctx!: WorkerContext;
+
+  @rpc()
+  add(a: number, b: number): number {
+    return a + b;
+  }
+
+  @rpc()
+  fail(): never {
+    throw new ValueError("bad value", 42);
+  }
+
+  @rpc()
+  find(what: string): never {
+    throw new NotFound(what);
+  }
+
+  @rpc()
+  whoami(): Seen {
+    return { stack: this.ctx.callIdStack, data: this.ctx.data };
+  }
+
+  @rpc()
+  echo(value: unknown): unknown {
+    return value;
+  }
+}
+
+describe("bridge rpc: AMQP caller -> NATS service", () => {
+  const fx = new BridgeFixture();
+  let bridge: Bridge;
+
+  beforeAll(async () => {
+    await fx.setup();
+    await fx.nats.start(Calc);
+    bridge = await fx.readyBridge({ natsServices: ["calc"] });
+  });
+  afterAll(() => fx.cleanup());
+
+  it("returns the result, with Nameko's reply properties", async () => {
+    const caller = await fx.peerCaller();
+    expect(await caller.call("calc", "add", [1, 2])).toBe(3);
+    expect(await caller.call("calc", "add", [], { a: "x", b: "y" })).toBe("xy");
+    const reply = caller.replies[caller.replies.length - 1];
+    expect(reply.properties.contentType).toBe("application/json");
+    expect(reply.properties.contentEncoding).toBe("utf-8");
+    expect(reply.properties.deliveryMode).toBe(2);
+    expect(typeof reply.properties.correlationId).toBe("string");
+  });
+
+  it("carries bodies unchanged both ways (Python JSON quirks included)", async () => {
+    const caller = await fx.peerCaller();
+    const m = await caller.send("calc.echo", '{"args": [{"n": 1180591620717411303424, "s": "caf\\u00e9"}], "kwargs": {}}');
+    expect(m.content.toString("utf8")).toBe('{"result": {"n": 1180591620717411303424, "s": "caf\\u00e9"}, "error": null}');
+  });
+
+  it("reports a thrown error as Nameko's error object", async () => {
+    const caller = await fx.peerCaller();
+    const err = (await caller.call("calc", "fail").catch((e: unknown) => e)) as PeerRemoteError;
+    expect(err).toBeInstanceOf(PeerRemoteError);
+    expect(err.toWire()).toEqual({
+      exc_type: "ValueError",
+      exc_path: "builtins.ValueError",
+      exc_args: ["bad value", "42"],
+      value: "('bad value', 42)",
+    });
+  });
+
+  it("gives a registered error class back to a Nameko-protocol client", async () => {
+    const caller = await fx.peerCaller();
+    const raw = (await caller.call("calc", "find", ["k"]).catch((e: unknown) => e)) as PeerRemoteError;
+    expect(raw.toWire()).toEqual({ exc_type: "NotFound", exc_path: "calc.exceptions.NotFound", exc_args: ["k"], value: "k" });
+
+    const conn = new AmqpConnection({ uri: fx.vhost.uri });
+    await conn.start();
+    const client = new AmqpRpcClient({ connection: conn, timeoutMs: 10_000 });
+    try {
+      await client.start();
+      const err = await client.call("calc", "find", ["thing"]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFound);
+      expect((err as NotFound).what).toBe("thing");
+    } finally {
+      await client.stop();
+      await conn.close();
+    }
+  });
+
+  it("answers MethodNotFound and IncorrectSignature from the runtime", async () => {
+    const caller = await fx.peerCaller();
+    const missing = (await caller.call("calc", "nope").catch((e: unknown) => e)) as PeerRemoteError;
+    expect(missing.toWire()).toEqual({
+      exc_type: "MethodNotFound",
+      exc_path: "nameko.exceptions.MethodNotFound",
+      exc_args: ["nope"],
+      value: "nope",
+    });
+    const sig = (await caller.call("calc", "add", [1]).catch((e: unknown) => e)) as PeerRemoteError;
+    expect(sig.toWire()).toEqual({
+      exc_type: "IncorrectSignature",
+      exc_path: "nameko.exceptions.IncorrectSignature",
+      exc_args: ["add() missing 1 required positional argument: 'b'"],
+      value: "add() missing 1 required positional argument: 'b'",
+    });
+  });
+
+  it("carries context data with its types and continues the call id stack", async () => {
+    const caller = await fx.peerCaller({
+      contextData: { user_id: "u-1", language: "en-gb", auth_token: "tok", num: 5, big: 2 ** 40, ratio: 0.5, flag: true, digits: "42" },
+    });
+    const seen = (await caller.call("calc", "whoami")) as Seen;
+    expect(seen.data).toEqual({ user_id: "u-1", language: "en-gb", auth_token: "tok", num: 5, big: 2 ** 40, ratio: 0.5, flag: true, digits: "42" });
+    expect(seen.stack).toHaveLength(2);
+    expect(seen.stack[0]).toBe(caller.callId);
+    expect(seen.stack[1]).toMatch(/^calc\.whoami\.[0-9a-f-]{36}$/);
+  });
+
+  it("serves many calls in parallel and counts them in /metrics", async () => {
+    const caller = await fx.peerCaller();
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => caller.call("calc", "add", [i, 1])));
+    expect(results).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    const metrics = await (await fetch(`${bridge.opsUrl}/metrics`)).text();
+    const line = metrics.split("\n").find((l) => l.startsWith("cliffracer_bridge_rpc_total{") && l.includes('service="calc"') && l.includes('direction="amqp_to_nats"'));
+    expect(line).toBeDefined();
+    expect(Number(line!.split(" ").pop())).toBeGreaterThanOrEqual(200);
+    expect(metrics).toMatch(/cliffracer_bridge_rpc_errors_total\{[^}]*kind="remote"[^}]*\} \d+/);
+    expect(metrics).toContain("cliffracer_bridge_rpc_duration_seconds_bucket");
+  });
+
+  it("answers /health and /ready", async () => {
+    const health = await fetch(`${bridge.opsUrl}/health`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${bridge.opsUrl}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: "ok", amqp: true, nats: true, rpcToNats: ["calc"] });
+  });
+});
