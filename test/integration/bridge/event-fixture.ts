@@ -20,8 +20,13 @@ import type { ServiceClass } from "../../../src/core/metadata";
 import type { ServiceContainer } from "../../../src/core/service-container";
 import { captureLogger, EventsFixture, type LogEntry } from "../../helpers/jetstream";
 import { createVhost, listQueues, type BrokerQueue, type TestVhost } from "../../helpers/rabbit";
-import { waitForLine } from "../../helpers/waiters";
+import { waitFor, waitForLine } from "../../helpers/waiters";
 import { PeerDispatcher, startPeerHandler, type PeerHandler, type PeerHandlerOptions } from "../../interop/nameko-peer";
+
+/** Resolves once `check` returns a truthy value (re-checked every 10 ms), failing after `timeoutMs`. */
+export function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  return waitFor(check, { what, timeoutMs });
+}
 
 /** Counts of what the bridge reported through its metrics hooks. */
 export class MetricsRecorder implements EventBridgeMetrics {

@@ -3,8 +3,7 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { bridgeConsumerName } from "../../../bridge/nats/event-inbound";
 import { contextToNatsHeaders } from "../../../src/nats/headers";
-import { waitFor } from "../../helpers/jetstream";
-import { BridgeEventsFixture } from "./event-fixture";
+import { BridgeEventsFixture, until } from "./event-fixture";
 
 jest.setTimeout(60_000);
 
@@ -61,7 +60,7 @@ describe("bridge events NATS -> AMQP", () => {
     expect(pool.queue).toBe("evt-orders-placed--billing.on_placed");
     expect(single.queue).toBe("evt-orders-placed");
     expect(bcast.queue).toMatch(/^evt-orders-placed--billing\.on_bcast-[0-9a-f]{32}$/);
-    await waitFor(() => b.metrics.get("forwarded:nats_to_amqp:orders") === 1 || undefined, "the forward counted");
+    await until(() => b.metrics.get("forwarded:nats_to_amqp:orders") === 1 || undefined, "the forward counted");
   });
 
   it("sends an event without context as the standalone dispatcher does: only the bridge marker", async () => {
@@ -93,7 +92,7 @@ describe("bridge events NATS -> AMQP", () => {
     await first.stop();
     await fx.startBridge();
     for (let n = 0; n < 100; n++) await fx.publishNats("orders", "placed", { n });
-    await waitFor(async () => (await fx.queue("evt-orders-placed--billing.on_placed"))?.messages === 100 || undefined, "100 events queued for the stopped handler", 20_000);
+    await until(async () => (await fx.queue("evt-orders-placed--billing.on_placed"))?.messages === 100 || undefined, "100 events queued for the stopped handler", 20_000);
     const again = await fx.peerHandler(spec);
     const events = await again.waitFor(100, 20_000);
     expect(events.map((e) => (e.payload as { n: number }).n).sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
@@ -113,7 +112,7 @@ describe("bridge events NATS -> AMQP", () => {
     await fx.startBridge();
     const events = await h.waitFor(100, 20_000);
     expect(events.map((e) => (e.payload as { n: number }).n).sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
-    await waitFor(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "the stream emptied");
+    await until(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "the stream emptied");
   });
 
   it("acks a JetStream event only after RabbitMQ confirmed: refused publishes stay in the stream and flow once allowed", async () => {
@@ -122,7 +121,7 @@ describe("bridge events NATS -> AMQP", () => {
     // Take away write permission: every publish to orders.events is refused (403, channel closed).
     await fx.setPermissions(".*", "^$", ".*");
     for (let n = 0; n < 20; n++) await fx.publishNats("orders", "placed", { n });
-    await waitFor(() => b.metrics.get("retried:nats_to_amqp:orders") >= 3 || undefined, "publishes refused and retried");
+    await until(() => b.metrics.get("retried:nats_to_amqp:orders") >= 3 || undefined, "publishes refused and retried");
     const jsm = await fx.jsm();
     const info = await jsm.consumers.info(fx.nats.streamName, bridgeConsumerName("orders"));
     expect(info.num_pending + info.num_ack_pending).toBe(20);
@@ -131,7 +130,7 @@ describe("bridge events NATS -> AMQP", () => {
     await fx.setPermissions(".*", ".*", ".*");
     const events = await h.waitFor(20, 20_000);
     expect(new Set(events.map((e) => (e.payload as { n: number }).n)).size).toBe(20);
-    await waitFor(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "every event acked");
+    await until(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "every event acked");
   });
 
   it("refuses subjects that are not one event-type token and non-JSON bodies: logged, acked, not redelivered", async () => {
@@ -142,14 +141,14 @@ describe("bridge events NATS -> AMQP", () => {
     await fx.publishNats("orders", "placed", { n: 2 });
     const [e] = await h.waitFor(1);
     expect(e.payload).toEqual({ n: 2 });
-    await waitFor(
+    await until(
       () => (b.metrics.get("dropped:nats_to_amqp:orders:bad_event_type") === 1 && b.metrics.get("dropped:nats_to_amqp:orders:not_json") === 1) || undefined,
       "both refusals counted",
     );
     const warnings = b.logs.filter((l) => l.level === "warn" && l.message.startsWith("event refused"));
     expect(warnings.map((w) => w.reason).sort()).toEqual(["bad_event_type", "not_json"]);
     const jsm = await fx.jsm();
-    await waitFor(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "nothing left to redeliver");
+    await until(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "nothing left to redeliver");
     const info = await jsm.consumers.info(fx.nats.streamName, bridgeConsumerName("orders"));
     expect(info.num_redelivered).toBe(0);
     expect(h.events).toHaveLength(1);
