@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { CASES } from "./cases";
-import { buildForChildren } from "./lib/build";
+import { buildForChildren, removeBuild } from "./lib/build";
 import { Child } from "./lib/children";
 import { availability, type Probe, type Timing } from "./lib/case";
 import { machineInfo } from "./lib/proc";
@@ -160,8 +160,12 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    removeBuild();
+    process.exit(code);
+  },
   (err: unknown) => {
+    removeBuild();
     process.stderr.write(`bench failed: ${describeError(err)}\n`);
     process.exit(1);
   },

@@ -3,6 +3,9 @@ import type { BenchCase } from "../lib/case";
 import { amqpEventsFloor } from "./events-amqp-floor";
 import { jetstreamFloor } from "./events-jetstream-floor";
 import { runtimeEvents } from "./events-runtime";
+import { bridgeEventsAmqpToNats, bridgeEventsNatsToAmqp } from "./events-bridge";
+import { bridgeAmqpToRuntime } from "./rpc-bridge-amqp-to-runtime";
+import { bridgeRuntimeToAmqp } from "./rpc-bridge-runtime-to-amqp";
 import { amqpFloor } from "./rpc-amqp-floor";
 import { namekoAmqp } from "./rpc-nameko-amqp";
 import { moleculerPeer } from "./rpc-moleculer";
@@ -11,4 +14,18 @@ import { runtimeClient } from "./rpc-runtime-client";
 import { runtimeProxy } from "./rpc-runtime-proxy";
 
 /** All cases; ids are stable (used by --only and in the JSON). */
-export const CASES: BenchCase[] = [natsFloor, runtimeClient, runtimeProxy, moleculerPeer, amqpFloor, namekoAmqp, jetstreamFloor, runtimeEvents, amqpEventsFloor];
+export const CASES: BenchCase[] = [
+  natsFloor,
+  runtimeClient,
+  runtimeProxy,
+  moleculerPeer,
+  amqpFloor,
+  namekoAmqp,
+  bridgeAmqpToRuntime,
+  bridgeRuntimeToAmqp,
+  jetstreamFloor,
+  runtimeEvents,
+  amqpEventsFloor,
+  bridgeEventsAmqpToNats,
+  bridgeEventsNatsToAmqp,
+];

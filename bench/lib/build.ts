@@ -9,8 +9,17 @@ import * as ts from "typescript";
 
 const ROOT = resolve(__dirname, "..", "..");
 
-/** Where the compiled tree goes (gitignored with bench/results/). */
-export const BUILD_DIR = join(ROOT, "bench", "results", "build");
+/**
+ * Where this run's compiled tree goes (gitignored with bench/results/): one directory per runner
+ * process, so two bench runs at once (several people share these machines) never rebuild under
+ * each other's feet.
+ */
+export const BUILD_DIR = join(ROOT, "bench", "results", "build", String(process.pid));
+
+/** Remove this run's compiled tree. */
+export function removeBuild(): void {
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+}
 
 /** The folders children may load code from. */
 const SOURCE_DIRS = ["bench", "src", "compat", "bridge"];
@@ -33,9 +42,19 @@ function tsFiles(dir: string): string[] {
   });
 }
 
+/** Remove trees left by runs that were killed (their runner pid is gone). */
+function removeStaleBuilds(): void {
+  const parent = dirname(BUILD_DIR);
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) {
+    if (/^\d+$/.test(name) && !existsSync(`/proc/${name}`)) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
 /** Transpile every .ts file of SOURCE_DIRS into BUILD_DIR; returns the number of files. */
 export function buildForChildren(): number {
   const options = compilerOptions();
+  removeStaleBuilds();
   rmSync(BUILD_DIR, { recursive: true, force: true });
   let count = 0;
   for (const dir of SOURCE_DIRS) {

@@ -69,6 +69,7 @@ export class Child {
     const proc = fork(CHILD_MAIN, [join(ROLES_DIR, role), JSON.stringify(options)], {
       cwd: REPO_ROOT,
       execArgv: spawnOptions.nodeFlags ?? [],
+      env: { ...process.env, BENCH_REPO_ROOT: REPO_ROOT },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     const child = new Child(name, role, proc);

@@ -1,7 +1,8 @@
 /**
  * AMQP events, publisher side, as Nameko publishes an event: persistent (delivery_mode 2), JSON, to
  * the `<source>.events` topic exchange with the event type as routing key, on a confirm channel;
- * a publish counts once RabbitMQ confirmed it.
+ * a publish counts once RabbitMQ confirmed it. With `declare` it declares the exchange first, as a
+ * Nameko service does.
  */
 import * as amqp from "amqplib";
 import { AMQP_SOCKET_OPTIONS, AMQP_URI } from "../lib/env";
@@ -14,6 +15,8 @@ export const start: StartRole = async (options) => {
   const routingKey = String(options.routingKey);
   const conn = await amqp.connect(AMQP_URI, AMQP_SOCKET_OPTIONS);
   const ch = await conn.createConfirmChannel();
+  // A Nameko service declares its events exchange at set-up (NAMEKO_PROTOCOL.md §2.1).
+  if (options.declare) await ch.assertExchange(exchange, "topic", { durable: true });
   return loadRole(
     (seq, phase) =>
       new Promise<void>((resolve, reject) => {

@@ -10,9 +10,9 @@ import type { ModuleProbe, Probe } from "../lib/case";
 import { AMQP_SOCKET_OPTIONS, AMQP_URI, NATS_URL } from "../lib/env";
 import { describeError, type StartRole } from "../lib/role";
 
-// This file runs from the compiled tree: bench/results/build/bench/roles.
+// This file runs from the compiled tree (bench/results/build/<pid>/bench/roles); the runner names the repository.
 const BUILD = join(__dirname, "..", "..");
-const ROOT = join(BUILD, "..", "..", "..");
+const ROOT = process.env.BENCH_REPO_ROOT ?? process.cwd();
 
 async function probeModule(module: string): Promise<ModuleProbe> {
   if (!existsSync(join(ROOT, `${module}.ts`))) return { exists: false, exports: [] };

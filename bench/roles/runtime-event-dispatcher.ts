@@ -2,7 +2,8 @@
  * Runtime event dispatch from inside a service: this process runs service `<source>` with an
  * @EventDispatcher; each bench operation is one worker that dispatches one event and returns once
  * the stream stored it (spawnWorker, as in runtime-proxy-caller). max_workers 256, so the in-flight
- * level is what the bench sets.
+ * level is what the bench sets. With `deleteStream` it deletes its prefix's events stream on stop
+ * (when no runtime handler in the case does).
  */
 import type { Dispatch } from "../../src/dependencies/event-dispatcher";
 import { EventDispatcher } from "../../src/dependencies/event-dispatcher";
@@ -11,7 +12,7 @@ import { rpc } from "../../src/entrypoints/rpc";
 import { loadRole } from "../lib/load";
 import { eventObject } from "../lib/payload";
 import type { StartRole } from "../lib/role";
-import { BENCH_EVENT_TYPE } from "./runtime-event-handler";
+import { BENCH_EVENT_TYPE, deleteEventsStream } from "./runtime-event-handler";
 import { benchConfig } from "./runtime-service";
 
 function dispatcherServiceClass(name: string) {
@@ -42,6 +43,9 @@ export const start: StartRole = async (options) => {
       const outcome = await container.spawnWorker(emit, [eventObject(phase, seq)], { data: {}, parentStack: [] });
       if (!outcome.ok) throw outcome.error;
     },
-    () => runner.stop(),
+    async () => {
+      await runner.stop();
+      if (options.deleteStream) await deleteEventsStream(config.prefix);
+    },
   );
 };

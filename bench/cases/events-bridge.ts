@@ -1,0 +1,46 @@
+/** Events through the bridge, each way, with RabbitMQ confirms and JetStream acks on the path. */
+import { measureEvents, type BenchCase } from "../lib/case";
+import { BRIDGE_NEEDS } from "./rpc-bridge-amqp-to-runtime";
+import { RUNTIME_EVENTS_NEEDS } from "./events-runtime";
+
+const EVENT_TYPE = "bench_event";
+
+export const bridgeEventsAmqpToNats: BenchCase = {
+  id: "events.bridge-amqp-to-nats",
+  title: "AMQP publish -> bridge -> runtime handler",
+  kind: "events",
+  floor: "events.amqp-floor",
+  limits: "",
+  needs: [...RUNTIME_EVENTS_NEEDS, ...BRIDGE_NEEDS],
+  async run(ctx) {
+    const prefix = `bench_${ctx.token}`;
+    const source = `bench_amqp_source_${ctx.token}`;
+    const consumer = await ctx.spawn("handler service", "runtime-event-handler", { prefix, source, name: `bench_handler_${ctx.token}` });
+    await ctx.spawn("bridge", "bridge", { prefix, amqpServices: [source] });
+    const publisher = await ctx.spawn("AMQP publisher", "amqp-event-publisher", {
+      exchange: `${source}.events`,
+      routingKey: EVENT_TYPE,
+      declare: true,
+    });
+    return measureEvents(ctx, publisher, consumer);
+  },
+};
+
+export const bridgeEventsNatsToAmqp: BenchCase = {
+  id: "events.bridge-nats-to-amqp",
+  title: "runtime dispatch -> bridge -> AMQP consumer",
+  kind: "events",
+  floor: "events.amqp-floor",
+  limits: "",
+  needs: [...RUNTIME_EVENTS_NEEDS, ...BRIDGE_NEEDS],
+  async run(ctx) {
+    const prefix = `bench_${ctx.token}`;
+    const source = `bench_source_${ctx.token}`;
+    // Named as Nameko names a SERVICE_POOL handler's queue (§7.3).
+    const queue = `evt-${source}-${EVENT_TYPE}--bench_amqp_handler_${ctx.token}.on_event`;
+    const consumer = await ctx.spawn("AMQP consumer", "amqp-event-consumer", { exchange: `${source}.events`, queue, routingKey: EVENT_TYPE });
+    const publisher = await ctx.spawn("dispatcher service", "runtime-event-dispatcher", { prefix, source, deleteStream: true });
+    await ctx.spawn("bridge", "bridge", { prefix, natsServices: [source] });
+    return measureEvents(ctx, publisher, consumer);
+  },
+};

@@ -1,0 +1,22 @@
+/** (4) A Nameko-protocol AMQP caller -> bridge -> runtime service (three processes). */
+import { measureRpc, type BenchCase } from "../lib/case";
+import { RUNTIME_SERVICE_NEEDS } from "./rpc-runtime-client";
+
+/** What the bridge role runs on. */
+export const BRIDGE_NEEDS = ["bridge/bridge:createBridge", "bridge/config:bridgeConfigFromObject"];
+
+export const bridgeAmqpToRuntime: BenchCase = {
+  id: "rpc.bridge-amqp-to-runtime",
+  title: "(4) AMQP caller -> bridge -> runtime",
+  kind: "rpc",
+  floor: "rpc.amqp-floor",
+  limits: "",
+  needs: [...RUNTIME_SERVICE_NEEDS, ...BRIDGE_NEEDS],
+  async run(ctx) {
+    const service = `bench_echo_${ctx.token}`;
+    await ctx.spawn("service", "runtime-service", { name: service });
+    await ctx.spawn("bridge", "bridge", { natsServices: [service] });
+    const caller = await ctx.spawn("caller", "nameko-amqp-caller", { service });
+    return measureRpc(ctx, caller);
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * The bridge in its own process, configured as `cliffracer bridge --nats-service A --amqp-service B`
+ * would be (no discovery, no ops HTTP server), ready once every route and event path is set up.
+ */
+import { createBridge } from "../../bridge/bridge";
+import { bridgeConfigFromObject } from "../../bridge/config";
+import { AMQP_URI, NATS_URL } from "../lib/env";
+import type { StartRole } from "../lib/role";
+
+const READY_TIMEOUT_MS = 30_000;
+
+export const start: StartRole = async (options) => {
+  const natsServices = (options.natsServices as string[] | undefined) ?? [];
+  const amqpServices = (options.amqpServices as string[] | undefined) ?? [];
+  const raw: Record<string, unknown> = {
+    BRIDGE: { http_port: null, name: "bench", DISCOVERY: { enabled: false } },
+    ...(options.prefix ? { NATS_PREFIX: String(options.prefix) } : {}),
+  };
+  const config = bridgeConfigFromObject(raw, { amqpUri: AMQP_URI, natsUrl: NATS_URL, natsService: natsServices, amqpService: amqpServices });
+  const bridge = createBridge(config);
+  await bridge.start();
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!bridge.ready()) {
+    if (Date.now() > deadline) throw new Error(`bridge not ready within ${READY_TIMEOUT_MS} ms: ${JSON.stringify(bridge.status())}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    handle: (command) => Promise.reject(new Error(`unknown command ${command}`)),
+    stop: () => bridge.stop(),
+  };
+};
