@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config";
-import { describeService, hasEntrypoints, type ServiceClass } from "../core/metadata";
+import { hasEntrypoints, serviceNameOf, type ServiceClass } from "../core/metadata";
 import { ServiceRunner, stopOnSignals } from "../core/service-runner";
 import { CommandError } from "../errors";
 import { rootLogger } from "../logging";
@@ -23,7 +23,8 @@ export function loadServiceClasses(spec: string, cwd = process.cwd()): ServiceCl
     // `.ts` modules load through ts-node, which bin/cliffracer.js registers in a source checkout.
     mod = require(resolved) as Record<string, unknown>;
   } catch (err) {
-    throw new CommandError(`Cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    // The first line only: Node appends the require stack, which says nothing to a user.
+    throw new CommandError(`Cannot load ${file}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
   }
   if (className) {
     const cls = mod[className];
@@ -35,10 +36,11 @@ export function loadServiceClasses(spec: string, cwd = process.cwd()): ServiceCl
   return found;
 }
 
+/** Has a `name` at all (a base class with entrypoints may have none); whether it is valid is checked when added. */
 function hasName(cls: ServiceClass): boolean {
   try {
-    describeService(cls);
-    return true;
+    const name = serviceNameOf(cls);
+    return typeof name === "string" && name !== "";
   } catch {
     return false;
   }

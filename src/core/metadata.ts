@@ -47,8 +47,8 @@ export function hasEntrypoints(cls: unknown): cls is ServiceClass {
   return typeof cls === "function" && cls.prototype !== undefined && collect(ENTRYPOINTS, cls as ServiceClass).length > 0;
 }
 
-/** The `name` of a service class: a static `serviceName`, else the `name` field of an instance. */
-function serviceNameOf(cls: ServiceClass): unknown {
+/** The declared `name` of a service class, unvalidated: a static `serviceName`, else the `name` field of an instance. */
+export function serviceNameOf(cls: ServiceClass): unknown {
   const staticName = (cls as unknown as { serviceName?: unknown }).serviceName;
   if (staticName !== undefined) return staticName;
   // Nameko reads the class attribute; in TypeScript `name = "x"` is an instance field (the class's own

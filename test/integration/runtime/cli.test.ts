@@ -3,7 +3,7 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { rpc } from "cliffracer";
+import { Context, rpc, type WorkerContext } from "cliffracer";
 import pkg from "../../../package.json";
 import { NatsFixture, NATS_URL } from "../../helpers/brokers";
 import { deferred, waitForLine, withTimeout } from "../../helpers/waiters";
@@ -18,6 +18,12 @@ const run = promisify(execFile);
 
 class UserService {
   name = "user_service";
+  @Context() ctx!: WorkerContext;
+
+  @rpc()
+  whoami() {
+    return { data: this.ctx.data, caller: this.ctx.callIdStack[0].split(".").slice(0, 2).join(".") };
+  }
 
   @rpc()
   get_user(id: number) {
@@ -71,6 +77,11 @@ describe("cliffracer CLI", () => {
 
   it("reaches another service through the example's RpcProxy", async () => {
     expect((await cli("call", "greeting_service.greet_user", "[7]")).stdout).toBe('"Hello, User 7!"\n');
+  });
+
+  it("sends --context as context data, from a standalone call id", async () => {
+    const { stdout } = await cli("call", "user_service.whoami", "[]", "--context", '{"user_id": "u-9", "language": "fr"}');
+    expect(JSON.parse(stdout)).toEqual({ data: { user_id: "u-9", language: "fr" }, caller: "standalone_rpc_proxy.call" });
   });
 
   it("exits non-zero with the error type and message on a remote error", async () => {
