@@ -1,7 +1,6 @@
-// Helpers for the events and timer integration tests: a private subject prefix (so a private
-// events stream) per test, containers that are always stopped, and waits that poll state with a
-// deadline instead of sleeping.
-import { randomBytes } from "node:crypto";
+// JetStream additions to brokers.ts for the events, timer and bridge-events tests: the test's
+// prefix gives it a private events stream, deleted at cleanup; consumer state can be read to wait
+// on acks; logs can be captured to assert on what was logged.
 import { Writable } from "node:stream";
 import { jetstreamManager, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -10,20 +9,8 @@ import { eventsStreamName } from "../../compat/naming";
 import { defaultConfig, type RuntimeConfig } from "../../src/config/defaults";
 import type { ServiceClass } from "../../src/core/metadata";
 import { ServiceContainer } from "../../src/core/service-container";
-
-/** The NATS server the integration tests use. */
-export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
-
-/** A subject prefix no other test uses, so the test gets its own events stream. */
-export function uniquePrefix(): string {
-  return `t${randomBytes(6).toString("hex")}`;
-}
-
-/** A runtime config for one test's prefix; events settings may be tightened per test. */
-export function testConfig(prefix: string, overrides: Partial<RuntimeConfig> = {}): RuntimeConfig {
-  const base = defaultConfig();
-  return { ...base, natsUrl: NATS_URL, prefix, announce: false, ...overrides, events: { ...base.events, ...overrides.events } };
-}
+import { NATS_URL, testConfig, testLogger, uniquePrefix } from "./brokers";
+import { waitFor as waitForCondition } from "./waiters";
 
 /** One log line captured by captureLogger. */
 export type LogEntry = Record<string, unknown> & { level: string; message: string };
@@ -37,25 +24,23 @@ export function captureLogger(): { log: Logger; entries: LogEntry[] } {
       done();
     },
   });
-  const log = winston.createLogger({
-    level: "debug",
-    format: winston.format.json(),
-    transports: [new winston.transports.Stream({ stream })],
-  });
+  const log = winston.createLogger({ level: "debug", format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
   return { log, entries };
 }
 
-/** Everything one test starts on NATS, torn down by cleanup(): containers, connections, the stream. */
+/** Everything one events test starts on NATS: containers, plain connections, and its events stream, deleted at cleanup. */
 export class EventsFixture {
   readonly prefix = uniquePrefix();
-  readonly containers: ServiceContainer[] = [];
+  private readonly containers: ServiceContainer[] = [];
   private readonly connections: NatsConnection[] = [];
   private jsmPromise?: Promise<JetStreamManager>;
 
   constructor(readonly configOverrides: Partial<RuntimeConfig> = {}) {}
 
   get config(): RuntimeConfig {
-    return testConfig(this.prefix, this.configOverrides);
+    const base = testConfig(this.prefix, this.configOverrides);
+    // Announcing on $SRV is not what these tests look at.
+    return { ...base, announce: this.configOverrides.announce ?? false, events: { ...defaultConfig().events, ...this.configOverrides.events } };
   }
 
   get streamName(): string {
@@ -64,18 +49,19 @@ export class EventsFixture {
 
   /** A plain client connection (not the runtime's), closed at cleanup. */
   async client(): Promise<NatsConnection> {
-    const nc = await connect({ servers: NATS_URL });
+    const nc = await connect({ servers: NATS_URL, noAsyncTraces: true });
     this.connections.push(nc);
     return nc;
   }
 
-  async jsm(): Promise<JetStreamManager> {
+  jsm(): Promise<JetStreamManager> {
     return (this.jsmPromise ??= this.client().then((nc) => jetstreamManager(nc)));
   }
 
-  /** Start a container of `cls` on this test's prefix. */
+  /** Start a container of `cls` on this test's prefix, logging to `options.log` (default: quiet). */
   async start(cls: ServiceClass, options: { log?: Logger; config?: Partial<RuntimeConfig> } = {}): Promise<ServiceContainer> {
-    const container = new ServiceContainer(cls, { ...this.config, ...options.config, events: { ...this.config.events, ...options.config?.events } }, { log: options.log });
+    const config = { ...this.config, ...options.config, events: { ...this.config.events, ...options.config?.events } };
+    const container = new ServiceContainer(cls, config, { log: options.log ?? testLogger() });
     this.containers.push(container);
     await container.start();
     return container;
@@ -95,24 +81,11 @@ export class EventsFixture {
     await Promise.allSettled(this.containers.map((c) => c.stop()));
     const jsm = await this.jsm().catch(() => undefined);
     await jsm?.streams.delete(this.streamName).catch(() => undefined);
-    await Promise.allSettled(this.connections.map((nc) => nc.close()));
+    await Promise.allSettled(this.connections.map((nc) => (nc.isClosed() ? undefined : nc.close())));
   }
 }
 
-/** Poll `check` until it returns a value other than undefined/false, or fail after timeoutMs. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A promise with its resolve function, for handlers to signal tests. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
+/** waitFor with a positional description, as the bridge tests call it; see waiters.ts. */
+export function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  return waitForCondition(check, { what, timeoutMs });
 }

@@ -2,7 +2,8 @@ import { jetstream } from "@nats-io/jetstream";
 import { durableConsumerName, eventQueueName } from "../../../compat/naming";
 import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
-import { captureLogger, EventsFixture, waitFor } from "../../helpers/jetstream";
+import { captureLogger, EventsFixture } from "../../helpers/jetstream";
+import { waitFor } from "../../helpers/waiters";
 
 const consumerOf = (service: string, method: string): string =>
   durableConsumerName(eventQueueName({ source: "orders", eventType: "placed", handlerType: "service_pool", service, method }));
@@ -35,7 +36,7 @@ describe("event acknowledgement", () => {
     await waitFor(async () => {
       const info = await fx.consumer(consumerOf("flaky", "onPlaced"));
       return info !== undefined && info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq === 3;
-    }, "the third delivery acked");
+    }, { what: "the third delivery acked" });
     expect(deliveries).toEqual(["o-1", "o-1", "o-1"]);
   });
 
@@ -55,7 +56,7 @@ describe("event acknowledgement", () => {
     const info = await waitFor(async () => {
       const i = await fx.consumer(consumerOf("failing", "onPlaced"));
       return i !== undefined && i.delivered.consumer_seq >= 1 && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
-    }, "the failed event acked");
+    }, { what: "the failed event acked" });
     expect(info.delivered.consumer_seq).toBe(1);
     expect(info.num_redelivered).toBe(0);
     expect(deliveries).toEqual(["o-1"]);
@@ -77,13 +78,13 @@ describe("event acknowledgement", () => {
     const subject = `${fx.prefix}.events.orders.placed`;
     await jetstream(nc).publish(subject, "{not json");
     await dispatch("orders", "placed", { id: "after" });
-    await waitFor(() => seen.length === 1, "the valid event after the bad one");
+    await waitFor(() => seen.length === 1, { what: "the valid event after the bad one" });
     expect(seen).toEqual([{ id: "after" }]);
 
     const info = await waitFor(async () => {
       const i = await fx.consumer(consumerOf("orders_audit", "onPlaced"));
       return i !== undefined && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
-    }, "both messages settled");
+    }, { what: "both messages settled" });
     expect(info.delivered.consumer_seq).toBe(2);
     expect(info.num_redelivered).toBe(0);
     const logged = entries.find((e) => e.message === "event body is not JSON; message terminated");

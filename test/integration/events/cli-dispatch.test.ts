@@ -2,7 +2,9 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { eventHandler } from "../../../src/entrypoints/events";
-import { EventsFixture, NATS_URL, waitFor } from "../../helpers/jetstream";
+import { NATS_URL } from "../../helpers/brokers";
+import { EventsFixture } from "../../helpers/jetstream";
+import { waitFor } from "../../helpers/waiters";
 
 const run = promisify(execFile);
 const BIN = join(__dirname, "../../../bin/cliffracer.js");
@@ -32,7 +34,7 @@ describe("cliffracer dispatch", () => {
     await fx.start(Listener);
     const { stdout } = await cli("payments", "payment_received", '{"amount": 5, "currency": "EUR"}');
     expect(JSON.parse(stdout)).toEqual({ stream: fx.streamName, seq: 1 });
-    await waitFor(() => seen.length === 1, "the handler ran");
+    await waitFor(() => seen.length === 1, { what: "the handler ran" });
     expect(seen).toEqual([{ amount: 5, currency: "EUR" }]);
   }, 30_000);
 

@@ -7,7 +7,8 @@ import { registerDependency } from "../../../src/core/metadata";
 import { EventDispatcher, type Dispatch } from "../../../src/dependencies/event-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
 import { rpc } from "../../../src/entrypoints/rpc";
-import { deferred, EventsFixture } from "../../helpers/jetstream";
+import { EventsFixture } from "../../helpers/jetstream";
+import { deferred } from "../../helpers/waiters";
 
 /** Injects the worker context itself, so a handler can report what it was given. */
 class WorkerProvider implements DependencyProvider {

@@ -1,7 +1,8 @@
 import { durableConsumerName, eventQueueName } from "../../../compat/naming";
 import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
-import { captureLogger, EventsFixture, waitFor } from "../../helpers/jetstream";
+import { captureLogger, EventsFixture } from "../../helpers/jetstream";
+import { waitFor } from "../../helpers/waiters";
 
 describe("event durability", () => {
   let fx: EventsFixture;
@@ -32,10 +33,10 @@ describe("event durability", () => {
     expect(stream.state.messages).toBe(100);
 
     await fx.start(Ledger);
-    await waitFor(() => seen.length >= 100, "100 events handled after the restart");
+    await waitFor(() => seen.length >= 100, { what: "100 events handled after the restart" });
     expect(seen.sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
     // Interest retention: once the only interested consumer acked them, the stream lets them go.
-    await waitFor(async () => (await (await fx.jsm()).streams.info(fx.streamName)).state.messages === 0, "the stream emptied");
+    await waitFor(async () => (await (await fx.jsm()).streams.info(fx.streamName)).state.messages === 0, { what: "the stream emptied" });
   });
 
   it("drops an event nobody is subscribed to instead of keeping it", async () => {
@@ -58,14 +59,14 @@ describe("event durability", () => {
     );
     const first = await fx.start(Volatile);
     await dispatch("payments", "paid", { n: 0 });
-    await waitFor(() => seen.length === 1, "the first event handled");
+    await waitFor(() => seen.length === 1, { what: "the first event handled" });
     await first.stop();
     expect(await fx.consumer(consumer)).toBeUndefined();
 
     for (let n = 1; n <= 5; n++) await dispatch("payments", "paid", { n });
     await fx.start(Volatile);
     await dispatch("payments", "paid", { n: 6 });
-    await waitFor(() => seen.includes(6), "the event published after the restart");
+    await waitFor(() => seen.includes(6), { what: "the event published after the restart" });
     expect(seen).toEqual([0, 6]);
   });
 
@@ -82,7 +83,7 @@ describe("event durability", () => {
     await fx.start(Volatile);
     await one.stop();
     await dispatch("payments", "paid", { n: 1 });
-    await waitFor(() => seen.length === 1, "the remaining instance handled the event");
+    await waitFor(() => seen.length === 1, { what: "the remaining instance handled the event" });
   });
 
   it("a consumer deleted under a running service is created again and keeps delivering", async () => {
@@ -105,9 +106,9 @@ describe("event durability", () => {
     await waitFor(async () => {
       const info = await fx.consumer(consumer);
       return info !== undefined && info.created !== original?.created && info.num_waiting > 0;
-    }, "the consumer recreated and pulled from");
+    }, { what: "the consumer recreated and pulled from" });
     await dispatch("payments", "paid", { n: 7 });
-    await waitFor(() => seen.includes(7), "the event published after the recreation");
+    await waitFor(() => seen.includes(7), { what: "the event published after the recreation" });
     expect(entries).toContainEqual(expect.objectContaining({ level: "warn", message: "event consumer vanished; creating it again", consumer }));
   });
 });

@@ -4,7 +4,8 @@ import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/cl
 import type { DependencyProvider } from "../../../src/core/extension";
 import { registerDependency } from "../../../src/core/metadata";
 import { eventHandler, HandlerType } from "../../../src/entrypoints/events";
-import { EventsFixture, waitFor } from "../../helpers/jetstream";
+import { EventsFixture } from "../../helpers/jetstream";
+import { waitFor } from "../../helpers/waiters";
 
 /** Injects an id fixed per container, so a handler can tell which instance ran it. */
 class InstanceTagProvider implements DependencyProvider {
@@ -45,14 +46,14 @@ describe("event handler types", () => {
     await fx.start(Listener);
     const total = 60;
     for (let n = 0; n < total; n++) await dispatch("payments", "paid", { n });
-    await waitFor(() => seen.length >= total, `${total} events handled`);
+    await waitFor(() => seen.length >= total, { what: `${total} events handled` });
     const consumer = durableConsumerName(
       eventQueueName({ source: "payments", eventType: "paid", handlerType: "service_pool", service: "listener", method: "onPaid" }),
     );
     await waitFor(async () => {
       const info = await fx.consumer(consumer);
       return info !== undefined && info.num_ack_pending === 0 && info.num_pending === 0;
-    }, "every event acked");
+    }, { what: "every event acked" });
     expect(seen.map((s) => s.n).sort((a, b) => a - b)).toEqual([...Array(total).keys()]);
     expect(new Set(seen.map((s) => s.tag)).size).toBeLessThanOrEqual(2);
   });
@@ -77,7 +78,7 @@ describe("event handler types", () => {
     await fx.start(A);
     await fx.start(B);
     for (let n = 0; n < 10; n++) await dispatch("payments", "paid", { n });
-    await waitFor(() => seenA.length >= 10 && seenB.length >= 10, "both services handled 10 events");
+    await waitFor(() => seenA.length >= 10 && seenB.length >= 10, { what: "both services handled 10 events" });
     expect(seenA.sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     expect(seenB.sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
   });
@@ -103,14 +104,14 @@ describe("event handler types", () => {
     await fx.start(B);
     const total = 40;
     for (let n = 0; n < total; n++) await dispatch("payments", "paid", { n });
-    await waitFor(() => seen.length >= total, `${total} events handled`);
+    await waitFor(() => seen.length >= total, { what: `${total} events handled` });
     const consumer = durableConsumerName(
       eventQueueName({ source: "payments", eventType: "paid", handlerType: "singleton", service: "single_a", method: "onPaid" }),
     );
     await waitFor(async () => {
       const info = await fx.consumer(consumer);
       return info !== undefined && info.num_ack_pending === 0 && info.num_pending === 0;
-    }, "every event acked by the singleton consumer");
+    }, { what: "every event acked by the singleton consumer" });
     expect(seen.map((s) => s.n).sort((a, b) => a - b)).toEqual([...Array(total).keys()]);
   });
 
@@ -127,7 +128,7 @@ describe("event handler types", () => {
     const one = await fx.start(Cache);
     await fx.start(Cache);
     for (let n = 0; n < 5; n++) await dispatch("payments", "paid", { n });
-    await waitFor(() => seen.length >= 10, "10 deliveries (5 events x 2 instances)");
+    await waitFor(() => seen.length >= 10, { what: "10 deliveries (5 events x 2 instances)" });
     const byTag = new Map<string, number[]>();
     for (const s of seen) byTag.set(s.tag, [...(byTag.get(s.tag) ?? []), s.n]);
     expect(byTag.size).toBe(2);
@@ -160,6 +161,6 @@ describe("event handler types", () => {
     await c.stop();
     await dispatch("payments", "paid", { n: 1 });
     await fx.start(Stable);
-    await waitFor(() => seen.length === 1, "the event kept for the stopped instance");
+    await waitFor(() => seen.length === 1, { what: "the event kept for the stopped instance" });
   });
 });

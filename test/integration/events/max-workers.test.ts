@@ -1,6 +1,7 @@
 import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
-import { deferred, EventsFixture, waitFor } from "../../helpers/jetstream";
+import { EventsFixture } from "../../helpers/jetstream";
+import { deferred, waitFor } from "../../helpers/waiters";
 
 describe("event handlers and max_workers", () => {
   let fx: EventsFixture;
@@ -44,9 +45,9 @@ describe("event handlers and max_workers", () => {
       await dispatch("src", "b", { n });
     }
     // Both slots fill up while every handler is held; the rest wait for a slot.
-    await waitFor(() => running === 2, "two handlers running");
+    await waitFor(() => running === 2, { what: "two handlers running" });
     release.resolve();
-    await waitFor(() => handled.length === 12, "all 12 events handled");
+    await waitFor(() => handled.length === 12, { what: "all 12 events handled" });
     expect(maxRunning).toBe(2);
   });
 
@@ -65,14 +66,14 @@ describe("event handlers and max_workers", () => {
     }
     const first = await fx.start(Slow);
     for (let n = 0; n < 5; n++) await dispatch("src", "a", { n });
-    await waitFor(() => started.length === 2, "two handlers running");
+    await waitFor(() => started.length === 2, { what: "two handlers running" });
     const stopped = first.stop();
     release.resolve();
     await stopped;
     expect(finished.sort()).toEqual(started.sort());
 
     await fx.start(Slow);
-    await waitFor(() => finished.length === 5, "the other events handled by the next instance");
+    await waitFor(() => finished.length === 5, { what: "the other events handled by the next instance" });
     expect([...finished].sort()).toEqual([0, 1, 2, 3, 4]);
   });
 });

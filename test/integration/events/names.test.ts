@@ -3,7 +3,8 @@ import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/cl
 import { EventDispatcher, type Dispatch } from "../../../src/dependencies/event-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
 import { timer } from "../../../src/entrypoints/timer";
-import { deferred, EventsFixture } from "../../helpers/jetstream";
+import { EventsFixture } from "../../helpers/jetstream";
+import { deferred } from "../../helpers/waiters";
 
 describe("event names", () => {
   let fx: EventsFixture;

@@ -1,6 +1,7 @@
 import type { WorkerEvent } from "../../../src/core/service-container";
 import { NotificationService, PaymentService, type PaymentReceived } from "../../../examples/payments/payments-service";
-import { EventsFixture, waitFor } from "../../helpers/jetstream";
+import { EventsFixture } from "../../helpers/jetstream";
+import { waitFor } from "../../helpers/waiters";
 
 describe("examples/payments", () => {
   let fx: EventsFixture;
@@ -20,7 +21,7 @@ describe("examples/payments", () => {
     });
     await fx.start(PaymentService);
     // The port keeps Nameko's 10 s interval; this waits for its first tick, then for every handler.
-    await waitFor(() => succeeded.size === 4, "all four handlers to succeed", 25_000);
+    await waitFor(() => succeeded.size === 4, { what: "all four handlers to succeed", timeoutMs: 25_000 });
     expect([...succeeded.keys()].sort()).toEqual(["notifyPayee", "recordInLedger", "refreshCache", "sendReceipt"]);
     for (const payload of succeeded.values()) {
       expect(payload).toMatchObject({ payment_id: expect.any(String), payment: { currency: expect.stringMatching(/^(USD|GBP|EUR)$/) } });

@@ -1,7 +1,8 @@
 import { jetstream } from "@nats-io/jetstream";
 import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
-import { EventsFixture, waitFor } from "../../helpers/jetstream";
+import { EventsFixture } from "../../helpers/jetstream";
+import { waitFor } from "../../helpers/waiters";
 
 describe("events from and to plain NATS clients", () => {
   let fx: EventsFixture;
@@ -30,7 +31,7 @@ describe("events from and to plain NATS clients", () => {
     nc.publish(`${fx.prefix}.events.x.y`, JSON.stringify({ via: "core" }));
     await nc.flush();
     await jetstream(nc).publish(`${fx.prefix}.events.x.y`, JSON.stringify({ via: "jetstream" }));
-    await waitFor(() => seen.length === 2, "both events handled");
+    await waitFor(() => seen.length === 2, { what: "both events handled" });
     expect(seen).toEqual(expect.arrayContaining([{ via: "core" }, { via: "jetstream" }]));
   });
 

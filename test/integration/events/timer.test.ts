@@ -1,7 +1,8 @@
 import type { DependencyProvider, WorkerContext } from "../../../src/core/extension";
 import { registerDependency } from "../../../src/core/metadata";
 import { timer } from "../../../src/entrypoints/timer";
-import { deferred, EventsFixture } from "../../helpers/jetstream";
+import { EventsFixture } from "../../helpers/jetstream";
+import { deferred } from "../../helpers/waiters";
 
 class WorkerProvider implements DependencyProvider {
   constructor(readonly attrName: string) {}
