@@ -78,7 +78,7 @@ function parseArgs(argv: string[]): Options {
 
 function timingFor(o: Options): Timing {
   return o.quick
-    ? { warmupMs: 400, phaseMs: 600, concurrencies: [1, 16, 128], drainTimeoutMs: 20_000 }
+    ? { warmupMs: 300, phaseMs: 500, concurrencies: [1, 16, 128], drainTimeoutMs: 20_000 }
     : { warmupMs: 1500, phaseMs: 2000, concurrencies: [1, 16, 128], drainTimeoutMs: 60_000 };
 }
 

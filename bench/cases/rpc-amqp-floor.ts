@@ -11,8 +11,10 @@ export const amqpFloor: BenchCase = {
   needs: [],
   async run(ctx) {
     const queue = `bench-${ctx.token}-rpc`;
-    await ctx.spawn("echo server", "amqp-echo", { queue });
-    const caller = await ctx.spawn("caller", "amqp-caller", { queue });
+    const [, caller] = await ctx.spawnAll([
+      ["echo server", "amqp-echo", { queue }],
+      ["caller", "amqp-caller", { queue }],
+    ]);
     return measureRpc(ctx, caller);
   },
 };

@@ -14,9 +14,11 @@ export const bridgeAmqpToRuntime: BenchCase = {
   needs: [...RUNTIME_SERVICE_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_echo_${ctx.token}`;
-    await ctx.spawn("service", "runtime-service", { name: service });
-    await ctx.spawn("bridge", "bridge", { natsServices: [service] });
-    const caller = await ctx.spawn("caller", "nameko-amqp-caller", { service });
+    const [, , caller] = await ctx.spawnAll([
+      ["service", "runtime-service", { name: service }],
+      ["bridge", "bridge", { natsServices: [service] }],
+      ["caller", "nameko-amqp-caller", { service }],
+    ]);
     return measureRpc(ctx, caller);
   },
 };

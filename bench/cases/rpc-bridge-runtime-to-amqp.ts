@@ -11,9 +11,11 @@ export const bridgeRuntimeToAmqp: BenchCase = {
   needs: ["src/client/standalone:ClusterRpcProxy", ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_amqp_echo_${ctx.token}`;
-    await ctx.spawn("AMQP service", "nameko-amqp-echo", { service });
-    await ctx.spawn("bridge", "bridge", { amqpServices: [service] });
-    const caller = await ctx.spawn("caller", "runtime-caller", { service });
+    const [, , caller] = await ctx.spawnAll([
+      ["AMQP service", "nameko-amqp-echo", { service }],
+      ["bridge", "bridge", { amqpServices: [service] }],
+      ["caller", "runtime-caller", { service }],
+    ]);
     return measureRpc(ctx, caller);
   },
 };

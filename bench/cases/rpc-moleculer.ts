@@ -12,8 +12,10 @@ export const moleculerPeer: BenchCase = {
   needs: [],
   async run(ctx) {
     const namespace = `bench-${ctx.token}`;
-    await ctx.spawn("service", "moleculer-service", { namespace });
-    const caller = await ctx.spawn("caller", "moleculer-caller", { namespace });
+    const [, caller] = await ctx.spawnAll([
+      ["service", "moleculer-service", { namespace }],
+      ["caller", "moleculer-caller", { namespace }],
+    ]);
     return measureRpc(ctx, caller);
   },
 };

@@ -16,8 +16,10 @@ export const namekoAmqp: BenchCase = {
   needs: [],
   async run(ctx) {
     const service = `bench_amqp_echo_${ctx.token}`;
-    await ctx.spawn("echo service", "nameko-amqp-echo", { service });
-    const caller = await ctx.spawn("caller", "nameko-amqp-caller", { service });
+    const [, caller] = await ctx.spawnAll([
+      ["echo service", "nameko-amqp-echo", { service }],
+      ["caller", "nameko-amqp-caller", { service }],
+    ]);
     return measureRpc(ctx, caller);
   },
 };

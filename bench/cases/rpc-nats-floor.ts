@@ -11,8 +11,10 @@ export const natsFloor: BenchCase = {
   needs: [],
   async run(ctx) {
     const subject = `bench.${ctx.token}.echo`;
-    await ctx.spawn("echo server", "nats-echo", { subject });
-    const caller = await ctx.spawn("caller", "nats-caller", { subject });
+    const [, caller] = await ctx.spawnAll([
+      ["echo server", "nats-echo", { subject }],
+      ["caller", "nats-caller", { subject }],
+    ]);
     return measureRpc(ctx, caller);
   },
 };

@@ -13,8 +13,10 @@ export const runtimeClient: BenchCase = {
   needs: [...RUNTIME_SERVICE_NEEDS, "src/client/standalone:ClusterRpcProxy"],
   async run(ctx) {
     const name = `bench_echo_${ctx.token}`;
-    await ctx.spawn("service", "runtime-service", { name });
-    const caller = await ctx.spawn("caller", "runtime-caller", { service: name });
+    const [, caller] = await ctx.spawnAll([
+      ["service", "runtime-service", { name }],
+      ["caller", "runtime-caller", { service: name }],
+    ]);
     return measureRpc(ctx, caller);
   },
 };

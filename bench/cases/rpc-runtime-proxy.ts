@@ -11,8 +11,10 @@ export const runtimeProxy: BenchCase = {
   needs: [...RUNTIME_SERVICE_NEEDS, "src/dependencies/rpc-proxy:RpcProxy"],
   async run(ctx) {
     const name = `bench_echo_${ctx.token}`;
-    await ctx.spawn("service", "runtime-service", { name });
-    const caller = await ctx.spawn("caller service", "runtime-proxy-caller", { name: `bench_caller_${ctx.token}`, target: name });
+    const [, caller] = await ctx.spawnAll([
+      ["service", "runtime-service", { name }],
+      ["caller service", "runtime-proxy-caller", { name: `bench_caller_${ctx.token}`, target: name }],
+    ]);
     return measureRpc(ctx, caller);
   },
 };

@@ -52,6 +52,8 @@ export interface CaseContext {
   readonly timing: Timing;
   /** Start a role process that the runner tracks (CPU, peak RSS, stop). */
   spawn(name: string, role: string, options?: Record<string, unknown>): Promise<Child>;
+  /** Start several role processes at once (when none needs another to be up first); in the order given. */
+  spawnAll(specs: readonly [name: string, role: string, options?: Record<string, unknown>][]): Promise<Child[]>;
   /** Mark the start and end of the measured window (CPU seconds and profiles are taken between them). */
   markMeasureStart(): Promise<void>;
   markMeasureEnd(): Promise<void>;

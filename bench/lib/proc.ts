@@ -45,6 +45,16 @@ export function syscalls(pid: number): { reads: number; writes: number } | undef
   }
 }
 
+/** When a process started, in clock ticks since boot (/proc/<pid>/stat field 22). */
+function startTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A `Vm*` figure of /proc/<pid>/status in MB (VmHWM = peak RSS, VmRSS = current RSS). */
 export function memoryMb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
   try {
@@ -74,8 +84,8 @@ export function pidsByComm(comm: string): number[] {
 export function brokerPids(): { name: string; pid: number }[] {
   const out: { name: string; pid: number }[] = [];
   for (const pid of pidsByComm("nats-server")) out.push({ name: "nats-server", pid });
-  // rabbitmqctl runs a short-lived beam.smp too: the server is the biggest one.
-  const beams = pidsByComm("beam.smp").sort((a, b) => (memoryMb(b, "VmRSS") ?? 0) - (memoryMb(a, "VmRSS") ?? 0));
+  // rabbitmqctl (and test tooling) run short-lived beam.smp processes too: the server is the oldest.
+  const beams = pidsByComm("beam.smp").sort((a, b) => (startTicks(a) ?? Infinity) - (startTicks(b) ?? Infinity));
   if (beams.length > 0) out.push({ name: "rabbitmq (beam.smp)", pid: beams[0] });
   return out;
 }

@@ -68,6 +68,13 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
       children.push(child);
       return child;
     },
+    async spawnAll(specs) {
+      const settled = await Promise.allSettled(specs.map(([name, role, roleOptions]) => Child.spawn(name, role, roleOptions ?? {})));
+      for (const s of settled) if (s.status === "fulfilled") children.push(s.value);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.map((s) => (s as PromiseFulfilledResult<Child>).value);
+    },
     async markMeasureStart() {
       if (profile) await Promise.all(profiled().map((c) => c.command("profile-start")));
       cpuStart = sampleCpu();
