@@ -24,7 +24,19 @@ import { defaultConfig, type EventsConfig } from "../config/defaults";
 // matches has not acked it, and a consumer counts whether or not anybody is pulling from it right
 // now. So an event nobody subscribed to is dropped at once, and an event for a stopped durable
 // handler waits for it (bounded by max_age, Nameko's queues have no such bound but a stream must).
-
+//
+// Settings (config key under EVENTS, default):
+//   stream    name NAMEKO_EVENTS / <PREFIX>_NAMEKO_EVENTS (stream_name), subjects [prefix.]events.>,
+//             retention interest, discard old, storage file (storage), replicas 1 (replicas),
+//             max_age 7 days (max_age). Services create it or update subjects/max_age/replicas at
+//             start-up; standalone dispatchers only create it when missing.
+//   consumer  one per handler, named durableConsumerName(Nameko queue name); pull, ack explicit,
+//             deliver new (a new handler sees events from its creation on, like a new queue),
+//             max_deliver unlimited, ack_wait 30 s (ack_wait; a running handler extends it),
+//             max_ack_pending 1000 shared by the instances (max_ack_pending; never below
+//             max_workers). reliableDelivery=false and default BROADCAST consumers also get
+//             inactive_threshold 30 s (unreliable_inactive) and are deleted at stop when unused.
+//   requeue   a requeueOnError failure is nak'ed with a 0.1 s delay (requeue_delay; 0 = at once).
 const NANOS_PER_MS = 1_000_000;
 const nanos = (seconds: number): number => Math.round(seconds * 1000 * NANOS_PER_MS);
 
