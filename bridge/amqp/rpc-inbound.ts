@@ -173,11 +173,14 @@ export class AmqpRpcInbound {
     const method = routingKey.startsWith(this.prefix) ? routingKey.slice(this.prefix.length) : routingKey.slice(routingKey.lastIndexOf(".") + 1);
     let body: Uint8Array;
     let errorKind: string | undefined;
+    let props = replyProperties(properties);
     if (properties.contentType !== JSON_CONTENT_TYPE) {
       const ct: unknown = properties.contentType;
       log.warn("bridge rpc request with an unsupported content type answered with MalformedRequest", { direction: "amqp_to_nats", service, method, contentType: String(ct) });
       body = errorReply(new MalformedRequest(`Unsupported content type: ${ct === undefined ? "none" : String(ct)}`));
       errorKind = "bad_content_type";
+      // A caller that sent another content type may still read this JSON error (the reply says what it is).
+      props = { ...props, contentType: JSON_CONTENT_TYPE };
     } else {
       const headers = natsHeadersFromAmqp(properties.headers as Record<string, unknown> | undefined, this.skipped);
       if (this.skipped.length > 0) {
@@ -199,7 +202,7 @@ export class AmqpRpcInbound {
     }
     const content = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     try {
-      await this.options.connection.publish(this.options.exchange, replyTo, content, replyProperties(properties));
+      await this.options.connection.publish(this.options.exchange, replyTo, content, props);
     } catch (err) {
       // Not acked, so not lost: requeued now, or by the broker when the channel is gone.
       log.error("bridge rpc reply publish failed; request requeued", { direction: "amqp_to_nats", service, method, error: describe(err) });

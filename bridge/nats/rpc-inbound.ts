@@ -9,11 +9,13 @@
  *   it reports a missing NATS service; the runtime's RpcClient raises UnknownService.
  * - A request whose reply subject is a bridge inbox came from a bridge: it is never carried back to
  *   RabbitMQ (BridgeLoop error), so no call circles between the brokers.
+ * - A body that is not JSON gets MalformedRequest here: Nameko would drop it without a reply.
  * - While RabbitMQ is away requests get a BridgeUnavailable error at once.
  * - A request without a reply subject (fire-and-forget) is carried and its reply dropped.
  */
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { InvalidName, MethodNotFound } from "../../compat/errors";
+import { decodeJson } from "../../compat/codec";
+import { InvalidName, MalformedRequest, MethodNotFound } from "../../compat/errors";
 import { rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat/naming";
 import type { Logger } from "../../src/logging";
 import type { FlowInstruments } from "../../src/observability/metrics";
@@ -127,6 +129,15 @@ export class NatsRpcInbound {
     }
     const data = msg.data;
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    try {
+      decodeJson(body);
+    } catch (err) {
+      // Nameko acks an undecodable request and never answers it (NAMEKO_PROTOCOL.md §5.1 step 1),
+      // which would leave the caller to its timeout: answer here instead.
+      log.warn("bridge rpc request with a body that is not JSON answered with MalformedRequest", { direction: "nats_to_amqp", service, method });
+      msg.respond(errorReply(new MalformedRequest(`Invalid JSON body: ${err instanceof Error ? err.message : String(err)}`)));
+      return Promise.resolve("bad_json");
+    }
     return outbound.call(service, method, body, amqpHeadersFromNats(msg.headers)).then((outcome) => {
       if (Buffer.isBuffer(outcome)) return this.respond(msg, method, outcome);
       return this.fail(msg, method, outcome);

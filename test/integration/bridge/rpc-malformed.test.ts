@@ -1,0 +1,162 @@
+// Malformed input on either side gets a Nameko-style error reply where a reply is possible, or a
+// log line; nothing is redelivered forever, and the bridge goes on serving (a normal call after each).
+import { Context, rpc, type WorkerContext } from "cliffracer";
+import { listQueues } from "../../helpers/rabbit";
+import { waitFor } from "../../helpers/waiters";
+import { PeerUnknownService, type PeerCaller, type PeerService } from "../../interop/nameko-peer";
+import { BridgeFixture } from "./bridge-fixture";
+
+class Calc {
+  name = "calc";
+  @Context() ctx!: WorkerContext;
+
+  @rpc()
+  add(a: number, b: number): number {
+    return a + b;
+  }
+
+  @rpc()
+  size(text: string): number {
+    return text.length;
+  }
+}
+
+interface Reply {
+  result?: unknown;
+  error?: { exc_type: string; exc_path: string; exc_args: unknown[]; value: string } | null;
+}
+
+function parse(body: Buffer | Uint8Array): Reply {
+  return JSON.parse(Buffer.from(body).toString("utf8")) as Reply;
+}
+
+describe("bridge rpc: malformed input from AMQP callers", () => {
+  const fx = new BridgeFixture();
+  let caller: PeerCaller;
+
+  beforeAll(async () => {
+    await fx.setup();
+    await fx.nats.start(Calc);
+    await fx.readyBridge({ natsServices: ["calc"] });
+    caller = await fx.peerCaller();
+  });
+  afterAll(() => fx.cleanup());
+  afterEach(async () => {
+    // The bridge still serves.
+    expect(await caller.call("calc", "add", [2, 3])).toBe(5);
+  });
+
+  it("answers a body that is not JSON with MalformedRequest", async () => {
+    const reply = parse((await caller.send("calc.add", "{not json")).content);
+    expect(reply.result).toBeNull();
+    expect(reply.error?.exc_type).toBe("MalformedRequest");
+  });
+
+  it("answers a body that is not an object with an error", async () => {
+    const reply = parse((await caller.send("calc.add", "[1, 2]")).content);
+    expect(reply.error?.exc_type).toEqual(expect.any(String));
+  });
+
+  it("answers a body without kwargs with MalformedRequest", async () => {
+    const reply = parse((await caller.send("calc.add", '{"args": [1, 2]}')).content);
+    expect(reply.error).toMatchObject({ exc_type: "MalformedRequest", value: "Message missing `args` or `kwargs`" });
+  });
+
+  it("answers an unknown method with MethodNotFound", async () => {
+    const reply = parse((await caller.send("calc.nope", '{"args": [], "kwargs": {}}')).content);
+    expect(reply.error).toMatchObject({ exc_type: "MethodNotFound", value: "nope" });
+  });
+
+  it("answers a routing key with an empty or unusable method token with MethodNotFound", async () => {
+    const empty = parse((await caller.send("calc.", '{"args": [], "kwargs": {}}')).content);
+    expect(empty.error).toMatchObject({ exc_type: "MethodNotFound", value: "" });
+    const spaced = parse((await caller.send("calc.a b", '{"args": [], "kwargs": {}}')).content);
+    expect(spaced.error).toMatchObject({ exc_type: "MethodNotFound", value: "a b" });
+    // Two tokens after the service match no binding: UnknownService, as with Nameko.
+    await expect(caller.send("calc..add", '{"args": [], "kwargs": {}}')).rejects.toBeInstanceOf(PeerUnknownService);
+  });
+
+  it("answers another content type with a JSON MalformedRequest", async () => {
+    const m = await caller.send("calc.add", "binary", { properties: { contentType: "application/x-python-serialize" } });
+    expect(m.properties.contentType).toBe("application/json");
+    expect(parse(m.content).error?.exc_type).toBe("MalformedRequest");
+  });
+
+  it("answers a 5 MB request with PayloadTooLarge (over NATS max_payload)", async () => {
+    const body = JSON.stringify({ args: ["x".repeat(5 * 1024 * 1024)], kwargs: {} });
+    const reply = parse((await caller.send("calc.size", body)).content);
+    expect(reply.error).toMatchObject({ exc_type: "PayloadTooLarge", exc_path: "cliffracer.bridge.PayloadTooLarge" });
+  });
+
+  it("acks and logs a request without reply_to, leaving nothing unacked", async () => {
+    // No reply can come; the caller's own wait is cut short at once.
+    await caller.send("calc.add", '{"args": [1, 2], "kwargs": {}}', { properties: { replyTo: undefined }, timeoutMs: 1 }).catch(() => undefined);
+    const line = await fx.waitForLog(/without reply_to/, { service: "calc" });
+    expect(line.level).toBe("error");
+    await waitFor(async () => (await listQueues(fx.vhost.name)).find((q) => q.name === "rpc-calc")?.messages === 0, {
+      what: "rpc-calc empty",
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
+  });
+});
+
+describe("bridge rpc: malformed input from NATS callers", () => {
+  const fx = new BridgeFixture();
+  let legacy: PeerService;
+
+  beforeAll(async () => {
+    await fx.setup();
+    legacy = await fx.peerService({
+      name: "legacy",
+      methods: {
+        add: (a: number, b: number) => a + b,
+        big: (n: number) => "y".repeat(n),
+      },
+    });
+    await fx.readyBridge({ amqpServices: ["legacy"] });
+  });
+  afterAll(() => fx.cleanup());
+  afterEach(async () => {
+    const client = await fx.nats.client();
+    expect(await client.call("legacy", "add", [2, 3])).toBe(5);
+    expect(legacy.fatal).toEqual([]);
+  });
+
+  const request = async (method: string, body: string): Promise<Reply> => {
+    const nc = await fx.nats.connection();
+    return parse((await nc.request(`${fx.prefix}.rpc.legacy.${method}`, body, { timeout: 10_000 })).data);
+  };
+
+  it("answers a body that is not JSON with MalformedRequest (Nameko would never answer)", async () => {
+    const reply = await request("add", "{not json");
+    expect(reply.error?.exc_type).toBe("MalformedRequest");
+    expect(legacy.dropped).toEqual([]);
+  });
+
+  it("carries a body that is not an object to Nameko, which answers it", async () => {
+    const reply = await request("add", "[1, 2]");
+    expect(reply.error?.exc_type).toBe("TypeError");
+  });
+
+  it("answers a wildcard method token with MethodNotFound, never publishing it", async () => {
+    const before = legacy.deliveries.length;
+    expect((await request("*", '{"args": [], "kwargs": {}}')).error).toMatchObject({ exc_type: "MethodNotFound", value: "*" });
+    expect((await request(">", '{"args": [], "kwargs": {}}')).error).toMatchObject({ exc_type: "MethodNotFound", value: ">" });
+    expect(legacy.deliveries.length).toBe(before);
+  });
+
+  it("answers a reply larger than NATS max_payload with PayloadTooLarge", async () => {
+    const client = await fx.nats.client();
+    const err = await client.call("legacy", "big", [2 * 1024 * 1024]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ excType: "PayloadTooLarge" });
+    expect(await fx.waitForLog(/too large for NATS/)).toBeDefined();
+  });
+
+  it("carries a fire-and-forget request (no reply subject) and drops the reply", async () => {
+    const nc = await fx.nats.connection();
+    const before = legacy.deliveries.length;
+    nc.publish(`${fx.prefix}.rpc.legacy.add`, '{"args": [40, 2], "kwargs": {}}');
+    await waitFor(() => legacy.deliveries.length > before, { what: "the peer to receive the request" });
+  });
+});
