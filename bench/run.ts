@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { CASES } from "./cases";
 import { buildForChildren, removeBuild } from "./lib/build";
 import { Child } from "./lib/children";
-import { availability, type Probe, type Timing } from "./lib/case";
+import { availability, parseNeed, type Probe, type Timing } from "./lib/case";
 import { machineInfo } from "./lib/proc";
 import { caseReport, checkTargets, renderTables, renderTargets, summarize, type CaseReport } from "./lib/report";
 import { runRound, type RoundResult } from "./lib/runner";
@@ -83,7 +83,7 @@ function timingFor(o: Options): Timing {
 }
 
 async function probeOurCode(): Promise<{ probe: Probe; versions: Record<string, string> }> {
-  const modules = [...new Set(CASES.flatMap((c) => c.needs.map((n) => n.split(":")[0])))];
+  const modules = [...new Set(CASES.flatMap((c) => c.needs.map((n) => parseNeed(n)[0])))];
   const child = await Child.spawn("probe", "probe", {});
   try {
     return await child.command<{ probe: Probe; versions: Record<string, string> }>("probe", modules, 120_000);

@@ -8,6 +8,7 @@ import { bridgeAmqpToRuntime } from "./rpc-bridge-amqp-to-runtime";
 import { bridgeRuntimeToAmqp } from "./rpc-bridge-runtime-to-amqp";
 import { amqpFloor } from "./rpc-amqp-floor";
 import { namekoAmqp } from "./rpc-nameko-amqp";
+import { namekoPython } from "./rpc-nameko-python";
 import { moleculerPeer } from "./rpc-moleculer";
 import { natsFloor } from "./rpc-nats-floor";
 import { runtimeClient } from "./rpc-runtime-client";
@@ -21,6 +22,7 @@ export const CASES: BenchCase[] = [
   moleculerPeer,
   amqpFloor,
   namekoAmqp,
+  namekoPython,
   bridgeAmqpToRuntime,
   bridgeRuntimeToAmqp,
   jetstreamFloor,

@@ -32,13 +32,22 @@ export type Probe = Record<string, ModuleProbe>;
 /** Whether a case can run: its needed "module:Export" names are all there and load. */
 export type Availability = { status: "available" } | { status: "not available"; reason: string } | { status: "error"; reason: string };
 
+/** A need's module and export: "src/x:Name" -> ["src/x", "Name"]; "python:nameko" is a module of its own. */
+export function parseNeed(need: string): [module: string, name: string | undefined] {
+  if (need.startsWith("python:")) return [need, undefined];
+  const [module, name] = need.split(":");
+  return [module, name];
+}
+
 /** Check a case's needs against the probe. Code not written yet is "not available"; code that fails to load is an error. */
 export function availability(needs: readonly string[], probe: Probe): Availability {
   const absent: string[] = [];
   for (const need of needs) {
-    const [module, name] = need.split(":");
+    const [module, name] = parseNeed(need);
     const found = probe[module];
-    if (!found || !found.exists) absent.push(`${module}.ts`);
+    if (module.startsWith("python:")) {
+      if (!found?.exists) return { status: "not available", reason: found?.error ?? `${module} not probed` };
+    } else if (!found || !found.exists) absent.push(`${module}.ts`);
     else if (found.error) return { status: "error", reason: `${module}.ts does not load: ${found.error}` };
     else if (name && !found.exports.includes(name)) absent.push(`${name} in ${module}.ts`);
   }

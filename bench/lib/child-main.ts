@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       },
     );
   });
-  send({ type: "ready" });
+  send({ type: "ready", extraPids: role.extraPids?.() ?? [] });
 }
 
 main().catch(fatal);

@@ -54,6 +54,9 @@ export class Child {
     });
   }
 
+  /** Processes the role started itself, measured with it. */
+  extraPids: { name: string; pid: number }[] = [];
+
   /** The OS pid, for /proc sampling. */
   get pid(): number {
     return this.proc.pid ?? -1;
@@ -100,6 +103,7 @@ export class Child {
 
   private onMessage(m: ChildMessage): void {
     if (m.type === "ready") {
+      this.extraPids = m.extraPids ?? [];
       this.readyResolve?.();
       this.readyResolve = undefined;
       this.readyReject = undefined;

@@ -1,5 +1,6 @@
 /** Broker addresses and the per-run naming every case uses, so runs never collide. */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 
 /** NATS URL for every process of the bench (env NATS_URL overrides). */
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -21,3 +22,14 @@ export function randomToken(length = 8): string {
   for (const b of bytes) out += alphabet[b % alphabet.length];
   return out;
 }
+
+/**
+ * The Python that runs Nameko 2.14.1 for the Nameko reference case (NAMEKO_PYTHON overrides), and
+ * the PYTHONPATH that makes `import nameko` work with it (NAMEKO_PYTHONPATH overrides; by default a
+ * source checkout at /work/nameko-local, as on the team's machines, when there is one).
+ */
+export const NAMEKO_PYTHON = process.env.NAMEKO_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+
+/** See NAMEKO_PYTHON. */
+export const NAMEKO_PYTHONPATH =
+  process.env.NAMEKO_PYTHONPATH ?? (existsSync("/work/nameko-local/nameko") ? "/work/nameko-local:/work/nameko-local/egg" : "");

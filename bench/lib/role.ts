@@ -6,6 +6,8 @@ export interface Role {
   handle(command: string, arg: unknown): Promise<unknown>;
   /** Close connections and remove what the role created; the process exits afterwards. */
   stop(): Promise<void>;
+  /** Other processes the role started (e.g. a Python service), measured as part of the case. */
+  extraPids?(): { name: string; pid: number }[];
 }
 
 /** What every role module exports as `start`. */
@@ -20,7 +22,7 @@ export interface CommandMessage {
 
 /** Messages from a child to the runner. */
 export type ChildMessage =
-  | { type: "ready" }
+  | { type: "ready"; extraPids: { name: string; pid: number }[] }
   | { type: "fatal"; error: string }
   | { type: "reply"; id: number; ok: true; value: unknown }
   | { type: "reply"; id: number; ok: false; error: string };

@@ -54,7 +54,8 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
   let cpuEnd = new Map<number, Sample>();
   const sampleCpu = () => {
     const m = new Map<number, Sample>();
-    for (const pid of [...children.map((c) => c.pid), ...brokers.map((b) => b.pid)]) m.set(pid, { cpu: cpuSeconds(pid), io: syscalls(pid) });
+    const pids = [...children.flatMap((c) => [c.pid, ...c.extraPids.map((e) => e.pid)]), ...brokers.map((b) => b.pid)];
+    for (const pid of pids) m.set(pid, { cpu: cpuSeconds(pid), io: syscalls(pid) });
     return m;
   };
   const token = `${randomToken(6)}${round}`;
@@ -112,7 +113,10 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
       readsPerOp: perOp(a?.io && b?.io ? b.io.reads - a.io.reads : undefined),
     };
   };
-  for (const c of children) processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM") });
+  for (const c of children) {
+    processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM") });
+    for (const e of c.extraPids) processes.push({ name: e.name, ...figures(e.pid), peakRssMb: memoryMb(e.pid, "VmHWM") });
+  }
   for (const b of brokers) processes.push({ name: b.name, ...figures(b.pid), peakRssMb: memoryMb(b.pid, "VmRSS"), shared: true });
   // Stop in reverse order of start: callers before the services they call.
   for (const c of [...children].reverse()) {

@@ -2,19 +2,35 @@
  * Looks, in a child process, at what of our code is there to benchmark (the exports of the modules
  * the cases need) and at the broker versions. Loading our code here keeps the runner free of it.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import * as amqp from "amqplib";
 import type { ModuleProbe, Probe } from "../lib/case";
-import { AMQP_SOCKET_OPTIONS, AMQP_URI, NATS_URL } from "../lib/env";
+import { AMQP_SOCKET_OPTIONS, AMQP_URI, NAMEKO_PYTHON, NAMEKO_PYTHONPATH, NATS_URL } from "../lib/env";
 import { describeError, type StartRole } from "../lib/role";
 
 // This file runs from the compiled tree (bench/results/build/<pid>/bench/roles); the runner names the repository.
 const BUILD = join(__dirname, "..", "..");
 const ROOT = process.env.BENCH_REPO_ROOT ?? process.cwd();
 
+/** `python:<module>`: whether Nameko's Python (lib/env.ts) imports it. */
+function probePython(module: string): ModuleProbe {
+  try {
+    execFileSync(NAMEKO_PYTHON, ["-c", `import ${module}`], {
+      env: { ...process.env, PYTHONPATH: NAMEKO_PYTHONPATH },
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: 30_000,
+    });
+    return { exists: true, exports: [] };
+  } catch (err) {
+    return { exists: false, exports: [], error: `${NAMEKO_PYTHON} cannot import ${module} (set NAMEKO_PYTHON / NAMEKO_PYTHONPATH): ${String(err).split("\n")[0]}` };
+  }
+}
+
 async function probeModule(module: string): Promise<ModuleProbe> {
+  if (module.startsWith("python:")) return probePython(module.slice("python:".length));
   if (!existsSync(join(ROOT, `${module}.ts`))) return { exists: false, exports: [] };
   try {
     const mod = (await import(join(BUILD, module))) as Record<string, unknown>;
