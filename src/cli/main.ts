@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import pkg from "../../package.json";
+import { registerBridge } from "./bridge";
 import { registerCall } from "./call";
 import { registerDispatch } from "./dispatch";
 import { registerRun } from "./run";
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerCall(program);
   registerDispatch(program);
   registerShowConfig(program);
+  registerBridge(program);
   return program;
 }
 

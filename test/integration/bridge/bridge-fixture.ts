@@ -1,7 +1,9 @@
 // What one bridge RPC test starts: a fresh RabbitMQ vhost, a private NATS subject prefix (and so a
 // private events stream), bridges on both, peers from the independent Nameko peer, and a logger
 // that keeps every line so tests can wait for the log line a malformed input must produce.
+import { execFile } from "node:child_process";
 import { Writable } from "node:stream";
+import { promisify } from "node:util";
 import { jetstreamManager } from "@nats-io/jetstream";
 import winston, { type Logger } from "winston";
 import { eventsStreamName } from "../../../compat/naming";
@@ -11,6 +13,31 @@ import { NatsFixture, NATS_URL } from "../../helpers/brokers";
 import { createVhost, type TestVhost } from "../../helpers/rabbit";
 import { waitFor } from "../../helpers/waiters";
 import { PeerCaller, startPeerService, type PeerCallerOptions, type PeerService, type PeerServiceOptions } from "../../interop/nameko-peer";
+
+/** The test broker's management API (discovery of AMQP services). */
+export const MANAGEMENT_URL = process.env.TEST_AMQP_MANAGEMENT_URL ?? "http://guest:guest@127.0.0.1:15672";
+
+async function managementAnswers(): Promise<boolean> {
+  const url = new URL("/api/overview", MANAGEMENT_URL);
+  const auth = `Basic ${Buffer.from(`${url.username}:${url.password}`).toString("base64")}`;
+  url.username = "";
+  url.password = "";
+  try {
+    return (await fetch(url, { headers: { authorization: auth }, signal: AbortSignal.timeout(2_000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes sure the RabbitMQ management API answers, enabling the plugin on the local broker if needed
+ * (it ships with RabbitMQ; enabling it needs no restart).
+ */
+export async function ensureManagementApi(): Promise<void> {
+  if (await managementAnswers()) return;
+  await promisify(execFile)("rabbitmq-plugins", ["enable", "rabbitmq_management"], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
+  await waitFor(managementAnswers, { what: "the RabbitMQ management API", timeoutMs: 30_000, intervalMs: 250 });
+}
 
 /** One log line kept by the fixture's logger. */
 export type LogEntry = Record<string, unknown> & { level: string; message: string };
@@ -80,7 +107,7 @@ export class BridgeFixture {
     if (spec.prefetch !== undefined) config.prefetch = spec.prefetch;
     if (spec.rpcTimeoutMs !== undefined) config.rpcTimeoutMs = spec.rpcTimeoutMs;
     config.name = spec.name ?? "test";
-    config.discovery = { ...config.discovery, ...spec.discovery };
+    config.discovery = { ...config.discovery, managementUrl: MANAGEMENT_URL, ...spec.discovery };
     return config;
   }
 

@@ -1,0 +1,79 @@
+import type { Command } from "commander";
+import { rootLogger } from "../logging";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--http-port must be a port number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+interface BridgeCommandOptions {
+  config?: string;
+  amqpUri?: string;
+  natsUrl?: string;
+  natsService: string[];
+  amqpService: string[];
+  httpPort?: number;
+}
+
+/**
+ * `cliffracer bridge [--config f] [--amqp-uri URI] [--nats-url URL] [--nats-service NAME]...
+ * [--amqp-service NAME]... [--http-port N]`: run the RabbitMQ <-> NATS bridge until SIGTERM/SIGINT
+ * (DESIGN.md, Bridge contract). The bridge is loaded only when this command runs: it is the one
+ * place the runtime's CLI reaches into bridge/.
+ */
+export function registerBridge(program: Command): void {
+  program
+    .command("bridge")
+    .description("carry Nameko RPC and events between RabbitMQ and NATS")
+    .option("-c, --config <file>", "YAML config file (AMQP_URI, NATS_URL, BRIDGE: ...)")
+    .option("--amqp-uri <uri>", "RabbitMQ URI (default: AMQP_URI, then amqp://guest:guest@localhost)")
+    .option("--nats-url <url>", "NATS server(s) (default: NATS_URL, then nats://127.0.0.1:4222)")
+    .option("--nats-service <name>", "a service that lives on NATS (repeatable)", collect, [])
+    .option("--amqp-service <name>", "a service that lives on RabbitMQ (repeatable)", collect, [])
+    .option("--http-port <port>", "port of /health, /ready and /metrics", port)
+    .action(async (opts: BridgeCommandOptions) => {
+      const { loadBridgeConfig } = await import("../../bridge/config");
+      const { createBridge } = await import("../../bridge/bridge");
+      const config = loadBridgeConfig({
+        config: opts.config,
+        amqpUri: opts.amqpUri,
+        natsUrl: opts.natsUrl,
+        natsService: opts.natsService,
+        amqpService: opts.amqpService,
+        httpPort: opts.httpPort,
+      });
+      const bridge = createBridge(config, { log: rootLogger });
+      const code = await new Promise<number>((resolve) => {
+        let signalled = false;
+        const onSignal = (signal: NodeJS.Signals): void => {
+          if (signalled) {
+            rootLogger.warn("second signal: killing the bridge", { signal });
+            bridge.kill().finally(() => resolve(1));
+            return;
+          }
+          signalled = true;
+          rootLogger.info("stopping the bridge", { signal });
+          bridge.stop().then(
+            () => resolve(0),
+            (err: unknown) => {
+              rootLogger.error("bridge stop failed", { error: err instanceof Error ? err.message : String(err) });
+              resolve(1);
+            },
+          );
+        };
+        process.on("SIGTERM", onSignal);
+        process.on("SIGINT", onSignal);
+        bridge.start().catch((err: unknown) => {
+          rootLogger.error("bridge failed to start", { error: err instanceof Error ? err.message : String(err) });
+          resolve(1);
+        });
+      });
+      // Exit explicitly, as `run` does: nothing left over may keep a stopped bridge alive.
+      process.exit(code);
+    });
+}
