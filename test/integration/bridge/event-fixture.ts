@@ -13,6 +13,8 @@ import { connect, type MsgHdrs, type NatsConnection } from "@nats-io/transport-n
 import type { Logger } from "winston";
 import { AmqpConnection } from "../../../compat/amqp/connection";
 import { eventSubject } from "../../../compat/naming";
+import { createBridge, type Bridge } from "../../../bridge/bridge";
+import { bridgeConfigFromObject, type DiscoveryConfig } from "../../../bridge/config";
 import { createEventBridge, type EventBridge, type EventBridgeDeps, type EventBridgeMetrics, type EventDirection, type EventDropReason } from "../../../bridge/events";
 import { EventPublisher } from "../../../src/client/event-publisher";
 import type { RuntimeConfig } from "../../../src/config/defaults";
@@ -193,9 +195,29 @@ export class BridgeEventsFixture {
     return { bridge, amqp, nats, metrics, logs: entries, stop };
   }
 
+  /**
+   * Starts a whole bridge (createBridge) on this test's vhost, NATS server and prefix, with the
+   * services named as by `--nats-service` / `--amqp-service`; ops server on a free port.
+   */
+  async startFullBridge(spec: { natsServices?: string[]; amqpServices?: string[]; discovery?: Partial<DiscoveryConfig> } = {}): Promise<{ bridge: Bridge; logs: LogEntry[] }> {
+    const { log, entries } = captureLogger();
+    const config = bridgeConfigFromObject(
+      {},
+      { amqpUri: this.vhost.uri, natsUrl: this.natsUrl, natsService: spec.natsServices, amqpService: spec.amqpServices, httpPort: 0 },
+      {},
+    );
+    config.runtime = { ...this.nats.config };
+    config.name = "events-test";
+    config.discovery = { ...config.discovery, ...spec.discovery };
+    const bridge = createBridge(config, { log });
+    this.cleanups.push(() => bridge.stop());
+    await bridge.start();
+    return { bridge, logs: entries };
+  }
+
   /** Starts a runtime container on this test's prefix and NATS server. */
-  async startService(cls: ServiceClass, log?: Logger): Promise<ServiceContainer> {
-    return this.nats.start(cls, { log });
+  async startService(cls: ServiceClass, options: { log?: Logger; config?: Partial<RuntimeConfig> } = {}): Promise<ServiceContainer> {
+    return this.nats.start(cls, options);
   }
 
   /** Publishes an event on NATS as a NATS-side service would (JetStream, PubAck awaited). */
