@@ -175,6 +175,7 @@ class BridgeImpl implements Bridge {
         logger: this.log,
         metrics: this.eventHooks(),
         bridgeId: config.name,
+        options: config.events,
       });
       this.directory.on("change", () => void this.reconcile());
       await this.discovery?.start();

@@ -7,8 +7,9 @@
 import { readFileSync } from "node:fs";
 import { ConfigurationError } from "../compat/errors";
 import { RPC_EXCHANGE, validateName } from "../compat/naming";
-import { DEFAULT_RPC_TIMEOUT_MS, type RuntimeConfig } from "../src/config/defaults";
+import type { RuntimeConfig } from "../src/config/defaults";
 import { configFromObject, parseConfigText } from "../src/config/load-config";
+import type { EventBridgeOptions } from "./events";
 
 /** Nameko's CLI default broker. */
 export const DEFAULT_AMQP_URI = "amqp://guest:guest@localhost";
@@ -65,6 +66,8 @@ export interface BridgeConfig {
   /** Ops HTTP server; `port: null` disables it, 0 picks a free port. */
   http: { port: number | null; host: string };
   inboxPrefix: string;
+  /** Tuning of the event paths (`BRIDGE.EVENTS`); unset fields take the event bridge's defaults. */
+  events: Partial<EventBridgeOptions>;
   /** This bridge's name, in its connection names and logs. */
   name: string;
   /** The whole file after substitution. */
@@ -162,6 +165,19 @@ export function bridgeConfigFromObject(
   const prefetch = num(b, "prefetch", p, 1) ?? DEFAULT_BRIDGE_PREFETCH;
   if (!Number.isInteger(prefetch) || prefetch > 65535) fail(`${p}prefetch`, "an integer between 1 and 65535", prefetch);
   const rpcTimeout = num(b, "rpc_timeout", p);
+  const e = mapping(b, "EVENTS");
+  const ep = `${p}EVENTS.`;
+  const events: Partial<EventBridgeOptions> = {};
+  const eventPrefetch = num(e, "prefetch", ep, 1);
+  if (eventPrefetch !== undefined) events.amqpPrefetch = eventPrefetch;
+  const maxInFlight = num(e, "max_in_flight", ep, 1);
+  if (maxInFlight !== undefined) events.natsMaxInFlight = maxInFlight;
+  const maxAckPending = num(e, "max_ack_pending", ep, 1);
+  if (maxAckPending !== undefined) events.maxAckPending = maxAckPending;
+  const publishTimeout = num(e, "publish_timeout", ep);
+  if (publishTimeout !== undefined) events.publishTimeoutMs = publishTimeout * 1000;
+  const drainTimeout = num(e, "drain_timeout", ep);
+  if (drainTimeout !== undefined) events.drainTimeoutMs = drainTimeout * 1000;
   return {
     amqpUri,
     runtime,
@@ -177,10 +193,11 @@ export function bridgeConfigFromObject(
     },
     rpcExchange: str(raw, "rpc_exchange", "") ?? RPC_EXCHANGE,
     prefetch,
-    rpcTimeoutMs: rpcTimeout !== undefined ? rpcTimeout * 1000 : runtime.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS,
+    rpcTimeoutMs: rpcTimeout !== undefined ? rpcTimeout * 1000 : runtime.rpcTimeoutMs,
     heartbeatSeconds: num(raw, "HEARTBEAT", "") ?? 60,
     http: { port: httpPort, host: str(b, "http_host", p) ?? "0.0.0.0" },
     inboxPrefix: str(b, "inbox_prefix", p) ?? DEFAULT_BRIDGE_INBOX_PREFIX,
+    events,
     name: str(b, "name", p) ?? `${process.pid}`,
     raw,
   };
