@@ -20,6 +20,7 @@ import { EventPublisher } from "../../../src/client/event-publisher";
 import type { RuntimeConfig } from "../../../src/config/defaults";
 import type { ServiceClass } from "../../../src/core/metadata";
 import type { ServiceContainer } from "../../../src/core/service-container";
+import { createLogger } from "../../../src/logging";
 import { captureLogger, EventsFixture, type LogEntry } from "../../helpers/jetstream";
 import { createVhost, listQueues, type BrokerQueue, type TestVhost } from "../../helpers/rabbit";
 import { waitFor, waitForLine } from "../../helpers/waiters";
@@ -124,6 +125,66 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Settings of an event bridge run in a child process (passed through the environment). */
+interface ChildBridgeEnv {
+  amqpUri: string;
+  natsUrl: string;
+  prefix: string;
+  events: RuntimeConfig["events"];
+  directory: TestDirectory;
+}
+
+/** An event bridge in its own process, so a test can `kill -9` it. */
+export class ChildBridge {
+  private constructor(private readonly child: ChildProcess) {}
+
+  /** Starts one; resolves once it printed that it is ready. */
+  static async start(settings: ChildBridgeEnv): Promise<ChildBridge> {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", __filename], {
+      env: { ...process.env, CLIFF_CHILD_BRIDGE: JSON.stringify(settings), LOG_LEVEL: process.env.LOG_LEVEL ?? "error" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const bridge = new ChildBridge(child);
+    await waitForLine(child.stdout!, /^event bridge ready$/, 30_000);
+    return bridge;
+  }
+
+  /** SIGKILL: no stop, no acks, connections simply drop, as in a crash. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+/** The child side of ChildBridge: run an event bridge until killed. */
+async function runChildBridge(settings: ChildBridgeEnv): Promise<void> {
+  const log = createLogger({ stderr: true });
+  const amqp = new AmqpConnection({ uri: settings.amqpUri, connectionName: "cliffracer-bridge-child", logger: log });
+  await amqp.start();
+  const nats = await connect({ servers: settings.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  const bridge = createEventBridge({
+    amqp,
+    nats,
+    prefix: settings.prefix,
+    events: settings.events,
+    natsServices: () => settings.directory.nats,
+    amqpServices: () => settings.directory.amqp,
+    logger: log,
+    bridgeId: `child-${process.pid}`,
+  });
+  await bridge.start();
+  process.stdout.write("event bridge ready\n");
+}
+
+if (require.main === module) {
+  runChildBridge(JSON.parse(process.env.CLIFF_CHILD_BRIDGE ?? "{}") as ChildBridgeEnv).catch((err: unknown) => {
+    process.stderr.write(`child bridge failed: ${String(err)}\n`);
+    process.exit(1);
+  });
+}
+
 /** Everything one bridge event test uses; cleanup() tears it all down. */
 export class BridgeEventsFixture {
   readonly nats: EventsFixture;
@@ -193,6 +254,19 @@ export class BridgeEventsFixture {
     this.cleanups.push(stop);
     if (options.start ?? true) await bridge.start();
     return { bridge, amqp, nats, metrics, logs: entries, stop };
+  }
+
+  /** An event bridge in a child process on this test's brokers, reading a copy of `this.directory`; killed at cleanup. */
+  async startChildBridge(): Promise<ChildBridge> {
+    const child = await ChildBridge.start({
+      amqpUri: this.vhost.uri,
+      natsUrl: this.natsUrl,
+      prefix: this.prefix,
+      events: this.nats.config.events,
+      directory: this.directory,
+    });
+    this.cleanups.push(() => child.kill());
+    return child;
   }
 
   /**
