@@ -11,7 +11,6 @@
  * to another bridge); while RabbitMQ is away NATS callers get BridgeUnavailable at once. Either way
  * /ready answers 503 until both sides are back.
  */
-import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../compat/amqp/connection";
 import { RpcClient } from "../src/client/rpc-client";
@@ -112,7 +111,7 @@ class BridgeImpl implements Bridge {
     this.rpcMetrics = new FlowMetrics(this.registry, "cliffracer_bridge_rpc", "RPC calls");
     this.eventMetrics = new FlowMetrics(this.registry, "cliffracer_bridge_events", "events");
     this.up = new UpGauge(this.registry, "cliffracer_bridge_connected", "1 while the connection to that broker is up");
-    this.connectionName = `${BRIDGE_CONNECTION_NAME_PREFIX}:${config.name}:${randomBytes(3).toString("hex")}`;
+    this.connectionName = `${BRIDGE_CONNECTION_NAME_PREFIX}:${config.name}`;
   }
 
   get opsUrl(): string | undefined {
