@@ -68,7 +68,13 @@ export class AmqpEventInbound {
   readonly queue: QueueDeclaration;
   private readonly log: Logger;
   private readonly backoff: Backoff;
-  private stopper = new Stopper();
+  /**
+   * One per consumer channel: stopped when that channel closes (the broker has then requeued its
+   * unacked messages, so a message still waiting for NATS must not be published after all) or
+   * when the path stops.
+   */
+  private readonly channelStoppers = new Set<Stopper>();
+  private stopping = false;
   private readonly inFlight = new InFlight();
   private consumer?: ConsumerHandle;
   private readonly tags = new WeakMap<ConsumerChannel, string>();
@@ -87,12 +93,18 @@ export class AmqpEventInbound {
   /** Declares exchange, queue and binding, and consumes; again after every reconnect. */
   async start(): Promise<void> {
     if (this.consumer) return;
-    this.stopper = new Stopper();
+    this.stopping = false;
     const exchange = eventsExchange(this.options.service);
     this.consumer = await this.options.connection.addConsumer({
       name: this.queue.queue,
       prefetch: this.options.prefetch,
       setup: async (cc) => {
+        const stopper = new Stopper();
+        this.channelStoppers.add(stopper);
+        cc.channel.once("close", () => {
+          stopper.stop();
+          this.channelStoppers.delete(stopper);
+        });
         // Declared as a Nameko handler declares its source's exchange (§7.1), so the binding
         // exists even before the service first dispatched.
         await declareExchange(cc.channel, exchange);
@@ -100,7 +112,7 @@ export class AmqpEventInbound {
         const { consumerTag } = await cc.channel.consume(
           this.queue.queue,
           (msg) => {
-            if (msg) void this.inFlight.track(() => this.handle(cc, msg));
+            if (msg) void this.inFlight.track(() => this.handle(cc, stopper, msg));
             else this.onCancelled(cc);
           },
           { noAck: false },
@@ -121,7 +133,8 @@ export class AmqpEventInbound {
     const cc = consumer.current();
     const tag = cc ? this.tags.get(cc) : undefined;
     if (cc && tag) await cc.channel.cancel(tag).catch(() => undefined);
-    this.stopper.stop();
+    this.stopping = true;
+    for (const stopper of this.channelStoppers) stopper.stop();
     await this.inFlight.idle();
     await consumer.close();
   }
@@ -159,7 +172,7 @@ export class AmqpEventInbound {
 
   /** The broker cancelled the consumer (queue deleted, e.g. by another bridge): reopen the channel, which declares it again. */
   private onCancelled(cc: ConsumerChannel): void {
-    if (this.stopper.stopped) return;
+    if (this.stopping) return;
     this.log.warn("bridge event consumer cancelled by the broker; re-establishing", { queue: this.queue.queue });
     void cc.channel.close().catch(() => undefined);
   }
@@ -171,7 +184,7 @@ export class AmqpEventInbound {
     else this.log.warn("event refused; acked and dropped", { reason, ...detail });
   }
 
-  private async handle(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
+  private async handle(cc: ConsumerChannel, stopper: Stopper, msg: ConsumeMessage): Promise<void> {
     const { service, metrics } = this.options;
     const eventType = msg.fields.routingKey;
     const meta = { queue: this.queue.queue, exchange: msg.fields.exchange, routingKey: eventType };
@@ -203,7 +216,7 @@ export class AmqpEventInbound {
       throw err;
     }
     const started = process.hrtime.bigint();
-    if (!(await this.options.natsLink.whenUp(this.stopper))) {
+    if (!(await this.options.natsLink.whenUp(stopper))) {
       cc.reject(msg, true);
       return;
     }
@@ -213,7 +226,7 @@ export class AmqpEventInbound {
       metrics.retried?.(DIRECTION, service);
       const delayMs = this.backoff.next();
       this.log.warn("publish to JetStream failed; requeueing after backoff", { ...meta, delayMs, error: describe(err) });
-      await this.stopper.sleep(delayMs);
+      await stopper.sleep(delayMs);
       cc.reject(msg, true);
       return;
     }
