@@ -14,7 +14,7 @@ import { buildForChildren, removeBuild } from "./lib/build";
 import { Child } from "./lib/children";
 import { availability, parseNeed, type Probe, type Timing } from "./lib/case";
 import { machineInfo } from "./lib/proc";
-import { caseReport, checkTargets, renderTables, renderTargets, summarize, type CaseReport } from "./lib/report";
+import { caseReport, checkTargets, renderLimits, renderTables, renderTargets, summarize, type CaseReport } from "./lib/report";
 import { runRound, type RoundResult } from "./lib/runner";
 import { summarizeProfiles } from "./lib/profile-summary";
 import { describeError } from "./lib/role";
@@ -149,7 +149,26 @@ async function main(): Promise<number> {
     targets,
   };
   writeFileSync(options.out, JSON.stringify(json, null, 2));
-  process.stdout.write(`results written to ${options.out}\n`);
+  const md = [
+    `# Bench run ${json.startedAt} (${json.mode}, ${options.rounds} round(s), ${json.durationS.toFixed(0)} s)`,
+    "",
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB; node ${versions.node}; nats-server ${versions.natsServer}; ` +
+      `${versions.rabbitmq}; nats.js ${versions.natsJs}, amqplib ${versions.amqplib}, moleculer ${versions.moleculer}; ` +
+      `load average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(2)).join(" ")}.`,
+    "",
+    renderTables(reports, timing.concurrencies),
+    "",
+    "Targets (DESIGN.md \"Performance targets\")",
+    "",
+    renderTargets(targets),
+    "",
+    "What limits each case",
+    "",
+    renderLimits(reports),
+    "",
+  ].join("\n");
+  writeFileSync(options.out.replace(/\.json$/, "") + ".md", md);
+  process.stdout.write(`results written to ${options.out} and ${options.out.replace(/\.json$/, "")}.md\n`);
   const failed = reports.filter((r) => r.status === "error");
   if (failed.length > 0) {
     process.stderr.write(`\nFAILED: ${failed.map((r) => r.id).join(", ")}\n`);

@@ -10,7 +10,10 @@ export const bridgeAmqpToRuntime: BenchCase = {
   title: "(4) AMQP caller -> bridge -> runtime",
   kind: "rpc",
   floor: "rpc.amqp-floor",
-  limits: "",
+  limits:
+    "RabbitMQ first: Nameko's rules (confirmed persistent request and reply, mandatory routing, manual acks) cost it about " +
+    "3x the floor's CPU per call, as in (6b). The bridge writes every AMQP frame with its own write() (amqplib, about 2.3 " +
+    "writes/call, 45% of its busy time) and pays nats.js's per-request RequestError (10%).",
   needs: [...RUNTIME_SERVICE_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_echo_${ctx.token}`;

@@ -7,7 +7,9 @@ export const bridgeRuntimeToAmqp: BenchCase = {
   title: "(5) runtime -> bridge -> AMQP service",
   kind: "rpc",
   floor: "rpc.amqp-floor",
-  limits: "",
+  limits:
+    "RabbitMQ (Nameko's rules as in (6b)) and the bridge's AMQP side: one write() per frame for the request publish and each " +
+    "reply ack (writeBuffer is about 55% of the bridge's busy time).",
   needs: ["src/client/standalone:ClusterRpcProxy", ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_amqp_echo_${ctx.token}`;

@@ -10,7 +10,8 @@ export const namekoPython: BenchCase = {
   title: "(8) AMQP caller -> Nameko 2.14.1 (Python)",
   kind: "rpc",
   floor: "rpc.amqp-floor",
-  limits: "",
+  limits:
+    "Python: eventlet and kombu run every call on one core, max_workers 10; RabbitMQ with Nameko's confirmed persistent messages.",
   needs: ["python:nameko"],
   async run(ctx) {
     const service = `bench_nameko_echo_${ctx.token}`;

@@ -146,6 +146,7 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
     "RPC, echo of ~100 bytes — median [min-max] over rounds; latency in ms at 1 call in flight; " +
       "CPU µs/call = CPU of the case's own processes (brokers excluded) per call over the measured windows",
   );
+  out.push("");
   out.push(
     table(
       ["case", "p50 ms", "p99 ms", ...concurrencies.map((c) => `calls/s @${c}`), `x floor @${top}`, "p50 x floor", "CPU µs/call"],
@@ -167,6 +168,7 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
   );
   out.push("");
   out.push("Events — end-to-end (publish -> handler) latency in ms at 1 publish in flight; delivered/s = events published / (last receipt - first publish)");
+  out.push("");
   out.push(
     table(
       ["case", "e2e p50 ms", "e2e p99 ms", ...concurrencies.map((c) => `delivered/s @${c}`), `published/s @${top}`, `x floor @${top}`, "CPU µs/event"],
@@ -207,6 +209,7 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
       ]);
     }
   }
+  out.push("");
   out.push(table(["case", "process", "CPU s", "CPU µs/op", "writes/op", "reads/op", "peak RSS MB"], rows));
   return out.join("\n");
 }
@@ -270,6 +273,11 @@ export function checkTargets(reports: CaseReport[], concurrencies: number[]): Ta
     verdict: worst ? (worst.mb < 150 ? "met" : "not met") : "n/a",
   });
   return out;
+}
+
+/** What limits each case, as a markdown list. */
+export function renderLimits(reports: CaseReport[]): string {
+  return reports.map((r) => `- **${r.title}** — ${r.limits || "-"}`).join("\n");
 }
 
 /** The targets as a markdown table. */
