@@ -4,6 +4,7 @@ import {
   contextToHeaders,
   decodeHeaderValue,
   encodeHeaderValue,
+  HEADER_PREFIX,
   type ContextData,
 } from "../../compat/context";
 import type { IncomingContext } from "../core/extension";
@@ -24,12 +25,16 @@ export function maybeContextHeaders(data: ContextData, stack: readonly string[])
   return h;
 }
 
-/** The incoming context of a NATS message (NAMEKO_PROTOCOL.md §8.2); empty when it has no headers. */
+/**
+ * The incoming context of a NATS message; empty when it has no headers. Only `nameko.*` headers
+ * count (DESIGN.md, NATS contract): unlike AMQP (§8.2), NATS carries transport headers (JetStream's
+ * `Nats-*`, the bridge's marker) that must not spread through the call graph (pitfall 9).
+ */
 export function contextFromNatsHeaders(h?: MsgHdrs): IncomingContext {
   if (!h) return { data: {}, parentStack: [] };
   const record: Record<string, unknown> = {};
   for (const [key, values] of h) {
-    if (values.length > 0) record[key] = decodeHeaderValue(key, values[0]);
+    if (values.length > 0 && key.startsWith(HEADER_PREFIX)) record[key] = decodeHeaderValue(key, values[0]);
   }
   return contextFromHeaders(record);
 }

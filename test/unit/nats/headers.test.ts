@@ -18,10 +18,12 @@ describe("context <-> NATS headers", () => {
     expect(back).toEqual({ data, parentStack: ["x.y.1"] });
   });
 
-  it("keeps foreign headers without the prefix as context keys (NAMEKO_PROTOCOL.md §8.2)", () => {
+  it("takes only nameko.* headers as context, so transport headers never spread", () => {
     const h = headers();
     h.set("other", "x");
-    expect(contextFromNatsHeaders(h)).toEqual({ data: { other: "x" }, parentStack: [] });
+    h.set("x-cliffracer-bridged", "amqp:src.evt");
+    h.set("nameko.user_id", "u-1");
+    expect(contextFromNatsHeaders(h)).toEqual({ data: { user_id: "u-1" }, parentStack: [] });
     expect(contextFromNatsHeaders(undefined)).toEqual({ data: {}, parentStack: [] });
   });
 
