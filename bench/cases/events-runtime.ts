@@ -5,10 +5,10 @@ import { RUNTIME_SERVICE_NEEDS } from "./rpc-runtime-client";
 /** What the runtime event roles run on. */
 export const RUNTIME_EVENTS_NEEDS = [
   ...RUNTIME_SERVICE_NEEDS,
-  "src/entrypoints/events:eventHandler",
-  "src/entrypoints/events:HandlerType",
-  "src/dependencies/event-dispatcher:EventDispatcher",
-  "src/nats/jetstream:eventsSettings",
+  "src/index:eventHandler",
+  "src/index:HandlerType",
+  "src/index:EventDispatcher",
+  "compat/naming:eventsStreamName",
 ];
 
 export const runtimeEvents: BenchCase = {

@@ -10,7 +10,7 @@ export const bridgeRuntimeToAmqp: BenchCase = {
   limits:
     "RabbitMQ (Nameko's rules as in (6b)) and the bridge's AMQP side: one write() per frame for the request publish and each " +
     "reply ack (writeBuffer is about 55% of the bridge's busy time).",
-  needs: ["src/client/standalone:ClusterRpcProxy", ...BRIDGE_NEEDS],
+  needs: ["src/index:ClusterRpcProxy", ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_amqp_echo_${ctx.token}`;
     const [, , caller] = await ctx.spawnAll([

@@ -2,7 +2,7 @@
 import { measureRpc, type BenchCase } from "../lib/case";
 
 /** What the runtime service role (roles/runtime-service.ts) runs on. */
-export const RUNTIME_SERVICE_NEEDS = ["src/core/service-runner:ServiceRunner", "src/entrypoints/rpc:rpc", "src/config/defaults:defaultConfig"];
+export const RUNTIME_SERVICE_NEEDS = ["src/index:ServiceRunner", "src/index:rpc", "src/index:defaultConfig"];
 
 export const runtimeClient: BenchCase = {
   id: "rpc.runtime-client",
@@ -14,7 +14,7 @@ export const runtimeClient: BenchCase = {
     "of its busy CPU. Service: replies released one by one by the max_workers (10) semaphore leave nats.js's per-microtask " +
     "flush several socket writes per incoming chunk (0.15-0.19 writes/call vs 0.07 for the floor's echo); decoding the " +
     "call_id_stack header and the JSON body costs about 10% and 8% of its busy time. All of it shares 2 cores with nats-server.",
-  needs: [...RUNTIME_SERVICE_NEEDS, "src/client/standalone:ClusterRpcProxy"],
+  needs: [...RUNTIME_SERVICE_NEEDS, "src/index:ClusterRpcProxy"],
   async run(ctx) {
     const name = `bench_echo_${ctx.token}`;
     const [, caller] = await ctx.spawnAll([

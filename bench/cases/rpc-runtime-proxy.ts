@@ -10,7 +10,7 @@ export const runtimeProxy: BenchCase = {
   limits:
     "As (2), plus a worker per call on the calling side and context headers (call_id_stack of the worker) encoded on every " +
     "call; the caller service's nats.js request() RequestError is about a fifth of its busy time.",
-  needs: [...RUNTIME_SERVICE_NEEDS, "src/dependencies/rpc-proxy:RpcProxy"],
+  needs: [...RUNTIME_SERVICE_NEEDS, "src/index:RpcProxy"],
   async run(ctx) {
     const name = `bench_echo_${ctx.token}`;
     const [, caller] = await ctx.spawnAll([

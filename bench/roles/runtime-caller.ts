@@ -1,5 +1,5 @@
 /** Runtime standalone client (ClusterRpcProxy) calling `<service>.echo(payload)`. */
-import { ClusterRpcProxy } from "../../src/client/standalone";
+import { ClusterRpcProxy } from "cliffracer";
 import { NATS_URL } from "../lib/env";
 import { loadRole } from "../lib/load";
 import { echoArguments, PAYLOAD_COUNT } from "../lib/payload";

@@ -5,10 +5,7 @@
  * level is what the bench sets. With `deleteStream` it deletes its prefix's events stream on stop
  * (when no runtime handler in the case does).
  */
-import type { Dispatch } from "../../src/dependencies/event-dispatcher";
-import { EventDispatcher } from "../../src/dependencies/event-dispatcher";
-import { ServiceRunner } from "../../src/core/service-runner";
-import { rpc } from "../../src/entrypoints/rpc";
+import { EventDispatcher, rpc, ServiceRunner, type Dispatch } from "cliffracer";
 import { loadRole } from "../lib/load";
 import { eventObject } from "../lib/payload";
 import type { StartRole } from "../lib/role";

@@ -5,9 +5,8 @@
  */
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { ServiceRunner } from "../../src/core/service-runner";
-import { eventHandler, HandlerType } from "../../src/entrypoints/events";
-import { eventsSettings } from "../../src/nats/jetstream";
+import { eventHandler, HandlerType, ServiceRunner } from "cliffracer";
+import { eventsStreamName } from "../../compat/naming";
 import { NATS_URL } from "../lib/env";
 import { EventCollector } from "../lib/load";
 import type { StartRole } from "../lib/role";
@@ -33,7 +32,7 @@ export async function deleteEventsStream(prefix: string): Promise<void> {
   const nc = await connect({ servers: NATS_URL });
   try {
     const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(eventsSettings(prefix, {}).streamName).catch(() => false);
+    await jsm.streams.delete(eventsStreamName(prefix)).catch(() => false);
   } finally {
     await nc.close();
   }

@@ -5,10 +5,7 @@
  * service pays: a worker, its injected proxy with the worker's context, the NATS round trip.
  * max_workers is raised to 256 so the in-flight level, not the semaphore, is what the bench sets.
  */
-import type { ServiceProxy } from "../../src/client/service-proxy";
-import { ServiceRunner } from "../../src/core/service-runner";
-import { RpcProxy } from "../../src/dependencies/rpc-proxy";
-import { rpc } from "../../src/entrypoints/rpc";
+import { rpc, RpcProxy, ServiceRunner, type ServiceProxy } from "cliffracer";
 import { loadRole } from "../lib/load";
 import { echoArguments, PAYLOAD_COUNT } from "../lib/payload";
 import type { StartRole } from "../lib/role";

@@ -2,9 +2,7 @@
  * Hosts bench services on the runtime in their own process, as `cliffracer run` would: one
  * ServiceRunner, one NATS connection, default config (max_workers 10) unless told otherwise.
  */
-import { defaultConfig, type RuntimeConfig } from "../../src/config/defaults";
-import { ServiceRunner } from "../../src/core/service-runner";
-import { rpc } from "../../src/entrypoints/rpc";
+import { defaultConfig, rpc, ServiceRunner, type RuntimeConfig } from "cliffracer";
 import { NATS_URL } from "../lib/env";
 import type { StartRole } from "../lib/role";
 
