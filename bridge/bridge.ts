@@ -244,10 +244,13 @@ class BridgeImpl implements Bridge {
     this.state = "stopped";
     if (this.retryTimer) clearTimeout(this.retryTimer);
     void this.discovery?.stop();
+    // As a crash: nothing held is answered or acked; RabbitMQ requeues what was unacked.
+    for (const inbound of this.toNats.values()) inbound.kill();
+    for (const inbound of this.toAmqp.values()) inbound.kill();
     await Promise.allSettled([
-      this.nc && !this.nc.isClosed() ? this.nc.close() : undefined,
       this.consumerConn?.close(),
       this.publisherConn?.close(),
+      this.nc && !this.nc.isClosed() ? this.nc.close() : undefined,
       this.ops?.close(),
     ]);
     this.toNats.clear();

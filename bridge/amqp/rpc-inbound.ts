@@ -45,6 +45,7 @@ export class AmqpRpcInbound {
   private consumerTag?: string;
   private paused: boolean;
   private stopped = false;
+  private killed = false;
   private active = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly prefix: string;
@@ -111,6 +112,12 @@ export class AmqpRpcInbound {
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.handle?.close();
     this.handle = undefined;
+  }
+
+  /** Abandons everything in flight without replying or acking, as a crash would (RabbitMQ redelivers). */
+  kill(): void {
+    this.killed = true;
+    this.stopped = true;
   }
 
   private async consume(cc: ConsumerChannel): Promise<void> {
@@ -187,6 +194,7 @@ export class AmqpRpcInbound {
         log.warn("bridge rpc request headers NATS cannot carry were left out", { direction: "amqp_to_nats", service, method, skipped: this.skipped.splice(0) });
       }
       const outcome = await outbound.forward(service, method, msg.content, headers);
+      if (this.killed) return "killed";
       if (outcome instanceof Uint8Array) {
         body = outcome;
         if (isErrorReply(outcome)) errorKind = "remote";

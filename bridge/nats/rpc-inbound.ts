@@ -42,6 +42,7 @@ const EMPTY = new Uint8Array(0);
 /** The bridge's NATS subscription for one AMQP-side service. */
 export class NatsRpcInbound {
   private sub?: Subscription;
+  private killed = false;
   private active = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly bridgeInbox: string;
@@ -79,6 +80,13 @@ export class NatsRpcInbound {
     this.sub = undefined;
     if (sub && !sub.isClosed()) await sub.drain().catch(() => undefined);
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Abandons everything in flight without answering, as a crash would (callers time out). */
+  kill(): void {
+    this.killed = true;
+    this.sub?.unsubscribe();
+    this.sub = undefined;
   }
 
   private onMessage(msg: Msg): void {
@@ -139,6 +147,7 @@ export class NatsRpcInbound {
       return Promise.resolve("bad_json");
     }
     return outbound.call(service, method, body, amqpHeadersFromNats(msg.headers)).then((outcome) => {
+      if (this.killed) return "killed";
       if (Buffer.isBuffer(outcome)) return this.respond(msg, method, outcome);
       return this.fail(msg, method, outcome);
     });

@@ -67,6 +67,12 @@ function failure(service: string, method: string, err: unknown): OutboundFailure
     // Refused before anything was sent: safe to hand back to the queue.
     return { kind: "unavailable", requeue: true, error: err };
   }
+  if (named(err, "RequestError") && err instanceof Error && err.message === "connection closed") {
+    // The bridge's NATS connection closed under the request: the reply can never come. Handing it
+    // back to the queue is what a crash would do (another bridge, or this one later, takes it);
+    // the call may have run, which is Nameko's at-least-once.
+    return { kind: "unavailable", requeue: true, error: err };
+  }
   const error = new BridgeUnavailable(`NATS request to ${service}.${method} failed: ${err instanceof Error ? err.message : String(err)}`);
   return { kind: "nats_error", requeue: false, error, body: errorReply(error) };
 }
