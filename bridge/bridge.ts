@@ -11,6 +11,7 @@
  * to another bridge); while RabbitMQ is away NATS callers get BridgeUnavailable at once. Either way
  * /ready answers 503 until both sides are back.
  */
+import "./amqp/write-batching";
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../compat/amqp/connection";
 import { RpcClient } from "../src/client/rpc-client";
