@@ -1,0 +1,92 @@
+// The bridge's configuration: flags over the file over the environment over defaults.
+import { bridgeConfigFromObject, defaultManagementUrl, DEFAULT_BRIDGE_HTTP_PORT, DEFAULT_BRIDGE_PREFETCH } from "../../../bridge/config";
+import { vhostOf } from "../../../bridge/routing/discovery";
+import { ServiceDirectory } from "../../../bridge/routing/service-directory";
+import { parseConfigText } from "../../../src/config/load-config";
+
+describe("bridge config", () => {
+  it("uses defaults, AMQP_URI and NATS_URL from the environment, and discovery when no service is named", () => {
+    const c = bridgeConfigFromObject({}, {}, { AMQP_URI: "amqp://u:p@rabbit:5672/prod", NATS_URL: "nats://n:4222" });
+    expect(c.amqpUri).toBe("amqp://u:p@rabbit:5672/prod");
+    expect(c.runtime.natsUrl).toBe("nats://n:4222");
+    expect(c.prefetch).toBe(DEFAULT_BRIDGE_PREFETCH);
+    expect(c.http).toEqual({ port: DEFAULT_BRIDGE_HTTP_PORT, host: "0.0.0.0" });
+    expect(c.rpcExchange).toBe("nameko-rpc");
+    expect(c.discovery.enabled).toBe(true);
+    expect(c.discovery.managementUrl).toBe("http://u:p@rabbit:15672");
+  });
+
+  it("lets the file override the environment and the flags override the file", () => {
+    const raw = parseConfigText(
+      [
+        "AMQP_URI: amqp://file/",
+        "NATS_URL: nats://file:4222",
+        "rpc_exchange: my-rpc",
+        "BRIDGE:",
+        "  nats_services: [users]",
+        "  amqp_services: billing, mail",
+        "  prefetch: 64",
+        "  rpc_timeout: 2.5",
+        "  http_port: null",
+        "  DISCOVERY: { interval: 1, misses: 3 }",
+        "  EVENTS: { prefetch: 32, publish_timeout: 2 }",
+      ].join("\n"),
+      {},
+    );
+    const fromFile = bridgeConfigFromObject(raw, {}, { AMQP_URI: "amqp://env/" });
+    expect(fromFile).toMatchObject({
+      amqpUri: "amqp://file/",
+      natsServices: ["users"],
+      amqpServices: ["billing", "mail"],
+      rpcExchange: "my-rpc",
+      prefetch: 64,
+      rpcTimeoutMs: 2500,
+      http: { port: null },
+      discovery: { enabled: false, intervalMs: 1000, missesBeforeRemoval: 3 },
+      events: { amqpPrefetch: 32, publishTimeoutMs: 2000 },
+    });
+    expect(fromFile.runtime.natsUrl).toBe("nats://file:4222");
+    const fromFlags = bridgeConfigFromObject(raw, { amqpUri: "amqp://flag/", natsUrl: "nats://flag:4222", natsService: ["extra"], httpPort: 0 }, {});
+    expect(fromFlags.amqpUri).toBe("amqp://flag/");
+    expect(fromFlags.runtime.natsUrl).toBe("nats://flag:4222");
+    expect(fromFlags.natsServices).toEqual(["users", "extra"]);
+    expect(fromFlags.http.port).toBe(0);
+  });
+
+  it("refuses service names that are not one plain token, and bad values", () => {
+    expect(() => bridgeConfigFromObject({}, { natsService: ["a.b"] }, {})).toThrow(/Invalid service name/);
+    expect(() => bridgeConfigFromObject({}, { amqpService: ["*"] }, {})).toThrow(/wildcard/);
+    expect(() => bridgeConfigFromObject({ BRIDGE: { prefetch: 0 } }, {}, {})).toThrow(/BRIDGE.prefetch/);
+    expect(() => bridgeConfigFromObject({}, { amqpUri: "not a uri" }, {})).toThrow(/AMQP_URI/);
+  });
+
+  it("derives the management URL and the vhost from the AMQP URI", () => {
+    expect(defaultManagementUrl("amqp://localhost")).toBe("http://guest:guest@localhost:15672");
+    expect(vhostOf("amqp://guest:guest@localhost")).toBe("/");
+    expect(vhostOf("amqp://guest:guest@localhost/")).toBe("/");
+    expect(vhostOf("amqp://guest:guest@localhost/my%2Fvhost")).toBe("my/vhost");
+  });
+});
+
+describe("bridge service directory", () => {
+  it("routes a service with NATS instances from AMQP only, and AMQP-only services from NATS", () => {
+    const d = new ServiceDirectory(["users"], ["billing", "users"]);
+    const r = d.routes();
+    expect([...r.rpcToNats]).toEqual(["users"]);
+    expect([...r.rpcToAmqp]).toEqual(["billing"]);
+    expect(d.sideOf("users")).toBe("both");
+    expect(d.sideOf("nobody")).toBeUndefined();
+  });
+
+  it("emits change only when discovery changes something", () => {
+    const d = new ServiceDirectory();
+    const changes: unknown[] = [];
+    d.on("change", (routes) => changes.push(routes));
+    expect(d.setDiscovered("amqp", ["mail"])).toBe(true);
+    expect(d.setDiscovered("amqp", ["mail"])).toBe(false);
+    expect(d.setDiscovered("nats", ["mail"])).toBe(true);
+    expect(changes).toHaveLength(2);
+    expect([...d.routes().rpcToAmqp]).toEqual([]);
+    expect([...d.routes().rpcToNats]).toEqual(["mail"]);
+  });
+});
