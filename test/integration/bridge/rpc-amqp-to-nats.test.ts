@@ -14,6 +14,8 @@ class NotFound extends NamekoError {
   }
 }
 
+let release: () => void = () => undefined;
+
 interface Seen {
   stack: readonly string[];
   data: Record<string, unknown>;
@@ -47,6 +49,12 @@ class Calc {
   echo(value: unknown): unknown {
     return value;
   }
+
+  @rpc()
+  async slow(): Promise<string> {
+    await new Promise<void>((resolve) => (release = resolve));
+    return "late";
+  }
 }
 
 describe("bridge rpc: AMQP caller -> NATS service", () => {
@@ -56,9 +64,12 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
   beforeAll(async () => {
     await fx.setup();
     await fx.nats.start(Calc);
-    bridge = await fx.readyBridge({ natsServices: ["calc"] });
+    bridge = await fx.readyBridge({ natsServices: ["calc", "ghost"], rpcTimeoutMs: 1_500 });
   });
-  afterAll(() => fx.cleanup());
+  afterAll(async () => {
+    release();
+    await fx.cleanup();
+  });
 
   it("returns the result, with Nameko's reply properties", async () => {
     const caller = await fx.peerCaller();
@@ -149,11 +160,30 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
     expect(metrics).toContain("cliffracer_bridge_rpc_duration_seconds_bucket");
   });
 
+  it("answers UnknownService for a service the bridge serves that has no NATS instance", async () => {
+    const caller = await fx.peerCaller();
+    const err = (await caller.call("ghost", "anything").catch((e: unknown) => e)) as PeerRemoteError;
+    expect(err.toWire()).toEqual({
+      exc_type: "UnknownService",
+      exc_path: "nameko.exceptions.UnknownService",
+      exc_args: ["ghost"],
+      value: "Unknown service `ghost`",
+    });
+  });
+
+  it("answers RpcTimeout when the runtime does not reply within the bridge's timeout", async () => {
+    const caller = await fx.peerCaller();
+    const err = (await caller.call("calc", "slow").catch((e: unknown) => e)) as PeerRemoteError;
+    release();
+    expect(err.toWire()).toMatchObject({ exc_type: "RpcTimeout", exc_path: "nameko.exceptions.RpcTimeout", exc_args: ["1.5"] });
+    expect(await fx.waitForLog(/call to NATS failed/, { kind: "timeout" })).toBeDefined();
+  });
+
   it("answers /health and /ready", async () => {
     const health = await fetch(`${bridge.opsUrl}/health`);
     expect(health.status).toBe(200);
     const ready = await fetch(`${bridge.opsUrl}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: "ok", amqp: true, nats: true, rpcToNats: ["calc"] });
+    expect(await ready.json()).toMatchObject({ status: "ok", amqp: true, nats: true, rpcToNats: ["calc", "ghost"] });
   });
 });
