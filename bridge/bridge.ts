@@ -10,6 +10,12 @@
  * While NATS is away the bridge stops consuming its Nameko queues (requests wait in RabbitMQ, or go
  * to another bridge); while RabbitMQ is away NATS callers get BridgeUnavailable at once. Either way
  * /ready answers 503 until both sides are back.
+ *
+ * No call crosses twice: a service with NATS instances is never served on NATS by the bridge (see
+ * routing/service-directory.ts), and the bridge's own NATS requests carry reply subjects under
+ * `inboxPrefix`, which a bridge receiving one refuses to carry back to RabbitMQ. The mark is the
+ * reply subject, not a header, because Nameko and the runtime turn every header into context data
+ * and pass it on to every onward call (NAMEKO_PROTOCOL.md §14 item 9); a reply subject goes nowhere.
  */
 import "./amqp/write-batching";
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
@@ -22,7 +28,7 @@ import { startOpsServer, type OpsServer, type ProbeResult } from "../src/observa
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
 import { AmqpRpcOutbound } from "./amqp/rpc-outbound";
 import { BRIDGE_CONNECTION_NAME_PREFIX, type BridgeConfig } from "./config";
-import { createEventBridge, type EventBridge, type EventBridgeMetrics } from "./events";
+import { createEventBridge, type EventBridge, type EventBridgeMetrics, type EventBridgeStatus } from "./events";
 import { NatsRpcInbound } from "./nats/rpc-inbound";
 import { NatsRpcOutbound } from "./nats/rpc-outbound";
 import { Discovery, vhostOf } from "./routing/discovery";
@@ -44,7 +50,8 @@ export interface BridgeStatus {
   rpcToAmqp: string[];
   /** Routes that could not be set up yet (retried). */
   failing: string[];
-  events: ReturnType<EventBridge["status"]> | undefined;
+  /** The event paths (undefined before start). */
+  events: EventBridgeStatus | undefined;
 }
 
 /** A bridge between RabbitMQ (Nameko) and NATS (Cliffracer), created by {@link createBridge}. */

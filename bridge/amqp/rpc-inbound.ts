@@ -142,7 +142,7 @@ export class AmqpRpcInbound {
     if (msg.fields.redelivered) instruments.redelivered();
     const startedAt = instruments.started();
     this.active++;
-    this.handle1(cc, msg, startedAt).then(
+    this.process(cc, msg, startedAt).then(
       (errorKind) => this.done(startedAt, errorKind),
       (err: unknown) => {
         // Never let one message take the consumer down; unacked, it returns with the channel.
@@ -162,7 +162,7 @@ export class AmqpRpcInbound {
   }
 
   /** Handles one request; resolves with the error kind for metrics, or undefined on success. */
-  private async handle1(cc: ConsumerChannel, msg: ConsumeMessage, startedAt: number): Promise<string | undefined> {
+  private async process(cc: ConsumerChannel, msg: ConsumeMessage, startedAt: number): Promise<string | undefined> {
     const { properties, fields } = msg;
     const { log, service, outbound } = this.options;
     const replyTo: unknown = properties.replyTo;

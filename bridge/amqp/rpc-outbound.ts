@@ -55,7 +55,7 @@ export class AmqpRpcOutbound {
     return this.client.replyQueueName;
   }
 
-  /** True while the reply queue is consumed on a live channel. */
+  /** Calls waiting for a Nameko reply. */
   get inFlight(): number {
     return this.client.inFlight;
   }
