@@ -1,6 +1,9 @@
 // Malformed input on either side gets a Nameko-style error reply where a reply is possible, or a
 // log line; nothing is redelivered forever, and the bridge goes on serving (a normal call after each).
+import { connect } from "@nats-io/transport-node";
 import { Context, rpc, type WorkerContext } from "cliffracer";
+import { DEFAULT_BRIDGE_INBOX_PREFIX } from "../../../bridge/config";
+import { NATS_URL } from "../../helpers/brokers";
 import { listQueues } from "../../helpers/rabbit";
 import { waitFor } from "../../helpers/waiters";
 import { PeerUnknownService, type PeerCaller, type PeerService } from "../../interop/nameko-peer";
@@ -151,6 +154,19 @@ describe("bridge rpc: malformed input from NATS callers", () => {
     const err = await client.call("legacy", "big", [2 * 1024 * 1024]).catch((e: unknown) => e);
     expect(err).toMatchObject({ excType: "PayloadTooLarge" });
     expect(await fx.waitForLog(/too large for NATS/)).toBeDefined();
+  });
+
+  it("refuses to carry a request that came from a bridge back to RabbitMQ (BridgeLoop)", async () => {
+    // A client whose reply subjects look like a bridge's: what a second bridge would send.
+    const nc = await connect({ servers: NATS_URL, inboxPrefix: DEFAULT_BRIDGE_INBOX_PREFIX });
+    try {
+      const before = legacy.deliveries.length;
+      const reply = parse((await nc.request(`${fx.prefix}.rpc.legacy.add`, '{"args": [1, 2], "kwargs": {}}', { timeout: 10_000 })).data);
+      expect(reply.error).toMatchObject({ exc_type: "BridgeLoop", exc_path: "cliffracer.bridge.BridgeLoop" });
+      expect(legacy.deliveries.length).toBe(before);
+    } finally {
+      await nc.close();
+    }
   });
 
   it("carries a fire-and-forget request (no reply subject) and drops the reply", async () => {
