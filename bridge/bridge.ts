@@ -102,6 +102,8 @@ class BridgeImpl implements Bridge {
   private readonly toNats = new Map<string, AmqpRpcInbound>();
   private readonly toAmqp = new Map<string, NatsRpcInbound>();
   private readonly failing = new Set<string>();
+  /** Routes removed while running, finishing the requests they hold. */
+  private readonly retiring = new Set<Promise<void>>();
   private natsUp = false;
   private amqpUp = { consumer: false, publisher: false };
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -232,6 +234,7 @@ class BridgeImpl implements Bridge {
     await Promise.allSettled([
       ...[...this.toNats.values()].map((r) => r.stop()),
       ...[...this.toAmqp.values()].map((r) => r.stop()),
+      ...this.retiring,
       this.events?.stop(),
     ]);
     this.toNats.clear();
@@ -372,22 +375,25 @@ class BridgeImpl implements Bridge {
 
   private async reconcileNow(routes: Routes): Promise<void> {
     if (this.state !== "running") return;
-    const stopping: Array<Promise<void>> = [];
+    const intakes: Array<Promise<void>> = [];
     // Removed routes first: a service that moved sides must leave the NATS queue group before the
-    // bridge starts carrying its Nameko queue, so its calls do not cross twice meanwhile.
+    // bridge starts carrying its Nameko queue, so its calls do not cross twice meanwhile. Requests a
+    // removed route holds are finished in the background: a slow one must not hold up new routes.
     for (const [name, inbound] of this.toAmqp) {
       if (routes.rpcToAmqp.has(name)) continue;
       this.toAmqp.delete(name);
       this.log.info("rpc route removed", { direction: "nats_to_amqp", service: name });
-      stopping.push(inbound.stop());
+      intakes.push(inbound.stopIntake());
+      this.retire(inbound.stop());
     }
     for (const [name, inbound] of this.toNats) {
       if (routes.rpcToNats.has(name)) continue;
       this.toNats.delete(name);
       this.log.info("rpc route removed", { direction: "amqp_to_nats", service: name });
-      stopping.push(inbound.stop());
+      intakes.push(inbound.stopIntake());
+      this.retire(inbound.stop());
     }
-    await Promise.allSettled(stopping);
+    await Promise.allSettled(intakes);
     this.failing.clear();
     const starting: Array<Promise<void>> = [];
     for (const name of routes.rpcToAmqp) {
@@ -437,6 +443,15 @@ class BridgeImpl implements Bridge {
     await Promise.all(starting);
     if (this.failing.size > 0) this.scheduleRetry();
     else this.retryDelayMs = RETRY_INITIAL_MS;
+  }
+
+  private retire(stopped: Promise<void>): void {
+    const done: Promise<void> = stopped
+      .catch((err: unknown) => {
+        this.log.warn("retiring an rpc route failed", { error: err instanceof Error ? err.message : String(err) });
+      })
+      .finally(() => this.retiring.delete(done));
+    this.retiring.add(done);
   }
 
   private routeFailed(direction: string, service: string, err: unknown): void {

@@ -104,11 +104,15 @@ export class AmqpRpcInbound {
     if (cc?.isOpen() && this.consumerTag === undefined) await this.consume(cc);
   }
 
-  /** Stops taking requests, lets those in flight reply and ack, then closes the channel. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /** Stops taking requests for good (basic.cancel); those in flight still reply and ack. */
+  async stopIntake(): Promise<void> {
     this.stopped = true;
     await this.pause();
+  }
+
+  /** Stops taking requests, lets those in flight reply and ack, then closes the channel. */
+  async stop(): Promise<void> {
+    await this.stopIntake();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.handle?.close();
     this.handle = undefined;

@@ -74,11 +74,16 @@ export class NatsRpcInbound {
     });
   }
 
-  /** Stops intake (requests already received are handled), then waits until each is answered. */
-  async stop(): Promise<void> {
+  /** Leaves the queue group (requests already received are still handled). */
+  async stopIntake(): Promise<void> {
     const sub = this.sub;
     this.sub = undefined;
     if (sub && !sub.isClosed()) await sub.drain().catch(() => undefined);
+  }
+
+  /** Stops intake, then waits until every request received is answered. */
+  async stop(): Promise<void> {
+    await this.stopIntake();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
