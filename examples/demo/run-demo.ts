@@ -18,7 +18,7 @@ import { KeyError, MethodNotFound, ValidationFailed } from "../../compat/errors"
 import { eventsStreamName } from "../../compat/naming";
 import { createBridge } from "../../bridge/bridge";
 import { loadBridgeConfig } from "../../bridge/config";
-import { ClusterRpcProxy, createLogger, maskSecrets, ServiceRunner } from "../../src";
+import { ClusterRpcProxy, createLogger, maskSecrets, ServiceRunner } from "cliffracer";
 import { GreetingService } from "../greeting/greeting-service";
 import { WelcomerService, welcomerHooks, type UserCreated } from "./welcomer-service";
 

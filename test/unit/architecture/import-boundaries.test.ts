@@ -32,7 +32,9 @@ describe("import boundaries", () => {
   });
 
   it("src never imports bridge", () => {
-    expect(violations("src", /^bridge(\/|$)/)).toEqual([]);
+    // Except the `cliffracer bridge` command (STYLE.md §3 puts it in src/cli/): the CLI is the
+    // composition root, and it loads bridge/ lazily, only when that command runs.
+    expect(violations("src", /^bridge(\/|$)/, /src\/cli\/bridge\.ts$/)).toEqual([]);
   });
 
   it("the Nameko peer used by interop tests imports nothing from the project", () => {
@@ -42,6 +44,8 @@ describe("import boundaries", () => {
   });
 
   it("examples import the framework only through its public entry", () => {
-    expect(violations("examples", /^(src|compat|bridge)(\/|$)/)).toEqual([]);
+    // Except the demo's harness (`npm run demo`): it plays the Nameko side on RabbitMQ with
+    // compat/amqp and starts the bridge in-process; the services it runs are user code.
+    expect(violations("examples", /^(src|compat|bridge)(\/|$)/, /examples\/demo\/run-demo\.ts$/)).toEqual([]);
   });
 });
