@@ -149,8 +149,10 @@ export class AmqpRpcInbound {
     this.process(cc, msg, startedAt).then(
       (errorKind) => this.done(startedAt, errorKind),
       (err: unknown) => {
-        // Never let one message take the consumer down; unacked, it returns with the channel.
-        log.error("bridge rpc request handling failed", { direction: "amqp_to_nats", service, error: describe(err) });
+        // Never let one message take the consumer down, nor hold a prefetch slot for ever; not
+        // requeued, since what failed unexpectedly once would fail again (a poison message).
+        log.error("bridge rpc request handling failed; request dropped", { direction: "amqp_to_nats", service, error: describe(err) });
+        cc.reject(msg, false);
         this.done(startedAt, "internal");
       },
     );
