@@ -5,6 +5,9 @@ const transform = {
 const moduleNameMapper = {
   "^cliffracer$": "<rootDir>/src/index.ts",
   "^cliffracer/testing$": "<rootDir>/src/testing/index.ts",
+  "^cliffracer/compat$": "<rootDir>/compat/index.ts",
+  "^cliffracer/amqp$": "<rootDir>/compat/amqp/index.ts",
+  "^cliffracer/bridge$": "<rootDir>/bridge/index.ts",
 };
 const project = (name, extra = {}) => ({
   displayName: name,

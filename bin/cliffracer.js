@@ -7,7 +7,12 @@ const root = path.join(__dirname, "..");
 const sourceMain = path.join(root, "src", "cli", "main.ts");
 if (fs.existsSync(sourceMain)) {
   require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });
-  require("tsconfig-paths").register({ baseUrl: root, paths: { cliffracer: ["src/index.ts"], "cliffracer/testing": ["src/testing/index.ts"] } });
+  // The public entries ("cliffracer", "cliffracer/bridge", ...) map to sources as tsconfig.json
+  // says; only those: its other paths exist for the type checker alone.
+  const paths = require("tsconfig-paths");
+  const tsconfig = paths.loadConfig(root);
+  const entries = Object.fromEntries(Object.entries(tsconfig.paths).filter(([name]) => /^cliffracer(\/|$)/.test(name)));
+  paths.register({ baseUrl: tsconfig.absoluteBaseUrl, paths: entries });
   require(sourceMain).main(process.argv);
 } else {
   require(path.join(root, "dist", "src", "cli", "main.js")).main(process.argv);

@@ -12,12 +12,18 @@ import {
   AmqpRpcServer,
   type IncomingEvent,
   type IncomingRpcRequest,
-} from "../../compat/amqp";
-import { decodeRequest, encodeErrorReply, encodeJson, encodeReply } from "../../compat/codec";
-import { KeyError, MethodNotFound, ValidationFailed } from "../../compat/errors";
-import { eventsStreamName } from "../../compat/naming";
-import { createBridge } from "../../bridge/bridge";
-import { loadBridgeConfig } from "../../bridge/config";
+} from "cliffracer/amqp";
+import {
+  decodeRequest,
+  encodeErrorReply,
+  encodeJson,
+  encodeReply,
+  eventsStreamName,
+  KeyError,
+  MethodNotFound,
+  ValidationFailed,
+} from "cliffracer/compat";
+import { createBridge, loadBridgeConfig } from "cliffracer/bridge";
 import { ClusterRpcProxy, createLogger, maskSecrets, ServiceRunner } from "cliffracer";
 import { GreetingService } from "../greeting/greeting-service";
 import { WelcomerService, welcomerHooks, type UserCreated } from "./welcomer-service";
