@@ -11,8 +11,8 @@ export const bridgeEventsAmqpToNats: BenchCase = {
   kind: "events",
   floor: "events.amqp-floor",
   limits:
-    "Bridge: one JetStream publish per event through nats.js request() (RequestError about 10% of its busy time) and one " +
-    "write() per AMQP ack; then the runtime handler's per-event ack writes, as in the runtime events case.",
+    "Bridge: one JetStream publish per event through nats.js request() (its RequestError is about 13% of the bridge's " +
+    "busy time) and socket writes (about 28%); then the runtime handler's per-event ack writes, as in the runtime events case.",
   needs: [...RUNTIME_EVENTS_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;
@@ -34,9 +34,10 @@ export const bridgeEventsNatsToAmqp: BenchCase = {
   kind: "events",
   floor: "events.amqp-floor",
   limits:
-    "Bridge: a confirmed persistent AMQP publish per event (amqplib: a write() per frame, header table encoding about 5% of " +
-    "its busy time) inside a pull loop; it delivers fewer events per second than one sequential runtime publisher stores, " +
-    "so a backlog builds even at 1 publish in flight and the end-to-end latency is queueing.",
+    "Bridge: a confirmed persistent AMQP publish per event (amqplib's header table encoding is about 6% of its busy " +
+    "time) and JetStream acks written one by one by the pull loop. At times it stores fewer events per second on " +
+    "RabbitMQ than one sequential runtime publisher stores on JetStream, so a backlog builds even at 1 publish in " +
+    "flight and the end-to-end latency is queueing (p50 from 7 to 180 ms between runs).",
   needs: [...RUNTIME_EVENTS_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;

@@ -11,9 +11,9 @@ export const bridgeAmqpToRuntime: BenchCase = {
   kind: "rpc",
   floor: "rpc.amqp-floor",
   limits:
-    "RabbitMQ first: Nameko's rules (confirmed persistent request and reply, mandatory routing, manual acks) cost it about " +
-    "3x the floor's CPU per call, as in (6b). The bridge writes every AMQP frame with its own write() (amqplib, about 2.3 " +
-    "writes/call, 45% of its busy time) and pays nats.js's per-request RequestError (10%).",
+    "RabbitMQ: Nameko's rules (confirmed persistent request and reply, mandatory routing, manual acks) cost it about " +
+    "3x the AMQP floor's CPU per call, as in (6b); the bridge is about two-thirds idle. Its busy time: socket writes " +
+    "(about a third, though amqplib's writes are corked: 0.4 writes/call) and nats.js request()'s RequestError per call (10%).",
   needs: [...RUNTIME_SERVICE_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_echo_${ctx.token}`;

@@ -8,8 +8,8 @@ export const bridgeRuntimeToAmqp: BenchCase = {
   kind: "rpc",
   floor: "rpc.amqp-floor",
   limits:
-    "RabbitMQ (Nameko's rules as in (6b)) and the bridge's AMQP side: one write() per frame for the request publish and each " +
-    "reply ack (writeBuffer is about 55% of the bridge's busy time).",
+    "RabbitMQ with Nameko's rules, as in (6b); the bridge is about two-thirds idle, its busy time mostly socket " +
+    "writes (about 37%) and amqplib's header table encoding (3%).",
   needs: ["src/index:ClusterRpcProxy", ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_amqp_echo_${ctx.token}`;
