@@ -49,3 +49,14 @@ if ! answers "$AMQP_PORT"; then
 else
   echo "ensure-servers: rabbitmq-server answers on 127.0.0.1:$AMQP_PORT"
 fi
+
+# The bridge discovers Nameko services through the management API (DESIGN.md, Bridge contract).
+MGMT_PORT=${AMQP_MANAGEMENT_PORT:-15672}
+if ! answers "$MGMT_PORT"; then
+  echo "ensure-servers: enabling rabbitmq_management"
+  PATH="$PATH:/usr/sbin" rabbitmq-plugins enable --quiet rabbitmq_management >/dev/null \
+    && wait_for "$MGMT_PORT" "rabbitmq management API" 60 \
+    || echo "ensure-servers: management API unavailable; bridge discovery of RabbitMQ services will rely on configuration" >&2
+else
+  echo "ensure-servers: rabbitmq management API answers on 127.0.0.1:$MGMT_PORT"
+fi
