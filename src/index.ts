@@ -6,6 +6,8 @@ export { RpcProxy, type RpcProxyOptions } from "./dependencies/rpc-proxy";
 export { Context } from "./dependencies/context";
 export { eventHandler, HandlerType, type EventHandlerOptions } from "./entrypoints/events";
 export { timer, type TimerOptions } from "./entrypoints/timer";
+export { http, type HttpOptions } from "./entrypoints/http";
+export { HttpResponse, type HttpRequest, type HttpHeaders, type HttpResponseOptions, type HttpResult } from "./entrypoints/http-messages";
 export { EventDispatcher, type Dispatch } from "./dependencies/event-dispatcher";
 
 // Calling services

@@ -34,6 +34,8 @@ export const DEFAULT_EVENTS_UNRELIABLE_INACTIVE_SECONDS = 30;
  * client's time in the bench (DESIGN.md, performance targets), so it is off unless asked for.
  */
 export const DEFAULT_NO_ASYNC_TRACES = true;
+/** Nameko's `WEB_SERVER_ADDRESS` default: where the shared @http server listens. */
+export const DEFAULT_WEB_SERVER_ADDRESS = "0.0.0.0:8000";
 /** Version reported to the NATS services protocol when a service declares none. */
 export const DEFAULT_SERVICE_VERSION = "0.0.0";
 
@@ -83,6 +85,8 @@ export interface RuntimeConfig {
   announce: boolean;
   nats: NatsConfig;
   events: EventsConfig;
+  /** Nameko's `WEB_SERVER_ADDRESS` (`[host:]port`) of the @http server. */
+  webServerAddress: string;
   /** The whole loaded file after substitution, for user keys (Nameko's `config` dict). */
   raw: Record<string, unknown>;
 }
@@ -107,6 +111,7 @@ export function defaultConfig(): RuntimeConfig {
       requeueDelaySeconds: DEFAULT_EVENTS_REQUEUE_DELAY_SECONDS,
       unreliableInactiveSeconds: DEFAULT_EVENTS_UNRELIABLE_INACTIVE_SECONDS,
     },
+    webServerAddress: DEFAULT_WEB_SERVER_ADDRESS,
     raw: {},
   };
 }

@@ -78,6 +78,7 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
   const shutdownTimeout = read.number("SHUTDOWN_TIMEOUT");
   if (shutdownTimeout !== undefined) config.shutdownTimeoutMs = shutdownTimeout * 1000;
   config.announce = read.boolean("ANNOUNCE") ?? config.announce;
+  config.webServerAddress = read.string("WEB_SERVER_ADDRESS") ?? config.webServerAddress;
   const nats = new Reader(read.mapping("NATS_OPTIONS"), "NATS_OPTIONS.");
   config.nats = {
     noAsyncTraces: nats.boolean("no_async_traces") ?? config.nats.noAsyncTraces,

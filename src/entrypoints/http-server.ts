@@ -1,0 +1,172 @@
+// The one web server of a process that every @http entrypoint shares (Nameko's WebServer, a
+// SharedExtension): it listens while at least one container with @http methods runs, on config
+// WEB_SERVER_ADDRESS, and routes every request through the werkzeug-style RuleMap.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "winston";
+import { ConfigurationError } from "../../compat/errors";
+import { IncomingHttpRequest, responseFromException, type OutgoingResponse } from "./http-messages";
+import { RuleMap, type PathValue } from "./http-rules";
+
+/** A host and port to listen on. */
+export interface BindAddress {
+  host: string;
+  port: number;
+}
+
+/** What a rule routes to: one @http entrypoint of one container. */
+export interface HttpRouteTarget {
+  /** Run the request; resolves with the response, never rejects. */
+  handle(request: IncomingHttpRequest, values: Record<string, PathValue>): Promise<OutgoingResponse>;
+}
+
+/** Nameko's parse_address: `[host:]port`; an empty host (or none) means every interface. */
+export function parseAddress(text: string): BindAddress {
+  const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d+)$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new ConfigurationError(`WEB_SERVER_ADDRESS must be [host:]port, got ${JSON.stringify(text)}`);
+  const host = (m[1] ?? "").replace(/^\[(.*)\]$/, "$1");
+  return { host: host === "" ? "0.0.0.0" : host, port };
+}
+
+// Werkzeug's error pages (werkzeug 1.0, the version Nameko 2.14 runs on), so a client sees the same body.
+function errorPage(status: number, title: string, text: string): OutgoingResponse {
+  const body = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<title>${status} ${title}</title>\n<h1>${title}</h1>\n<p>${text}</p>\n`;
+  return { status, headers: [["content-type", "text/html; charset=utf-8"]], body };
+}
+const NOT_FOUND = (): OutgoingResponse =>
+  errorPage(404, "Not Found", "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.");
+const NOT_ALLOWED = (allowed: string[]): OutgoingResponse => {
+  const page = errorPage(405, "Method Not Allowed", "The method is not allowed for the requested URL.");
+  page.headers.push(["allow", allowed.join(", ")]);
+  return page;
+};
+
+function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    // A malformed escape is matched as sent rather than refused, like werkzeug's "replace" decoding.
+    return raw;
+  }
+}
+
+const servers = new Map<string, SharedHttpServer>();
+
+/** One listening fastify server, shared by the @http entrypoints of every container using its address. */
+export class SharedHttpServer {
+  readonly rules = new RuleMap<HttpRouteTarget>();
+  private readonly app: FastifyInstance;
+  private users = 0;
+  private closing?: Promise<void>;
+  private listening?: Promise<void>;
+  private boundPort = 0;
+
+  private constructor(
+    private readonly key: string,
+    readonly address: BindAddress,
+    private readonly log: Logger,
+  ) {
+    this.app = Fastify({ logger: false });
+    // Every body stays raw: the method decides how to read it (request.text(), request.json()).
+    this.app.removeAllContentTypeParsers();
+    this.app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+    // One catch-all route: services add and remove rules while the server listens, which fastify's router does not allow.
+    this.app.all("*", (request, reply) => this.dispatch(request, reply));
+  }
+
+  /** The server for an address, listening once this resolves; each acquire needs one release. */
+  static async acquire(addressText: string, log: Logger): Promise<SharedHttpServer> {
+    const address = parseAddress(addressText);
+    const key = `${address.host}:${address.port}`;
+    let server = servers.get(key);
+    if (!server) servers.set(key, (server = new SharedHttpServer(key, address, log)));
+    server.users++;
+    try {
+      await (server.listening ??= server.listen());
+    } catch (err) {
+      await server.release();
+      throw err;
+    }
+    return server;
+  }
+
+  /** The port actually bound (differs from the configured one when that is 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** `http://host:port`, with a loopback host when bound to every interface. */
+  get url(): string {
+    const host = this.address.host === "0.0.0.0" || this.address.host === "::" ? "127.0.0.1" : this.address.host;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /**
+   * Give up one use; the last one closes the server gracefully: no new connections, in-flight
+   * requests answered, then sockets closed. After `graceMs` the remaining connections are cut.
+   */
+  async release(graceMs?: number): Promise<void> {
+    if (--this.users > 0) return;
+    // Forget it now, so a container starting meanwhile gets a fresh server rather than a closing one.
+    if (servers.get(this.key) === this) servers.delete(this.key);
+    const closing = (this.closing ??= this.close());
+    if (graceMs !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const cut = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([closing, cut]);
+      clearTimeout(timer);
+      this.app.server.closeAllConnections();
+    }
+    await closing;
+  }
+
+  /** Cut the remaining connections of a server that is closing (a kill during a graceful stop). */
+  cut(): void {
+    if (this.closing) this.app.server.closeAllConnections();
+  }
+
+  private async listen(): Promise<void> {
+    await this.app.listen({ host: this.address.host, port: this.address.port });
+    const bound = this.app.server.address();
+    this.boundPort = typeof bound === "object" && bound !== null ? bound.port : this.address.port;
+    this.log.info("http server listening", { url: this.url });
+  }
+
+  private async close(): Promise<void> {
+    await this.listening?.catch(() => undefined);
+    await this.app.close();
+    this.log.info("http server closed", { url: this.url });
+  }
+
+  private async dispatch(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const raw = request.raw.url ?? "/";
+    const q = raw.indexOf("?");
+    const rawPath = q === -1 ? raw : raw.slice(0, q);
+    const path = decodePath(rawPath);
+    const match = this.rules.match(request.method, path);
+    let out: OutgoingResponse;
+    if (match.kind === "found") {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const incoming = new IncomingHttpRequest(request.method, raw, path, request.headers, body, request.ip);
+      out = await match.target.handle(incoming, match.values).catch((err: unknown) => responseFromException(err));
+    } else if (match.kind === "not-allowed") out = NOT_ALLOWED(match.allowed);
+    else if (match.kind === "redirect") {
+      out = { status: 308, headers: [["location", `${rawPath}/${q === -1 ? "" : raw.slice(q)}`]], body: "" };
+    } else out = NOT_FOUND();
+    return this.write(reply, out);
+  }
+
+  private write(reply: FastifyReply, out: OutgoingResponse): FastifyReply {
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of out.headers) {
+      const key = name.toLowerCase();
+      const prev = headers[key];
+      headers[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+    }
+    // A keep-alive connection would hold a closing server open until the client lets go.
+    if (this.closing) headers.connection = "close";
+    reply.code(out.status).headers(headers);
+    // Bytes, not a string: fastify would append a charset to a content type the method chose.
+    return reply.send(typeof out.body === "string" ? Buffer.from(out.body, "utf8") : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength));
+  }
+}
