@@ -83,10 +83,13 @@ export function pidsByComm(comm: string): number[] {
 /** The broker processes on this machine, for their CPU share of a case (they are shared by others too). */
 export function brokerPids(): { name: string; pid: number }[] {
   const out: { name: string; pid: number }[] = [];
-  for (const pid of pidsByComm("nats-server")) out.push({ name: "nats-server", pid });
-  // rabbitmqctl (and test tooling) run short-lived beam.smp processes too: the server is the oldest.
-  const beams = pidsByComm("beam.smp").sort((a, b) => (startTicks(a) ?? Infinity) - (startTicks(b) ?? Infinity));
-  if (beams.length > 0) out.push({ name: "rabbitmq (beam.smp)", pid: beams[0] });
+  // Tests start private nats-servers, and rabbitmqctl runs short-lived beam.smp processes: the
+  // shared server of each kind is the oldest one.
+  const oldest = (comm: string) => pidsByComm(comm).sort((a, b) => (startTicks(a) ?? Infinity) - (startTicks(b) ?? Infinity))[0];
+  const nats = oldest("nats-server");
+  if (nats !== undefined) out.push({ name: "nats-server", pid: nats });
+  const beam = oldest("beam.smp");
+  if (beam !== undefined) out.push({ name: "rabbitmq (beam.smp)", pid: beam });
   return out;
 }
 
