@@ -339,6 +339,7 @@ class BridgeImpl implements Bridge {
         break;
       case "reconnect":
         log.info("nats reconnected; resuming Nameko queue consumers", { server: maskUrlCredentials(s.server) });
+        this.natsOut?.reconnected();
         this.setNatsUp(true);
         break;
       case "close":

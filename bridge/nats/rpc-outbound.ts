@@ -19,6 +19,16 @@ export interface OutboundFailure {
   error: unknown;
 }
 
+/**
+ * How long after the bridge's NATS connection came back a service without responders is waited
+ * for rather than reported unknown: the services reconnect too, each at its own pace (nats.js
+ * retries every 2 s plus jitter by default), and the requests that waited in RabbitMQ while NATS
+ * was away are taken at once, so without this they would all get UnknownService.
+ */
+export const DEFAULT_RECONNECT_SETTLE_MS = 10_000;
+/** Pause between tries of a request that found no responder while the services settle. */
+const SETTLE_RETRY_MS = 250;
+
 /** Options of {@link NatsRpcOutbound}. */
 export interface NatsRpcOutboundOptions {
   client: RpcClient;
@@ -27,6 +37,8 @@ export interface NatsRpcOutboundOptions {
   timeoutMs: number;
   /** False while the NATS connection is away. */
   isUp: () => boolean;
+  /** See {@link DEFAULT_RECONNECT_SETTLE_MS}. */
+  settleMs?: number;
 }
 
 function named(err: unknown, name: string): boolean {
@@ -35,7 +47,14 @@ function named(err: unknown, name: string): boolean {
 
 /** Forwards AMQP callers' requests to NATS services. */
 export class NatsRpcOutbound {
+  private settleUntil = 0;
+
   constructor(private readonly options: NatsRpcOutboundOptions) {}
+
+  /** The NATS connection is back: services may still be reconnecting (see DEFAULT_RECONNECT_SETTLE_MS). */
+  reconnected(): void {
+    this.settleUntil = performance.now() + (this.options.settleMs ?? DEFAULT_RECONNECT_SETTLE_MS);
+  }
 
   /**
    * Sends `body` to `service.method` with `headers` (context) and resolves with the reply body, or
@@ -51,7 +70,12 @@ export class NatsRpcOutbound {
       const error = new PayloadTooLarge(`request of ${body.length} bytes exceeds the NATS max_payload of ${max} bytes`);
       return Promise.resolve({ kind: "too_large", requeue: false, error, body: errorReply(error) });
     }
-    return client.requestRaw(service, method, body, { timeoutMs, headers }).then(undefined, (err: unknown) => failure(service, method, err));
+    return client.requestRaw(service, method, body, { timeoutMs, headers }).then(undefined, (err: unknown) =>
+      // No responder means nothing was delivered, so trying again cannot run the call twice.
+      err instanceof UnknownService && performance.now() < this.settleUntil
+        ? new Promise<void>((resolve) => setTimeout(resolve, SETTLE_RETRY_MS)).then(() => this.forward(service, method, body, headers))
+        : failure(service, method, err),
+    );
   }
 }
 

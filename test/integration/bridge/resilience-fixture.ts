@@ -225,6 +225,14 @@ export interface WorldOptions {
   workMs?: number;
   /** Concurrent workers of each service (and prefetch of the peer). */
   maxWorkers?: number;
+  /** The bridge's rpc_timeout: how long it waits for a reply before answering RpcTimeout (default 20 s). */
+  bridgeRpcTimeoutSeconds?: number;
+  /**
+   * Record every request forwarded to ledger.work with a plain subscriber (default true). That
+   * subscriber also means a request always has a responder, so a test of what the bridge does
+   * while the runtime service is away turns it off.
+   */
+  watchForwarded?: boolean;
 }
 
 /** Calls per id of the AMQP-side service, from what the peer received. */
@@ -294,11 +302,13 @@ export class ResilienceWorld {
     this.nc = await connect({ servers: this.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true });
     this.client = new RpcClient(this.nc, { prefix: this.prefix, timeoutMs: 10_000 });
     this.publisher = new EventPublisher(this.nc, this.prefix);
-    this.nc.subscribe(`${this.prefix}.rpc.${NATS_SERVICE}.work`, {
-      callback: (err, msg) => {
-        if (!err) this.onForwarded(msg);
-      },
-    });
+    if (this.options.watchForwarded ?? true) {
+      this.nc.subscribe(`${this.prefix}.rpc.${NATS_SERVICE}.work`, {
+        callback: (err, msg) => {
+          if (!err) this.onForwarded(msg);
+        },
+      });
+    }
     await this.nc.flush();
     await this.startAmqpPeers();
     return this;
@@ -349,7 +359,7 @@ export class ResilienceWorld {
         name,
         nats_services: [NATS_SERVICE],
         amqp_services: [AMQP_SERVICE],
-        rpc_timeout: 20,
+        rpc_timeout: this.options.bridgeRpcTimeoutSeconds ?? 20,
         DISCOVERY: { enabled: false },
       },
     };
