@@ -8,7 +8,8 @@
 // manager does) and then crashes it (kill -9); its data directory is kept, so durable queues and
 // persistent messages survive, as on a real broker. The Nameko-side peers of the test do not
 // reconnect by themselves (real Nameko does), so the test starts them again once RabbitMQ is back;
-// the bridge is left alone.
+// the bridge is left alone. A last case kills the bridge while RabbitMQ is away and the bridge holds
+// NATS events it could not hand over yet: they come back to the next bridge, none is lost.
 import { PrivateRabbitMq } from "../../helpers/private-servers";
 import { killAllChildren, type BridgeProcess } from "../../helpers/processes";
 import { waitFor } from "../../helpers/waiters";
@@ -112,6 +113,38 @@ describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
     // The same bridge process all along.
     expect(bridge.alive).toBe(true);
     expect(world.bridges).toHaveLength(1);
+    expect(world.namekoViolations()).toEqual([]);
+  });
+
+  it("loses none of the NATS events a bridge held for an absent RabbitMQ when it is killed", async () => {
+    await killAllChildren();
+    if (!rabbit.running) {
+      await rabbit.restart();
+      await world.startAmqpPeers();
+    }
+    const first = await world.spawnBridge("resilience-rabbitmq-held");
+    await first.waitReady(true, 60_000);
+    await rabbit.stop();
+    await first.waitReady(false, 30_000);
+    // Published while RabbitMQ is away: the bridge pulls some and holds them, unacked, until it can
+    // publish them with a confirm.
+    const base = 50_000;
+    const tocks = world.tockFlow({ total: 2 * ROUND, window: 16, base });
+    await tocks.flow.run();
+    const held = await waitFor(async () => (await world.bridgeEventsUnacked()) || undefined, { what: "the bridge holding NATS events", timeoutMs: 30_000, intervalMs: 50 });
+    await first.kill("SIGKILL");
+
+    await rabbit.restart();
+    await world.startAmqpPeers();
+    const second = await world.spawnBridge("resilience-rabbitmq-held-2");
+    await second.waitReady(true, 60_000);
+    // What the dead bridge held comes back after ack_wait, to the new bridge.
+    await waitFor(() => missing(world.tocks(), 2 * ROUND, base).length === 0, { what: "every event published during the outage delivered", timeoutMs: 60_000, intervalMs: 50 });
+    expect(tocks.failures).toEqual([]);
+    const copies = [...world.tocks()].filter(([id, n]) => id >= base && id < base + 2 * ROUND && n > 1).length;
+    console.log(`bridge killed while RabbitMQ was away: it held ${held} NATS events unacked; all ${2 * ROUND} delivered after the restarts, ${copies} of them twice`);
+    expect(copies).toBeLessThanOrEqual(held);
+    await roundTrip(world, 60_000);
     expect(world.namekoViolations()).toEqual([]);
   });
 });
