@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitForLine } from "./waiters";
+import type { Readable } from "node:stream";
+import { deferred, withTimeout } from "./waiters";
 
 /**
  * Ports that are somebody else's: the shared brokers (4222/8222, 5672/15672, 25672 RabbitMQ
@@ -92,20 +93,26 @@ class ServerProcess {
     return !this.done;
   }
 
-  /** Waits until a line of stdout or stderr matches; rejects early if the process exits first. */
+  /** Waits until a line of stdout or stderr matches; fails (and kills the server) on timeout or if it exits first. */
   async waitForLine(pattern: RegExp, timeoutMs: number): Promise<void> {
-    const streams = [this.child.stdout, this.child.stderr].filter((s) => s !== null);
-    const exitedFirst = this.exited.then(() => {
-      throw new Error(`${this.label} exited before logging ${pattern}:\n${this.tail.join("\n")}`);
-    });
+    const found = deferred<void>();
+    const partial = new Map<Readable, string>();
+    const onData = (stream: Readable) => (chunk: Buffer) => {
+      const lines = ((partial.get(stream) ?? "") + chunk.toString("utf8")).split("\n");
+      partial.set(stream, lines.pop() ?? "");
+      if (lines.some((l) => pattern.test(l))) found.resolve();
+    };
+    const streams = [this.child.stdout, this.child.stderr].filter((s): s is Readable => s !== null);
+    const listeners = streams.map((s) => [s, onData(s)] as const);
+    for (const [s, l] of listeners) s.on("data", l);
+    void this.exited.then(() => found.reject(new Error(`${this.label} exited before logging ${pattern}:\n${this.tail.join("\n")}`)));
     try {
-      await Promise.race([Promise.any(streams.map((s) => waitForLine(s, pattern, timeoutMs))), exitedFirst]);
+      await withTimeout(found.promise, timeoutMs, `${this.label} to log ${pattern}`);
     } catch (err) {
       await this.kill();
-      if (err instanceof AggregateError) throw new Error(`${this.label} did not log ${pattern} within ${timeoutMs} ms:\n${this.tail.join("\n")}`);
-      throw err;
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${this.tail.join("\n")}`);
     } finally {
-      exitedFirst.catch(() => undefined);
+      for (const [s, l] of listeners) s.off("data", l);
     }
   }
 
