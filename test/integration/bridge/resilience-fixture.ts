@@ -248,6 +248,7 @@ export class ResilienceWorld {
   readonly ledger: LedgerRecord = { executions: new Map(), ticks: new Map() };
   /** NATS requests to ledger.work per call id, as seen by a plain (non-queue) subscriber: the bridge connection's inbox of each. */
   readonly forwarded = new Map<number, string[]>();
+  /** How many requests the monitor saw in all. */
   forwardedCount = 0;
   /** Every instance of the AMQP-side peers (a broker restart needs new ones). */
   readonly legacyServices: PeerService[] = [];
