@@ -5,6 +5,7 @@ import { deserializeError, RpcTimeout, UnknownService } from "../../compat/error
 import { rpcSubject } from "../../compat/naming";
 import { DEFAULT_PREFIX, DEFAULT_RPC_TIMEOUT_MS } from "../config/defaults";
 import { maybeContextHeaders } from "../nats/headers";
+import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
 
 /** Per-call options of RpcClient. */
 export interface RpcCallOptions {
@@ -72,25 +73,17 @@ export class RpcClient {
     } catch (err) {
       return Promise.reject(err);
     }
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    // One promise hop per call: the reply handler and the error translation share one then().
-    return this.send(service, method, body, timeoutMs, options).then(resultOf, (err: unknown) => {
-      throw translateError(err, service, timeoutMs);
-    });
+    return this.send(service, method, body, options.timeoutMs ?? this.timeoutMs, options, RESULT);
   }
 
   /**
    * Send a ready-made Nameko body and resolve with the raw reply body (for the bridge, which passes
-   * bodies through unchanged). Rejects with UnknownService or RpcTimeout only.
+   * bodies through unchanged). Rejects with UnknownService or RpcTimeout, or with nats.js's error
+   * when the request could not be sent (ClosedConnectionError, DrainingConnectionError) or the
+   * connection closed under it (RequestError "connection closed").
    */
   requestRaw(service: string, method: string, body: string | Uint8Array, options: RpcCallOptions = {}): Promise<Uint8Array> {
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    return this.send(service, method, body, timeoutMs, options).then(
-      (msg) => msg.data,
-      (err: unknown) => {
-        throw translateError(err, service, timeoutMs);
-      },
-    );
+    return this.send(service, method, body, options.timeoutMs ?? this.timeoutMs, options, RAW);
   }
 
   /** Fire-and-forget: publish the request with no reply subject; the service runs it and answers no one. */
@@ -104,18 +97,39 @@ export class RpcClient {
     this.nc.publish(this.subject(service, method), encodeRequest(args as unknown[], kwargs), { headers: headersOf(options) });
   }
 
-  private send(service: string, method: string, body: string | Uint8Array, timeoutMs: number, options: RpcCallOptions): Promise<Msg> {
+  private send<T>(
+    service: string,
+    method: string,
+    body: string | Uint8Array,
+    timeoutMs: number,
+    options: RpcCallOptions,
+    codec: ReplyCodec<T>,
+  ): Promise<T> {
     let subject: string;
+    let mux: ReplyMux;
     try {
       subject = this.subject(service, method);
+      mux = ReplyMux.of(this.nc);
     } catch (err) {
       return Promise.reject(err);
     }
-    // nats.js sends requests with no-responders detection (NATS 2.2+), so a missing service is
-    // answered by the server at once: DESIGN.md, "No responders ... fails the call at once".
-    return this.nc.request(subject, body, { timeout: timeoutMs, headers: headersOf(options) });
+    // Not nc.request(): see ReplyMux. Requests still carry no-responders detection, so a missing
+    // service is answered by the server at once: DESIGN.md, "No responders ... fails the call at once".
+    return mux.request(subject, body, headersOf(options), timeoutMs, codec, service);
   }
 }
+
+/** Errors of both RPC codecs: Nameko's client errors (UnknownService, RpcTimeout in seconds). */
+const rpcErrors = {
+  noResponders: (service: string): Error => new UnknownService(service),
+  timeout: (_service: string, timeoutMs: number): Error => new RpcTimeout(timeoutMs / 1000),
+};
+
+/** A call's reply: its result, or its error raised as the class Nameko's client would raise. */
+const RESULT: ReplyCodec<unknown> = { ...rpcErrors, decode: resultOf };
+
+/** A raw request's reply: the body, unchanged. */
+const RAW: ReplyCodec<Uint8Array> = { ...rpcErrors, decode: (msg: Msg) => msg.data };
 
 function headersOf(options: RpcCallOptions): MsgHdrs | undefined {
   if (options.headers) return options.headers;
@@ -129,13 +143,4 @@ function resultOf(msg: Msg): unknown {
   // NAMEKO_PROTOCOL.md §6.3: only a truthy `error` counts.
   if (reply.error) throw deserializeError(reply.error);
   return reply.result;
-}
-
-/** nats.js request errors -> Nameko's client errors. Checked by name: nats-core may be installed twice. */
-function translateError(err: unknown, service: string, timeoutMs: number): unknown {
-  if (!(err instanceof Error)) return err;
-  const cause = (err as { cause?: unknown }).cause;
-  if (err.name === "NoResponders" || (cause instanceof Error && cause.name === "NoResponders")) return new UnknownService(service);
-  if (err.name === "TimeoutError") return new RpcTimeout(timeoutMs / 1000);
-  return err;
 }
