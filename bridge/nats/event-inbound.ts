@@ -100,7 +100,7 @@ export class NatsEventInbound {
     this.stopper = new Stopper();
     const { nc, jsm, maxInFlight, ackWaitSeconds } = this.options;
     await ensureEventConsumer(jsm, this.spec, this.log);
-    const loop = new PullLoop(nc, this.spec.stream, this.spec.name, (msg) => this.inFlight.track(() => this.handle(msg)), {
+    const loop = new PullLoop(nc, this.spec.stream, this.spec.name, (msg, ack) => this.inFlight.track(() => this.handle(msg, ack)), {
       maxInFlight,
       ackWaitSeconds,
       log: this.log,
@@ -155,14 +155,15 @@ export class NatsEventInbound {
     }
   }
 
-  private drop(msg: JsMsg, reason: EventDropReason, detail: Record<string, unknown>): void {
-    msg.ack();
+  private drop(msg: JsMsg, ack: (msg: JsMsg) => void, reason: EventDropReason, detail: Record<string, unknown>): void {
+    ack(msg);
     this.options.metrics.dropped?.(DIRECTION, this.options.service, reason);
     if (reason === "loop") this.log.debug("own copy of an AMQP event; acked", detail);
     else this.log.warn("event refused; acked and dropped", { reason, ...detail });
   }
 
-  private async handle(msg: JsMsg): Promise<void> {
+  /** One event to RabbitMQ; `ack` is the pull loop's (acks of one turn go out in one write). */
+  private async handle(msg: JsMsg, ack: (msg: JsMsg) => void): Promise<void> {
     const { service, metrics } = this.options;
     const eventType = msg.subject.startsWith(this.base) ? msg.subject.slice(this.base.length) : "";
     const meta = { subject: msg.subject, seq: msg.info.streamSequence };
@@ -170,13 +171,13 @@ export class NatsEventInbound {
     try {
       validateName("event type", eventType);
     } catch (err) {
-      return this.drop(msg, "bad_event_type", { ...meta, error: describe(err) });
+      return this.drop(msg, ack, "bad_event_type", { ...meta, error: describe(err) });
     }
-    if (isBridgedCopy(msg.headers?.get(BRIDGED_HEADER), "amqp", service, eventType)) return this.drop(msg, "loop", meta);
+    if (isBridgedCopy(msg.headers?.get(BRIDGED_HEADER), "amqp", service, eventType)) return this.drop(msg, ack, "loop", meta);
     try {
       decodeJson(msg.data);
     } catch (err) {
-      return this.drop(msg, "not_json", { ...meta, bytes: msg.data.length, error: describe(err) });
+      return this.drop(msg, ack, "not_json", { ...meta, bytes: msg.data.length, error: describe(err) });
     }
     const headers = eventHeadersToAmqp(msg.headers, bridgedMark("nats", service, eventType));
     const started = process.hrtime.bigint();
@@ -196,7 +197,7 @@ export class NatsEventInbound {
       return;
     }
     this.backoff.reset();
-    msg.ack();
+    ack(msg);
     metrics.forwarded?.(DIRECTION, service, Number(process.hrtime.bigint() - started) / 1e9);
   }
 }

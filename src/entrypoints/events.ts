@@ -120,7 +120,7 @@ export class EventHandler implements Entrypoint {
   async start(): Promise<void> {
     const container = this.required();
     const spec = this.spec!;
-    this.loop = new PullLoop(container.nats, spec.stream, spec.name, (msg) => this.handle(msg), {
+    this.loop = new PullLoop(container.nats, spec.stream, spec.name, (msg, ack) => this.handle(msg, ack), {
       maxInFlight: container.maxWorkers,
       ackWaitSeconds: spec.ackWaitSeconds,
       log: container.log,
@@ -163,8 +163,8 @@ export class EventHandler implements Entrypoint {
     return custom;
   }
 
-  /** One event: decode, run the worker, then settle the message as Nameko acks (§7.4). */
-  private async handle(msg: JsMsg): Promise<void> {
+  /** One event: decode, run the worker, then settle the message as Nameko acks (§7.4); `ack` is the pull loop's batched ack. */
+  private async handle(msg: JsMsg, ack: (msg: JsMsg) => void): Promise<void> {
     const container = this.required();
     let payload: unknown;
     try {
@@ -183,7 +183,7 @@ export class EventHandler implements Entrypoint {
     }
     const outcome = await container.spawnWorker(this, [payload], contextFromNatsHeaders(msg.headers));
     if (outcome.ok) {
-      msg.ack();
+      ack(msg);
     } else if (this.requeueOnError || outcome.error instanceof ContainerBeingKilled) {
       // Nameko redelivers at once and without limit; a short delay keeps an always-failing handler
       // from spinning the CPU while still redelivering every time.
@@ -191,7 +191,7 @@ export class EventHandler implements Entrypoint {
       if (delayMs > 0) msg.nak(delayMs);
       else msg.nak();
     } else {
-      msg.ack();
+      ack(msg);
     }
   }
 

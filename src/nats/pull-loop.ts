@@ -61,7 +61,7 @@ export interface PullLoopOptions {
  *
  * nats.js sends the next pull request only when its iterator is advanced, so holding the iterator
  * while all slots are busy is what bounds prefetch to max_workers, as Nameko's per-queue prefetch does.
- * `handle` must settle the message (ack, nak or term).
+ * `handle` must settle the message: nak or term itself, or ack it with the `ack` it is given.
  */
 export class PullLoop {
   private messages?: ConsumerMessages;
@@ -70,12 +70,14 @@ export class PullLoop {
   private loopDone?: Promise<void>;
   private stopping = false;
   private recreating = false;
+  /** Acks of handlers that finished in this turn of the event loop, sent together by flushAcks. */
+  private readonly pendingAcks: JsMsg[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly stream: string,
     private readonly consumerName: string,
-    private readonly handle: (msg: JsMsg) => Promise<void>,
+    private readonly handle: (msg: JsMsg, ack: (msg: JsMsg) => void) => Promise<void>,
     private readonly options: PullLoopOptions,
   ) {
     this.gate = new Gate(Math.max(1, options.maxInFlight));
@@ -88,7 +90,11 @@ export class PullLoop {
 
   private async consume(): Promise<void> {
     const consumer = await jetstream(this.nc).consumers.get(this.stream, this.consumerName);
-    const messages = await consumer.consume({ max_messages: Math.max(1, this.options.maxInFlight) });
+    const max = Math.max(1, this.options.maxInFlight);
+    // nats.js pulls again once 3/4 of a pull is left (every 2-3 events at max_workers 10), each
+    // pull its own socket write; at half, a pull asks for half the window and is still sent
+    // before the window runs dry. Below 4 the default is kept (half would round to nothing).
+    const messages = await consumer.consume({ max_messages: max, threshold_messages: max >= 4 ? Math.floor(max / 2) : undefined });
     if (this.stopping) {
       await messages.close();
       return;
@@ -108,6 +114,8 @@ export class PullLoop {
     await this.messages?.close();
     await this.loopDone;
     await Promise.all([...this.inFlight]);
+    // The last acks go out now, ahead of whatever the caller sends next (a flush, a drain).
+    this.flushAcks();
   }
 
   /** Stop at once: buffered and running messages are left to ack_wait redelivery. */
@@ -116,6 +124,22 @@ export class PullLoop {
     this.gate.close();
     void this.messages?.close();
   }
+
+  /**
+   * Ack a message whose handler has finished. nats.js writes its outbound buffer from a microtask
+   * queued by the first command after a write, so acks made one by one as workers finish went out
+   * in a socket write each (1.5 writes per event). Deferred to process.nextTick, which runs once
+   * the microtask queue is drained, every ack of this turn reaches the buffer before that write.
+   */
+  private readonly ack = (msg: JsMsg): void => {
+    if (this.pendingAcks.push(msg) === 1) process.nextTick(this.flushAcks);
+  };
+
+  private readonly flushAcks = (): void => {
+    const acks = this.pendingAcks;
+    for (let i = 0; i < acks.length; i++) acks[i].ack();
+    acks.length = 0;
+  };
 
   private async run(messages: ConsumerMessages): Promise<void> {
     try {
@@ -131,9 +155,11 @@ export class PullLoop {
           msg.nak(HAND_BACK_DELAY_MS);
           continue;
         }
-        const done: Promise<void> = this.handle(msg)
+        const done: Promise<void> = this.handle(msg, this.ack)
           .catch((err: unknown) => {
             this.options.log.error("event message handling failed", { subject: msg.subject, error: err });
+            // A handler that acked before it threw keeps its ack, as when acks were sent at once.
+            this.flushAcks();
             msg.nak();
           })
           .finally(() => {
