@@ -17,7 +17,6 @@
  * reply subject, not a header, because Nameko and the runtime turn every header into context data
  * and pass it on to every onward call (NAMEKO_PROTOCOL.md §14 item 9); a reply subject goes nowhere.
  */
-import "./amqp/write-batching";
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../compat/amqp/connection";
 import { RpcClient } from "../src/client/rpc-client";

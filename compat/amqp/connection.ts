@@ -1,4 +1,5 @@
 import { pyAmqpLongTagSupported } from "./py-amqp-long"; // must run before amqplib loads (see the module)
+import { amqpWritesBatched } from "./write-batching";
 import { EventEmitter } from "node:events";
 import * as amqp from "amqplib";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options, RecoveringChannelModel } from "amqplib";
@@ -110,6 +111,9 @@ export class AmqpConnection extends EventEmitter {
     if (this.recovering) return this.whenReady();
     if (!pyAmqpLongTagSupported()) {
       this.log.warn("amqplib was loaded before compat/amqp: a py-amqp `L` header (integer beyond 32 bits) will drop the connection");
+    }
+    if (!amqpWritesBatched()) {
+      this.log.warn("amqplib's frame writer is not the one compat/amqp knows: frames are written one system call each");
     }
     const r = this.options.reconnect ?? {};
     const url = withHeartbeat(this.options.uri, this.options.heartbeatSeconds ?? 60);

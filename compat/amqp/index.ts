@@ -36,3 +36,4 @@ export {
 } from "./events";
 export { silentLogger, maskUri, type Logger } from "./logger";
 export { pyAmqpLongTagSupported } from "./py-amqp-long";
+export { amqpWritesBatched } from "./write-batching";
