@@ -4,12 +4,11 @@ import type { IncomingContext, WorkerContext } from "./extension";
 
 /**
  * One execution of an entrypoint. The call id, the stack and the child logger are built on first
- * use: most RPC workers never read them, and the hot path should not pay for a uuid, an array and
- * a logger per call (DESIGN.md, performance targets). Once built they never change.
+ * use, and the incoming context is only read then (it may decode headers lazily, LazyNatsContext):
+ * most RPC workers never read them, and the hot path should not pay for a uuid, an array, a logger
+ * and a header decode per call (DESIGN.md, performance targets). Once built they never change.
  */
 export class Worker implements WorkerContext {
-  readonly data: ContextData;
-  private readonly parentStack: readonly string[];
   private _callId?: string;
   private _stack?: readonly string[];
   private _log?: Logger;
@@ -17,12 +16,14 @@ export class Worker implements WorkerContext {
   constructor(
     readonly serviceName: string,
     readonly methodName: string,
-    incoming: IncomingContext,
+    private readonly incoming: IncomingContext,
     private readonly parentCallsTracked: number,
     private readonly parentLog: Logger,
-  ) {
-    this.data = incoming.data;
-    this.parentStack = incoming.parentStack;
+  ) {}
+
+  /** The incoming context data (`nameko.*` headers); the same object on every read. */
+  get data(): ContextData {
+    return this.incoming.data;
   }
 
   /** `service.method.uuid4` (NAMEKO_PROTOCOL.md §8.3). */
@@ -32,7 +33,7 @@ export class Worker implements WorkerContext {
 
   /** Parent stack + own call id, keeping the last parent_calls_tracked + 1 entries. */
   get callIdStack(): readonly string[] {
-    return (this._stack ??= extendCallIdStack(this.parentStack, this.callId, this.parentCallsTracked));
+    return (this._stack ??= extendCallIdStack(this.incoming.parentStack, this.callId, this.parentCallsTracked));
   }
 
   /** Child logger carrying service, method and call id. */

@@ -10,10 +10,10 @@ import {
 import { decodeRequest, encodeErrorReply, encodeReply, type RpcRequest } from "../../compat/codec";
 import { MethodNotFound, type ErrorClass } from "../../compat/errors";
 import { rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat/naming";
-import type { ContainerHandle, Entrypoint, IncomingContext, WorkerOutcome } from "../core/extension";
+import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ServiceDefinitionError } from "../errors";
-import { contextFromNatsHeaders } from "../nats/headers";
+import { LazyNatsContext } from "../nats/headers";
 import type { InboundMessage, Intake } from "../nats/service-announcer";
 
 /** Options of `@rpc()`, Nameko's `expected_exceptions` and `sensitive_arguments`. */
@@ -88,12 +88,11 @@ export class RpcEntrypoint implements Entrypoint {
 }
 
 const consumers = new WeakMap<ContainerHandle, RpcConsumer>();
-const EMPTY_STACK: string[] = [];
 
 /**
  * All @rpc methods of a container share one subscription on `rpc.<svc>.*`, queue group `rpc.<svc>`
  * (NAMEKO_PROTOCOL.md §5.1: one queue per service). This is the hot path: no awaits before the
- * worker starts, no re-parsing, context decoded only when headers are present.
+ * worker starts, no re-parsing, context decoded only when the worker reads it (LazyNatsContext).
  */
 class RpcConsumer {
   private readonly methods = new Map<string, RpcEntrypoint>();
@@ -177,13 +176,7 @@ class RpcConsumer {
   };
 
   private run(msg: InboundMessage, entrypoint: RpcEntrypoint, args: unknown[]): void {
-    let context: IncomingContext;
-    try {
-      context = msg.headers ? contextFromNatsHeaders(msg.headers) : { data: {}, parentStack: EMPTY_STACK };
-    } catch (error) {
-      this.answer(msg, { ok: false, error });
-      return;
-    }
+    const context = new LazyNatsContext(msg);
     if (this.debug) this.container.log.debug("rpc call", { method: entrypoint.methodName, args: entrypoint.redactedArgs(args) });
     this.container.spawnWorker(entrypoint, args, context).then(
       (outcome) => this.answer(msg, outcome),

@@ -38,3 +38,76 @@ export function contextFromNatsHeaders(h?: MsgHdrs): IncomingContext {
   }
   return contextFromHeaders(record);
 }
+
+/** Anything carrying NATS headers that are decoded when read (a nats.js Msg, a services ServiceMsg). */
+export interface HeaderSource {
+  readonly headers?: MsgHdrs;
+}
+
+/**
+ * The incoming context of a message, decoded on first read of `data` or `parentStack`: nats.js
+ * parses a message's header block only when `msg.headers` is read, and most RPC workers never
+ * read their context or make a call that carries it (decoding was about a tenth of a service's
+ * time, BENCHMARKS.md profiles). Decoded at most once; the same objects on every read.
+ */
+export class LazyNatsContext implements IncomingContext {
+  private decoded?: IncomingContext;
+
+  constructor(private readonly source: HeaderSource) {}
+
+  get data(): ContextData {
+    return (this.decoded ??= contextFromNatsHeaders(this.source.headers)).data;
+  }
+
+  get parentStack(): string[] {
+    return (this.decoded ??= contextFromNatsHeaders(this.source.headers)).parentStack;
+  }
+}
+
+/** What outgoing calls of a worker carry: its context data, read at call time, and its call id stack. */
+export interface OutgoingContext {
+  readonly data: ContextData;
+  readonly callIdStack: readonly string[];
+}
+
+/**
+ * A worker's outgoing context headers, built on its first outgoing call and reused while its data
+ * stays the same: Nameko sends the context as it is when the call is made (§8.4), so each call
+ * compares the data with a snapshot taken at the last build (same keys in the same order, each value
+ * `===`). Data holding an object is rebuilt every call, since it may have changed in place.
+ */
+export class OutgoingHeaders {
+  private headers?: MsgHdrs;
+  /** Key, value, key, value... of the data the headers were built from; undefined when not reusable. */
+  private snapshot?: unknown[];
+
+  constructor(private readonly context: OutgoingContext) {}
+
+  /** The headers for a call made now; undefined when there is no context to send. */
+  get(): MsgHdrs | undefined {
+    const data = this.context.data;
+    if (this.snapshot !== undefined && sameData(this.snapshot, data)) return this.headers;
+    this.headers = maybeContextHeaders(data, this.context.callIdStack);
+    this.snapshot = snapshotOf(data);
+    return this.headers;
+  }
+}
+
+function snapshotOf(data: ContextData): unknown[] | undefined {
+  const out: unknown[] = [];
+  for (const key in data) {
+    const value = data[key];
+    if (value !== null && typeof value === "object") return undefined;
+    out.push(key, value);
+  }
+  return out;
+}
+
+function sameData(snapshot: readonly unknown[], data: ContextData): boolean {
+  let i = 0;
+  for (const key in data) {
+    if (snapshot[i] !== key || snapshot[i + 1] !== data[key]) return false;
+    i += 2;
+  }
+  return i === snapshot.length;
+}

@@ -1,5 +1,5 @@
 import { headers } from "@nats-io/transport-node";
-import { contextFromNatsHeaders, contextToNatsHeaders, maybeContextHeaders } from "../../../src/nats/headers";
+import { contextFromNatsHeaders, contextToNatsHeaders, LazyNatsContext, maybeContextHeaders } from "../../../src/nats/headers";
 
 describe("context <-> NATS headers", () => {
   it("writes nameko.<key> headers, non-strings as JSON, the stack last", () => {
@@ -30,5 +30,23 @@ describe("context <-> NATS headers", () => {
   it("sends no headers at all when there is no context", () => {
     expect(maybeContextHeaders({}, [])).toBeUndefined();
     expect([...contextToNatsHeaders({}, [])]).toHaveLength(0);
+  });
+
+  it("decodes a message's headers only when its context is read, once", () => {
+    let reads = 0;
+    const h = contextToNatsHeaders({ user_id: "u-1" }, ["a.b.1"]);
+    const msg = {
+      get headers() {
+        reads++;
+        return h;
+      },
+    };
+    const ctx = new LazyNatsContext(msg);
+    expect(reads).toBe(0);
+    expect(ctx.data).toEqual({ user_id: "u-1" });
+    expect(ctx.parentStack).toEqual(["a.b.1"]);
+    expect(ctx.data).toBe(ctx.data);
+    expect(reads).toBe(1);
+    expect(new LazyNatsContext({}).data).toEqual({});
   });
 });
