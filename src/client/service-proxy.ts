@@ -41,11 +41,7 @@ export type ServiceProxy = ServiceProxyMethods & { readonly [method: string]: Re
 /** The caller's side of every call a proxy makes: context and call id stack, and maybe ready-made headers. */
 export type CallContext = () => RpcCallOptions;
 
-/** Split a trailing KwArgs marker off positional arguments. */
-function splitArgs(args: readonly unknown[]): [readonly unknown[], Record<string, unknown>] {
-  const last = args[args.length - 1];
-  return last instanceof KwArgs ? [args.slice(0, -1), last.values] : [args, {}];
-}
+const NO_KWARGS: Record<string, unknown> = Object.freeze({});
 
 /** A ServiceProxy calling `service` through `client`, with the caller's context on every call. */
 export function createServiceProxy(
@@ -54,15 +50,19 @@ export function createServiceProxy(
   context: CallContext,
   options: ProxyCallOptions = {},
 ): ServiceProxy {
-  const callKw = (method: string, args: readonly unknown[] = [], kw: Record<string, unknown> = {}, opts: ProxyCallOptions = {}) => {
+  const callKw = (method: string, args: readonly unknown[] = [], kw: Record<string, unknown> = NO_KWARGS, opts?: ProxyCallOptions) => {
     const base = context();
-    return client.call(service, method, args, kw, { ...base, timeoutMs: opts.timeoutMs ?? options.timeoutMs ?? base.timeoutMs });
+    const timeoutMs = opts?.timeoutMs ?? options.timeoutMs;
+    // Only a proxy or call with its own timeout needs a new options object.
+    return client.call(service, method, args, kw, timeoutMs === undefined ? base : { ...base, timeoutMs });
+  };
+  /** Positional arguments, a trailing `kwargs({...})` sent as kwargs. */
+  const invoke = (method: string, args: readonly unknown[]) => {
+    const last = args[args.length - 1];
+    return last instanceof KwArgs ? callKw(method, args.slice(0, -1), last.values) : callKw(method, args);
   };
   const methods: ServiceProxyMethods = {
-    call: (method, ...args) => {
-      const [positional, kw] = splitArgs(args);
-      return callKw(method, positional, kw);
-    },
+    call: (method, ...args) => invoke(method, args),
     callKw,
     publish: (method, args = [], kw = {}) => client.publish(service, method, args, kw, context()),
     withOptions: (next) => createServiceProxy(client, service, context, { ...options, ...next }),
@@ -75,7 +75,7 @@ export function createServiceProxy(
       // `then` must stay undefined or `await proxy` would treat the proxy as a promise.
       if (prop === "then" || prop === "toJSON") return undefined;
       let fn = remote.get(prop);
-      if (fn === undefined) remote.set(prop, (fn = (...args: unknown[]) => methods.call(prop, ...args)));
+      if (fn === undefined) remote.set(prop, (fn = (...args: unknown[]) => invoke(prop, args)));
       return fn;
     },
   }) as ServiceProxy;

@@ -3,6 +3,7 @@ import { RpcClient } from "../client/rpc-client";
 import { createServiceProxy, type ServiceProxy } from "../client/service-proxy";
 import type { ContainerHandle, DependencyProvider, WorkerContext } from "../core/extension";
 import { registerDependency } from "../core/metadata";
+import { OutgoingHeaders } from "../nats/headers";
 
 export type { ServiceProxy } from "../client/service-proxy";
 
@@ -42,7 +43,9 @@ export class RpcProxyProvider implements DependencyProvider {
 
   getDependency(worker: WorkerContext): ServiceProxy {
     if (!this.client) throw new Error(`@RpcProxy("${this.targetService}") used before its container started`);
-    // Read at call time: Nameko sends the context as it is when the call is made (§8.4).
-    return createServiceProxy(this.client, this.targetService, () => ({ contextData: worker.data, callIdStack: worker.callIdStack }));
+    // Read at call time (Nameko sends the context as it is when the call is made, §8.4), built
+    // once per worker while its data does not change.
+    const headers = new OutgoingHeaders(worker);
+    return createServiceProxy(this.client, this.targetService, () => ({ headers: headers.get() }));
   }
 }

@@ -1,5 +1,5 @@
 import { headers } from "@nats-io/transport-node";
-import { contextFromNatsHeaders, contextToNatsHeaders, LazyNatsContext, maybeContextHeaders } from "../../../src/nats/headers";
+import { contextFromNatsHeaders, contextToNatsHeaders, LazyNatsContext, maybeContextHeaders, OutgoingHeaders } from "../../../src/nats/headers";
 
 describe("context <-> NATS headers", () => {
   it("writes nameko.<key> headers, non-strings as JSON, the stack last", () => {
@@ -48,5 +48,25 @@ describe("context <-> NATS headers", () => {
     expect(ctx.data).toBe(ctx.data);
     expect(reads).toBe(1);
     expect(new LazyNatsContext({}).data).toEqual({});
+  });
+
+  it("reuses a worker's outgoing headers while its data is unchanged, and rebuilds them when it changes", () => {
+    const worker = { data: { lang: "en" } as Record<string, unknown>, callIdStack: ["a.b.1"] };
+    const out = new OutgoingHeaders(worker);
+    const first = out.get();
+    expect(out.get()).toBe(first);
+    worker.data.lang = "fr";
+    const second = out.get();
+    expect(second).not.toBe(first);
+    expect(second?.get("nameko.lang")).toBe("fr");
+    worker.data.extra = 1;
+    expect(out.get()?.get("nameko.extra")).toBe("1");
+    // An object value may change in place: never reused.
+    const nested = { a: 1 };
+    worker.data.nested = nested;
+    const withObject = out.get();
+    nested.a = 2;
+    expect(out.get()).not.toBe(withObject);
+    expect(out.get()?.get("nameko.nested")).toBe('{"a": 2}');
   });
 });
