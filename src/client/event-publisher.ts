@@ -1,7 +1,11 @@
-import { jetstream, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
-import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import { JetStreamApiError, JetStreamError, type ApiError, type PubAck } from "@nats-io/jetstream";
+import { errors, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { encodeJson } from "../../compat/codec";
 import { eventSubject } from "../../compat/naming";
+import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
+
+/** How long a publish waits for the stream's acknowledgement (nats.js JetStream client's default). */
+const PUB_ACK_TIMEOUT_MS = 5_000;
 
 /** A publish that no stream stored: nothing captures the subject (no service has created the events stream yet). */
 export class EventNotStored extends Error {
@@ -24,27 +28,41 @@ export class EventNotStored extends Error {
  * acknowledged it, so a resolved dispatch is durable.
  */
 export class EventPublisher {
-  private readonly js: JetStreamClient;
-
   constructor(
-    nc: NatsConnection,
+    readonly nc: NatsConnection,
     readonly prefix = "",
-  ) {
-    this.js = jetstream(nc);
-  }
+  ) {}
 
   /** Publish `payload` as event `eventType` of `source`; names with wildcards, dots or spaces are refused. */
-  async publish(source: string, eventType: string, payload: unknown, headers?: MsgHdrs): Promise<PubAck> {
-    const subject = eventSubject(source, eventType, this.prefix);
-    // Python's dispatch(type) without a payload sends None.
-    const body = encodeJson(payload === undefined ? null : payload);
+  publish(source: string, eventType: string, payload: unknown, headers?: MsgHdrs): Promise<PubAck> {
+    let subject: string;
+    let body: string;
+    let mux: ReplyMux;
     try {
-      return await this.js.publish(subject, body, headers ? { headers } : undefined);
+      subject = eventSubject(source, eventType, this.prefix);
+      // Python's dispatch(type) without a payload sends None.
+      body = encodeJson(payload === undefined ? null : payload);
+      mux = ReplyMux.of(this.nc);
     } catch (err) {
-      // nats.js reports "no responders" on a JetStream publish as JetStream being disabled; the
-      // likelier cause here is that no stream captures the subject.
-      if (err instanceof Error && err.name === "JetStreamNotEnabled") throw new EventNotStored(subject, { cause: err });
-      throw err;
+      return Promise.reject(err);
     }
+    // Not js.publish(): it goes through nc.request(), which builds an error with a stack on every
+    // successful request (see ReplyMux). A JetStream publish is a request whose reply is the PubAck.
+    return mux.request(subject, body, headers, PUB_ACK_TIMEOUT_MS, PUB_ACK, subject);
   }
 }
+
+/** The stream's answer to a publish, read as nats.js's JetStream client reads it. */
+const PUB_ACK: ReplyCodec<PubAck> = {
+  decode(msg: Msg): PubAck {
+    const reply = msg.json<PubAck & { error?: ApiError }>();
+    if (reply.error) throw new JetStreamApiError(reply.error);
+    if (!reply.stream) throw new JetStreamError("invalid ack response");
+    reply.duplicate = reply.duplicate ?? false;
+    return reply;
+  },
+  // Nothing captures the subject: no stream stored the event (no service has created the events
+  // stream yet, or the server runs without JetStream).
+  noResponders: (subject) => new EventNotStored(subject),
+  timeout: () => new errors.TimeoutError(),
+};

@@ -3,6 +3,8 @@
 // to, timeouts, the connection's inbox prefix, and a connection closed under pending requests.
 import { connect, headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { RpcTimeout, UnknownService } from "../../../compat/errors";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { EventNotStored, EventPublisher } from "../../../src/client/event-publisher";
 import { RpcClient } from "../../../src/client/rpc-client";
 import { ReplyMux } from "../../../src/nats/reply-mux";
 import { NATS_URL, NatsFixture } from "../../helpers/brokers";
@@ -130,5 +132,23 @@ describe("RpcClient over one reply subscription", () => {
     expect(err.name).toBe("RequestError");
     expect(err.message).toBe("connection closed");
     await expect(client.requestRaw("never", "x", "{}")).rejects.toMatchObject({ name: "ClosedConnectionError" });
+  });
+
+  test("EventPublisher: a PubAck from the stream, EventNotStored when no stream captures the subject, the stream's API error", async () => {
+    const nc = await fx.connection();
+    const jsm = await jetstreamManager(nc);
+    const stream = `${fx.prefix}_EVENTS`;
+    await jsm.streams.add({ name: stream, subjects: [`${fx.prefix}.events.>`] });
+    try {
+      const publisher = new EventPublisher(nc, fx.prefix);
+      const ack = await publisher.publish("src", "happened", { n: 1 });
+      expect(ack).toMatchObject({ stream, seq: 1, duplicate: false });
+      await expect(new EventPublisher(nc, `${fx.prefix}x`).publish("src", "happened", 1)).rejects.toBeInstanceOf(EventNotStored);
+      const wrongStream = natsHeaders();
+      wrongStream.set("Nats-Expected-Stream", "not_this_one");
+      await expect(publisher.publish("src", "happened", 2, wrongStream)).rejects.toMatchObject({ name: "JetStreamApiError" });
+    } finally {
+      await jsm.streams.delete(stream);
+    }
   });
 });
