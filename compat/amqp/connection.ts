@@ -283,10 +283,10 @@ export class AmqpConnection extends EventEmitter {
       channel: ch,
       isOpen: () => open,
       ack: (m) => {
-        if (open) ch.ack(m);
+        if (open) settleUnlessClosing(() => ch.ack(m));
       },
       reject: (m, requeue) => {
-        if (open) ch.reject(m, requeue);
+        if (open) settleUnlessClosing(() => ch.reject(m, requeue));
       },
     };
     ch.on("error", (err: Error) => this.log.warn("amqp consumer channel error", { consumer: reg.spec.name, error: describeError(err) }));
@@ -391,6 +391,19 @@ export class AmqpConnection extends EventEmitter {
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const w of waiters) w.reject(err);
+  }
+}
+
+/**
+ * Runs an ack or reject, unless the channel is already closing: amqplib then throws
+ * IllegalOperationError ("Channel closing") before its `close` event has told us, and the broker
+ * requeues the channel's unacked messages anyway, so the settlement has nothing left to do.
+ */
+function settleUnlessClosing(settle: () => void): void {
+  try {
+    settle();
+  } catch (err) {
+    if (!(err instanceof Error && err.name === "IllegalOperationError")) throw err;
   }
 }
 
