@@ -153,6 +153,8 @@ export class InFlight {
   }
 }
 
+const UP: Promise<boolean> = Promise.resolve(true);
+
 /**
  * Whether a NATS connection is up, from its status stream. While it is down the bridge does not
  * publish to JetStream at all: nats.js would buffer the publish and send it after the reconnect,
@@ -195,6 +197,8 @@ export class NatsLink {
 
   /** Resolves true once connected, false if `stopper` stops first. */
   whenUp(stopper: Stopper): Promise<boolean> {
+    // The usual case, without the closures of a wait.
+    if (!stopper.stopped && this.up) return UP;
     return stopper.until(
       () => this.up,
       (listener) => {

@@ -46,6 +46,9 @@ export function eventHeadersToNats(
   return { headers: h, skipped };
 }
 
+/** Distinct (source, event type) subjects kept. */
+const SUBJECT_CACHE_SIZE = 1000;
+
 /** Options of {@link NatsEventOutbound}. */
 export interface NatsEventOutboundOptions {
   /** Subject prefix (DESIGN.md: optional, before `events.`). */
@@ -70,6 +73,8 @@ export class EventTooLarge extends Error {
 /** Publishes AMQP-side events into the JetStream events stream. */
 export class NatsEventOutbound {
   private readonly js: JetStreamClient;
+  /** Subjects by `<source> <type>`: eventSubject validates every token, once per pair is enough. */
+  private readonly subjects = new Map<string, string>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -93,7 +98,7 @@ export class NatsEventOutbound {
 
   /** Publishes one event with its body as received; resolves with the PubAck (the event is stored). */
   async publish(source: string, eventType: string, body: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
-    const subject = eventSubject(source, eventType, this.options.prefix);
+    const subject = this.subject(source, eventType);
     try {
       return await this.js.publish(subject, body, { headers, timeout: this.options.publishTimeoutMs });
     } catch (err) {
@@ -105,5 +110,17 @@ export class NatsEventOutbound {
       }
       throw err;
     }
+  }
+
+  private subject(source: string, eventType: string): string {
+    const key = `${source} ${eventType}`;
+    let subject = this.subjects.get(key);
+    if (subject === undefined) {
+      subject = eventSubject(source, eventType, this.options.prefix);
+      // Event types come from the wire; the cache stays small whatever arrives.
+      if (this.subjects.size >= SUBJECT_CACHE_SIZE) this.subjects.clear();
+      this.subjects.set(key, subject);
+    }
+    return subject;
   }
 }
