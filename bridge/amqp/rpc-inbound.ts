@@ -17,6 +17,7 @@ import type { ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../compat/amqp/connection";
 import { declareConsumerTopology, rpcExchange, serviceQueue } from "../../compat/amqp/topology";
 import { MalformedRequest } from "../../compat/errors";
+import { InFlight } from "../../compat/in-flight";
 import type { FlowInstruments } from "../../src/observability/metrics";
 import type { Logger } from "../../src/logging";
 import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
@@ -46,8 +47,7 @@ export class AmqpRpcInbound {
   private paused: boolean;
   private stopped = false;
   private killed = false;
-  private active = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly running = new InFlight();
   private readonly prefix: string;
   private readonly skipped: SkippedHeader[] = [];
 
@@ -62,7 +62,7 @@ export class AmqpRpcInbound {
 
   /** Requests taken and not yet acked. */
   get inFlight(): number {
-    return this.active;
+    return this.running.count;
   }
 
   /** True while the queue is declared on a live channel (consuming unless paused). */
@@ -113,7 +113,7 @@ export class AmqpRpcInbound {
   /** Stops taking requests, lets those in flight reply and ack, then closes the channel. */
   async stop(): Promise<void> {
     await this.stopIntake();
-    if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.running.idle();
     await this.handle?.close();
     this.handle = undefined;
   }
@@ -145,7 +145,7 @@ export class AmqpRpcInbound {
     const { instruments, log, service } = this.options;
     if (msg.fields.redelivered) instruments.redelivered();
     const startedAt = instruments.started();
-    this.active++;
+    this.running.enter();
     this.process(cc, msg, startedAt).then(
       (errorKind) => this.done(startedAt, errorKind),
       (err: unknown) => {
@@ -160,11 +160,7 @@ export class AmqpRpcInbound {
 
   private done(startedAt: number, errorKind: string | undefined): void {
     this.options.instruments.finished(startedAt, errorKind);
-    if (--this.active === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
+    this.running.leave();
   }
 
   /** Handles one request; resolves with the error kind for metrics, or undefined on success. */

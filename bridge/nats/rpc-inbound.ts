@@ -16,6 +16,7 @@
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { decodeJson } from "../../compat/codec";
 import { InvalidName, MalformedRequest, MethodNotFound } from "../../compat/errors";
+import { InFlight } from "../../compat/in-flight";
 import { rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat/naming";
 import type { Logger } from "../../src/logging";
 import type { FlowInstruments } from "../../src/observability/metrics";
@@ -43,8 +44,7 @@ const EMPTY = new Uint8Array(0);
 export class NatsRpcInbound {
   private sub?: Subscription;
   private killed = false;
-  private active = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly running = new InFlight();
   private readonly bridgeInbox: string;
 
   constructor(private readonly options: NatsRpcInboundOptions) {
@@ -57,7 +57,7 @@ export class NatsRpcInbound {
 
   /** Requests received and not yet answered. */
   get inFlight(): number {
-    return this.active;
+    return this.running.count;
   }
 
   /** Subscribes `[prefix.]rpc.<service>.*` in queue group `[prefix.]rpc.<service>`. */
@@ -84,7 +84,7 @@ export class NatsRpcInbound {
   /** Stops intake, then waits until every request received is answered. */
   async stop(): Promise<void> {
     await this.stopIntake();
-    if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.running.idle();
   }
 
   /** Abandons everything in flight without answering, as a crash would (callers time out). */
@@ -97,7 +97,7 @@ export class NatsRpcInbound {
   private onMessage(msg: Msg): void {
     const { instruments, service, log } = this.options;
     const startedAt = instruments.started();
-    this.active++;
+    this.running.enter();
     let pending: Promise<string | undefined>;
     try {
       pending = this.handle(msg);
@@ -115,11 +115,7 @@ export class NatsRpcInbound {
 
   private done(startedAt: number, errorKind: string | undefined): void {
     this.options.instruments.finished(startedAt, errorKind);
-    if (--this.active === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
+    this.running.leave();
   }
 
   /** Handles one request; resolves with the error kind for metrics, or undefined on success. */

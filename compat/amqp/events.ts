@@ -6,6 +6,7 @@
 import type { ConsumeMessage, MessageProperties } from "amqplib";
 import { decodeJson, encodeJson } from "../codec";
 import type { ContextData } from "../context";
+import { InFlight } from "../in-flight";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "./connection";
 import { amqpHeadersFromContext, contextFromAmqpHeaders, decodeAmqpHeaders, encodeAmqpHeaders } from "./headers";
 import { describeError, silentLogger, type Logger } from "./logger";
@@ -128,8 +129,7 @@ export class AmqpEventConsumer {
   private readonly log: Logger;
   private consumer?: ConsumerHandle;
   private readonly tags = new WeakMap<ConsumerChannel, string>();
-  private inFlightCount = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly running = new InFlight();
 
   constructor(private readonly options: AmqpEventHandlerOptions) {
     this.queue = eventHandlerQueue(options);
@@ -164,21 +164,16 @@ export class AmqpEventConsumer {
     const cc = consumer.current();
     const tag = cc ? this.tags.get(cc) : undefined;
     if (cc && tag) await cc.channel.cancel(tag).catch(() => undefined);
-    if (this.inFlightCount > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.running.idle();
     await consumer.close();
   }
 
   private async onMessage(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
-    this.inFlightCount++;
+    this.running.enter();
     try {
       await this.handle(cc, msg);
     } finally {
-      this.inFlightCount--;
-      if (this.inFlightCount === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
+      this.running.leave();
     }
   }
 

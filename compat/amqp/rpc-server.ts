@@ -15,6 +15,7 @@ import type { ConsumeMessage, MessageProperties } from "amqplib";
 import { decodeJson, encodeErrorReply } from "../codec";
 import type { ContextData } from "../context";
 import { MalformedRequest } from "../errors";
+import { InFlight } from "../in-flight";
 import { RPC_EXCHANGE } from "../naming";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "./connection";
 import { contextFromAmqpHeaders, decodeAmqpHeaders } from "./headers";
@@ -65,8 +66,7 @@ export class AmqpRpcServer {
   private readonly log: Logger;
   private consumer?: ConsumerHandle;
   private readonly consumerTags = new WeakMap<ConsumerChannel, string>();
-  private inFlightCount = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly running = new InFlight();
 
   constructor(private readonly options: AmqpRpcServerOptions) {
     this.exchange = options.exchange ?? RPC_EXCHANGE;
@@ -75,7 +75,7 @@ export class AmqpRpcServer {
 
   /** Requests being handled right now. */
   get inFlight(): number {
-    return this.inFlightCount;
+    return this.running.count;
   }
 
   /** Declares `nameko-rpc`, `rpc-<service>` and its binding, and consumes (again after reconnects). */
@@ -107,24 +107,19 @@ export class AmqpRpcServer {
     const cc = consumer.current();
     const tag = cc ? this.consumerTags.get(cc) : undefined;
     if (cc && tag) await cc.channel.cancel(tag).catch(() => undefined);
-    if (this.inFlightCount > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.running.idle();
     await consumer.close();
   }
 
   private async onMessage(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
-    this.inFlightCount++;
+    this.running.enter();
     try {
       await this.handle(cc, msg);
     } catch (err) {
       // Never let one message take the consumer down.
       this.log.error("amqp rpc request handling failed", { service: this.options.service, error: describeError(err) });
     } finally {
-      this.inFlightCount--;
-      if (this.inFlightCount === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
+      this.running.leave();
     }
   }
 

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "winston";
+import { InFlight } from "../../compat/in-flight";
 import { defaultConfig, DEFAULT_SERVICE_VERSION, type RuntimeConfig } from "../config/defaults";
 import { ContainerBeingKilled, ServiceDefinitionError } from "../errors";
 import { rootLogger } from "../logging";
@@ -57,9 +58,8 @@ export class ServiceContainer implements ContainerHandle {
   /** Workers running now (holding a max_workers slot). */
   private active = 0;
   /** Workers asked for and not finished, running or queued for a slot. */
-  private pending = 0;
+  private readonly pending = new InFlight();
   private readonly queue: Array<() => void> = [];
-  private idleWaiters: Array<() => void> = [];
   private readonly withSetup: DependencyProvider[];
   private readonly withResult: DependencyProvider[];
   private readonly withTeardown: DependencyProvider[];
@@ -115,7 +115,7 @@ export class ServiceContainer implements ContainerHandle {
 
   /** Workers asked for and not finished: running plus queued for a slot. */
   get pendingWorkers(): number {
-    return this.pending;
+    return this.pending.count;
   }
 
   /** Set up every extension, then start dependencies, then entrypoints (so a worker never meets an unstarted dependency). */
@@ -153,7 +153,7 @@ export class ServiceContainer implements ContainerHandle {
     this.state = "stopping";
     await this.each(this.entrypoints, (e) => e.stop?.(), "stop");
     const finished = await this.waitIdle(this.config.shutdownTimeoutMs);
-    if (!finished) this.log.warn("stop: workers still running after the shutdown timeout", { workers: this.pending });
+    if (!finished) this.log.warn("stop: workers still running after the shutdown timeout", { workers: this.pending.count });
     await this.each(this.dependencies, (d) => d.stop?.(), "stop");
     await this._announcer?.stop().catch(() => undefined);
     if (this.ownsConnection && this._nats) await drainNats(this._nats);
@@ -176,7 +176,7 @@ export class ServiceContainer implements ContainerHandle {
   /** Run an entrypoint's method in a worker, bounded by max_workers; resolves with the outcome, never rejects. */
   spawnWorker(entrypoint: Entrypoint, args: unknown[], context: IncomingContext): Promise<WorkerOutcome> {
     if (this.state === "killed") return Promise.resolve({ ok: false, error: new ContainerBeingKilled(this.serviceName) });
-    this.pending++;
+    this.pending.enter();
     if (this.active < this.maxWorkers) {
       this.active++;
       return this.runWorker(entrypoint, args, context);
@@ -233,21 +233,16 @@ export class ServiceContainer implements ContainerHandle {
 
   /** A worker left (or a queued one was refused): hand the slot on, wake stop() when idle. */
   private finish(): void {
-    this.pending--;
+    this.pending.leave();
     if (this.active < this.maxWorkers && this.queue.length > 0) this.queue.shift()!();
-    if (this.pending === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
   }
 
   /** Resolves true once no worker is pending, or false after timeoutMs. */
   private waitIdle(timeoutMs?: number): Promise<boolean> {
-    if (this.pending === 0) return Promise.resolve(true);
+    if (this.pending.count === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = timeoutMs === undefined ? undefined : setTimeout(() => resolve(false), timeoutMs);
-      this.idleWaiters.push(() => {
+      void this.pending.idle().then(() => {
         if (timer) clearTimeout(timer);
         resolve(true);
       });

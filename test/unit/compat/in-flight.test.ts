@@ -1,0 +1,55 @@
+import { InFlight } from "../../../compat/in-flight";
+
+/** Resolves to whether `p` settled within the current microtask queue. */
+async function settled(p: Promise<void>): Promise<boolean> {
+  let done = false;
+  void p.then(() => (done = true));
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  return done;
+}
+
+describe("InFlight", () => {
+  it("counts enter and leave", () => {
+    const f = new InFlight();
+    expect(f.count).toBe(0);
+    f.enter();
+    f.enter();
+    expect(f.count).toBe(2);
+    f.leave();
+    expect(f.count).toBe(1);
+  });
+
+  it("idle() resolves at once when nothing is in flight", async () => {
+    expect(await settled(new InFlight().idle())).toBe(true);
+  });
+
+  it("idle() waits for the last leave and wakes every waiter", async () => {
+    const f = new InFlight();
+    f.enter();
+    f.enter();
+    const a = f.idle();
+    const b = f.idle();
+    f.leave();
+    expect(await settled(a)).toBe(false);
+    f.leave();
+    expect(await settled(a)).toBe(true);
+    expect(await settled(b)).toBe(true);
+  });
+
+  it("waiters of a past idle period are not woken again; new ones wait for the next", async () => {
+    const f = new InFlight();
+    f.enter();
+    let woken = 0;
+    void f.idle().then(() => woken++);
+    f.leave();
+    await settled(Promise.resolve());
+    f.enter();
+    const next = f.idle();
+    f.enter();
+    f.leave();
+    expect(await settled(next)).toBe(false);
+    f.leave();
+    expect(await settled(next)).toBe(true);
+    expect(woken).toBe(1);
+  });
+});
