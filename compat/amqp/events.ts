@@ -6,12 +6,11 @@
 import type { ConsumeMessage, MessageProperties } from "amqplib";
 import { decodeJson, encodeJson } from "../codec";
 import type { ContextData } from "../context";
-import { InFlight } from "../in-flight";
-import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "./connection";
+import type { AmqpConnection, ConsumerChannel } from "./connection";
 import { amqpHeadersFromContext, contextFromAmqpHeaders, decodeAmqpHeaders, encodeAmqpHeaders } from "./headers";
 import { describeError, silentLogger, type Logger } from "./logger";
+import { QueueConsumer } from "./queue-consumer";
 import {
-  declareConsumerTopology,
   declareExchange,
   eventHandlerQueue,
   eventsExchange,
@@ -127,54 +126,28 @@ export class AmqpEventConsumer {
   /** The queue with Nameko's name and flags (a BROADCAST default identifier is fixed per instance). */
   readonly queue: QueueDeclaration;
   private readonly log: Logger;
-  private consumer?: ConsumerHandle;
-  private readonly tags = new WeakMap<ConsumerChannel, string>();
-  private readonly running = new InFlight();
+  private readonly consumer: QueueConsumer;
 
   constructor(private readonly options: AmqpEventHandlerOptions) {
     this.queue = eventHandlerQueue(options);
     this.log = options.logger ?? silentLogger;
-  }
-
-  async start(): Promise<void> {
-    if (this.consumer) return;
-    const exchange = eventsExchange(this.options.source, this.options.autoDeleteExchange ?? false);
-    this.consumer = await this.options.connection.addConsumer({
-      name: this.queue.queue,
-      prefetch: this.options.prefetch ?? 10,
-      setup: async (cc) => {
-        await declareConsumerTopology(cc.channel, exchange, this.queue);
-        const { consumerTag } = await cc.channel.consume(
-          this.queue.queue,
-          (msg) => {
-            if (msg) void this.onMessage(cc, msg);
-          },
-          { noAck: false, exclusive: false },
-        );
-        this.tags.set(cc, consumerTag);
-      },
+    this.consumer = new QueueConsumer({
+      connection: options.connection,
+      exchange: eventsExchange(options.source, options.autoDeleteExchange ?? false),
+      queue: this.queue,
+      prefetch: options.prefetch ?? 10,
+      handle: (cc, msg) => this.handle(cc, msg),
     });
   }
 
-  /** Cancels the consumer, waits for running handlers (they still ack), closes the channel. */
-  async stop(): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return;
-    this.consumer = undefined;
-    const cc = consumer.current();
-    const tag = cc ? this.tags.get(cc) : undefined;
-    if (cc && tag) await cc.channel.cancel(tag).catch(() => undefined);
-    await this.running.idle();
-    await consumer.close();
+  /** Declares the handler's queue, exchange and binding, and consumes (again after reconnects). */
+  start(): Promise<void> {
+    return this.consumer.start();
   }
 
-  private async onMessage(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
-    this.running.enter();
-    try {
-      await this.handle(cc, msg);
-    } finally {
-      this.running.leave();
-    }
+  /** Cancels the consumer, waits for running handlers (they still ack), closes the channel. */
+  stop(): Promise<void> {
+    return this.consumer.stop();
   }
 
   private async handle(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {

@@ -15,12 +15,12 @@ import type { ConsumeMessage, MessageProperties } from "amqplib";
 import { decodeJson, encodeErrorReply } from "../codec";
 import type { ContextData } from "../context";
 import { MalformedRequest } from "../errors";
-import { InFlight } from "../in-flight";
 import { RPC_EXCHANGE } from "../naming";
-import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "./connection";
+import type { AmqpConnection, ConsumerChannel } from "./connection";
 import { contextFromAmqpHeaders, decodeAmqpHeaders } from "./headers";
 import { describeError, silentLogger, type Logger } from "./logger";
-import { declareConsumerTopology, rpcExchange, serviceQueue } from "./topology";
+import { QueueConsumer } from "./queue-consumer";
+import { rpcExchange, serviceQueue } from "./topology";
 
 /** One request as delivered. */
 export interface IncomingRpcRequest {
@@ -64,62 +64,41 @@ const JSON_TYPE = "application/json";
 export class AmqpRpcServer {
   private readonly exchange: string;
   private readonly log: Logger;
-  private consumer?: ConsumerHandle;
-  private readonly consumerTags = new WeakMap<ConsumerChannel, string>();
-  private readonly running = new InFlight();
+  private readonly consumer: QueueConsumer;
 
   constructor(private readonly options: AmqpRpcServerOptions) {
     this.exchange = options.exchange ?? RPC_EXCHANGE;
     this.log = options.logger ?? silentLogger;
+    this.consumer = new QueueConsumer({
+      connection: options.connection,
+      exchange: rpcExchange(this.exchange),
+      queue: serviceQueue(options.service, this.exchange),
+      prefetch: options.prefetch ?? 10,
+      handle: (cc, msg) => this.onMessage(cc, msg),
+    });
   }
 
   /** Requests being handled right now. */
   get inFlight(): number {
-    return this.running.count;
+    return this.consumer.inFlight;
   }
 
   /** Declares `nameko-rpc`, `rpc-<service>` and its binding, and consumes (again after reconnects). */
-  async start(): Promise<void> {
-    if (this.consumer) return;
-    const queue = serviceQueue(this.options.service, this.exchange);
-    this.consumer = await this.options.connection.addConsumer({
-      name: queue.queue,
-      prefetch: this.options.prefetch ?? 10,
-      setup: async (cc) => {
-        await declareConsumerTopology(cc.channel, rpcExchange(this.exchange), queue);
-        const { consumerTag } = await cc.channel.consume(
-          queue.queue,
-          (msg) => {
-            if (msg) void this.onMessage(cc, msg);
-          },
-          { noAck: false, exclusive: false },
-        );
-        this.consumerTags.set(cc, consumerTag);
-      },
-    });
+  start(): Promise<void> {
+    return this.consumer.start();
   }
 
   /** Stops taking requests (`basic.cancel`), lets in-flight ones reply and ack, then closes the channel. */
-  async stop(): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return;
-    this.consumer = undefined;
-    const cc = consumer.current();
-    const tag = cc ? this.consumerTags.get(cc) : undefined;
-    if (cc && tag) await cc.channel.cancel(tag).catch(() => undefined);
-    await this.running.idle();
-    await consumer.close();
+  stop(): Promise<void> {
+    return this.consumer.stop();
   }
 
   private async onMessage(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
-    this.running.enter();
     try {
       await this.handle(cc, msg);
     } catch (err) {
       // Never let one message take the consumer down.
       this.log.error("amqp rpc request handling failed", { service: this.options.service, error: describeError(err) });
-    } finally {
-      this.running.leave();
     }
   }
 
