@@ -1,11 +1,7 @@
 // What one bridge RPC test starts: a fresh RabbitMQ vhost, a private NATS subject prefix (and so a
 // private events stream), bridges on both, peers from the independent Nameko peer, and a logger
 // that keeps every line so tests can wait for the log line a malformed input must produce.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, connect as connectTcp, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { execFile } from "node:child_process";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -41,72 +37,6 @@ export async function ensureManagementApi(): Promise<void> {
   if (await managementAnswers()) return;
   await promisify(execFile)("rabbitmq-plugins", ["enable", "rabbitmq_management"], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
   await waitFor(managementAnswers, { what: "the RabbitMQ management API", timeoutMs: 30_000, intervalMs: 250 });
-}
-
-/** A nats-server of the test's own (JetStream on), which the test may stop and start again. */
-export interface PrivateNats {
-  url: string;
-  /** Kills the server (SIGKILL, as a crash). */
-  kill(): Promise<void>;
-  /** Starts it again on the same port and store. */
-  start(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectTcp(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-/** Starts a private nats-server (`nats-server` on PATH or in /usr/sbin). */
-export async function startPrivateNats(): Promise<PrivateNats> {
-  const port = await freePort();
-  const store = await mkdtemp(join(tmpdir(), "cliff-nats-"));
-  const bin = process.env.NATS_SERVER_BIN ?? "nats-server";
-  let child: ChildProcess | undefined;
-  const nats: PrivateNats = {
-    url: `nats://127.0.0.1:${port}`,
-    start: async () => {
-      child = spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], {
-        stdio: "ignore",
-        env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` },
-      });
-      await waitFor(() => portAnswers(port), { what: "the private nats-server", timeoutMs: 10_000, intervalMs: 50 });
-    },
-    kill: async () => {
-      const c = child;
-      if (!c || c.exitCode !== null) return;
-      const exited = new Promise((resolve) => c.once("exit", resolve));
-      c.kill("SIGKILL");
-      await exited;
-    },
-  };
-  await nats.start();
-  privateServers.push({ nats, store });
-  return nats;
-}
-
-const privateServers: Array<{ nats: PrivateNats; store: string }> = [];
-
-/** Kills every private nats-server and removes its store. */
-export async function stopPrivateNats(): Promise<void> {
-  for (const { nats, store } of privateServers.splice(0)) {
-    await nats.kill();
-    await rm(store, { recursive: true, force: true });
-  }
 }
 
 /** One log line kept by the fixture's logger. */

@@ -3,10 +3,6 @@
 // independent Nameko peer on the AMQP side and runtime containers on the NATS side. Everything
 // is torn down by cleanup(); nothing sleeps for a fixed time.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
@@ -69,60 +65,6 @@ export interface BridgeUnderTest {
   metrics: MetricsRecorder;
   logs: LogEntry[];
   stop(): Promise<void>;
-}
-
-/** A nats-server child process on a free port with its own JetStream store, for outage tests. */
-export class PrivateNatsServer {
-  private child?: ChildProcess;
-  private readonly storeDir = mkdtempSync(join(tmpdir(), "cliff-nats-"));
-
-  private constructor(readonly port: number) {}
-
-  static async start(): Promise<PrivateNatsServer> {
-    const server = new PrivateNatsServer(await freePort());
-    await server.resume();
-    return server;
-  }
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts (again) on the same port and store; resolves once it accepts clients. */
-  async resume(): Promise<void> {
-    const child = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    this.child = child;
-    await waitForLine(child.stderr!, /Server is ready/);
-  }
-
-  /** Stops it (SIGTERM) and waits for the process to exit. */
-  async pause(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    this.child = undefined;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    await exited;
-  }
-
-  async destroy(): Promise<void> {
-    await this.pause();
-    rmSync(this.storeDir, { recursive: true, force: true });
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Settings of an event bridge run in a child process (passed through the environment). */

@@ -5,7 +5,8 @@ import { connect as amqpConnect } from "amqplib";
 import type { WorkerContext } from "../../../src/core/extension";
 import { Context } from "../../../src/dependencies/context";
 import { eventHandler } from "../../../src/entrypoints/events";
-import { BridgeEventsFixture, PrivateNatsServer, until } from "./event-fixture";
+import { PrivateNatsServer } from "../../helpers/private-servers";
+import { BridgeEventsFixture, until } from "./event-fixture";
 
 jest.setTimeout(90_000);
 
@@ -183,7 +184,7 @@ describe("bridge events AMQP -> NATS", () => {
       await peer.dispatch("payments", "paid", { n: -1 });
       await until(() => seen.length === 1 || undefined, "one event through before the outage");
 
-      await server.pause();
+      await server.stop();
       await until(() => !b.bridge.ready() || undefined, "the bridge reports not ready");
       for (let n = 0; n < 50; n++) await peer.dispatch("payments", "paid", { n });
       await until(async () => (await fx.queue(QUEUE))?.messages === 50 || undefined, "50 events held in RabbitMQ");
@@ -192,7 +193,7 @@ describe("bridge events AMQP -> NATS", () => {
       expect(q!.messages_ready + q!.messages_unacknowledged).toBe(50);
       expect(b.metrics.get("forwarded:amqp_to_nats:payments")).toBe(1);
 
-      await server.resume();
+      await server.restart();
       await until(() => b.bridge.ready() || undefined, "the bridge ready again", 20_000);
       await until(() => new Set(seen.map((s) => (s.payload as { n: number }).n)).size >= 51 || undefined, "all 50 events after NATS came back", 30_000);
       await until(async () => (await fx.queue(QUEUE))?.messages === 0 || undefined, "the bridge queue emptied");

@@ -2,9 +2,10 @@
 // failing or dropping them, and carries on by itself when the broker is back.
 import { rpc } from "cliffracer";
 import type { Bridge } from "../../../bridge/bridge";
+import { PrivateNatsServer } from "../../helpers/private-servers";
 import { killConnections, listQueues } from "../../helpers/rabbit";
 import { waitFor } from "../../helpers/waiters";
-import { BridgeFixture, startPrivateNats, stopPrivateNats, type PrivateNats } from "./bridge-fixture";
+import { BridgeFixture } from "./bridge-fixture";
 
 class Calc {
   name = "calc";
@@ -17,18 +18,18 @@ class Calc {
 
 describe("bridge rpc: NATS away", () => {
   const fx = new BridgeFixture();
-  let nats: PrivateNats;
+  let nats: PrivateNatsServer;
   let bridge: Bridge;
 
   beforeAll(async () => {
     await fx.setup();
-    nats = await startPrivateNats();
+    nats = await PrivateNatsServer.start();
     await fx.nats.start(Calc, { natsUrl: nats.url });
     bridge = await fx.readyBridge({ natsServices: ["calc"], natsUrl: nats.url });
   });
   afterAll(async () => {
     await fx.cleanup();
-    await stopPrivateNats();
+    await nats?.destroy();
   });
 
   it("stops consuming the Nameko queue while NATS is away, then serves what waited", async () => {
@@ -50,7 +51,7 @@ describe("bridge rpc: NATS away", () => {
       intervalMs: 200,
     });
 
-    await nats.start();
+    await nats.restart();
     expect(await Promise.all(calls)).toEqual(Array.from({ length: 20 }, (_, i) => i + 100));
     await waitFor(() => bridge.ready(), { what: "the bridge ready again", timeoutMs: 20_000 });
     expect((await fetch(`${bridge.opsUrl}/ready`)).status).toBe(200);
