@@ -11,8 +11,9 @@ export const bridgeEventsAmqpToNats: BenchCase = {
   kind: "events",
   floor: "events.amqp-floor",
   limits:
-    "Bridge: one JetStream publish per event through nats.js request() (its RequestError is about 13% of the bridge's " +
-    "busy time) and socket writes (about 28%); then the runtime handler's per-event ack writes, as in the runtime events case.",
+    "Bridge: one JetStream publish per event still through nats.js js.publish() -> request() (its RequestError is about " +
+    "11% of the bridge's busy time) and socket writes (writeBuffer about 27%); RabbitMQ's confirmed persistent publish " +
+    "and ack on one side, a JetStream store, PubAck, pull and ack on the other, on 2 cores.",
   needs: [...RUNTIME_EVENTS_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;
@@ -34,10 +35,9 @@ export const bridgeEventsNatsToAmqp: BenchCase = {
   kind: "events",
   floor: "events.amqp-floor",
   limits:
-    "Bridge: a confirmed persistent AMQP publish per event (amqplib's header table encoding is about 6% of its busy " +
-    "time) and JetStream acks written one by one by the pull loop. At times it stores fewer events per second on " +
-    "RabbitMQ than one sequential runtime publisher stores on JetStream, so a backlog builds even at 1 publish in " +
-    "flight and the end-to-end latency is queueing (p50 from 7 to 180 ms between runs).",
+    "Bridge: a confirmed persistent AMQP publish per event (amqplib's header table encoding about 6% and nats.js header " +
+    "parsing about 5% of its busy time; JetStream acks of a turn in one write). The bridge stores fewer events per second " +
+    "on RabbitMQ than the dispatcher stores on JetStream, so a backlog builds and the end-to-end latency is queueing.",
   needs: [...RUNTIME_EVENTS_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;

@@ -8,8 +8,8 @@ export const bridgeRuntimeToAmqp: BenchCase = {
   kind: "rpc",
   floor: "rpc.amqp-floor",
   limits:
-    "RabbitMQ with Nameko's rules, as in (6b); the bridge is about two-thirds idle, its busy time mostly socket " +
-    "writes (about 37%) and amqplib's header table encoding (3%).",
+    "RabbitMQ with Nameko's rules, as in (6b); the bridge is about half idle, its busy time mostly socket " +
+    "writes and amqplib's header table encoding.",
   needs: ["src/index:ClusterRpcProxy", ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_amqp_echo_${ctx.token}`;
