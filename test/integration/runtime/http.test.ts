@@ -299,9 +299,10 @@ describe("http entrypoint lifecycle", () => {
 
   it("cuts requests in flight when killed", async () => {
     const container = await fx.start(Slow);
-    const inFlight = fetch(`${baseUrl(container)}/slow`);
+    // The expectation is attached before the kill: the request may fail while kill() is awaited.
+    const cut = expect(fetch(`${baseUrl(container)}/slow`)).rejects.toThrow();
     await withTimeout(slowStarted.promise, 10_000, "request to start");
     await withTimeout(container.kill(), 10_000, "container kill");
-    await expect(inFlight).rejects.toThrow();
+    await cut;
   });
 });
