@@ -641,3 +641,24 @@ export function metricValue(text: string, name: string, ...parts: string[]): num
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
+
+/** Calls and events of each kind in a round through the bridge. */
+export const ROUND = 100;
+
+/** Calls both ways and events both ways, `ROUND` of each, all of which must get through. */
+export async function roundTrip(world: ResilienceWorld, base: number): Promise<void> {
+  const spec = { total: ROUND, window: 16, base };
+  const amqpCalls = world.amqpCallFlow(spec);
+  const natsCalls = world.natsCallFlow(spec);
+  const ticks = world.tickFlow(spec);
+  const tocks = world.tockFlow(spec);
+  await Promise.all([amqpCalls.flow.run(), natsCalls.flow.run(), ticks.flow.run(), tocks.flow.run()]);
+  expect([...amqpCalls.results.values(), ...natsCalls.results.values()].filter((r) => r.kind !== "ok")).toEqual([]);
+  expect(tally(amqpCalls.results).ok + tally(natsCalls.results).ok).toBe(2 * ROUND);
+  expect([...ticks.failures, ...tocks.failures]).toEqual([]);
+  await waitFor(() => missing(world.ledger.ticks, ROUND, base).length + missing(world.tocks(), ROUND, base).length === 0, {
+    what: "a round of events both ways",
+    timeoutMs: 30_000,
+    intervalMs: 20,
+  });
+}

@@ -11,32 +11,13 @@
 import { PrivateNatsServer } from "../../helpers/private-servers";
 import { killAllChildren, type BridgeProcess } from "../../helpers/processes";
 import { waitFor } from "../../helpers/waiters";
-import { missing, NATS_SERVICE, ResilienceWorld, tally } from "./resilience-fixture";
+import { missing, NATS_SERVICE, ResilienceWorld, ROUND, roundTrip } from "./resilience-fixture";
 
 jest.setTimeout(300_000);
 
-/** Calls and events of each kind in a round through the bridge. */
-const ROUND = 100;
+
 /** Nameko calls made while NATS is away. */
 const CALLS_DURING = 50;
-
-/** Calls both ways and events both ways, `ROUND` of each, all of which must get through. */
-async function roundTrip(world: ResilienceWorld, base: number): Promise<void> {
-  const spec = { total: ROUND, window: 16, base };
-  const amqpCalls = world.amqpCallFlow(spec);
-  const natsCalls = world.natsCallFlow(spec);
-  const ticks = world.tickFlow(spec);
-  const tocks = world.tockFlow(spec);
-  await Promise.all([amqpCalls.flow.run(), natsCalls.flow.run(), ticks.flow.run(), tocks.flow.run()]);
-  expect([...amqpCalls.results.values(), ...natsCalls.results.values()].filter((r) => r.kind !== "ok")).toEqual([]);
-  expect(tally(amqpCalls.results).ok + tally(natsCalls.results).ok).toBe(2 * ROUND);
-  expect([...ticks.failures, ...tocks.failures]).toEqual([]);
-  await waitFor(() => missing(world.ledger.ticks, ROUND, base).length + missing(world.tocks(), ROUND, base).length === 0, {
-    what: "a round of events both ways",
-    timeoutMs: 30_000,
-    intervalMs: 20,
-  });
-}
 
 describe("bridge resilience: nats-server restarted under a running bridge", () => {
   let nats: PrivateNatsServer;

@@ -13,30 +13,10 @@
 import { PrivateRabbitMq } from "../../helpers/private-servers";
 import { killAllChildren, type BridgeProcess } from "../../helpers/processes";
 import { waitFor } from "../../helpers/waiters";
-import { missing, ResilienceWorld, tally } from "./resilience-fixture";
+import { missing, ResilienceWorld, ROUND, roundTrip } from "./resilience-fixture";
 
 jest.setTimeout(300_000);
 
-/** Calls and events of each kind in a round through the bridge. */
-const ROUND = 100;
-
-/** Calls both ways and events both ways, `ROUND` of each, all of which must get through. */
-async function roundTrip(world: ResilienceWorld, base: number): Promise<void> {
-  const spec = { total: ROUND, window: 16, base };
-  const amqpCalls = world.amqpCallFlow(spec);
-  const natsCalls = world.natsCallFlow(spec);
-  const ticks = world.tickFlow(spec);
-  const tocks = world.tockFlow(spec);
-  await Promise.all([amqpCalls.flow.run(), natsCalls.flow.run(), ticks.flow.run(), tocks.flow.run()]);
-  expect([...amqpCalls.results.values(), ...natsCalls.results.values()].filter((r) => r.kind !== "ok")).toEqual([]);
-  expect(tally(amqpCalls.results).ok + tally(natsCalls.results).ok).toBe(2 * ROUND);
-  expect([...ticks.failures, ...tocks.failures]).toEqual([]);
-  await waitFor(() => missing(world.ledger.ticks, ROUND, base).length + missing(world.tocks(), ROUND, base).length === 0, {
-    what: "a round of events both ways",
-    timeoutMs: 30_000,
-    intervalMs: 20,
-  });
-}
 
 describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
   let rabbit: PrivateRabbitMq;
