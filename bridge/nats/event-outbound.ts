@@ -4,12 +4,12 @@
  * `nameko.*` NATS headers (DESIGN.md, NATS contract). Resolves with the PubAck, so the AMQP
  * message can be acked only once JetStream stored the event.
  */
-import { jetstream, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
+import type { PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { contextFromAmqpHeaders } from "../../compat/amqp/headers";
 import { contextToHeaders, encodeHeaderValue } from "../../compat/context";
 import { eventSubject } from "../../compat/naming";
-import { EventNotStored } from "../../src/client/event-publisher";
+import { EventNotStored, EventPublisher } from "../../src/client/event-publisher";
 import { BRIDGED_HEADER, withoutBridgeKeys } from "../routing/loop-guard";
 
 /** A header the translation had to leave out, for a log line. */
@@ -72,7 +72,8 @@ export class EventTooLarge extends Error {
 
 /** Publishes AMQP-side events into the JetStream events stream. */
 export class NatsEventOutbound {
-  private readonly js: JetStreamClient;
+  /** The runtime's publisher: the PubAck comes back on its reply mux, not through nc.request(). */
+  private readonly publisher: EventPublisher;
   /** Subjects by `<source> <type>`: eventSubject validates every token, once per pair is enough. */
   private readonly subjects = new Map<string, string>();
 
@@ -80,7 +81,7 @@ export class NatsEventOutbound {
     private readonly nc: NatsConnection,
     private readonly options: NatsEventOutboundOptions,
   ) {
-    this.js = jetstream(nc);
+    this.publisher = new EventPublisher(nc, options.prefix);
   }
 
   /**
@@ -98,16 +99,11 @@ export class NatsEventOutbound {
 
   /** Publishes one event with its body as received; resolves with the PubAck (the event is stored). */
   async publish(source: string, eventType: string, body: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
-    const subject = this.subject(source, eventType);
     try {
-      return await this.js.publish(subject, body, { headers, timeout: this.options.publishTimeoutMs });
+      return await this.publisher.publishToSubject(this.subject(source, eventType), body, headers, this.options.publishTimeoutMs);
     } catch (err) {
-      // "No responders" on a JetStream publish is reported as JetStream being disabled; here it
-      // means no stream captures the subject (the events stream is missing).
-      if (err instanceof Error && err.name === "JetStreamNotEnabled") {
-        this.options.onNotStored?.();
-        throw new EventNotStored(subject, { cause: err });
-      }
+      // No stream captures the subject: the events stream is missing.
+      if (err instanceof EventNotStored) this.options.onNotStored?.();
       throw err;
     }
   }

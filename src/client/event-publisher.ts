@@ -1,5 +1,5 @@
 import { JetStreamApiError, JetStreamError, type ApiError, type PubAck } from "@nats-io/jetstream";
-import { errors, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { errors, type Msg, type MsgHdrs, type NatsConnection, type Payload } from "@nats-io/transport-node";
 import { encodeJson } from "../../compat/codec";
 import { eventSubject } from "../../compat/naming";
 import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
@@ -37,18 +37,30 @@ export class EventPublisher {
   publish(source: string, eventType: string, payload: unknown, headers?: MsgHdrs): Promise<PubAck> {
     let subject: string;
     let body: string;
-    let mux: ReplyMux;
     try {
       subject = eventSubject(source, eventType, this.prefix);
       // Python's dispatch(type) without a payload sends None.
       body = encodeJson(payload === undefined ? null : payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.publishToSubject(subject, body, headers);
+  }
+
+  /**
+   * Publish an already-encoded body to an events subject (from eventSubject): the bridge passes
+   * Nameko's bytes through unchanged.
+   */
+  publishToSubject(subject: string, body: Payload, headers?: MsgHdrs, timeoutMs = PUB_ACK_TIMEOUT_MS): Promise<PubAck> {
+    let mux: ReplyMux;
+    try {
       mux = ReplyMux.of(this.nc);
     } catch (err) {
       return Promise.reject(err);
     }
     // Not js.publish(): it goes through nc.request(), which builds an error with a stack on every
     // successful request (see ReplyMux). A JetStream publish is a request whose reply is the PubAck.
-    return mux.request(subject, body, headers, PUB_ACK_TIMEOUT_MS, PUB_ACK, subject);
+    return mux.request(subject, body, headers, timeoutMs, PUB_ACK, subject);
   }
 }
 
