@@ -1,6 +1,6 @@
 // Three test kinds, run by `npm test` together; each is a jest project.
 const transform = {
-  "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true, diagnostics: false }],
+  "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.jest.json", diagnostics: false }],
 };
 const moduleNameMapper = {
   "^cliffracer$": "<rootDir>/src/index.ts",
