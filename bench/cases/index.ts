@@ -4,7 +4,7 @@ import { amqpEventsFloor } from "./events-amqp-floor";
 import { jetstreamFloor } from "./events-jetstream-floor";
 import { runtimeEvents } from "./events-runtime";
 import { bridgeEventsAmqpToNats, bridgeEventsNatsToAmqp } from "./events-bridge";
-import { relayReference } from "./events-relay-reference";
+import { relayAmqpToJetStream, relayJetStreamToAmqp } from "./events-relay-reference";
 import { bridgeAmqpToRuntime } from "./rpc-bridge-amqp-to-runtime";
 import { bridgeRuntimeToAmqp } from "./rpc-bridge-runtime-to-amqp";
 import { amqpFloor } from "./rpc-amqp-floor";
@@ -29,7 +29,8 @@ export const CASES: BenchCase[] = [
   jetstreamFloor,
   runtimeEvents,
   amqpEventsFloor,
-  relayReference,
+  relayAmqpToJetStream,
   bridgeEventsAmqpToNats,
+  relayJetStreamToAmqp,
   bridgeEventsNatsToAmqp,
 ];
