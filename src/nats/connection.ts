@@ -2,6 +2,7 @@ import { connect, type ConnectionOptions, type NatsConnection, type Status } fro
 import type { Logger } from "winston";
 import type { RuntimeConfig } from "../config/defaults";
 import { maskUrlCredentials, rootLogger } from "../logging";
+import { natsWritesBatched } from "./write-batching";
 
 /** Connection options from the runtime config (servers from natsUrl, comma-separated allowed). */
 export function natsOptions(config: Pick<RuntimeConfig, "natsUrl" | "nats">, name?: string): ConnectionOptions {
@@ -54,6 +55,7 @@ export async function connectNats(
   options: { name?: string; log?: Logger } = {},
 ): Promise<NatsConnection> {
   const log = options.log ?? rootLogger;
+  if (!natsWritesBatched()) log.warn("nats.js's transport is not the one the runtime knows: each flush is its own socket write");
   const nc = await connect(natsOptions(config, options.name));
   logStatus(nc, log).catch(() => undefined);
   log.debug("nats connected", { server: maskUrlCredentials(nc.getServer()) });
