@@ -9,6 +9,7 @@ import { eventsStreamName } from "../../compat/naming";
 import { defaultConfig, type RuntimeConfig } from "../../src/config/defaults";
 import type { ServiceClass } from "../../src/core/metadata";
 import { ServiceContainer } from "../../src/core/service-container";
+import { standaloneDispatcher, type StandaloneDispatcher } from "../../src/client/standalone-dispatcher";
 import { NATS_URL, testConfig, testLogger, uniquePrefix } from "./brokers";
 import { waitFor as waitForCondition } from "./waiters";
 
@@ -33,9 +34,23 @@ export class EventsFixture {
   readonly prefix = uniquePrefix();
   private readonly containers: ServiceContainer[] = [];
   private readonly connections: NatsConnection[] = [];
+  private readonly dispatchers: StandaloneDispatcher[] = [];
   private jsmPromise?: Promise<JetStreamManager>;
 
   constructor(readonly configOverrides: Partial<RuntimeConfig> = {}) {}
+
+  /** A fixture and a standalone dispatcher on its prefix: what most events tests start with. */
+  static async withDispatcher(configOverrides: Partial<RuntimeConfig> = {}): Promise<{ fx: EventsFixture; dispatch: StandaloneDispatcher }> {
+    const fx = new EventsFixture(configOverrides);
+    return { fx, dispatch: await fx.dispatcher() };
+  }
+
+  /** A standalone event dispatcher on this test's prefix, closed at cleanup. */
+  async dispatcher(): Promise<StandaloneDispatcher> {
+    const d = await standaloneDispatcher({ natsUrl: this.config.natsUrl, prefix: this.prefix });
+    this.dispatchers.push(d);
+    return d;
+  }
 
   get config(): RuntimeConfig {
     const base = testConfig(this.prefix, this.configOverrides);
@@ -78,6 +93,7 @@ export class EventsFixture {
   }
 
   async cleanup(): Promise<void> {
+    await Promise.allSettled(this.dispatchers.map((d) => d.close()));
     await Promise.allSettled(this.containers.map((c) => c.stop()));
     const jsm = await this.jsm().catch(() => undefined);
     await jsm?.streams.delete(this.streamName).catch(() => undefined);

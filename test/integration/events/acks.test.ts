@@ -1,6 +1,6 @@
 import { jetstream } from "@nats-io/jetstream";
 import { durableConsumerName, eventQueueName } from "../../../compat/naming";
-import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import type { StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
 import { captureLogger, EventsFixture } from "../../helpers/jetstream";
 import { waitFor } from "../../helpers/waiters";
@@ -12,14 +12,8 @@ describe("event acknowledgement", () => {
   let fx: EventsFixture;
   let dispatch: StandaloneDispatcher;
 
-  beforeEach(async () => {
-    fx = new EventsFixture();
-    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
-  });
-  afterEach(async () => {
-    await dispatch.close();
-    await fx.cleanup();
-  });
+  beforeEach(async () => ({ fx, dispatch } = await EventsFixture.withDispatcher()));
+  afterEach(() => fx.cleanup());
 
   it("requeueOnError redelivers: a handler failing twice then succeeding sees three deliveries", async () => {
     const deliveries: unknown[] = [];

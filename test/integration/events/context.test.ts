@@ -1,7 +1,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { ClusterRpcProxy } from "../../../src/client/standalone";
-import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import type { StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import type { DependencyProvider, WorkerContext } from "../../../src/core/extension";
 import { registerDependency } from "../../../src/core/metadata";
 import { EventDispatcher, type Dispatch } from "../../../src/dependencies/event-dispatcher";
@@ -33,14 +33,8 @@ describe("event context", () => {
   let fx: EventsFixture;
   let dispatch: StandaloneDispatcher;
 
-  beforeEach(async () => {
-    fx = new EventsFixture();
-    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
-  });
-  afterEach(async () => {
-    await dispatch.close();
-    await fx.cleanup();
-  });
+  beforeEach(async () => ({ fx, dispatch } = await EventsFixture.withDispatcher()));
+  afterEach(() => fx.cleanup());
 
   it("carries the call id stack and user id from a dispatching worker to the handler", async () => {
     const relayed = deferred<Seen>();

@@ -1,5 +1,5 @@
 import { durableConsumerName, eventQueueName } from "../../../compat/naming";
-import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import type { StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
 import { captureLogger, EventsFixture } from "../../helpers/jetstream";
 import { waitFor } from "../../helpers/waiters";
@@ -8,14 +8,8 @@ describe("event durability", () => {
   let fx: EventsFixture;
   let dispatch: StandaloneDispatcher;
 
-  beforeEach(async () => {
-    fx = new EventsFixture();
-    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
-  });
-  afterEach(async () => {
-    await dispatch.close();
-    await fx.cleanup();
-  });
+  beforeEach(async () => ({ fx, dispatch } = await EventsFixture.withDispatcher()));
+  afterEach(() => fx.cleanup());
 
   it("keeps events for a stopped service and delivers all of them when it starts again", async () => {
     const seen: number[] = [];

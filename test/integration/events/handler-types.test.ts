@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { durableConsumerName, eventQueueName } from "../../../compat/naming";
-import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import type { StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import type { DependencyProvider } from "../../../src/core/extension";
 import { registerDependency } from "../../../src/core/metadata";
 import { eventHandler, HandlerType } from "../../../src/entrypoints/events";
@@ -23,14 +23,8 @@ describe("event handler types", () => {
   let fx: EventsFixture;
   let dispatch: StandaloneDispatcher;
 
-  beforeEach(async () => {
-    fx = new EventsFixture();
-    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
-  });
-  afterEach(async () => {
-    await dispatch.close();
-    await fx.cleanup();
-  });
+  beforeEach(async () => ({ fx, dispatch } = await EventsFixture.withDispatcher()));
+  afterEach(() => fx.cleanup());
 
   it("SERVICE_POOL: two instances of one service handle each event exactly once", async () => {
     const seen: Array<{ n: number; tag: string }> = [];

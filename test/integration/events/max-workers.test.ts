@@ -1,4 +1,4 @@
-import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import type { StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
 import { EventsFixture } from "../../helpers/jetstream";
 import { deferred, waitFor } from "../../helpers/waiters";
@@ -7,14 +7,8 @@ describe("event handlers and max_workers", () => {
   let fx: EventsFixture;
   let dispatch: StandaloneDispatcher;
 
-  beforeEach(async () => {
-    fx = new EventsFixture({ maxWorkers: 2 });
-    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
-  });
-  afterEach(async () => {
-    await dispatch.close();
-    await fx.cleanup();
-  });
+  beforeEach(async () => ({ fx, dispatch } = await EventsFixture.withDispatcher({ maxWorkers: 2 })));
+  afterEach(() => fx.cleanup());
 
   it("never runs more handlers at once than max_workers, across entrypoints, and handles every event", async () => {
     let running = 0;

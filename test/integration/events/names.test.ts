@@ -1,5 +1,5 @@
 import { InvalidName } from "../../../compat/errors";
-import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import type { StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { EventDispatcher, type Dispatch } from "../../../src/dependencies/event-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
 import { timer } from "../../../src/entrypoints/timer";
@@ -10,14 +10,8 @@ describe("event names", () => {
   let fx: EventsFixture;
   let dispatch: StandaloneDispatcher;
 
-  beforeEach(async () => {
-    fx = new EventsFixture();
-    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
-  });
-  afterEach(async () => {
-    await dispatch.close();
-    await fx.cleanup();
-  });
+  beforeEach(async () => ({ fx, dispatch } = await EventsFixture.withDispatcher()));
+  afterEach(() => fx.cleanup());
 
   it.each([
     ["*", "paid"],

@@ -1,5 +1,5 @@
 import { jetstream } from "@nats-io/jetstream";
-import { standaloneDispatcher, type StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
+import type { StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import { eventHandler } from "../../../src/entrypoints/events";
 import { EventsFixture } from "../../helpers/jetstream";
 import { waitFor } from "../../helpers/waiters";
@@ -8,14 +8,8 @@ describe("events from and to plain NATS clients", () => {
   let fx: EventsFixture;
   let dispatch: StandaloneDispatcher;
 
-  beforeEach(async () => {
-    fx = new EventsFixture();
-    dispatch = await standaloneDispatcher({ natsUrl: fx.config.natsUrl, prefix: fx.prefix });
-  });
-  afterEach(async () => {
-    await dispatch.close();
-    await fx.cleanup();
-  });
+  beforeEach(async () => ({ fx, dispatch } = await EventsFixture.withDispatcher()));
+  afterEach(() => fx.cleanup());
 
   it("a core NATS publish and a plain JetStream publish on <prefix>.events.x.y reach the handlers", async () => {
     const seen: unknown[] = [];
