@@ -17,9 +17,9 @@ export const runtimeEvents: BenchCase = {
   kind: "events",
   floor: "events.jetstream-floor",
   limits:
-    "nats-server (about 55 µs/event: the stream write, the PubAck, pulls and acks) on the same 2 cores; the handler " +
-    "service's acks of a turn leave in one write (0.37 writes/event against 0.11 for the floor's consumer, which uses " +
-    "consume({ callback })); the dispatcher publishes through the reply mux, a worker per event.",
+    "nats-server (the stream write, the PubAck, pull requests every half window at max_workers 10, and acks) is the " +
+    "largest cost, on the same 2 cores; the handler's acks and pulls of a turn leave in one write (0.15 writes/event, " +
+    "socket corked per turn); the dispatcher publishes through the reply mux, a worker per event.",
   needs: RUNTIME_EVENTS_NEEDS,
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;

@@ -10,9 +10,10 @@ export const runtimeClient: BenchCase = {
   kind: "rpc",
   floor: "rpc.nats-floor",
   limits:
-    "Caller and service each spend about 9 µs of CPU per call (reply mux instead of nc.request(), replies of a turn in " +
-    "one write, context headers decoded only when read: 0.07 writes/call like the floor); nats-server's share of the 2 " +
-    "cores is then the largest cost. At 1 in flight p50 sits 0.05-0.06 ms above the floor's (not explained by a CPU profile).",
+    "Caller and service each spend 10-14 µs of CPU per call (reply mux instead of nc.request(), replies of a turn in " +
+    "one write, context headers decoded only when read: 0.06 writes/call like the floor); nats-server's share of the 2 " +
+    "cores is then the largest cost. At 1 in flight the latency is mostly three processes waking in turn on 2 shared " +
+    "cores: p50 moves with the machine's load more than with either side's code.",
   needs: [...RUNTIME_SERVICE_NEEDS, "src/index:ClusterRpcProxy"],
   async run(ctx) {
     const name = `bench_echo_${ctx.token}`;
