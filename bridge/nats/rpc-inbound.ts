@@ -23,6 +23,7 @@ import type { FlowInstruments } from "../../src/observability/metrics";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
 import { BridgeLoop, PayloadTooLarge } from "../errors";
 import { amqpHeadersFromNats, errorReply, isErrorReply } from "../translate";
+import { WarnThrottle } from "../warn-throttle";
 
 /** Options of {@link NatsRpcInbound}. */
 export interface NatsRpcInboundOptions {
@@ -46,9 +47,12 @@ export class NatsRpcInbound {
   private killed = false;
   private readonly running = new InFlight();
   private readonly bridgeInbox: string;
+  /** While RabbitMQ is away every call fails the same way: one line per kind and interval. */
+  private readonly failures: WarnThrottle;
 
   constructor(private readonly options: NatsRpcInboundOptions) {
     this.bridgeInbox = `${options.inboxPrefix}.`;
+    this.failures = new WarnThrottle(options.log);
   }
 
   get service(): string {
@@ -167,8 +171,8 @@ export class NatsRpcInbound {
   }
 
   private fail(msg: Msg, method: string, failure: AmqpCallFailure): string {
-    const { service, log } = this.options;
-    log.warn("bridge rpc call to RabbitMQ failed", {
+    const { service } = this.options;
+    this.failures.warn(failure.kind, "bridge rpc call to RabbitMQ failed", {
       direction: "nats_to_amqp",
       service,
       method,
