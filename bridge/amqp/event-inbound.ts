@@ -174,7 +174,7 @@ export class AmqpEventInbound {
   private onCancelled(cc: ConsumerChannel): void {
     if (this.stopping) return;
     this.log.warn("bridge event consumer cancelled by the broker; re-establishing", { queue: this.queue.queue });
-    void cc.close();
+    void cc.channel.close().catch(() => undefined);
   }
 
   private drop(cc: ConsumerChannel, msg: ConsumeMessage, reason: EventDropReason, detail: Record<string, unknown>): void {

@@ -4,7 +4,6 @@ import { EventEmitter } from "node:events";
 import * as amqp from "amqplib";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options, RecoveringChannelModel } from "amqplib";
 import { describeError, maskUri, silentLogger, type Logger } from "./logger";
-import { AckCoalescer } from "./ack-coalescer";
 
 /** Reconnect backoff (amqplib's built-in exponential backoff with jitter). */
 export interface ReconnectOptions {
@@ -41,15 +40,10 @@ export interface ConsumerChannel {
   readonly channel: Channel;
   /** False once the channel (or its connection) closed; its delivery tags are then void. */
   isOpen(): boolean;
-  /**
-   * Ack, unless the channel is gone (the broker has already requeued the message). The acks of
-   * one turn leave together, as one `multiple` ack where their delivery tags run (ack-coalescer.ts).
-   */
+  /** Ack, unless the channel is gone (the broker has already requeued the message). */
   ack(message: Message): void;
-  /** Reject at once, unless the channel is gone. */
+  /** Reject, unless the channel is gone. */
   reject(message: Message, requeue: boolean): void;
-  /** Send the acks still queued, then close the channel. */
-  close(): Promise<void>;
 }
 
 /** What a consumer does on each (re)connection: declare its topology, then `basic.consume`. */
@@ -285,20 +279,14 @@ export class AmqpConnection extends EventEmitter {
   private async openConsumer(model: ChannelModel, reg: Registration): Promise<void> {
     const ch = await model.createChannel();
     let open = true;
-    const acks = new AckCoalescer(ch, (err) => this.log.warn("amqp ack failed", { consumer: reg.spec.name, error: describeError(err) }));
     const consumerChannel: ConsumerChannel = {
       channel: ch,
       isOpen: () => open,
       ack: (m) => {
-        if (open) acks.ack(m);
+        if (open) settleUnlessClosing(() => ch.ack(m));
       },
       reject: (m, requeue) => {
-        if (open) acks.reject(m, requeue);
-      },
-      close: async () => {
-        if (!open) return;
-        acks.flush();
-        await ch.close().catch(() => undefined);
+        if (open) settleUnlessClosing(() => ch.reject(m, requeue));
       },
     };
     ch.on("error", (err: Error) => this.log.warn("amqp consumer channel error", { consumer: reg.spec.name, error: describeError(err) }));
@@ -353,7 +341,7 @@ export class AmqpConnection extends EventEmitter {
     if (reg.reopenTimer) clearTimeout(reg.reopenTimer);
     const cc = reg.channel;
     reg.channel = undefined;
-    if (cc?.isOpen()) await cc.close();
+    if (cc?.isOpen()) await cc.channel.close().catch(() => undefined);
     this.markReadyIfComplete();
   }
 
@@ -411,6 +399,14 @@ export class AmqpConnection extends EventEmitter {
  * IllegalOperationError ("Channel closing") before its `close` event has told us, and the broker
  * requeues the channel's unacked messages anyway, so the settlement has nothing left to do.
  */
+function settleUnlessClosing(settle: () => void): void {
+  try {
+    settle();
+  } catch (err) {
+    if (!(err instanceof Error && err.name === "IllegalOperationError")) throw err;
+  }
+}
+
 /** Adds `?heartbeat=` unless the URI sets it. */
 function withHeartbeat(uri: string, seconds: number): string {
   const url = new URL(uri);
