@@ -20,7 +20,7 @@
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../compat/amqp/connection";
 import { RpcClient } from "../src/client/rpc-client";
-import { drainNats, natsOptions } from "../src/nats/connection";
+import { drainNats, logNatsStatus, natsOptions } from "../src/nats/connection";
 import { maskUrlCredentials, rootLogger, type Logger } from "../src/logging";
 import { createRegistry, FlowMetrics, UpGauge, type Registry } from "../src/observability/metrics";
 import { startOpsServer, type OpsServer, type ProbeResult } from "../src/observability/ops-server";
@@ -331,30 +331,20 @@ class BridgeImpl implements Bridge {
   }
 
   private onNatsStatus(s: Status, log: Logger): void {
+    logNatsStatus(s, log);
     switch (s.type) {
       case "disconnect":
-        log.warn("nats disconnected; pausing Nameko queue consumers", { server: maskUrlCredentials(s.server) });
+        log.info("pausing Nameko queue consumers until NATS is back");
         this.setNatsUp(false);
         break;
       case "reconnect":
-        log.info("nats reconnected; resuming Nameko queue consumers", { server: maskUrlCredentials(s.server) });
+        log.info("resuming Nameko queue consumers");
         this.natsOut?.reconnected();
         this.setNatsUp(true);
         break;
       case "close":
         this.setNatsUp(false);
         break;
-      case "error":
-        log.error("nats error", { error: s.error.message });
-        break;
-      case "slowConsumer":
-        log.warn("nats slow consumer", { subject: s.sub.getSubject(), pending: s.pending });
-        break;
-      case "ldm":
-        log.warn("nats server entering lame duck mode");
-        break;
-      default:
-        log.debug("nats status", { status: s.type });
     }
   }
 

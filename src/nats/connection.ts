@@ -21,10 +21,11 @@ export function natsOptions(config: Pick<RuntimeConfig, "natsUrl" | "nats">, nam
 
 /** Turn the connection's status stream into log lines, in this one place (STYLE.md §2.11). */
 async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
-  for await (const s of nc.status()) logOne(s, log);
+  for await (const s of nc.status()) logNatsStatus(s, log);
 }
 
-function logOne(s: Status, log: Logger): void {
+/** One NATS status change as a log line; the bridge uses it too, beside its own state changes. */
+export function logNatsStatus(s: Status, log: Logger): void {
   switch (s.type) {
     case "disconnect":
       log.warn("nats disconnected", { server: maskUrlCredentials(s.server) });
