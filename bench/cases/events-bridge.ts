@@ -13,8 +13,7 @@ export const bridgeEventsAmqpToNats: BenchCase = {
   limits:
     "Both brokers on 2 cores: RabbitMQ's confirmed persistent publish, delivery and ack, then JetStream's store, PubAck, " +
     "pull and ack. The plain relay reference (amqplib + nats.js, none of our code) reaches about the same ratio; the " +
-    "bridge's own busy time is mostly socket writes (writeBuffer), its PubAcks come back on the reply mux and its AMQP " +
-    "acks of a turn leave as one multiple ack.",
+    "bridge's own busy time is mostly socket writes (writeBuffer); its PubAcks come back on the reply mux.",
   needs: [...RUNTIME_EVENTS_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;
