@@ -98,11 +98,11 @@ describe("AmqpRpcClient -> Nameko peer service", () => {
   });
 
   it("fails fast with UnknownService when nothing is bound", async () => {
-    const started = Date.now();
-    const err = await client.call("no_such_service", "method", [], {}, { timeoutMs: 8000 }).catch((e: unknown) => e);
+    // The call's timeout is far beyond the test's: only an answer that comes at once (the broker's
+    // basic.return) lets the test finish, and a timeout would be RpcTimeout.
+    const err = await client.call("no_such_service", "method", [], {}, { timeoutMs: 600_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownService);
     expect((err as Error).message).toBe("Unknown service `no_such_service`");
-    expect(Date.now() - started).toBeLessThan(4000);
     expect(client.inFlight).toBe(0);
   });
 

@@ -102,13 +102,11 @@ describe("rpc calls between services", () => {
 
   it("fails at once with UnknownService when nothing serves the service", async () => {
     const client = await fx.client();
-    const timeoutMs = 20_000;
-    const started = Date.now();
-    const err = await client.call("no_such_service", "method", [], {}, { timeoutMs }).catch((e: unknown) => e);
+    // Not a timeout in disguise: the call's timeout is far beyond the test's, so only an answer
+    // that comes at once lets the test finish (and a timeout would be RpcTimeout anyway).
+    const err = await client.call("no_such_service", "method", [], {}, { timeoutMs: 600_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownService);
     expect((err as Error).message).toBe("Unknown service `no_such_service`");
-    // Not a timeout in disguise: it came back long before the call's timeout.
-    expect(Date.now() - started).toBeLessThan(timeoutMs / 4);
   });
 
   it("relays UnknownService from a proxy inside a worker as Nameko's error", async () => {
