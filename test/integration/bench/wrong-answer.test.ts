@@ -51,7 +51,11 @@ describe("npm run bench on a wrong answer", () => {
     // Subscribed outside the echo's queue group: every request also reaches this responder, and the
     // caller takes whichever reply comes first.
     rogue = await connect({ servers: NATS_URL, noAsyncTraces: true });
-    rogue.subscribe("bench.*.echo", { callback: (_err, msg) => msg.respond("not the payload") });
+    rogue.subscribe("bench.*.echo", {
+      callback: (_err, msg) => {
+        msg.respond("not the payload");
+      },
+    });
     await rogue.flush();
     const run = await runFloorCase(outDir);
     expect(run.code).not.toBe(0);
