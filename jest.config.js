@@ -6,7 +6,7 @@ const moduleNameMapper = {
   "^cliffracer$": "<rootDir>/src/index.ts",
   "^cliffracer/testing$": "<rootDir>/src/testing/index.ts",
   "^cliffracer/compat$": "<rootDir>/compat/index.ts",
-  "^cliffracer/amqp$": "<rootDir>/compat/amqp/index.ts",
+  "^cliffracer/amqp$": "<rootDir>/amqp/index.ts",
   "^cliffracer/bridge$": "<rootDir>/bridge/index.ts",
 };
 const project = (name, extra = {}) => ({

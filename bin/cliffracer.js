@@ -4,7 +4,7 @@
 const path = require("path");
 const fs = require("fs");
 const root = path.join(__dirname, "..");
-const sourceMain = path.join(root, "src", "cli", "main.ts");
+const sourceMain = path.join(root, "cli", "main.ts");
 if (fs.existsSync(sourceMain)) {
   require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });
   // The public entries ("cliffracer", "cliffracer/bridge", ...) map to sources as tsconfig.json
@@ -15,5 +15,5 @@ if (fs.existsSync(sourceMain)) {
   paths.register({ baseUrl: tsconfig.absoluteBaseUrl, paths: entries });
   require(sourceMain).main(process.argv);
 } else {
-  require(path.join(root, "dist", "src", "cli", "main.js")).main(process.argv);
+  require(path.join(root, "dist", "cli", "main.js")).main(process.argv);
 }

@@ -18,12 +18,10 @@
  * and pass it on to every onward call (NAMEKO_PROTOCOL.md §14 item 9); a reply subject goes nowhere.
  */
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
-import { AmqpConnection } from "../compat/amqp/connection";
-import { RpcClient } from "../src/client/rpc-client";
-import { drainNats, logNatsStatus, natsOptions } from "../src/nats/connection";
-import { maskUrlCredentials, rootLogger, type Logger } from "../src/logging";
-import { createRegistry, FlowMetrics, UpGauge, type Registry } from "../src/observability/metrics";
-import { startOpsServer, type OpsServer, type ProbeResult } from "../src/observability/ops-server";
+import { AmqpConnection } from "../amqp";
+import { RpcClient, drainNats, logNatsStatus, natsOptions, maskUrlCredentials, rootLogger, type Logger } from "../src/internal";
+import { createRegistry, FlowMetrics, UpGauge, type Registry } from "./observability/metrics";
+import { startOpsServer, type OpsServer, type ProbeResult } from "./observability/ops-server";
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
 import { AmqpRpcOutbound } from "./amqp/rpc-outbound";
 import { BRIDGE_CONNECTION_NAME_PREFIX, type BridgeConfig } from "./config";

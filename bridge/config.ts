@@ -5,10 +5,9 @@
  * the runtime's own loader, so a service and the bridge can share one config file.
  */
 import { readFileSync } from "node:fs";
-import { ConfigurationError } from "../compat/errors";
-import { RPC_EXCHANGE, validateName } from "../compat/naming";
-import type { RuntimeConfig } from "../src/config/defaults";
-import { configFromObject, parseConfigText } from "../src/config/load-config";
+import { ConfigurationError, RPC_EXCHANGE, validateName } from "../compat";
+import type { RuntimeConfig } from "../src/internal";
+import { configFromObject, parseConfigText } from "../src/internal";
 import type { EventBridgeOptions } from "./events";
 
 /** Nameko's CLI default broker. */

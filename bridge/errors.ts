@@ -1,6 +1,6 @@
 // Errors the bridge itself answers with. They travel in Nameko's error envelope, so a Python caller
 // sees RemoteError with these names as exc_type (MIGRATION.md, error table).
-import { NamekoError } from "../compat/errors";
+import { NamekoError } from "../compat";
 
 /** The side the call must cross to is away (broker down or reconnecting); the call was not sent. */
 export class BridgeUnavailable extends NamekoError {

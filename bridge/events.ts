@@ -15,10 +15,10 @@
 import { jetstreamManager, JetStreamApiCodes, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "winston";
-import type { AmqpConnection } from "../compat/amqp/connection";
-import { validateName } from "../compat/naming";
-import type { EventsConfig } from "../src/config/defaults";
-import { ensureEventsStream, eventsSettings, eventsStreamConfig, isApiError, type EventsSettings } from "../src/nats/jetstream";
+import type { AmqpConnection } from "../amqp";
+import { validateName } from "../compat";
+import type { EventsConfig } from "../src/internal";
+import { ensureEventsStream, eventsSettings, eventsStreamConfig, isApiError, type EventsSettings } from "../src/internal";
 import { AmqpEventInbound } from "./amqp/event-inbound";
 import { AmqpEventOutbound } from "./amqp/event-outbound";
 import { NatsLink, type EventBridgeMetrics } from "./event-handover";

@@ -5,16 +5,15 @@
  *
  * Headers (NAMEKO_PROTOCOL.md §8, §14 items 9, 10, 11, 25): every header is context data, so each
  * crosses as `nameko.<key>` (an unprefixed key gains the prefix, as Nameko itself does on the next
- * hop); non-string values travel as JSON on NATS and are typed again for AMQP by compat/amqp's
+ * hop); non-string values travel as JSON on NATS and are typed again for AMQP by amqp/'s
  * header encoder (integers `I`/`l`, floats `d`, booleans `t`, lists `A`, `call_id_stack` back to an
  * array of strings). The bridge's own `x-cliffracer-*` keys never cross. Known losses: a float with
  * an integral value (Python `5.0`) returns as an integer, and an AMQP timestamp as an ISO string.
  */
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import type { MessageProperties, Options } from "amqplib";
-import { decodeAmqpHeaders } from "../compat/amqp/headers";
-import { encodeErrorReply } from "../compat/codec";
-import { decodeHeaderValue, encodeHeaderValue, HEADER_PREFIX } from "../compat/context";
+import { decodeAmqpHeaders } from "../amqp";
+import { encodeErrorReply, decodeHeaderValue, encodeHeaderValue, HEADER_PREFIX } from "../compat";
 import { isBridgeKey } from "./routing/loop-guard";
 
 /** The only content type the runtime speaks. */
@@ -56,7 +55,7 @@ export function natsHeadersFromAmqp(raw: Record<string, unknown> | undefined, sk
 }
 
 /**
- * NATS request headers -> a header record for an AMQP request (plain values; compat/amqp types them
+ * NATS request headers -> a header record for an AMQP request (plain values; amqp/ types them
  * as py-amqp would). `call_id_stack` becomes a list again, JSON numbers and booleans typed values.
  */
 export function amqpHeadersFromNats(h: MsgHdrs | undefined): Record<string, unknown> | undefined {

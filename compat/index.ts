@@ -78,3 +78,4 @@ export {
 } from "./naming";
 export type { EventQueueSpec, NameKind } from "./naming";
 export { pyRepr, pyStr } from "./python";
+export { InFlight } from "./in-flight";

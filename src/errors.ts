@@ -1,4 +1,4 @@
-import { ConfigurationError } from "../compat/errors";
+import { ConfigurationError } from "../compat";
 
 /** A service class that cannot run: no valid `name`, or an entrypoint that cannot be set up. */
 export class ServiceDefinitionError extends ConfigurationError {

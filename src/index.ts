@@ -66,6 +66,6 @@ export {
   ValidationFailed,
   ValueError,
   type SerializedError,
-} from "../compat/errors";
+} from "../compat";
 export { CommandError, ContainerBeingKilled, ServiceDefinitionError } from "./errors";
-export type { ContextData } from "../compat/context";
+export type { ContextData } from "../compat";

@@ -13,7 +13,7 @@ export const bridgeAmqpToRuntime: BenchCase = {
   limits:
     "RabbitMQ: Nameko's rules (confirmed persistent request and reply, mandatory routing, manual acks) cost it about " +
     "3x the AMQP floor's CPU per call, as in (6b); the bridge is more than half idle. Its busy time: socket writes " +
-    "(writeBuffer about 28%; amqplib corked by compat/amqp/write-batching.ts, 0.5 writes/call) and amqplib frame encoding.",
+    "(writeBuffer about 28%; amqplib corked by amqp/write-batching.ts, 0.5 writes/call) and amqplib frame encoding.",
   needs: [...RUNTIME_SERVICE_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const service = `bench_echo_${ctx.token}`;

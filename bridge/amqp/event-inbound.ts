@@ -21,10 +21,9 @@
  */
 import type { ConsumeMessage } from "amqplib";
 import type { Logger } from "winston";
-import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../compat/amqp/connection";
-import { declareExchange, declareQueue, eventsExchange, type QueueDeclaration } from "../../compat/amqp/topology";
-import { decodeJson } from "../../compat/codec";
-import { eventsExchangeName, validateName } from "../../compat/naming";
+import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../amqp";
+import { declareExchange, declareQueue, eventsExchange, type QueueDeclaration } from "../../amqp";
+import { decodeJson, eventsExchangeName, validateName } from "../../compat";
 import { Backoff, InFlight, Stopper, type EventBridgeMetrics, type EventDropReason, type NatsLink } from "../event-handover";
 import { EventTooLarge, eventHeadersToNats, type NatsEventOutbound } from "../nats/event-outbound";
 import { BRIDGED_HEADER, bridgedMark, isBridgedCopy } from "../routing/loop-guard";

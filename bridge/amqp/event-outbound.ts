@@ -7,9 +7,9 @@
  * RabbitMQ confirmed, so the JetStream message can be acked then.
  */
 import type { MsgHdrs } from "@nats-io/transport-node";
-import type { AmqpConnection } from "../../compat/amqp/connection";
-import { AmqpEventDispatcher } from "../../compat/amqp/events";
-import { contextFromHeaders, contextToHeaders, decodeHeaderValue, HEADER_PREFIX } from "../../compat/context";
+import type { AmqpConnection } from "../../amqp";
+import { AmqpEventDispatcher } from "../../amqp";
+import { contextFromHeaders, contextToHeaders, decodeHeaderValue, HEADER_PREFIX } from "../../compat";
 import { BRIDGED_HEADER, isBridgeKey } from "../routing/loop-guard";
 
 /**

@@ -14,12 +14,11 @@
  * another bridge) instead of failing; requests already taken but not yet sent are requeued.
  */
 import type { ConsumeMessage } from "amqplib";
-import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../compat/amqp/connection";
-import { declareConsumerTopology, rpcExchange, serviceQueue } from "../../compat/amqp/topology";
-import { MalformedRequest } from "../../compat/errors";
-import { InFlight } from "../../compat/in-flight";
-import type { FlowInstruments } from "../../src/observability/metrics";
-import type { Logger } from "../../src/logging";
+import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../amqp";
+import { declareConsumerTopology, rpcExchange, serviceQueue } from "../../amqp";
+import { MalformedRequest, InFlight } from "../../compat";
+import type { FlowInstruments } from "../observability/metrics";
+import type { Logger } from "../../src/internal";
 import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
 import { errorReply, isErrorReply, JSON_CONTENT_TYPE, natsHeadersFromAmqp, replyProperties, type SkippedHeader } from "../translate";
 

@@ -1,14 +1,14 @@
 /**
  * Calls a Nameko service over AMQP for a NATS caller: the request body goes to `nameko-rpc` /
  * `<service>.<method>` unchanged, with `reply_to`, `content_type` and a correlation id, mandatory and
- * confirmed (NAMEKO_PROTOCOL.md §5.4, §5.5, §14 items 3 and 7), through one compat/amqp RPC client
+ * confirmed (NAMEKO_PROTOCOL.md §5.4, §5.5, §14 items 3 and 7), through one amqp/ RPC client
  * whose reply queue is `rpc.reply-cliffracer_bridge-<uuid>`. The Nameko reply body comes back
  * unchanged.
  */
-import type { AmqpConnection } from "../../compat/amqp/connection";
-import { AmqpRpcClient } from "../../compat/amqp/rpc-client";
-import { RpcTimeout, UnknownService } from "../../compat/errors";
-import type { Logger } from "../../src/logging";
+import type { AmqpConnection } from "../../amqp";
+import { AmqpRpcClient } from "../../amqp";
+import { RpcTimeout, UnknownService } from "../../compat";
+import type { Logger } from "../../src/internal";
 import { BridgeUnavailable } from "../errors";
 import { errorReply, JSON_CONTENT_TYPE } from "../translate";
 

@@ -17,9 +17,8 @@
 import { JetStreamApiCodes, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "winston";
-import { decodeJson } from "../../compat/codec";
-import { durableConsumerName, validateName, validatePrefix } from "../../compat/naming";
-import { ensureEventConsumer, isApiError, PullLoop, type EventConsumerSpec } from "../../src/nats/jetstream";
+import { decodeJson, durableConsumerName, validateName, validatePrefix } from "../../compat";
+import { ensureEventConsumer, isApiError, PullLoop, type EventConsumerSpec } from "../../src/internal";
 import { eventHeadersToAmqp, type AmqpEventOutbound } from "../amqp/event-outbound";
 import { BRIDGE_EVENT_QUEUE_PREFIX } from "../amqp/event-inbound";
 import { Backoff, InFlight, Stopper, type EventBridgeMetrics, type EventDropReason } from "../event-handover";

@@ -6,10 +6,9 @@
  */
 import type { PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { contextFromAmqpHeaders } from "../../compat/amqp/headers";
-import { contextToHeaders, encodeHeaderValue } from "../../compat/context";
-import { eventSubject } from "../../compat/naming";
-import { EventNotStored, EventPublisher } from "../../src/client/event-publisher";
+import { contextFromAmqpHeaders } from "../../amqp";
+import { contextToHeaders, encodeHeaderValue, eventSubject } from "../../compat";
+import { EventNotStored, EventPublisher } from "../../src/internal";
 import { BRIDGED_HEADER, withoutBridgeKeys } from "../routing/loop-guard";
 
 /** A header the translation had to leave out, for a log line. */

@@ -14,12 +14,9 @@
  * - A request without a reply subject (fire-and-forget) is carried and its reply dropped.
  */
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { decodeJson } from "../../compat/codec";
-import { InvalidName, MalformedRequest, MethodNotFound } from "../../compat/errors";
-import { InFlight } from "../../compat/in-flight";
-import { rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat/naming";
-import type { Logger } from "../../src/logging";
-import type { FlowInstruments } from "../../src/observability/metrics";
+import { decodeJson, InvalidName, MalformedRequest, MethodNotFound, InFlight, rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat";
+import type { Logger } from "../../src/internal";
+import type { FlowInstruments } from "../observability/metrics";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
 import { BridgeLoop, PayloadTooLarge } from "../errors";
 import { amqpHeadersFromNats, errorReply, isErrorReply } from "../translate";

@@ -4,8 +4,8 @@
  * MethodNotFound, IncorrectSignature and the method's own errors come from the runtime itself.
  */
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
-import { InvalidName, MethodNotFound, RpcTimeout, UnknownService } from "../../compat/errors";
-import type { RpcClient } from "../../src/client/rpc-client";
+import { InvalidName, MethodNotFound, RpcTimeout, UnknownService } from "../../compat";
+import type { RpcClient } from "../../src/internal";
 import { BridgeUnavailable, PayloadTooLarge } from "../errors";
 import { errorReply } from "../translate";
 

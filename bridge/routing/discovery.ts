@@ -14,7 +14,7 @@
  * the bridge stop serving a service.
  */
 import { Empty, type NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "../../src/logging";
+import type { Logger } from "../../src/internal";
 import type { ServiceDirectory, Side } from "./service-directory";
 
 /** Where the RabbitMQ management API is and which vhost to look at. */

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   out("Cliffracer bridge demo");
   out(`  RabbitMQ ${String(maskSecrets(config.amqpUri))}   NATS ${config.runtime.natsUrl}   subject prefix ${prefix}`);
   try {
-    // RabbitMQ side: user_service as Nameko would run it (user_service.py), played by compat/amqp.
+    // RabbitMQ side: user_service as Nameko would run it (user_service.py), played by amqp/.
     const amqp = new AmqpConnection({ uri: config.amqpUri, connectionName: "demo user_service", logger: log });
     await amqp.start();
     cleanups.push(() => amqp.close());
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     out(`                         /health, /ready, /metrics on ${bridge.opsUrl}`);
 
     out();
-    out("RPC from a Nameko caller on RabbitMQ (compat/amqp AmqpRpcClient, as ClusterRpcProxy):");
+    out("RPC from a Nameko caller on RabbitMQ (amqp/ AmqpRpcClient, as ClusterRpcProxy):");
     const caller = new AmqpRpcClient({ connection: amqp, timeoutMs: STEP_TIMEOUT_MS, logger: log });
     await caller.start();
     cleanups.push(() => caller.stop());

@@ -1,4 +1,4 @@
-# The Nameko service the demo talks to on RabbitMQ. run-demo.ts plays it with compat/amqp so the demo
+# The Nameko service the demo talks to on RabbitMQ. run-demo.ts plays it with amqp/ so the demo
 # needs no Python; with Nameko 2.14 installed you can run the real thing instead:
 #
 #   cliffracer bridge --nats-service greeting_service --nats-service welcomer --amqp-service user_service

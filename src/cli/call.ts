@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Command } from "commander";
-import { decodeJson, encodeJson } from "../../compat/codec";
-import type { ContextData } from "../../compat/context";
+import { decodeJson, encodeJson } from "../../compat";
+import type { ContextData } from "../../compat";
 import { RpcClient } from "../client/rpc-client";
 import { loadConfig } from "../config/load-config";
 import { CommandError } from "../errors";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { decodeJson, encodeJson } from "../../compat/codec";
+import { decodeJson, encodeJson } from "../../compat";
 import { standaloneDispatcher } from "../client/standalone-dispatcher";
 import { loadConfig } from "../config/load-config";
 import { CommandError } from "../errors";

@@ -1,7 +1,6 @@
 import { JetStreamApiError, JetStreamError, type ApiError, type PubAck } from "@nats-io/jetstream";
 import { errors, type Msg, type MsgHdrs, type NatsConnection, type Payload } from "@nats-io/transport-node";
-import { encodeJson } from "../../compat/codec";
-import { eventSubject } from "../../compat/naming";
+import { encodeJson, eventSubject } from "../../compat";
 import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
 
 /** How long a publish waits for the stream's acknowledgement (nats.js JetStream client's default). */

@@ -1,8 +1,6 @@
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
-import { decodeReply, encodeRequest } from "../../compat/codec";
-import type { ContextData } from "../../compat/context";
-import { deserializeError, RpcTimeout, UnknownService } from "../../compat/errors";
-import { rpcSubject } from "../../compat/naming";
+import { decodeReply, encodeRequest, deserializeError, RpcTimeout, UnknownService, rpcSubject } from "../../compat";
+import type { ContextData } from "../../compat";
 import { DEFAULT_PREFIX, DEFAULT_RPC_TIMEOUT_MS } from "../config/defaults";
 import { maybeContextHeaders } from "../nats/headers";
 import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";

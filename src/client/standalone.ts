@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { ContextData } from "../../compat/context";
+import type { ContextData } from "../../compat";
 import { defaultConfig, type RuntimeConfig } from "../config/defaults";
 import { connectNats, drainNats } from "../nats/connection";
 import { maybeContextHeaders } from "../nats/headers";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import YAML from "yaml";
-import { ConfigurationError } from "../../compat/errors";
+import { ConfigurationError } from "../../compat";
 import { defaultConfig, type RuntimeConfig } from "./defaults";
 
 /** `${VAR}` or `${VAR:default}`, as Nameko's config loader matches them (no nesting). */

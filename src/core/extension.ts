@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "winston";
-import type { ContextData } from "../../compat/context";
+import type { ContextData } from "../../compat";
 import type { RuntimeConfig } from "../config/defaults";
 import type { ServiceAnnouncer } from "../nats/service-announcer";
 

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { validateName } from "../../compat/naming";
+import { validateName } from "../../compat";
 import { ServiceDefinitionError } from "../errors";
 import type { DependencyProvider, Entrypoint } from "./extension";
 

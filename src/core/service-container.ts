@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "winston";
-import { InFlight } from "../../compat/in-flight";
+import { InFlight } from "../../compat";
 import { defaultConfig, DEFAULT_SERVICE_VERSION, type RuntimeConfig } from "../config/defaults";
 import { ContainerBeingKilled, ServiceDefinitionError } from "../errors";
 import { rootLogger } from "../logging";

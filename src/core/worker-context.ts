@@ -1,5 +1,5 @@
 import type { Logger } from "winston";
-import { extendCallIdStack, newCallId, type ContextData } from "../../compat/context";
+import { extendCallIdStack, newCallId, type ContextData } from "../../compat";
 import type { IncomingContext, WorkerContext } from "./extension";
 
 /**

@@ -1,4 +1,4 @@
-import { validateName } from "../../compat/naming";
+import { validateName } from "../../compat";
 import { RpcClient } from "../client/rpc-client";
 import { createServiceProxy, type ServiceProxy } from "../client/service-proxy";
 import type { ContainerHandle, DependencyProvider, WorkerContext } from "../core/extension";

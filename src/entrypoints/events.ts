@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { jetstreamManager, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { decodeJson } from "../../compat/codec";
-import { ConfigurationError } from "../../compat/errors";
-import { durableConsumerName, eventQueueName, eventSubject, validateName } from "../../compat/naming";
+import { decodeJson, ConfigurationError, durableConsumerName, eventQueueName, eventSubject, validateName } from "../../compat";
 import type { ContainerHandle, Entrypoint, ErrorClass } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ContainerBeingKilled } from "../errors";

@@ -1,8 +1,7 @@
 // What an @http method sees and may return, and how both map onto HTTP the way Nameko's
 // HttpRequestHandler maps them (NAMEKO_PROTOCOL.md §10.2: response_from_result / response_from_exception).
 import type { IncomingHttpHeaders } from "node:http";
-import { BadRequest, serializeError } from "../../compat/errors";
-import { pyRepr } from "../../compat/python";
+import { BadRequest, serializeError, pyRepr } from "../../compat";
 import type { ErrorClass } from "../core/extension";
 
 /** The request passed first to an @http method (the werkzeug Request of Nameko, reduced to what a port needs). */

@@ -5,7 +5,7 @@
 // fastify's router because services add and remove rules while the shared server is listening, which
 // fastify forbids, and because werkzeug's converters (`<path:p>` mid-rule, `int(min=..)`) have no
 // fastify equivalent.
-import { ConfigurationError } from "../../compat/errors";
+import { ConfigurationError } from "../../compat";
 
 /** A path value after conversion: `int` yields a number (a bigint past 2^53), the others a string. */
 export type PathValue = string | number | bigint;

@@ -3,7 +3,7 @@
 // WEB_SERVER_ADDRESS, and routes every request through the werkzeug-style RuleMap.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "winston";
-import { ConfigurationError } from "../../compat/errors";
+import { ConfigurationError } from "../../compat";
 import { IncomingHttpRequest, responseFromException, type OutgoingResponse } from "./http-messages";
 import { RuleMap, type PathValue } from "./http-rules";
 

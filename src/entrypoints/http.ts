@@ -1,4 +1,4 @@
-import { bindArguments, signatureOf, type MethodSignature } from "../../compat/binding";
+import { bindArguments, signatureOf, type MethodSignature } from "../../compat";
 import type { ContainerHandle, Entrypoint, ErrorClass } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ServiceDefinitionError } from "../errors";

@@ -1,15 +1,4 @@
-import {
-  bindArguments,
-  bindDto,
-  dtoClassOf,
-  signatureOf,
-  type DtoClass,
-  type MethodSignature,
-  type SignatureOverride,
-} from "../../compat/binding";
-import { decodeRequest, encodeErrorReply, encodeReply, type RpcRequest } from "../../compat/codec";
-import { MethodNotFound, type ErrorClass } from "../../compat/errors";
-import { rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat/naming";
+import { bindArguments, bindDto, dtoClassOf, signatureOf, type DtoClass, type MethodSignature, type SignatureOverride, decodeRequest, encodeErrorReply, encodeReply, type RpcRequest, MethodNotFound, type ErrorClass, rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat";
 import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ServiceDefinitionError } from "../errors";

@@ -1,4 +1,4 @@
-import { ConfigurationError } from "../../compat/errors";
+import { ConfigurationError } from "../../compat";
 import type { ContainerHandle, Entrypoint, ErrorClass, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 

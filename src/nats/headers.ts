@@ -6,7 +6,7 @@ import {
   encodeHeaderValue,
   HEADER_PREFIX,
   type ContextData,
-} from "../../compat/context";
+} from "../../compat";
 import type { IncomingContext } from "../core/extension";
 
 /** Context data and call id stack as NATS headers (DESIGN.md, NATS contract: `nameko.<key>`, non-strings JSON). */

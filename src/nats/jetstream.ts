@@ -15,7 +15,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "winston";
-import { eventsStreamName, eventsSubjectFilter } from "../../compat/naming";
+import { eventsStreamName, eventsSubjectFilter } from "../../compat";
 import { defaultConfig, type EventsConfig } from "../config/defaults";
 
 // The events stream and its consumers. Nameko keeps an event in the queue of every handler bound

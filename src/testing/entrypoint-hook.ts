@@ -1,5 +1,5 @@
-import { bindArguments } from "../../compat/binding";
-import type { ContextData } from "../../compat/context";
+import { bindArguments } from "../../compat";
+import type { ContextData } from "../../compat";
 import { KwArgs } from "../client/service-proxy";
 import type { Entrypoint } from "../core/extension";
 import type { ServiceContainer } from "../core/service-container";

@@ -1,8 +1,8 @@
 import { decodeRequest, encodeReply } from "../../../compat/codec";
-import { AmqpConnection } from "../../../compat/amqp/connection";
-import { AmqpEventConsumer, type IncomingEvent } from "../../../compat/amqp/events";
-import { AmqpRpcClient } from "../../../compat/amqp/rpc-client";
-import { AmqpRpcServer } from "../../../compat/amqp/rpc-server";
+import { AmqpConnection } from "../../../amqp/connection";
+import { AmqpEventConsumer, type IncomingEvent } from "../../../amqp/events";
+import { AmqpRpcClient } from "../../../amqp/rpc-client";
+import { AmqpRpcServer } from "../../../amqp/rpc-server";
 import { createVhost, killConnections, type TestVhost } from "../../helpers/rabbit";
 import { PeerCaller, PeerDispatcher, startPeerService, type PeerService } from "../../interop/nameko-peer";
 

@@ -1,5 +1,5 @@
-import { AmqpConnection } from "../../../compat/amqp/connection";
-import { AmqpRpcClient } from "../../../compat/amqp/rpc-client";
+import { AmqpConnection } from "../../../amqp/connection";
+import { AmqpRpcClient } from "../../../amqp/rpc-client";
 import { IncorrectSignature, MethodNotFound, RemoteError, RpcTimeout, UnknownService } from "../../../compat/errors";
 import { createVhost, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { PeerRemoteError, startPeerService, type PeerService, type PeerWorker } from "../../interop/nameko-peer";

@@ -1,6 +1,6 @@
 import { decodeRequest, encodeReply } from "../../../compat/codec";
-import { AmqpConnection } from "../../../compat/amqp/connection";
-import { AmqpRpcServer, type IncomingRpcRequest } from "../../../compat/amqp/rpc-server";
+import { AmqpConnection } from "../../../amqp/connection";
+import { AmqpRpcServer, type IncomingRpcRequest } from "../../../amqp/rpc-server";
 import { MethodNotFound } from "../../../compat/errors";
 import { createVhost, eventually, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { PeerCaller, PeerRemoteError, pyDumps } from "../../interop/nameko-peer";

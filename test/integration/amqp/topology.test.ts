@@ -1,4 +1,4 @@
-import { AmqpConnection } from "../../../compat/amqp/connection";
+import { AmqpConnection } from "../../../amqp/connection";
 import {
   declareConsumerTopology,
   declareExchange,
@@ -8,7 +8,7 @@ import {
   rpcExchange,
   serviceQueue,
   type QueueDeclaration,
-} from "../../../compat/amqp/topology";
+} from "../../../amqp/topology";
 import { ConfigurationError } from "../../../compat/errors";
 import { createVhost, listBindings, listExchanges, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { declareHandlerQueue, declareReplyQueue, declareServiceQueue, type PeerHandlerSpec } from "../../interop/nameko-peer";

@@ -1,10 +1,10 @@
 // compat first: its amqplib patch (py-amqp's `L` tag) must run before amqplib loads.
-import { AmqpConnection } from "../../../compat/amqp/connection";
-import { pyAmqpLongTagSupported } from "../../../compat/amqp/py-amqp-long";
-import { AmqpEventConsumer, AmqpEventDispatcher, type IncomingEvent } from "../../../compat/amqp/events";
-import { amqpHeadersFromContext, decodeAmqpHeaders, encodeAmqpHeaders } from "../../../compat/amqp/headers";
-import { AmqpRpcClient } from "../../../compat/amqp/rpc-client";
-import { AmqpRpcServer } from "../../../compat/amqp/rpc-server";
+import { AmqpConnection } from "../../../amqp/connection";
+import { pyAmqpLongTagSupported } from "../../../amqp/py-amqp-long";
+import { AmqpEventConsumer, AmqpEventDispatcher, type IncomingEvent } from "../../../amqp/events";
+import { amqpHeadersFromContext, decodeAmqpHeaders, encodeAmqpHeaders } from "../../../amqp/headers";
+import { AmqpRpcClient } from "../../../amqp/rpc-client";
+import { AmqpRpcServer } from "../../../amqp/rpc-server";
 import { encodeReply } from "../../../compat/codec";
 import { UnknownService } from "../../../compat/errors";
 import { dirname, join } from "node:path";

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "winston";
-import { AmqpConnection } from "../../../compat/amqp/connection";
+import { AmqpConnection } from "../../../amqp/connection";
 import { eventSubject } from "../../../compat/naming";
 import { createBridge, type Bridge } from "../../../bridge/bridge";
 import { bridgeConfigFromObject, type DiscoveryConfig } from "../../../bridge/config";

@@ -1,7 +1,7 @@
 // A Nameko caller on RabbitMQ -> bridge (--nats-service) -> a runtime service on NATS. The caller is
-// the independent Nameko peer; a compat/amqp client checks that registered errors come back typed.
-import { AmqpConnection } from "../../../compat/amqp/connection";
-import { AmqpRpcClient } from "../../../compat/amqp/rpc-client";
+// the independent Nameko peer; an amqp/ client checks that registered errors come back typed.
+import { AmqpConnection } from "../../../amqp/connection";
+import { AmqpRpcClient } from "../../../amqp/rpc-client";
 import { Context, NamekoError, namekoError, rpc, ValueError, type WorkerContext } from "cliffracer";
 import type { Bridge } from "../../../bridge/bridge";
 import { PeerRemoteError } from "../../interop/nameko-peer";

@@ -1,49 +1,93 @@
-import { readdirSync, readFileSync, statSync } from "fs";
-import { join, relative, resolve, dirname } from "path";
+import { ENTRIES, existsInRepo, LAYERS, layerViolations, PACKAGE_ENTRIES, resolveSpecifier, sourcesUnder, specifiersOf } from "./layers";
 
-// STYLE.md §3: dependencies point compat <- src <- bridge, and nothing points back.
-const root = resolve(__dirname, "../../..");
+const production = (): Map<string, string> => new Map(Object.keys(LAYERS).flatMap((layer) => [...sourcesUnder(layer)]));
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return path.endsWith(".ts") ? [path] : [];
-  });
+/** The production tree with `line` added at the top of `file`. */
+function withLine(file: string, line: string): Map<string, string> {
+  const files = production();
+  files.set(file, `${line}\n${files.get(file) ?? ""}`);
+  return files;
 }
 
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, "utf8");
-  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]);
-  return specifiers.map((s) => (s.startsWith(".") ? relative(root, resolve(dirname(file), s)) : s));
-}
-
-function violations(folder: string, forbidden: RegExp, skip: RegExp = /^$/): string[] {
-  return sourceFiles(join(root, folder)).filter((file) => !skip.test(file)).flatMap((file) =>
-    importsOf(file)
-      .filter((target) => forbidden.test(target))
-      .map((target) => `${relative(root, file)} imports ${target}`),
-  );
-}
-
-describe("import boundaries", () => {
-  it("compat imports nothing from src, bridge or the NATS client", () => {
-    expect(violations("compat", /^(src|bridge)(\/|$)|^@nats-io\/|^cliffracer/)).toEqual([]);
+describe("layer boundaries", () => {
+  it("hold on the tree as committed", () => {
+    expect(layerViolations(production(), existsInRepo)).toEqual([]);
   });
 
-  it("src never imports bridge", () => {
-    // Except the `cliffracer bridge` command (STYLE.md §3 puts it in src/cli/): the CLI is the
-    // composition root, and it loads bridge/ lazily, only when that command runs.
-    expect(violations("src", /^bridge(\/|$)/, /src\/cli\/bridge\.ts$/)).toEqual([]);
+  it("every declared entry and package name points at a file that exists", () => {
+    for (const entry of [...ENTRIES, ...Object.values(PACKAGE_ENTRIES)]) expect({ entry, exists: existsInRepo(entry) }).toEqual({ entry, exists: true });
+  });
+
+  it.each([
+    ["a relative import", 'import { createBridge } from "../bridge/bridge";'],
+    ["a relative import of an entry", 'export { createBridge } from "../bridge";'],
+    ["the package name", 'import { createBridge } from "cliffracer/bridge";'],
+    ["a dynamic import()", 'export const load = () => import("cliffracer/bridge");'],
+    ["a relative dynamic import()", 'export const load = () => import("../bridge/config");'],
+    ["require()", 'export const bridge = require("../bridge/bridge");'],
+    ["import = require()", 'import bridge = require("cliffracer/bridge");'],
+    ["an import type", 'export type B = import("../bridge/bridge").Bridge;'],
+  ])("fail when the runtime reaches up into the bridge through %s", (_kind, line) => {
+    const found = layerViolations(withLine("src/errors.ts", line), existsInRepo);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^src\/errors\.ts: imports bridge\/.* layer src may not use bridge$/);
+  });
+
+  it("fail when the bridge reaches into the runtime past its entries", () => {
+    const found = layerViolations(withLine("bridge/bridge.ts", 'import { RpcClient } from "../src/client/rpc-client";'), existsInRepo);
+    expect(found).toEqual(["bridge/bridge.ts: imports src/client/rpc-client.ts (../src/client/rpc-client), which is not an entry of src"]);
+  });
+
+  it("fail when compat, the bottom layer, imports any layer or an I/O package", () => {
+    expect(layerViolations(withLine("compat/codec.ts", 'import { AmqpConnection } from "../amqp";'), existsInRepo)).toHaveLength(1);
+    expect(layerViolations(withLine("compat/codec.ts", 'import amqp from "amqplib";'), existsInRepo)).toEqual([
+      "compat/codec.ts: imports package amqplib, which layer compat may not use",
+    ]);
+  });
+
+  it("fail when the AMQP layer and the runtime import each other", () => {
+    expect(layerViolations(withLine("amqp/connection.ts", 'import { rpc } from "cliffracer";'), existsInRepo)).toHaveLength(1);
+    expect(layerViolations(withLine("src/errors.ts", 'import { AmqpConnection } from "cliffracer/amqp";'), existsInRepo)).toHaveLength(1);
+  });
+
+  it("fail on a specifier that resolves to no module", () => {
+    expect(layerViolations(withLine("src/errors.ts", 'import "./no-such-module";'), existsInRepo)).toEqual([
+      "src/errors.ts: ./no-such-module does not resolve to a module of the repository (unresolved:src/no-such-module)",
+    ]);
+  });
+
+  it("find every kind of import in a source", () => {
+    const text = [
+      'import a from "./a";',
+      'export { b } from "./b";',
+      'import c = require("./c");',
+      'const d = require("./d");',
+      'const e = import("./e");',
+      'type F = import("./f").F;',
+    ].join("\n");
+    expect(specifiersOf("x.ts", text)).toEqual(["./a", "./b", "./c", "./d", "./e", "./f"]);
+    expect(resolveSpecifier("bridge/x.ts", "cliffracer", existsInRepo)).toBe("src/index.ts");
+  });
+});
+
+describe("imports outside the layers", () => {
+  it("examples use the framework only through its public package names", () => {
+    const found = [...sourcesUnder("examples")].flatMap(([file, text]) =>
+      specifiersOf(file, text)
+        .filter((s) => (s.startsWith(".") && /(^|\/)(compat|amqp|src|bridge|cli)(\/|$)/.test(s)) || s === "cliffracer/internal")
+        .map((s) => `${file} imports ${s}`),
+    );
+    expect(found).toEqual([]);
   });
 
   it("the Nameko peer used by interop tests imports nothing from the project", () => {
-    // Its own self-test may use the shared test helpers; the peer itself may not.
-    const peer = violations("test/interop/nameko-peer", /^(src|compat|bridge|test\/helpers)(\/|$)|^cliffracer/, /\.test\.ts$/);
-    expect(peer).toEqual([]);
-  });
-
-  it("examples import the framework only through its public entry", () => {
-    expect(violations("examples", /^(src|compat|bridge)(\/|$)/)).toEqual([]);
+    const found = [...sourcesUnder("test/interop/nameko-peer")]
+      .filter(([file]) => !file.endsWith(".test.ts"))
+      .flatMap(([file, text]) =>
+        specifiersOf(file, text)
+          .filter((s) => !(s.startsWith("node:") || s === "amqplib" || /^\.\/[\w-]+$/.test(s)))
+          .map((s) => `${file} imports ${s}`),
+      );
+    expect(found).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // (NAMEKO_PROTOCOL.md §14 item 25), reply properties follow the request (§5.3).
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MessageProperties } from "amqplib";
-import { encodeAmqpHeaders } from "../../../compat/amqp/headers";
+import { encodeAmqpHeaders } from "../../../amqp/headers";
 import { amqpHeadersFromNats, errorReply, isErrorReply, natsHeadersFromAmqp, replyProperties, type SkippedHeader } from "../../../bridge/translate";
 import { MethodNotFound } from "../../../compat/errors";
 
@@ -66,7 +66,7 @@ describe("bridge translate: NATS headers -> AMQP headers", () => {
       "nameko.digits": "42",
       "nameko.call_id_stack": ["s.call.1", "a.b.2"],
     });
-    // And compat/amqp writes them with py-amqp's field types.
+    // And amqp/ writes them with py-amqp's field types.
     expect(encodeAmqpHeaders(record)).toEqual({
       "nameko.user_id": "u-1",
       "nameko.num": { "!": "int32", value: 5 },

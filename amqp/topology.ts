@@ -6,8 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Channel } from "amqplib";
-import { ConfigurationError } from "../errors";
-import { RPC_EXCHANGE, eventQueueName, eventsExchangeName, replyQueueName, rpcBindingKey, rpcQueueName } from "../naming";
+import { ConfigurationError, RPC_EXCHANGE, eventQueueName, eventsExchangeName, replyQueueName, rpcBindingKey, rpcQueueName } from "../compat";
 
 /** Reply queues expire 5 minutes after last use (`x-expires`, ms), as Nameko's do. */
 export const REPLY_QUEUE_EXPIRES_MS = 300_000;

@@ -12,10 +12,8 @@
  *   leaving the caller to its timeout).
  */
 import type { ConsumeMessage, MessageProperties } from "amqplib";
-import { decodeJson, encodeErrorReply } from "../codec";
-import type { ContextData } from "../context";
-import { MalformedRequest } from "../errors";
-import { RPC_EXCHANGE } from "../naming";
+import { decodeJson, encodeErrorReply, MalformedRequest, RPC_EXCHANGE } from "../compat";
+import type { ContextData } from "../compat";
 import type { AmqpConnection, ConsumerChannel } from "./connection";
 import { contextFromAmqpHeaders, decodeAmqpHeaders } from "./headers";
 import { describeError, silentLogger, type Logger } from "./logger";

@@ -4,7 +4,7 @@
  * taken finish (they still ack), then close the channel.
  */
 import type { ConsumeMessage } from "amqplib";
-import { InFlight } from "../in-flight";
+import { InFlight } from "../compat";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "./connection";
 import { declareConsumerTopology, type ExchangeDeclaration, type QueueDeclaration } from "./topology";
 

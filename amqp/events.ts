@@ -4,8 +4,8 @@
  * handler (also on failure, unless requeueOnError).
  */
 import type { ConsumeMessage, MessageProperties } from "amqplib";
-import { decodeJson, encodeJson } from "../codec";
-import type { ContextData } from "../context";
+import { decodeJson, encodeJson } from "../compat";
+import type { ContextData } from "../compat";
 import type { AmqpConnection, ConsumerChannel } from "./connection";
 import { amqpHeadersFromContext, contextFromAmqpHeaders, decodeAmqpHeaders, encodeAmqpHeaders } from "./headers";
 import { describeError, silentLogger, type Logger } from "./logger";

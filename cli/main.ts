@@ -1,21 +1,15 @@
 import { Command } from "commander";
-import pkg from "../../package.json";
-import { registerBridge } from "./bridge";
-import { registerCall } from "./call";
-import { registerDispatch } from "./dispatch";
-import { registerRun } from "./run";
-import { registerShowConfig } from "./show-config";
+import pkg from "../package.json";
+import { registerBridge } from "../bridge/cli";
+import { registerRuntimeCommands } from "../src/internal";
 
-/** The command table of `cliffracer`; each command lives in its own module. */
+/** The command table of `cliffracer`: the runtime's commands and the bridge's, each in its own layer. */
 export function buildProgram(): Command {
   const program = new Command("cliffracer")
     .description("Nameko-compatible microservices on NATS")
     .version(pkg.version, "-V, --version", "print the version")
     .showHelpAfterError();
-  registerRun(program);
-  registerCall(program);
-  registerDispatch(program);
-  registerShowConfig(program);
+  registerRuntimeCommands(program);
   registerBridge(program);
   return program;
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { rootLogger } from "../logging";
+import { rootLogger } from "../src/internal";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -37,8 +37,8 @@ export function registerBridge(program: Command): void {
     .option("--amqp-service <name>", "a service that lives on RabbitMQ (repeatable)", collect, [])
     .option("--http-port <port>", "port of /health, /ready and /metrics", port)
     .action(async (opts: BridgeCommandOptions) => {
-      const { loadBridgeConfig } = await import("../../bridge/config");
-      const { createBridge } = await import("../../bridge/bridge");
+      const { loadBridgeConfig } = await import("./config");
+      const { createBridge } = await import("./bridge");
       const config = loadBridgeConfig({
         config: opts.config,
         amqpUri: opts.amqpUri,

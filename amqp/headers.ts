@@ -14,7 +14,7 @@
  * Known limit: amqplib cannot decode py-amqp's `L` tag (integers beyond 32 bits in Nameko headers);
  * see the integration test `headers.test.ts`.
  */
-import { contextFromHeaders, contextToHeaders, type ContextData } from "../context";
+import { contextFromHeaders, contextToHeaders, type ContextData } from "../compat";
 
 /** An AMQP field value as amqplib encodes it (plain value or `{ "!": type, value }`). */
 export type AmqpFieldValue = unknown;

@@ -110,10 +110,10 @@ export class AmqpConnection extends EventEmitter {
   async start(): Promise<void> {
     if (this.recovering) return this.whenReady();
     if (!pyAmqpLongTagSupported()) {
-      this.log.warn("amqplib was loaded before compat/amqp: a py-amqp `L` header (integer beyond 32 bits) will drop the connection");
+      this.log.warn("amqplib was loaded before amqp/: a py-amqp `L` header (integer beyond 32 bits) will drop the connection");
     }
     if (!amqpWritesBatched()) {
-      this.log.warn("amqplib's frame writer is not the one compat/amqp knows: frames are written one system call each");
+      this.log.warn("amqplib's frame writer is not the one amqp/ knows: frames are written one system call each");
     }
     const r = this.options.reconnect ?? {};
     const url = withHeartbeat(this.options.uri, this.options.heartbeatSeconds ?? 60);
@@ -414,5 +414,5 @@ function withHeartbeat(uri: string, seconds: number): string {
   return url.toString();
 }
 
-/** Re-exported amqplib message type so users of compat/amqp need not import amqplib. */
+/** Re-exported amqplib message type so users of amqp/ need not import amqplib. */
 export type { ConsumeMessage };

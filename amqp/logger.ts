@@ -1,5 +1,5 @@
 /**
- * The logging surface compat/amqp needs. A winston `Logger` satisfies it, but compat must not
+ * The logging surface amqp/ needs. A winston `Logger` satisfies it, but compat must not
  * import the runtime, so the shape is declared here.
  */
 export interface Logger {

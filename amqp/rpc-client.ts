@@ -6,10 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { MessageProperties } from "amqplib";
-import { decodeReply, encodeRequest } from "../codec";
-import type { ContextData } from "../context";
-import { MalformedReply, RpcTimeout, UnknownService, deserializeError } from "../errors";
-import { RPC_EXCHANGE } from "../naming";
+import { decodeReply, encodeRequest, MalformedReply, RpcTimeout, UnknownService, deserializeError, RPC_EXCHANGE } from "../compat";
+import type { ContextData } from "../compat";
 import type { AmqpConnection, ConsumerHandle } from "./connection";
 import { amqpHeadersFromContext, encodeAmqpHeaders } from "./headers";
 import { describeError, silentLogger, type Logger } from "./logger";

@@ -1,0 +1,24 @@
+/**
+ * The runtime's internal entry: what the layers above `src/` (the bridge and the `cliffracer`
+ * command) build on beyond the public API. Not part of the package's public surface and not
+ * covered by semver; the same pattern as nats.js's `internal_mod`. Other layers import the runtime
+ * only through this module or `index.ts` (test/unit/architecture/import-boundaries.test.ts).
+ */
+export { RpcClient } from "./client/rpc-client";
+export { EventNotStored, EventPublisher } from "./client/event-publisher";
+export { drainNats, logNatsStatus, natsOptions } from "./nats/connection";
+export { maskUrlCredentials, rootLogger, type Logger } from "./logging";
+export type { EventsConfig, RuntimeConfig } from "./config/defaults";
+export { configFromObject, parseConfigText } from "./config/load-config";
+export {
+  ensureEventConsumer,
+  ensureEventsStream,
+  eventsSettings,
+  eventsStreamConfig,
+  isApiError,
+  PullLoop,
+  type EventConsumerSpec,
+  type EventsSettings,
+} from "./nats/jetstream";
+export { stopOnSignals } from "./core/service-runner";
+export { registerRuntimeCommands } from "./cli/commands";
