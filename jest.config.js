@@ -21,9 +21,5 @@ const project = (name, extra = {}) => ({
 module.exports = {
   // A global option: jest ignores testTimeout inside a project. Integration tests wait on real brokers.
   testTimeout: 60000,
-  projects: [
-    project("unit"),
-    project("integration"),
-    project("interop"),
-  ],
+  projects: [project("unit"), project("integration"), project("interop")],
 };

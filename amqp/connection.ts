@@ -2,7 +2,15 @@ import { pyAmqpLongTagSupported } from "./py-amqp-long"; // must run before amqp
 import { amqpWritesBatched } from "./write-batching";
 import { EventEmitter } from "node:events";
 import * as amqp from "amqplib";
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options, RecoveringChannelModel } from "amqplib";
+import type {
+  Channel,
+  ChannelModel,
+  ConfirmChannel,
+  ConsumeMessage,
+  Message,
+  Options,
+  RecoveringChannelModel,
+} from "amqplib";
 import { describeError, maskUri, silentLogger, type Logger } from "./logger";
 
 /** Reconnect backoff (amqplib's built-in exponential backoff with jitter). */
@@ -110,7 +118,9 @@ export class AmqpConnection extends EventEmitter {
   async start(): Promise<void> {
     if (this.recovering) return this.whenReady();
     if (!pyAmqpLongTagSupported()) {
-      this.log.warn("amqplib was loaded before amqp/: a py-amqp `L` header (integer beyond 32 bits) will drop the connection");
+      this.log.warn(
+        "amqplib was loaded before amqp/: a py-amqp `L` header (integer beyond 32 bits) will drop the connection",
+      );
     }
     if (!amqpWritesBatched()) {
       this.log.warn("amqplib's frame writer is not the one amqp/ knows: frames are written one system call each");
@@ -191,7 +201,12 @@ export class AmqpConnection extends EventEmitter {
    * nack, a channel/connection loss before the confirm, or an encoding error. Waits while
    * disconnected.
    */
-  async publish(exchange: string, routingKey: string, content: Buffer, props: Options.Publish): Promise<PublishOutcome> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    props: Options.Publish,
+  ): Promise<PublishOutcome> {
     const key = props.mandatory ? props.correlationId : undefined;
     if (props.mandatory && typeof key !== "string") {
       throw new TypeError("a mandatory publish needs a correlationId to match basic.return");
@@ -256,7 +271,9 @@ export class AmqpConnection extends EventEmitter {
     this.connectWaiters = [];
     for (const w of waiters) w.resolve(model);
     const pending = [...this.registrations].filter((reg) => !reg.closed && !reg.channel?.isOpen());
-    await Promise.all(pending.map((reg) => this.openConsumer(model, reg).catch((err) => this.consumerFailed(model, reg, err))));
+    await Promise.all(
+      pending.map((reg) => this.openConsumer(model, reg).catch((err) => this.consumerFailed(model, reg, err))),
+    );
     if (this.model === model && !this.closing) this.markReadyIfComplete();
   }
 
@@ -289,7 +306,9 @@ export class AmqpConnection extends EventEmitter {
         if (open) settleUnlessClosing(() => ch.reject(m, requeue));
       },
     };
-    ch.on("error", (err: Error) => this.log.warn("amqp consumer channel error", { consumer: reg.spec.name, error: describeError(err) }));
+    ch.on("error", (err: Error) =>
+      this.log.warn("amqp consumer channel error", { consumer: reg.spec.name, error: describeError(err) }),
+    );
     ch.on("close", () => {
       open = false;
       if (reg.channel === consumerChannel) reg.channel = undefined;

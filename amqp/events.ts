@@ -70,7 +70,12 @@ export class AmqpEventDispatcher {
   }
 
   /** Dispatches a body as is (must be JSON text; content type application/json). */
-  async dispatchRaw(source: string, eventType: string, body: Buffer | string, opts: DispatchOptions = {}): Promise<void> {
+  async dispatchRaw(
+    source: string,
+    eventType: string,
+    body: Buffer | string,
+    opts: DispatchOptions = {},
+  ): Promise<void> {
     const exchange = eventsExchange(source, this.options.autoDeleteExchange ?? false);
     if (!this.checked.has(exchange.exchange)) {
       const declare = this.options.declareExchange ?? true;
@@ -83,13 +88,18 @@ export class AmqpEventDispatcher {
     const headers = inService
       ? amqpHeadersFromContext(opts.contextData ?? {}, opts.callIdStack ?? [])
       : encodeAmqpHeaders(opts.headers ?? {});
-    await this.options.connection.publish(exchange.exchange, eventType, typeof body === "string" ? Buffer.from(body, "utf8") : body, {
-      contentType: "application/json",
-      contentEncoding: "utf-8",
-      headers,
-      deliveryMode: 2,
-      priority: 0,
-    });
+    await this.options.connection.publish(
+      exchange.exchange,
+      eventType,
+      typeof body === "string" ? Buffer.from(body, "utf8") : body,
+      {
+        contentType: "application/json",
+        contentEncoding: "utf-8",
+        headers,
+        deliveryMode: 2,
+        priority: 0,
+      },
+    );
   }
 }
 

@@ -73,7 +73,8 @@ function decodeValue(v: unknown): unknown {
     }
     return v.value;
   }
-  if (typeof v === "object" && v !== null && !Buffer.isBuffer(v)) return decodeAmqpHeaders(v as Record<string, unknown>);
+  if (typeof v === "object" && v !== null && !Buffer.isBuffer(v))
+    return decodeAmqpHeaders(v as Record<string, unknown>);
   return v;
 }
 

@@ -23,9 +23,27 @@ export {
   type QueueDeclaration,
   type EventHandlerQueueOptions,
 } from "./topology";
-export { encodeAmqpHeaders, decodeAmqpHeaders, amqpHeadersFromContext, contextFromAmqpHeaders, type AmqpFieldValue } from "./headers";
-export { AmqpRpcClient, STANDALONE_OWNER, type AmqpRpcClientOptions, type RawRequestOptions, type RawReply, type CallOptions } from "./rpc-client";
-export { AmqpRpcServer, type AmqpRpcServerOptions, type IncomingRpcRequest, type RpcRequestHandler } from "./rpc-server";
+export {
+  encodeAmqpHeaders,
+  decodeAmqpHeaders,
+  amqpHeadersFromContext,
+  contextFromAmqpHeaders,
+  type AmqpFieldValue,
+} from "./headers";
+export {
+  AmqpRpcClient,
+  STANDALONE_OWNER,
+  type AmqpRpcClientOptions,
+  type RawRequestOptions,
+  type RawReply,
+  type CallOptions,
+} from "./rpc-client";
+export {
+  AmqpRpcServer,
+  type AmqpRpcServerOptions,
+  type IncomingRpcRequest,
+  type RpcRequestHandler,
+} from "./rpc-server";
 export {
   AmqpEventDispatcher,
   AmqpEventConsumer,

@@ -25,7 +25,22 @@ const libDir = join(dirname(require.resolve("amqplib")), "lib");
 // Loaded by absolute path: amqplib's package "exports" hide lib/.
 const codec = require(join(libDir, "codec.js")) as Codec;
 
-const FIXED: Record<string, number> = { b: 1, B: 1, t: 1, s: 2, u: 2, I: 4, i: 4, f: 4, l: 8, L: 8, d: 8, T: 8, D: 5, V: 0 };
+const FIXED: Record<string, number> = {
+  b: 1,
+  B: 1,
+  t: 1,
+  s: 2,
+  u: 2,
+  I: 4,
+  i: 4,
+  f: 4,
+  l: 8,
+  L: 8,
+  d: 8,
+  T: 8,
+  D: 5,
+  V: 0,
+};
 
 /** Walks one value at `offset` (its tag), rewriting `L` tags; returns the offset after it, or -1 if unknown. */
 function walkValue(buf: Buffer, offset: number): number {

@@ -6,7 +6,15 @@
  */
 import { randomUUID } from "node:crypto";
 import type { MessageProperties } from "amqplib";
-import { decodeReply, encodeRequest, MalformedReply, RpcTimeout, UnknownService, deserializeError, RPC_EXCHANGE } from "../compat";
+import {
+  decodeReply,
+  encodeRequest,
+  MalformedReply,
+  RpcTimeout,
+  UnknownService,
+  deserializeError,
+  RPC_EXCHANGE,
+} from "../compat";
 import type { ContextData } from "../compat";
 import type { AmqpConnection, ConsumerHandle } from "./connection";
 import { amqpHeadersFromContext, encodeAmqpHeaders } from "./headers";
@@ -182,7 +190,10 @@ export class AmqpRpcClient {
     options: CallOptions = {},
   ): Promise<unknown> {
     const headers = amqpHeadersFromContext(options.contextData ?? {}, options.parentStack ?? this.standaloneStack);
-    const reply = await this.request(service, method, encodeRequest(args, kwargs), { headers, timeoutMs: options.timeoutMs });
+    const reply = await this.request(service, method, encodeRequest(args, kwargs), {
+      headers,
+      timeoutMs: options.timeoutMs,
+    });
     const ct: unknown = reply.properties.contentType;
     if (ct !== undefined && ct !== "application/json") {
       throw new MalformedReply(`cannot decode a reply of content type ${String(ct)}`);

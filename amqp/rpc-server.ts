@@ -116,7 +116,11 @@ export class AmqpRpcServer {
     let replyBody: Buffer;
     const malformed = this.precheck(msg);
     if (malformed) {
-      this.log.warn("amqp rpc request malformed", { service: this.options.service, routingKey: fields.routingKey, error: malformed.message });
+      this.log.warn("amqp rpc request malformed", {
+        service: this.options.service,
+        routingKey: fields.routingKey,
+        error: malformed.message,
+      });
       replyBody = Buffer.from(encodeErrorReply(malformed), "utf8");
     } else {
       try {
@@ -139,7 +143,10 @@ export class AmqpRpcServer {
       });
     } catch (err) {
       // Not acked, so not lost: requeued now, or by the broker when the channel is gone.
-      this.log.error("amqp rpc reply publish failed; request requeued", { service: this.options.service, error: describeError(err) });
+      this.log.error("amqp rpc reply publish failed; request requeued", {
+        service: this.options.service,
+        error: describeError(err),
+      });
       cc.reject(msg, true);
       return;
     }
@@ -148,7 +155,8 @@ export class AmqpRpcServer {
 
   private precheck(msg: ConsumeMessage): MalformedRequest | undefined {
     const ct: unknown = msg.properties.contentType;
-    if (ct !== JSON_TYPE) return new MalformedRequest(`Unsupported content type: ${ct === undefined ? "none" : String(ct)}`);
+    if (ct !== JSON_TYPE)
+      return new MalformedRequest(`Unsupported content type: ${ct === undefined ? "none" : String(ct)}`);
     if (this.options.validateJson ?? true) {
       try {
         decodeJson(msg.content);
@@ -162,7 +170,9 @@ export class AmqpRpcServer {
   private toRequest(msg: ConsumeMessage): IncomingRpcRequest {
     const routingKey = msg.fields.routingKey;
     const prefix = `${this.options.service}.`;
-    const method = routingKey.startsWith(prefix) ? routingKey.slice(prefix.length) : routingKey.slice(routingKey.lastIndexOf(".") + 1);
+    const method = routingKey.startsWith(prefix)
+      ? routingKey.slice(prefix.length)
+      : routingKey.slice(routingKey.lastIndexOf(".") + 1);
     const raw = (msg.properties.headers ?? {}) as Record<string, unknown>;
     return {
       service: this.options.service,

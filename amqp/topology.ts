@@ -6,7 +6,15 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Channel } from "amqplib";
-import { ConfigurationError, RPC_EXCHANGE, eventQueueName, eventsExchangeName, replyQueueName, rpcBindingKey, rpcQueueName } from "../compat";
+import {
+  ConfigurationError,
+  RPC_EXCHANGE,
+  eventQueueName,
+  eventsExchangeName,
+  replyQueueName,
+  rpcBindingKey,
+  rpcQueueName,
+} from "../compat";
 
 /** Reply queues expire 5 minutes after last use (`x-expires`, ms), as Nameko's do. */
 export const REPLY_QUEUE_EXPIRES_MS = 300_000;
@@ -136,7 +144,11 @@ export async function declareQueue(channel: Channel, decl: QueueDeclaration): Pr
 }
 
 /** Nameko's consumer set-up order: exchange, queue, binding (§2.1). */
-export async function declareConsumerTopology(channel: Channel, exchange: ExchangeDeclaration, queue: QueueDeclaration): Promise<void> {
+export async function declareConsumerTopology(
+  channel: Channel,
+  exchange: ExchangeDeclaration,
+  queue: QueueDeclaration,
+): Promise<void> {
   await declareExchange(channel, exchange);
   await declareQueue(channel, queue);
 }

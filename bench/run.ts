@@ -14,7 +14,15 @@ import { buildForChildren, removeBuild } from "./lib/build";
 import { Child } from "./lib/children";
 import { availability, parseNeed, type Probe, type Timing } from "./lib/case";
 import { machineInfo } from "./lib/proc";
-import { caseReport, checkTargets, renderLimits, renderTables, renderTargets, summarize, type CaseReport } from "./lib/report";
+import {
+  caseReport,
+  checkTargets,
+  renderLimits,
+  renderTables,
+  renderTargets,
+  summarize,
+  type CaseReport,
+} from "./lib/report";
 import { runRound, type RoundResult } from "./lib/runner";
 import { summarizeProfiles } from "./lib/profile-summary";
 import { describeError } from "./lib/role";
@@ -33,7 +41,15 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, rounds: 3, only: [], profile: false, profileProcess: "service", verbose: false, out: join(RESULTS, "latest.json") };
+  const o: Options = {
+    quick: false,
+    rounds: 3,
+    only: [],
+    profile: false,
+    profileProcess: "service",
+    verbose: false,
+    out: join(RESULTS, "latest.json"),
+  };
   let roundsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
@@ -116,7 +132,12 @@ async function main(): Promise<number> {
       const result = await runRound(c, round, {
         timing,
         verbose: options.verbose,
-        profile: options.profile ? { dir: profileDir, processes: (name) => options.profileProcess.split(",").some((p) => p === "all" || name.includes(p)) } : undefined,
+        profile: options.profile
+          ? {
+              dir: profileDir,
+              processes: (name) => options.profileProcess.split(",").some((p) => p === "all" || name.includes(p)),
+            }
+          : undefined,
       });
       rounds.get(c.id)?.push(result);
       const top = Math.max(...timing.concurrencies);
@@ -127,12 +148,18 @@ async function main(): Promise<number> {
       );
     }
   }
-  const reports: CaseReport[] = CASES.map((c) => caseReport(c, rounds.get(c.id) ?? [], avail.get(c.id) ?? { status: "available" }, selected(c.id)));
+  const reports: CaseReport[] = CASES.map((c) =>
+    caseReport(c, rounds.get(c.id) ?? [], avail.get(c.id) ?? { status: "available" }, selected(c.id)),
+  );
   summarize(reports, timing.concurrencies);
   const targets = checkTargets(reports, timing.concurrencies);
   const loadAfter = loadavg();
-  process.stdout.write(`\n${renderTables(reports, timing.concurrencies)}\n\nTargets (DESIGN.md "Performance targets")\n${renderTargets(targets)}\n`);
-  process.stdout.write(`\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(2)).join(" ")}; ${((Date.now() - began) / 1000).toFixed(0)} s in all\n`);
+  process.stdout.write(
+    `\n${renderTables(reports, timing.concurrencies)}\n\nTargets (DESIGN.md "Performance targets")\n${renderTargets(targets)}\n`,
+  );
+  process.stdout.write(
+    `\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(2)).join(" ")}; ${((Date.now() - began) / 1000).toFixed(0)} s in all\n`,
+  );
   if (options.profile) process.stdout.write(`\nCPU profiles in ${profileDir}\n${summarizeProfiles(profileDir, 25)}\n`);
   mkdirSync(RESULTS, { recursive: true });
   const json = {
@@ -158,7 +185,7 @@ async function main(): Promise<number> {
     "",
     renderTables(reports, timing.concurrencies),
     "",
-    "Targets (DESIGN.md \"Performance targets\")",
+    'Targets (DESIGN.md "Performance targets")',
     "",
     renderTargets(targets),
     "",

@@ -19,7 +19,15 @@
  */
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../amqp";
-import { RpcClient, drainNats, logNatsStatus, natsOptions, maskUrlCredentials, rootLogger, type Logger } from "../src/internal";
+import {
+  RpcClient,
+  drainNats,
+  logNatsStatus,
+  natsOptions,
+  maskUrlCredentials,
+  rootLogger,
+  type Logger,
+} from "../src/internal";
 import { createRegistry, FlowMetrics, UpGauge, type Registry } from "./observability/metrics";
 import { startOpsServer, type OpsServer, type ProbeResult } from "./observability/ops-server";
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
@@ -165,7 +173,9 @@ class BridgeImpl implements Bridge {
           intervalMs: config.discovery.intervalMs,
           natsWaitMs: config.discovery.natsWaitMs,
           missesBeforeRemoval: config.discovery.missesBeforeRemoval,
-          management: config.discovery.management ? { url: config.discovery.managementUrl, vhost: vhostOf(config.amqpUri) } : undefined,
+          management: config.discovery.management
+            ? { url: config.discovery.managementUrl, vhost: vhostOf(config.amqpUri) }
+            : undefined,
           bridgeConnectionPrefix: BRIDGE_CONNECTION_NAME_PREFIX,
           log: this.log,
         });
@@ -444,7 +454,11 @@ class BridgeImpl implements Bridge {
 
   private routeFailed(direction: string, service: string, err: unknown): void {
     this.failing.add(service);
-    this.log.error("rpc route could not be set up; will retry", { direction, service, error: err instanceof Error ? err.message : String(err) });
+    this.log.error("rpc route could not be set up; will retry", {
+      direction,
+      service,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 
   private scheduleRetry(): void {

@@ -7,7 +7,8 @@ function collect(value: string, previous: string[]): string[] {
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--http-port must be a port number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`--http-port must be a port number, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -53,7 +54,7 @@ export function registerBridge(program: Command): void {
         const onSignal = (signal: NodeJS.Signals): void => {
           if (signalled) {
             rootLogger.warn("second signal: killing the bridge", { signal });
-            bridge.kill().finally(() => resolve(1));
+            void bridge.kill().finally(() => resolve(1));
             return;
           }
           signalled = true;

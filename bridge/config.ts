@@ -114,8 +114,15 @@ function bool(map: Record<string, unknown>, key: string, path: string): boolean 
 function names(map: Record<string, unknown>, key: string, path: string): string[] {
   const v = map[key];
   if (v === undefined || v === null) return [];
-  const list = typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : v;
-  if (!Array.isArray(list) || list.some((s) => typeof s !== "string")) return fail(path + key, "a list of service names", v);
+  const list =
+    typeof v === "string"
+      ? v
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "")
+      : v;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== "string"))
+    return fail(path + key, "a list of service names", v);
   return list as string[];
 }
 
@@ -160,7 +167,8 @@ export function bridgeConfigFromObject(
   const dp = `${p}DISCOVERY.`;
   const httpPortFile = b.http_port === null ? null : num(b, "http_port", p);
   const httpPort = flags.httpPort ?? (httpPortFile === undefined ? DEFAULT_BRIDGE_HTTP_PORT : httpPortFile);
-  if (httpPort !== null && (!Number.isInteger(httpPort) || httpPort > 65535)) fail(`${p}http_port`, "a port number", httpPort);
+  if (httpPort !== null && (!Number.isInteger(httpPort) || httpPort > 65535))
+    fail(`${p}http_port`, "a port number", httpPort);
   const prefetch = num(b, "prefetch", p, 1) ?? DEFAULT_BRIDGE_PREFETCH;
   if (!Number.isInteger(prefetch) || prefetch > 65535) fail(`${p}prefetch`, "an integer between 1 and 65535", prefetch);
   const rpcTimeout = num(b, "rpc_timeout", p);
@@ -210,7 +218,9 @@ export function loadBridgeConfig(flags: BridgeFlags = {}, env: NodeJS.ProcessEnv
     try {
       text = readFileSync(flags.config, "utf8");
     } catch (err) {
-      throw new ConfigurationError(`Cannot read config file ${flags.config}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ConfigurationError(
+        `Cannot read config file ${flags.config}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     raw = parseConfigText(text, env);
   }

@@ -18,7 +18,13 @@ import type { Logger } from "winston";
 import type { AmqpConnection } from "../amqp";
 import { validateName } from "../compat";
 import type { EventsConfig } from "../src/internal";
-import { ensureEventsStream, eventsSettings, eventsStreamConfig, isApiError, type EventsSettings } from "../src/internal";
+import {
+  ensureEventsStream,
+  eventsSettings,
+  eventsStreamConfig,
+  isApiError,
+  type EventsSettings,
+} from "../src/internal";
 import { AmqpEventInbound } from "./amqp/event-inbound";
 import { AmqpEventOutbound } from "./amqp/event-outbound";
 import { NatsLink, type EventBridgeMetrics } from "./event-handover";
@@ -222,7 +228,11 @@ export function createEventBridge(deps: EventBridgeDeps): EventBridge {
       })
       .finally(() => (repairing = undefined));
   };
-  const natsOut = new NatsEventOutbound(deps.nats, { prefix, publishTimeoutMs: o.publishTimeoutMs, onNotStored: repairStream });
+  const natsOut = new NatsEventOutbound(deps.nats, {
+    prefix,
+    publishTimeoutMs: o.publishTimeoutMs,
+    onNotStored: repairStream,
+  });
 
   const toNats = new PathSet(
     "amqp_to_nats",

@@ -38,7 +38,10 @@ function plain(value: unknown): unknown {
  * there is nothing to carry, so the request goes out as a plain PUB. Keys NATS cannot carry are
  * reported in `skipped` (pass an array to collect them).
  */
-export function natsHeadersFromAmqp(raw: Record<string, unknown> | undefined, skipped?: SkippedHeader[]): MsgHdrs | undefined {
+export function natsHeadersFromAmqp(
+  raw: Record<string, unknown> | undefined,
+  skipped?: SkippedHeader[],
+): MsgHdrs | undefined {
   if (raw === undefined) return undefined;
   let h: MsgHdrs | undefined;
   const table = decodeAmqpHeaders(raw);

@@ -3,7 +3,7 @@
 // so the messages below are that function's (CPython 3.11), counting `self`.
 import "reflect-metadata";
 import { plainToInstance } from "class-transformer";
-import { getMetadataStorage, validate, ValidationError } from "class-validator";
+import { getMetadataStorage, validate, type ValidationError } from "class-validator";
 import { requestArgs, requestKwargs } from "./codec";
 import { ConfigurationError, IncorrectSignature, ValidationFailed } from "./errors";
 import { pyReprString as pyQuote } from "./python";
@@ -136,7 +136,10 @@ function parameterTexts(src: string): string[] {
     }
     if (ch === "=" && src[p + 1] === ">") {
       // `x => ...`: a single parameter without parentheses
-      const head = src.slice(0, p).trim().replace(/^async\s+/, "");
+      const head = src
+        .slice(0, p)
+        .trim()
+        .replace(/^async\s+/, "");
       return [head];
     }
     if (!/\s/.test(ch)) prev = ch;
@@ -148,7 +151,7 @@ function parameterTexts(src: string): string[] {
   let current = "";
   let depth = 0;
   prev = "(";
-  for (let i = p + 1; i < close; ) {
+  for (let i = p + 1; i < close;) {
     const after = skipNonCode(src, i, prev);
     if (after !== i) {
       const piece = src.slice(i, after);
@@ -177,7 +180,7 @@ function parameterTexts(src: string): string[] {
 function hasTopLevelDefault(text: string): boolean {
   let depth = 0;
   let prev = "";
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const after = skipNonCode(text, i, prev);
     if (after !== i) {
       i = after;
@@ -194,6 +197,14 @@ function hasTopLevelDefault(text: string): boolean {
   return false;
 }
 
+/** Any function or method, whatever it takes; what {@link signatureOf} reads. */
+export type AnyFunction = (...args: never[]) => unknown;
+
+/** Narrows an unknown value (a decorated property, say) to a function. */
+export function isFunction(value: unknown): value is AnyFunction {
+  return typeof value === "function";
+}
+
 /**
  * Read a method's signature from its compiled source (ES2022 keeps defaults and rest
  * parameters). A rest parameter is Python's `*args`. An object-destructuring parameter in last
@@ -201,7 +212,7 @@ function hasTopLevelDefault(text: string): boolean {
  * object, like Python's `**kwargs`. Any other destructuring parameter is positional, named by
  * its pattern text in error messages.
  */
-export function signatureOf(fn: Function, name: string, override: SignatureOverride = {}): MethodSignature {
+export function signatureOf(fn: AnyFunction, name: string, override: SignatureOverride = {}): MethodSignature {
   const texts = parameterTexts(Function.prototype.toString.call(fn));
   const params: ParamSpec[] = [];
   let varArgs = false;
@@ -229,7 +240,8 @@ export function signatureOf(fn: Function, name: string, override: SignatureOverr
   };
   for (const kw of override.keywordOnly ?? []) {
     const param = sig.params.find((p) => p.name === kw);
-    if (!param) throw new ConfigurationError(`${name}(): keyword-only parameter '${kw}' is not a parameter of the method`);
+    if (!param)
+      throw new ConfigurationError(`${name}(): keyword-only parameter '${kw}' is not a parameter of the method`);
     param.keywordOnly = true;
   }
   return sig;
@@ -292,7 +304,11 @@ function missingArguments(name: string, names: string[], positional: boolean): I
   const quoted = names.map(pyQuote);
   const n = quoted.length;
   const list =
-    n === 1 ? quoted[0] : n === 2 ? `${quoted[0]} and ${quoted[1]}` : `${quoted.slice(0, -2).join(", ")}, ${quoted[n - 2]} and ${quoted[n - 1]}`;
+    n === 1
+      ? quoted[0]
+      : n === 2
+        ? `${quoted[0]} and ${quoted[1]}`
+        : `${quoted.slice(0, -2).join(", ")}, ${quoted[n - 2]} and ${quoted[n - 1]}`;
   return new IncorrectSignature(
     `${name}() missing ${n} required ${positional ? "positional" : "keyword-only"} argument${n === 1 ? "" : "s"}: ${list}`,
   );
@@ -379,7 +395,11 @@ export function dtoClassOf(prototype: object, methodName: string | symbol): DtoC
   return rules.length > 0 ? (t as DtoClass) : undefined;
 }
 
-function flattenErrors(errors: ValidationError[], prefix: string, into: Record<string, string[]>): Record<string, string[]> {
+function flattenErrors(
+  errors: ValidationError[],
+  prefix: string,
+  into: Record<string, string[]>,
+): Record<string, string[]> {
   for (const e of errors) {
     const path = prefix ? `${prefix}.${e.property}` : e.property;
     if (e.constraints) into[path] = Object.values(e.constraints);
@@ -394,14 +414,25 @@ function flattenErrors(errors: ValidationError[], prefix: string, into: Record<s
  * IncorrectSignature; a validation failure is ValidationFailed with per-field messages
  * (nested fields as dotted paths).
  */
-export async function bindDto<T extends object>(cls: DtoClass<T>, args: unknown, kwargs: unknown, methodName = "method"): Promise<T> {
+export async function bindDto<T extends object>(
+  cls: DtoClass<T>,
+  args: unknown,
+  kwargs: unknown,
+  methodName = "method",
+): Promise<T> {
   const pos = requestArgs(args);
   const named = requestKwargs(kwargs);
   let plain: unknown = named;
   if (pos.length > 0) {
     const single = pos[0];
-    const usable = pos.length === 1 && Object.keys(named).length === 0 && single !== null && typeof single === "object" && !Array.isArray(single);
-    if (!usable) throw new IncorrectSignature(`${methodName}() takes 1 positional argument but ${pos.length + 1} were given`);
+    const usable =
+      pos.length === 1 &&
+      Object.keys(named).length === 0 &&
+      single !== null &&
+      typeof single === "object" &&
+      !Array.isArray(single);
+    if (!usable)
+      throw new IncorrectSignature(`${methodName}() takes 1 positional argument but ${pos.length + 1} were given`);
     plain = single;
   }
   const instance = plainToInstance(cls as unknown as new () => T, plain) as T;

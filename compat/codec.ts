@@ -4,7 +4,7 @@ import {
   IncorrectSignature,
   MalformedReply,
   MalformedRequest,
-  SerializedError,
+  type SerializedError,
   UnserializableValueError,
   serializeError,
 } from "./errors";
@@ -83,7 +83,8 @@ export function decodeRequest(body: string | Uint8Array): RpcRequest {
     throw new MalformedRequest(`Message body is not valid JSON: ${(err as Error).message}`);
   }
   if (!isDict(data)) throw new MalformedRequest(`Message body must be a JSON object, not ${pyTypeName(data)}`);
-  if (!hasOwn(data, "args") || !hasOwn(data, "kwargs")) throw new MalformedRequest("Message missing `args` or `kwargs`");
+  if (!hasOwn(data, "args") || !hasOwn(data, "kwargs"))
+    throw new MalformedRequest("Message missing `args` or `kwargs`");
   return { args: requestArgs(data.args), kwargs: requestKwargs(data.kwargs) };
 }
 

@@ -1,6 +1,7 @@
 // Context data <-> `nameko.*` headers and the call-id stack (NAMEKO_PROTOCOL.md §8).
 import { randomUUID } from "node:crypto";
 import { decodeJson, encodeJson } from "./json";
+import { hasControlCharacter } from "./naming";
 
 /** A worker's context data: `user_id`, `language`, `auth_token`, `user_agent` and any other key. */
 export type ContextData = Record<string, unknown>;
@@ -68,8 +69,8 @@ export function contextToHeaders(data: ContextData, stack: readonly string[]): R
   return headers;
 }
 
-/** Text a header line cannot carry faithfully: control characters, or whitespace at either end. */
-const UNSAFE_TEXT = /[\x00-\x1f\x7f]|^\s|\s$/;
+/** Text a header line cannot carry faithfully: control characters (hasControlCharacter), or whitespace at either end. */
+const EDGE_WHITESPACE = /^\s|\s$/;
 /** Text that may be JSON; only such text is parsed when decoding. */
 const MAYBE_JSON = /^(?:[-0-9"[{]|(?:true|false|null|NaN|Infinity)$)/;
 
@@ -90,7 +91,7 @@ function parsesAsJson(text: string): boolean {
  */
 export function encodeHeaderValue(value: unknown): string {
   if (typeof value !== "string") return encodeJson(value);
-  return UNSAFE_TEXT.test(value) || parsesAsJson(value) ? encodeJson(value) : value;
+  return hasControlCharacter(value) || EDGE_WHITESPACE.test(value) || parsesAsJson(value) ? encodeJson(value) : value;
 }
 
 /** Inverse of encodeHeaderValue; `call_id_stack` (with or without prefix) always reads as a list of ids. */

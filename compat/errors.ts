@@ -236,7 +236,12 @@ const JS_BUILTIN_ERROR_NAMES = new Set([...JS_BUILTIN_ERRORS].map((c) => (c as E
 /** A JavaScript built-in error class, also when it comes from another realm. */
 function isBuiltinErrorClass(ctor: unknown, err: Error): boolean {
   if (JS_BUILTIN_ERRORS.has(ctor)) return true;
-  return types.isNativeError(err) && typeof ctor === "function" && JS_BUILTIN_ERROR_NAMES.has(ctor.name) && Object.getPrototypeOf(err) === (ctor as ErrorConstructor).prototype;
+  return (
+    types.isNativeError(err) &&
+    typeof ctor === "function" &&
+    JS_BUILTIN_ERROR_NAMES.has(ctor.name) &&
+    Object.getPrototypeOf(err) === (ctor as ErrorConstructor).prototype
+  );
 }
 
 /** Python-like class name of an error: an explicit `name`, else its constructor's name. */

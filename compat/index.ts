@@ -44,8 +44,8 @@ export {
   requestKwargs,
 } from "./codec";
 export type { RpcReply, RpcRequest } from "./codec";
-export { bindArguments, bindDto, dtoClassOf, signatureOf } from "./binding";
-export type { DtoClass, MethodSignature, ParamSpec, SignatureOverride } from "./binding";
+export { bindArguments, bindDto, dtoClassOf, isFunction, signatureOf } from "./binding";
+export type { AnyFunction, DtoClass, MethodSignature, ParamSpec, SignatureOverride } from "./binding";
 export {
   CALL_ID_STACK_KEY,
   contextFromHeaders,

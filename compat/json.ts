@@ -204,7 +204,8 @@ const utf8 = new TextDecoder("utf-8");
  * Walking the parsed value is cheaper than scanning the text for long digit runs.
  */
 function hasUnsafeInteger(value: unknown): boolean {
-  if (typeof value === "number") return (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) && Number.isInteger(value);
+  if (typeof value === "number")
+    return (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) && Number.isInteger(value);
   if (typeof value !== "object" || value === null) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (hasUnsafeInteger(value[i])) return true;
@@ -239,7 +240,9 @@ function untag(type: unknown, value: unknown): { ok: true; value: unknown } | { 
       return typeof hex === "string" ? { ok: true, value: canonicalUuid(hex) } : { ok: false };
     }
     case "base64":
-      return typeof value === "string" ? { ok: true, value: Buffer.from(value, "base64").toString("utf8") } : { ok: false };
+      return typeof value === "string"
+        ? { ok: true, value: Buffer.from(value, "base64").toString("utf8") }
+        : { ok: false };
     default:
       // unknown tags are left as objects: dropping the message (kombu's choice) helps nobody
       return { ok: false };

@@ -6,7 +6,16 @@ import { InvalidName } from "./errors";
 /** What a validated name is used as; appears in error messages. */
 export type NameKind = "service" | "method" | "event type";
 
-const WHITESPACE_OR_CONTROL = /[\s\x00-\x1f\x7f]/;
+/** True when `text` holds an ASCII control character (U+0000-U+001F or DEL). */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+const hasWhitespaceOrControl = (text: string): boolean => /\s/.test(text) || hasControlCharacter(text);
 
 /**
  * Check that a name is usable as exactly one subject token and return it. Refused: empty,
@@ -18,7 +27,7 @@ export function validateName(kind: NameKind, name: string): string {
   const problem =
     typeof name !== "string" || name.length === 0
       ? "is empty"
-      : WHITESPACE_OR_CONTROL.test(name)
+      : hasWhitespaceOrControl(name)
         ? "contains whitespace or a control character"
         : name.includes("*") || name.includes(">")
           ? "contains a NATS wildcard (`*` or `>`)"
@@ -32,8 +41,13 @@ export function validateName(kind: NameKind, name: string): string {
 /** Check a subject prefix: dot-separated tokens, none empty, no wildcards or whitespace. */
 export function validatePrefix(prefix: string): string {
   if (prefix === "") return prefix;
-  const bad = prefix.split(".").some((t) => t.length === 0 || WHITESPACE_OR_CONTROL.test(t) || t.includes("*") || t.includes(">"));
-  if (bad) throw new InvalidName(`Invalid subject prefix ${JSON.stringify(prefix)}: it must be dot-separated tokens without wildcards, whitespace or empty tokens`);
+  const bad = prefix
+    .split(".")
+    .some((t) => t.length === 0 || hasWhitespaceOrControl(t) || t.includes("*") || t.includes(">"));
+  if (bad)
+    throw new InvalidName(
+      `Invalid subject prefix ${JSON.stringify(prefix)}: it must be dot-separated tokens without wildcards, whitespace or empty tokens`,
+    );
   return prefix;
 }
 
@@ -74,7 +88,9 @@ export function eventsSubjectFilter(prefix = ""): string {
 /** `NAMEKO_EVENTS`, or `<PREFIX>_NAMEKO_EVENTS` with the prefix upper-cased and reduced to `[A-Z0-9_-]`. */
 export function eventsStreamName(prefix = ""): string {
   if (prefix === "") return "NAMEKO_EVENTS";
-  return `${validatePrefix(prefix).toUpperCase().replace(/[^A-Z0-9_-]/g, "_")}_NAMEKO_EVENTS`;
+  return `${validatePrefix(prefix)
+    .toUpperCase()
+    .replace(/[^A-Z0-9_-]/g, "_")}_NAMEKO_EVENTS`;
 }
 
 // ---------------------------------------------------------------- Nameko's AMQP names (§3.1)

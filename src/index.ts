@@ -7,7 +7,13 @@ export { Context } from "./dependencies/context";
 export { eventHandler, HandlerType, type EventHandlerOptions } from "./entrypoints/events";
 export { timer, type TimerOptions } from "./entrypoints/timer";
 export { http, type HttpOptions } from "./entrypoints/http";
-export { HttpResponse, type HttpRequest, type HttpHeaders, type HttpResponseOptions, type HttpResult } from "./entrypoints/http-messages";
+export {
+  HttpResponse,
+  type HttpRequest,
+  type HttpHeaders,
+  type HttpResponseOptions,
+  type HttpResult,
+} from "./entrypoints/http-messages";
 export { EventDispatcher, type Dispatch } from "./dependencies/event-dispatcher";
 
 // Calling services
@@ -15,12 +21,22 @@ export { kwargs, KwArgs, type ServiceProxy, type RemoteMethod, type ProxyCallOpt
 export { RpcClient, type RpcCallOptions, type RpcClientOptions } from "./client/rpc-client";
 export { ClusterRpcProxy, type ClusterRpcProxyOptions } from "./client/standalone";
 export { EventPublisher, EventNotStored } from "./client/event-publisher";
-export { standaloneDispatcher, type StandaloneDispatcher, type StandaloneDispatcherOptions } from "./client/standalone-dispatcher";
+export {
+  standaloneDispatcher,
+  type StandaloneDispatcher,
+  type StandaloneDispatcherOptions,
+} from "./client/standalone-dispatcher";
 
 // Running services
 export { ServiceContainer, type ContainerOptions, type WorkerEvent } from "./core/service-container";
 export { ServiceRunner, stopOnSignals, type RunnerOptions } from "./core/service-runner";
-export { describeService, registerEntrypoint, registerDependency, type ServiceClass, type ServiceDescription } from "./core/metadata";
+export {
+  describeService,
+  registerEntrypoint,
+  registerDependency,
+  type ServiceClass,
+  type ServiceDescription,
+} from "./core/metadata";
 export type {
   ContainerHandle,
   DependencyProvider,
@@ -32,7 +48,13 @@ export type {
 } from "./core/extension";
 
 // Configuration and logging
-export { loadConfig, configFromObject, parseConfigText, substituteEnv, type LoadConfigOptions } from "./config/load-config";
+export {
+  loadConfig,
+  configFromObject,
+  parseConfigText,
+  substituteEnv,
+  type LoadConfigOptions,
+} from "./config/load-config";
 export { defaultConfig, type RuntimeConfig, type EventsConfig, type NatsConfig } from "./config/defaults";
 export { rootLogger, createLogger, maskSecrets, type Logger, type LoggerOptions } from "./logging";
 export { connectNats } from "./nats/connection";

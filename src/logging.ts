@@ -30,8 +30,10 @@ export function maskSecrets(value: unknown, depth = 0): unknown {
 const maskFormat = winston.format((info) => {
   for (const key of Object.keys(info)) {
     const v = (info as Record<string, unknown>)[key];
-    if (SECRET_KEY.test(key) && v !== undefined && v !== null && v !== "") (info as Record<string, unknown>)[key] = MASK;
-    else if (v !== null && (typeof v === "string" || typeof v === "object")) (info as Record<string, unknown>)[key] = maskSecrets(v);
+    if (SECRET_KEY.test(key) && v !== undefined && v !== null && v !== "")
+      (info as Record<string, unknown>)[key] = MASK;
+    else if (v !== null && (typeof v === "string" || typeof v === "object"))
+      (info as Record<string, unknown>)[key] = maskSecrets(v);
   }
   return info;
 });

@@ -18,7 +18,11 @@ export const bridgeEventsAmqpToNats: BenchCase = {
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;
     const source = `bench_amqp_source_${ctx.token}`;
-    const consumer = await ctx.spawn("handler service", "runtime-event-handler", { prefix, source, name: `bench_handler_${ctx.token}` });
+    const consumer = await ctx.spawn("handler service", "runtime-event-handler", {
+      prefix,
+      source,
+      name: `bench_handler_${ctx.token}`,
+    });
     await ctx.spawn("bridge", "bridge", { prefix, amqpServices: [source] });
     const publisher = await ctx.spawn("AMQP publisher", "amqp-event-publisher", {
       exchange: `${source}.events`,
@@ -44,8 +48,16 @@ export const bridgeEventsNatsToAmqp: BenchCase = {
     const source = `bench_source_${ctx.token}`;
     // Named as Nameko names a SERVICE_POOL handler's queue (§7.3).
     const queue = `evt-${source}-${EVENT_TYPE}--bench_amqp_handler_${ctx.token}.on_event`;
-    const consumer = await ctx.spawn("AMQP consumer", "amqp-event-consumer", { exchange: `${source}.events`, queue, routingKey: EVENT_TYPE });
-    const publisher = await ctx.spawn("dispatcher service", "runtime-event-dispatcher", { prefix, source, deleteStream: true });
+    const consumer = await ctx.spawn("AMQP consumer", "amqp-event-consumer", {
+      exchange: `${source}.events`,
+      queue,
+      routingKey: EVENT_TYPE,
+    });
+    const publisher = await ctx.spawn("dispatcher service", "runtime-event-dispatcher", {
+      prefix,
+      source,
+      deleteStream: true,
+    });
     await ctx.spawn("bridge", "bridge", { prefix, natsServices: [source] });
     return measureEvents(ctx, publisher, consumer);
   },

@@ -20,7 +20,11 @@ export const relayAmqpToJetStream: BenchCase = {
     const stream = `BENCH_RELAY_${ctx.token.toUpperCase()}`;
     const subject = `bench.${ctx.token}.relay.event`;
     const consumer = await ctx.spawn("consumer", "js-consumer", { stream, subject });
-    await ctx.spawn("relay", "amqp-js-relay", { exchange: `${source}.events`, queue: `bench-relay-${ctx.token}`, subject });
+    await ctx.spawn("relay", "amqp-js-relay", {
+      exchange: `${source}.events`,
+      queue: `bench-relay-${ctx.token}`,
+      subject,
+    });
     const publisher = await ctx.spawn("AMQP publisher", "amqp-event-publisher", {
       exchange: `${source}.events`,
       routingKey: "bench_event",
@@ -48,7 +52,12 @@ export const relayJetStreamToAmqp: BenchCase = {
       queue: `bench-relay-${ctx.token}`,
       routingKey: "bench_event",
     });
-    await ctx.spawn("relay", "js-amqp-relay", { stream, subject, exchange: `${source}.events`, routingKey: "bench_event" });
+    await ctx.spawn("relay", "js-amqp-relay", {
+      stream,
+      subject,
+      exchange: `${source}.events`,
+      routingKey: "bench_event",
+    });
     const publisher = await ctx.spawn("publisher", "js-publisher", { stream, subject });
     return measureEvents(ctx, publisher, consumer);
   },

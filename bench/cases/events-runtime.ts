@@ -24,7 +24,11 @@ export const runtimeEvents: BenchCase = {
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;
     const source = `bench_source_${ctx.token}`;
-    const consumer = await ctx.spawn("handler service", "runtime-event-handler", { prefix, source, name: `bench_handler_${ctx.token}` });
+    const consumer = await ctx.spawn("handler service", "runtime-event-handler", {
+      prefix,
+      source,
+      name: `bench_handler_${ctx.token}`,
+    });
     const publisher = await ctx.spawn("dispatcher service", "runtime-event-dispatcher", { prefix, source });
     return measureEvents(ctx, publisher, consumer);
   },

@@ -29,7 +29,14 @@ function compilerOptions(): ts.CompilerOptions {
   const read = ts.readConfigFile(configPath, ts.sys.readFile);
   if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, ROOT);
-  return { ...parsed.options, noEmit: false, declaration: false, sourceMap: false, inlineSourceMap: false, isolatedModules: true };
+  return {
+    ...parsed.options,
+    noEmit: false,
+    declaration: false,
+    sourceMap: false,
+    inlineSourceMap: false,
+    isolatedModules: true,
+  };
 }
 
 function tsFiles(dir: string): string[] {
@@ -47,7 +54,8 @@ function removeStaleBuilds(): void {
   const parent = dirname(BUILD_DIR);
   if (!existsSync(parent)) return;
   for (const name of readdirSync(parent)) {
-    if (/^\d+$/.test(name) && !existsSync(`/proc/${name}`)) rmSync(join(parent, name), { recursive: true, force: true });
+    if (/^\d+$/.test(name) && !existsSync(`/proc/${name}`))
+      rmSync(join(parent, name), { recursive: true, force: true });
   }
 }
 
@@ -60,7 +68,10 @@ export function buildForChildren(): number {
   for (const dir of SOURCE_DIRS) {
     for (const file of tsFiles(join(ROOT, dir))) {
       const out = join(BUILD_DIR, relative(ROOT, file)).replace(/\.ts$/, ".js");
-      const { outputText } = ts.transpileModule(readFileSync(file, "utf8"), { compilerOptions: options, fileName: file });
+      const { outputText } = ts.transpileModule(readFileSync(file, "utf8"), {
+        compilerOptions: options,
+        fileName: file,
+      });
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, outputText);
       count++;

@@ -30,7 +30,8 @@ export interface ModuleProbe {
 export type Probe = Record<string, ModuleProbe>;
 
 /** Whether a case can run: its needed "module:Export" names are all there and load. */
-export type Availability = { status: "available" } | { status: "not available"; reason: string } | { status: "error"; reason: string };
+export type Availability =
+  { status: "available" } | { status: "not available"; reason: string } | { status: "error"; reason: string };
 
 /** A need's module and export: "src/x:Name" -> ["src/x", "Name"]; "python:nameko" is a module of its own. */
 export function parseNeed(need: string): [module: string, name: string | undefined] {
@@ -51,7 +52,9 @@ export function availability(needs: readonly string[], probe: Probe): Availabili
     else if (found.error) return { status: "error", reason: `${module}.ts does not load: ${found.error}` };
     else if (name && !found.exports.includes(name)) absent.push(`${name} in ${module}.ts`);
   }
-  return absent.length ? { status: "not available", reason: `no ${[...new Set(absent)].join(", ")} yet` } : { status: "available" };
+  return absent.length
+    ? { status: "not available", reason: `no ${[...new Set(absent)].join(", ")} yet` }
+    : { status: "available" };
 }
 
 /** Handed to a case by the runner for one round. */
@@ -124,14 +127,26 @@ export async function measureRpc(ctx: CaseContext, caller: Child): Promise<RpcMe
   const { warmupMs, phaseMs, concurrencies } = ctx.timing;
   const phaseTimeout = (ms: number) => ms + 30_000;
   const top = Math.max(...concurrencies);
-  await caller.command<PhaseResult>("phase", { concurrency: top, durationMs: warmupMs, phase: 0 }, phaseTimeout(warmupMs));
-  await caller.command<PhaseResult>("phase", { concurrency: 1, durationMs: warmupMs / 4, phase: 0 }, phaseTimeout(warmupMs));
+  await caller.command<PhaseResult>(
+    "phase",
+    { concurrency: top, durationMs: warmupMs, phase: 0 },
+    phaseTimeout(warmupMs),
+  );
+  await caller.command<PhaseResult>(
+    "phase",
+    { concurrency: 1, durationMs: warmupMs / 4, phase: 0 },
+    phaseTimeout(warmupMs),
+  );
   const rates: Record<string, number> = {};
   const latencyAt: Record<string, LatencySummary> = {};
   let operations = 0;
   await ctx.markMeasureStart();
   for (const concurrency of concurrencies) {
-    const r = await caller.command<PhaseResult>("phase", { concurrency, durationMs: phaseMs, phase: 0 }, phaseTimeout(phaseMs));
+    const r = await caller.command<PhaseResult>(
+      "phase",
+      { concurrency, durationMs: phaseMs, phase: 0 },
+      phaseTimeout(phaseMs),
+    );
     if (r.completed === 0) throw new Error(`no call completed at ${concurrency} in flight`);
     rates[concurrency] = r.completed / (r.elapsedMs / 1000);
     latencyAt[concurrency] = r.latency;
@@ -153,8 +168,16 @@ export async function measureEvents(ctx: CaseContext, publisher: Child, consumer
   const onePhase = async (concurrency: number, durationMs: number) => {
     const tag = phase++;
     await consumer.command("expect", { phase: tag });
-    const pub = await publisher.command<PhaseResult>("phase", { concurrency, durationMs, phase: tag }, durationMs + 30_000);
-    const got = await consumer.command<ConsumeResult>("await", { count: pub.started, timeoutMs: drainTimeoutMs }, drainTimeoutMs + 10_000);
+    const pub = await publisher.command<PhaseResult>(
+      "phase",
+      { concurrency, durationMs, phase: tag },
+      durationMs + 30_000,
+    );
+    const got = await consumer.command<ConsumeResult>(
+      "await",
+      { count: pub.started, timeoutMs: drainTimeoutMs },
+      drainTimeoutMs + 10_000,
+    );
     return { pub, got };
   };
   await onePhase(top, warmupMs);

@@ -71,7 +71,11 @@ async function main(): Promise<void> {
   process.on("message", (raw: CommandMessage) => {
     const { id, command, arg } = raw;
     const work =
-      command === "stop" ? role.stop() : command.startsWith("profile-") ? profileCommand(command, arg) : role.handle(command, arg);
+      command === "stop"
+        ? role.stop()
+        : command.startsWith("profile-")
+          ? profileCommand(command, arg)
+          : role.handle(command, arg);
     work.then(
       (value) => {
         send({ type: "reply", id, ok: true, value: value ?? null });

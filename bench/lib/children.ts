@@ -68,7 +68,12 @@ export class Child {
   }
 
   /** Fork `role` (a module under bench/roles, compiled by buildForChildren) and wait until it says it is ready. */
-  static async spawn(name: string, role: string, options: Record<string, unknown>, spawnOptions: SpawnOptions = {}): Promise<Child> {
+  static async spawn(
+    name: string,
+    role: string,
+    options: Record<string, unknown>,
+    spawnOptions: SpawnOptions = {},
+  ): Promise<Child> {
     const proc = fork(CHILD_MAIN, [join(ROLES_DIR, role), JSON.stringify(options)], {
       cwd: REPO_ROOT,
       execArgv: spawnOptions.nodeFlags ?? [],

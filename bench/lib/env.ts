@@ -28,8 +28,10 @@ export function randomToken(length = 8): string {
  * the PYTHONPATH that makes `import nameko` work with it (NAMEKO_PYTHONPATH overrides; by default a
  * source checkout at /work/nameko-local, as on the team's machines, when there is one).
  */
-export const NAMEKO_PYTHON = process.env.NAMEKO_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+export const NAMEKO_PYTHON =
+  process.env.NAMEKO_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 
 /** See NAMEKO_PYTHON. */
 export const NAMEKO_PYTHONPATH =
-  process.env.NAMEKO_PYTHONPATH ?? (existsSync("/work/nameko-local/nameko") ? "/work/nameko-local:/work/nameko-local/egg" : "");
+  process.env.NAMEKO_PYTHONPATH ??
+  (existsSync("/work/nameko-local/nameko") ? "/work/nameko-local:/work/nameko-local/egg" : "");

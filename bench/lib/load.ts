@@ -111,9 +111,19 @@ export class EventCollector {
     const now = process.hrtime.bigint();
     let ev: BenchEvent;
     try {
-      const value = typeof body === "string" ? JSON.parse(body) : body instanceof Uint8Array ? JSON.parse(Buffer.from(body).toString("utf8")) : body;
+      const value =
+        typeof body === "string"
+          ? JSON.parse(body)
+          : body instanceof Uint8Array
+            ? JSON.parse(Buffer.from(body).toString("utf8"))
+            : body;
       ev = value as BenchEvent;
-      if (typeof ev.phase !== "number" || typeof ev.seq !== "number" || typeof ev.t !== "string" || ev.pad !== EVENT_PAD) {
+      if (
+        typeof ev.phase !== "number" ||
+        typeof ev.seq !== "number" ||
+        typeof ev.t !== "string" ||
+        ev.pad !== EVENT_PAD
+      ) {
         throw new Error(`unexpected event body ${JSON.stringify(value).slice(0, 200)}`);
       }
     } catch (err) {

@@ -85,7 +85,8 @@ export function brokerPids(): { name: string; pid: number }[] {
   const out: { name: string; pid: number }[] = [];
   // Tests start private nats-servers, and rabbitmqctl runs short-lived beam.smp processes: the
   // shared server of each kind is the oldest one.
-  const oldest = (comm: string) => pidsByComm(comm).sort((a, b) => (startTicks(a) ?? Infinity) - (startTicks(b) ?? Infinity))[0];
+  const oldest = (comm: string) =>
+    pidsByComm(comm).sort((a, b) => (startTicks(a) ?? Infinity) - (startTicks(b) ?? Infinity))[0];
   const nats = oldest("nats-server");
   if (nats !== undefined) out.push({ name: "nats-server", pid: nats });
   const beam = oldest("beam.smp");

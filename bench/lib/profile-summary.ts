@@ -71,8 +71,13 @@ export function summarizeProfile(file: string, limit: number): string {
     busy++;
     const key = keyOf(node.callFrame);
     self.set(key, (self.get(key) ?? 0) + 1);
-    const f = where(node.callFrame).replace(/:\d+$/, "").replace(/^bench\/results\/build\/\d+\//, "") || name;
-    const pkg = f.includes("node_modules/") ? f.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "node_modules/$1") : f;
+    const f =
+      where(node.callFrame)
+        .replace(/:\d+$/, "")
+        .replace(/^bench\/results\/build\/\d+\//, "") || name;
+    const pkg = f.includes("node_modules/")
+      ? f.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "node_modules/$1")
+      : f;
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + 1);
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -88,7 +93,10 @@ export function summarizeProfile(file: string, limit: number): string {
   }
   const pct = (h: number) => `${((h / Math.max(1, busy)) * 100).toFixed(1).padStart(5)}%`;
   const top = (m: Map<string, number>, n: number) =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, h]) => `  ${pct(h)}  ${k.replace(/bench\/results\/build\/\d+\//, "")}`);
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, h]) => `  ${pct(h)}  ${k.replace(/bench\/results\/build\/\d+\//, "")}`);
   const seconds = (profile.endTime - profile.startTime) / 1e6;
   return [
     `${relative(ROOT, file)} — ${seconds.toFixed(1)} s, ${samples.length} samples, ${((idle / Math.max(1, samples.length)) * 100).toFixed(0)}% idle, GC ${((gc / Math.max(1, busy)) * 100).toFixed(1)}% of busy`,
@@ -115,5 +123,7 @@ if (require.main === module) {
     process.exit(2);
   }
   const limit = Number(process.argv[3] ?? 30);
-  process.stdout.write(`${statSync(target).isDirectory() ? summarizeProfiles(target, limit) : summarizeProfile(target, limit)}\n`);
+  process.stdout.write(
+    `${statSync(target).isDirectory() ? summarizeProfiles(target, limit) : summarizeProfile(target, limit)}\n`,
+  );
 }

@@ -50,7 +50,8 @@ export interface CaseSummary {
   }[];
 }
 
-const okMeasurements = (r: CaseReport): (Measurement | undefined)[] => r.rounds.map((x) => (x.status === "ok" ? x.measurement : undefined));
+const okMeasurements = (r: CaseReport): (Measurement | undefined)[] =>
+  r.rounds.map((x) => (x.status === "ok" ? x.measurement : undefined));
 
 /** Compute the summaries (floors first, since ratios pair a case's round with its floor's). */
 export function summarize(reports: CaseReport[], concurrencies: number[]): void {
@@ -64,7 +65,8 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
     const published: Record<string, Spread | undefined> = {};
     for (const c of concurrencies) {
       rates[c] = spreadOf(ms.map((m) => m?.rates[c]));
-      if (r.kind === "events") published[c] = spreadOf(ms.map((m) => (m?.kind === "events" ? m.published[c] : undefined)));
+      if (r.kind === "events")
+        published[c] = spreadOf(ms.map((m) => (m?.kind === "events" ? m.published[c] : undefined)));
     }
     const floor = r.floor ? byId.get(r.floor) : undefined;
     const floorMs = floor ? okMeasurements(floor) : [];
@@ -79,7 +81,11 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
       ratioTop: floor ? pair((m, fm) => m.rates[top] / fm.rates[top]) : undefined,
       ratioP50: floor ? pair((m, fm) => m.latency.p50 / fm.latency.p50) : undefined,
       cpuPerOpUs: spreadOf(
-        r.rounds.map((x) => (x.status === "ok" ? x.processes.filter((p) => !p.shared).reduce((sum, p) => sum + (p.cpuPerOpUs ?? 0), 0) : undefined)),
+        r.rounds.map((x) =>
+          x.status === "ok"
+            ? x.processes.filter((p) => !p.shared).reduce((sum, p) => sum + (p.cpuPerOpUs ?? 0), 0)
+            : undefined,
+        ),
       ),
       ratioCpu: floor
         ? spreadOf(
@@ -167,7 +173,16 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
   out.push("");
   out.push(
     table(
-      ["case", "p50 ms", "p99 ms", ...concurrencies.map((c) => `calls/s @${c}`), `x floor @${top}`, "x floor by CPU", "p50 x floor", "CPU µs/call"],
+      [
+        "case",
+        "p50 ms",
+        "p99 ms",
+        ...concurrencies.map((c) => `calls/s @${c}`),
+        `x floor @${top}`,
+        "x floor by CPU",
+        "p50 x floor",
+        "CPU µs/call",
+      ],
       rpc.map((r) => {
         const s = statusCell(r);
         if (s) return [r.title, s];
@@ -186,11 +201,22 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
     ),
   );
   out.push("");
-  out.push("Events — end-to-end (publish -> handler) latency in ms at 1 publish in flight; delivered/s = events published / (last receipt - first publish)");
+  out.push(
+    "Events — end-to-end (publish -> handler) latency in ms at 1 publish in flight; delivered/s = events published / (last receipt - first publish)",
+  );
   out.push("");
   out.push(
     table(
-      ["case", "e2e p50 ms", "e2e p99 ms", ...concurrencies.map((c) => `delivered/s @${c}`), `published/s @${top}`, `x floor @${top}`, "x floor by CPU", "CPU µs/event"],
+      [
+        "case",
+        "e2e p50 ms",
+        "e2e p99 ms",
+        ...concurrencies.map((c) => `delivered/s @${c}`),
+        `published/s @${top}`,
+        `x floor @${top}`,
+        "x floor by CPU",
+        "CPU µs/event",
+      ],
       ev.map((r) => {
         const s = statusCell(r);
         if (s) return [r.title, s];
@@ -255,7 +281,9 @@ export function checkTargets(reports: CaseReport[], concurrencies: number[]): Ta
     const refText = ref && refRatio ? `; ${ref.title}: ${refRatio.median.toFixed(2)} x` : "";
     out.push({
       target,
-      measured: s ? `${s.median.toFixed(2)} x${cpu ? ` (by CPU per call: ${cpu.median.toFixed(2)} x)` : ""}${refText}` : "-",
+      measured: s
+        ? `${s.median.toFixed(2)} x${cpu ? ` (by CPU per call: ${cpu.median.toFixed(2)} x)` : ""}${refText}`
+        : "-",
       verdict: s ? (s.median >= min ? "met" : "not met") : "n/a",
     });
   };
@@ -276,19 +304,36 @@ export function checkTargets(reports: CaseReport[], concurrencies: number[]): Ta
     measured: p50 ? `${p50.median.toFixed(2)} x` : "-",
     verdict: p50 ? (p50.median <= 1.25 ? "met" : "not met") : "n/a",
   });
-  ratio(`AMQP caller -> bridge -> runtime @${top} >= 0.5 x raw amqplib RPC`, "rpc.bridge-amqp-to-runtime", 0.5, "rpc.nameko-amqp");
+  ratio(
+    `AMQP caller -> bridge -> runtime @${top} >= 0.5 x raw amqplib RPC`,
+    "rpc.bridge-amqp-to-runtime",
+    0.5,
+    "rpc.nameko-amqp",
+  );
   const br = get("rpc.bridge-amqp-to-runtime")?.rates[top];
   // Nameko's own figure: measured in this run when Nameko for Python is there, else DESIGN.md's.
   const nameko = get("rpc.nameko-python")?.rates[top];
   const namekoRate = nameko?.median ?? 1400;
-  const namekoWhat = nameko ? `${fmtNum(namekoRate)} calls/s measured in this run (case 8)` : "1,400 calls/s per DESIGN.md (case 8 not run)";
+  const namekoWhat = nameko
+    ? `${fmtNum(namekoRate)} calls/s measured in this run (case 8)`
+    : "1,400 calls/s per DESIGN.md (case 8 not run)";
   out.push({
     target: `AMQP caller -> bridge -> runtime @${top} >= 5 x Nameko 2.14.1 (${namekoWhat})`,
     measured: br ? `${fmtNum(br.median)} calls/s = ${(br.median / namekoRate).toFixed(1)} x` : "-",
     verdict: br ? (br.median >= 5 * namekoRate ? "met" : "not met") : "n/a",
   });
-  ratio(`bridge events AMQP -> NATS @${top} >= 0.6 x amqplib confirmed publish floor`, "events.bridge-amqp-to-nats", 0.6, "events.relay-amqp-to-nats");
-  ratio(`bridge events NATS -> AMQP @${top} >= 0.6 x amqplib confirmed publish floor`, "events.bridge-nats-to-amqp", 0.6, "events.relay-nats-to-amqp");
+  ratio(
+    `bridge events AMQP -> NATS @${top} >= 0.6 x amqplib confirmed publish floor`,
+    "events.bridge-amqp-to-nats",
+    0.6,
+    "events.relay-amqp-to-nats",
+  );
+  ratio(
+    `bridge events NATS -> AMQP @${top} >= 0.6 x amqplib confirmed publish floor`,
+    "events.bridge-nats-to-amqp",
+    0.6,
+    "events.relay-nats-to-amqp",
+  );
   // DESIGN.md: "a service or a bridge under full load": our runtime services and the bridge, not
   // the load generators or the peers.
   let worst: { mb: number; where: string } | undefined;

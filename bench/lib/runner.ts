@@ -70,7 +70,9 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
       return child;
     },
     async spawnAll(specs) {
-      const settled = await Promise.allSettled(specs.map(([name, role, roleOptions]) => Child.spawn(name, role, roleOptions ?? {})));
+      const settled = await Promise.allSettled(
+        specs.map(([name, role, roleOptions]) => Child.spawn(name, role, roleOptions ?? {})),
+      );
       for (const s of settled) if (s.status === "fulfilled") children.push(s.value);
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failed) throw failed.reason;
@@ -84,7 +86,11 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
       cpuEnd = sampleCpu();
       if (profile) {
         await Promise.all(
-          profiled().map((c) => c.command("profile-stop", { file: join(profile.dir, `${benchCase.id}-r${round}-${c.name.replace(/\W+/g, "_")}.cpuprofile`) })),
+          profiled().map((c) =>
+            c.command("profile-stop", {
+              file: join(profile.dir, `${benchCase.id}-r${round}-${c.name.replace(/\W+/g, "_")}.cpuprofile`),
+            }),
+          ),
         );
       }
     },
@@ -115,9 +121,11 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
   };
   for (const c of children) {
     processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM") });
-    for (const e of c.extraPids) processes.push({ name: e.name, ...figures(e.pid), peakRssMb: memoryMb(e.pid, "VmHWM") });
+    for (const e of c.extraPids)
+      processes.push({ name: e.name, ...figures(e.pid), peakRssMb: memoryMb(e.pid, "VmHWM") });
   }
-  for (const b of brokers) processes.push({ name: b.name, ...figures(b.pid), peakRssMb: memoryMb(b.pid, "VmRSS"), shared: true });
+  for (const b of brokers)
+    processes.push({ name: b.name, ...figures(b.pid), peakRssMb: memoryMb(b.pid, "VmRSS"), shared: true });
   // Stop in reverse order of start: callers before the services they call.
   for (const c of [...children].reverse()) {
     try {

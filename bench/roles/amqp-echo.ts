@@ -15,7 +15,9 @@ export const start: StartRole = async (options) => {
   await ch.prefetch(256);
   await ch.consume(queue, (msg) => {
     if (!msg) return;
-    ch.sendToQueue(msg.properties.replyTo as string, msg.content, { correlationId: msg.properties.correlationId as string });
+    ch.sendToQueue(msg.properties.replyTo as string, msg.content, {
+      correlationId: msg.properties.correlationId as string,
+    });
     ch.ack(msg);
   });
   return {

@@ -16,12 +16,18 @@ export const start: StartRole = async (options) => {
     BRIDGE: { http_port: null, name: "bench", DISCOVERY: { enabled: false } },
     ...(options.prefix ? { NATS_PREFIX: String(options.prefix) } : {}),
   };
-  const config = bridgeConfigFromObject(raw, { amqpUri: AMQP_URI, natsUrl: NATS_URL, natsService: natsServices, amqpService: amqpServices });
+  const config = bridgeConfigFromObject(raw, {
+    amqpUri: AMQP_URI,
+    natsUrl: NATS_URL,
+    natsService: natsServices,
+    amqpService: amqpServices,
+  });
   const bridge = createBridge(config);
   await bridge.start();
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!bridge.ready()) {
-    if (Date.now() > deadline) throw new Error(`bridge not ready within ${READY_TIMEOUT_MS} ms: ${JSON.stringify(bridge.status())}`);
+    if (Date.now() > deadline)
+      throw new Error(`bridge not ready within ${READY_TIMEOUT_MS} ms: ${JSON.stringify(bridge.status())}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return {

@@ -23,19 +23,29 @@ export const start: StartRole = async (options) => {
   const nc = await connect({ servers: NATS_URL, noAsyncTraces: true, name: "bench-js-amqp-relay" });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: stream, subjects: [subject], max_age: 10 * 60 * 1e9 });
-  await jsm.consumers.add(stream, { durable_name: "relay", ack_policy: AckPolicy.Explicit, max_ack_pending: IN_FLIGHT });
+  await jsm.consumers.add(stream, {
+    durable_name: "relay",
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: IN_FLIGHT,
+  });
   const consumer = await jetstream(nc).consumers.get(stream, "relay");
   let failure: Error | undefined;
   const messages = await consumer.consume({
     max_messages: IN_FLIGHT,
     callback: (m) => {
-      ch.publish(exchange, routingKey, Buffer.from(m.data), { deliveryMode: 2, contentType: "application/json", headers: {} }, (err) => {
-        if (err) {
-          // A lost event fails the case through the consumer's count; the error says why.
-          failure ??= new Error(`publish not confirmed: ${String(err)}`);
-          m.nak();
-        } else m.ack();
-      });
+      ch.publish(
+        exchange,
+        routingKey,
+        Buffer.from(m.data),
+        { deliveryMode: 2, contentType: "application/json", headers: {} },
+        (err) => {
+          if (err) {
+            // A lost event fails the case through the consumer's count; the error says why.
+            failure ??= new Error(`publish not confirmed: ${String(err)}`);
+            m.nak();
+          } else m.ack();
+        },
+      );
     },
   });
   return {

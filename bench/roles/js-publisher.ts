@@ -19,4 +19,3 @@ export const start: StartRole = async (options) => {
     () => nc.drain(),
   );
 };
-

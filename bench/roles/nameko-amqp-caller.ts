@@ -28,7 +28,12 @@ export const start: StartRole = async (options) => {
   const consume = await conn.createChannel();
   const publish = await conn.createConfirmChannel();
   await consume.assertExchange(RPC_EXCHANGE, "topic", { durable: true });
-  await consume.assertQueue(replyQueue, { durable: true, autoDelete: false, exclusive: false, arguments: { "x-expires": REPLY_QUEUE_EXPIRES_MS } });
+  await consume.assertQueue(replyQueue, {
+    durable: true,
+    autoDelete: false,
+    exclusive: false,
+    arguments: { "x-expires": REPLY_QUEUE_EXPIRES_MS },
+  });
   await consume.bindQueue(replyQueue, RPC_EXCHANGE, replyKey);
   const pending = new Map<string, Pending>();
   await consume.consume(replyQueue, (msg) => {
@@ -76,8 +81,12 @@ export const start: StartRole = async (options) => {
         });
       });
       const confirmed = new Promise<void>((resolve, reject) => {
-        publish.publish(RPC_EXCHANGE, routingKey, bodies[i % PAYLOAD_COUNT], requestProperties(replyKey, correlationId, callIdStack), (err) =>
-          err ? reject(new Error(`request not confirmed: ${String(err)}`)) : resolve(),
+        publish.publish(
+          RPC_EXCHANGE,
+          routingKey,
+          bodies[i % PAYLOAD_COUNT],
+          requestProperties(replyKey, correlationId, callIdStack),
+          (err) => (err ? reject(new Error(`request not confirmed: ${String(err)}`)) : resolve()),
         );
       });
       return Promise.all([confirmed, replied]).then(() => undefined);

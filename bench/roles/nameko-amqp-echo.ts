@@ -31,10 +31,18 @@ export const start: StartRole = async (options) => {
     } catch (err) {
       body = JSON.stringify({
         result: null,
-        error: { exc_type: "MethodNotFound", exc_path: "nameko.exceptions.MethodNotFound", exc_args: [method], value: String(err) },
+        error: {
+          exc_type: "MethodNotFound",
+          exc_path: "nameko.exceptions.MethodNotFound",
+          exc_args: [method],
+          value: String(err),
+        },
       });
     }
-    const props = replyProperties(msg.properties.contentType as string | undefined, msg.properties.correlationId as string | undefined);
+    const props = replyProperties(
+      msg.properties.contentType as string | undefined,
+      msg.properties.correlationId as string | undefined,
+    );
     publish.publish(RPC_EXCHANGE, msg.properties.replyTo as string, Buffer.from(body), props, (err) => {
       if (err) consume.nack(msg, false, true);
       else consume.ack(msg);

@@ -15,11 +15,19 @@ export const start: StartRole = async (options) => {
   const service = String(options.service);
   const root = process.env.BENCH_REPO_ROOT ?? process.cwd();
   const dir = join(root, "bench", "nameko");
-  const python = spawn(NAMEKO_PYTHON, ["-c", "from nameko.cli.main import main; main()", "run", "--broker", AMQP_URI, "bench_echo"], {
-    cwd: dir,
-    env: { ...process.env, BENCH_SERVICE_NAME: service, PYTHONPATH: [dir, NAMEKO_PYTHONPATH].filter(Boolean).join(":") },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const python = spawn(
+    NAMEKO_PYTHON,
+    ["-c", "from nameko.cli.main import main; main()", "run", "--broker", AMQP_URI, "bench_echo"],
+    {
+      cwd: dir,
+      env: {
+        ...process.env,
+        BENCH_SERVICE_NAME: service,
+        PYTHONPATH: [dir, NAMEKO_PYTHONPATH].filter(Boolean).join(":"),
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
   let exited = false;
   const exit = new Promise<void>((resolve) => python.on("exit", () => ((exited = true), resolve())));
   const conn = await amqp.connect(AMQP_URI, AMQP_SOCKET_OPTIONS);

@@ -25,7 +25,11 @@ function probePython(module: string): ModuleProbe {
     });
     return { exists: true, exports: [] };
   } catch (err) {
-    return { exists: false, exports: [], error: `${NAMEKO_PYTHON} cannot import ${module} (set NAMEKO_PYTHON / NAMEKO_PYTHONPATH): ${String(err).split("\n")[0]}` };
+    return {
+      exists: false,
+      exports: [],
+      error: `${NAMEKO_PYTHON} cannot import ${module} (set NAMEKO_PYTHON / NAMEKO_PYTHONPATH): ${String(err).split("\n")[0]}`,
+    };
   }
 }
 
@@ -34,7 +38,12 @@ async function probeModule(module: string): Promise<ModuleProbe> {
   if (!existsSync(join(ROOT, `${module}.ts`))) return { exists: false, exports: [] };
   try {
     const mod = (await import(join(BUILD, module))) as Record<string, unknown>;
-    return { exists: true, exports: Object.keys(mod).filter((k) => k !== "__esModule" && k !== "default" && mod[k] !== undefined).sort() };
+    return {
+      exists: true,
+      exports: Object.keys(mod)
+        .filter((k) => k !== "__esModule" && k !== "default" && mod[k] !== undefined)
+        .sort(),
+    };
   } catch (err) {
     return { exists: true, exports: [], error: describeError(err) };
   }
@@ -43,7 +52,8 @@ async function probeModule(module: string): Promise<ModuleProbe> {
 /** Read from the file: some packages do not export their package.json. */
 function packageVersion(name: string): string {
   try {
-    return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string })
+      .version;
   } catch {
     return "?";
   }

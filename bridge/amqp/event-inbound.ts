@@ -24,7 +24,14 @@ import type { Logger } from "winston";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../amqp";
 import { declareExchange, declareQueue, eventsExchange, type QueueDeclaration } from "../../amqp";
 import { decodeJson, eventsExchangeName, validateName } from "../../compat";
-import { Backoff, InFlight, Stopper, type EventBridgeMetrics, type EventDropReason, type NatsLink } from "../event-handover";
+import {
+  Backoff,
+  InFlight,
+  Stopper,
+  type EventBridgeMetrics,
+  type EventDropReason,
+  type NatsLink,
+} from "../event-handover";
 import { EventTooLarge, eventHeadersToNats, type NatsEventOutbound } from "../nats/event-outbound";
 import { BRIDGED_HEADER, bridgedMark, isBridgedCopy } from "../routing/loop-guard";
 
@@ -153,7 +160,10 @@ export class AmqpEventInbound {
         const { messageCount } = await connection.withChannel((ch) => ch.checkQueue(q.queue));
         if (messageCount === 0 && this.inFlight.size === 0) break;
         if (Date.now() > deadline || !this.established) {
-          this.log.warn("bridge event queue not drained; kept for the service's return", { queue: q.queue, messages: messageCount });
+          this.log.warn("bridge event queue not drained; kept for the service's return", {
+            queue: q.queue,
+            messages: messageCount,
+          });
           await this.stop();
           return;
         }
@@ -176,7 +186,12 @@ export class AmqpEventInbound {
     void cc.channel.close().catch(() => undefined);
   }
 
-  private drop(cc: ConsumerChannel, msg: ConsumeMessage, reason: EventDropReason, detail: Record<string, unknown>): void {
+  private drop(
+    cc: ConsumerChannel,
+    msg: ConsumeMessage,
+    reason: EventDropReason,
+    detail: Record<string, unknown>,
+  ): void {
     cc.ack(msg);
     this.options.metrics.dropped?.(DIRECTION, this.options.service, reason);
     if (reason === "loop") this.log.debug("own copy of a NATS event; acked", detail);
@@ -224,7 +239,11 @@ export class AmqpEventInbound {
     } catch (err) {
       metrics.retried?.(DIRECTION, service);
       const delayMs = this.backoff.next();
-      this.log.warn("publish to JetStream failed; requeueing after backoff", { ...meta, delayMs, error: describe(err) });
+      this.log.warn("publish to JetStream failed; requeueing after backoff", {
+        ...meta,
+        delayMs,
+        error: describe(err),
+      });
       await stopper.sleep(delayMs);
       cc.reject(msg, true);
       return;

@@ -46,6 +46,8 @@ export class AmqpEventOutbound {
 
   /** Publishes the body as received with `headers` (plain values); resolves once RabbitMQ confirmed. */
   publish(source: string, eventType: string, body: Uint8Array, headers: Record<string, unknown>): Promise<void> {
-    return this.dispatcher.dispatchRaw(source, eventType, Buffer.from(body.buffer, body.byteOffset, body.byteLength), { headers });
+    return this.dispatcher.dispatchRaw(source, eventType, Buffer.from(body.buffer, body.byteOffset, body.byteLength), {
+      headers,
+    });
   }
 }

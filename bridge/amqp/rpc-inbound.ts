@@ -20,7 +20,14 @@ import { MalformedRequest, InFlight } from "../../compat";
 import type { FlowInstruments } from "../observability/metrics";
 import type { Logger } from "../../src/internal";
 import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
-import { errorReply, isErrorReply, JSON_CONTENT_TYPE, natsHeadersFromAmqp, replyProperties, type SkippedHeader } from "../translate";
+import {
+  errorReply,
+  isErrorReply,
+  JSON_CONTENT_TYPE,
+  natsHeadersFromAmqp,
+  replyProperties,
+  type SkippedHeader,
+} from "../translate";
 
 /** Options of {@link AmqpRpcInbound}. */
 export interface AmqpRpcInboundOptions {
@@ -150,7 +157,11 @@ export class AmqpRpcInbound {
       (err: unknown) => {
         // Never let one message take the consumer down, nor hold a prefetch slot for ever; not
         // requeued, since what failed unexpectedly once would fail again (a poison message).
-        log.error("bridge rpc request handling failed; request dropped", { direction: "amqp_to_nats", service, error: describe(err) });
+        log.error("bridge rpc request handling failed; request dropped", {
+          direction: "amqp_to_nats",
+          service,
+          error: describe(err),
+        });
         cc.reject(msg, false);
         this.done(startedAt, "internal");
       },
@@ -178,13 +189,20 @@ export class AmqpRpcInbound {
       return "no_reply_to";
     }
     const routingKey = fields.routingKey;
-    const method = routingKey.startsWith(this.prefix) ? routingKey.slice(this.prefix.length) : routingKey.slice(routingKey.lastIndexOf(".") + 1);
+    const method = routingKey.startsWith(this.prefix)
+      ? routingKey.slice(this.prefix.length)
+      : routingKey.slice(routingKey.lastIndexOf(".") + 1);
     let body: Uint8Array;
     let errorKind: string | undefined;
     let props = replyProperties(properties);
     if (properties.contentType !== JSON_CONTENT_TYPE) {
       const ct: unknown = properties.contentType;
-      log.warn("bridge rpc request with an unsupported content type answered with MalformedRequest", { direction: "amqp_to_nats", service, method, contentType: String(ct) });
+      log.warn("bridge rpc request with an unsupported content type answered with MalformedRequest", {
+        direction: "amqp_to_nats",
+        service,
+        method,
+        contentType: String(ct),
+      });
       body = errorReply(new MalformedRequest(`Unsupported content type: ${ct === undefined ? "none" : String(ct)}`));
       errorKind = "bad_content_type";
       // A caller that sent another content type may still read this JSON error (the reply says what it is).
@@ -192,7 +210,12 @@ export class AmqpRpcInbound {
     } else {
       const headers = natsHeadersFromAmqp(properties.headers as Record<string, unknown> | undefined, this.skipped);
       if (this.skipped.length > 0) {
-        log.warn("bridge rpc request headers NATS cannot carry were left out", { direction: "amqp_to_nats", service, method, skipped: this.skipped.splice(0) });
+        log.warn("bridge rpc request headers NATS cannot carry were left out", {
+          direction: "amqp_to_nats",
+          service,
+          method,
+          skipped: this.skipped.splice(0),
+        });
       }
       const outcome = await outbound.forward(service, method, msg.content, headers);
       if (this.killed) return "killed";
@@ -214,7 +237,12 @@ export class AmqpRpcInbound {
       await this.options.connection.publish(this.options.exchange, replyTo, content, props);
     } catch (err) {
       // Not acked, so not lost: requeued now, or by the broker when the channel is gone.
-      log.error("bridge rpc reply publish failed; request requeued", { direction: "amqp_to_nats", service, method, error: describe(err) });
+      log.error("bridge rpc reply publish failed; request requeued", {
+        direction: "amqp_to_nats",
+        service,
+        method,
+        error: describe(err),
+      });
       cc.reject(msg, true);
       return "reply_failed";
     }

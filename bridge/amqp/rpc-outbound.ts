@@ -74,7 +74,12 @@ export class AmqpRpcOutbound {
    * Sends `body` to `service.method` with `headers` (context, typed as py-amqp would) and resolves
    * with the Nameko reply body, or an {@link AmqpCallFailure}. Never rejects.
    */
-  call(service: string, method: string, body: Buffer, headers: Record<string, unknown> | undefined): Promise<Buffer | AmqpCallFailure> {
+  call(
+    service: string,
+    method: string,
+    body: Buffer,
+    headers: Record<string, unknown> | undefined,
+  ): Promise<Buffer | AmqpCallFailure> {
     if (!this.options.isUp()) {
       const error = new BridgeUnavailable("RabbitMQ is not connected");
       return Promise.resolve({ kind: "unavailable", error, body: errorReply(error) });
@@ -84,7 +89,9 @@ export class AmqpRpcOutbound {
       (err: unknown): AmqpCallFailure => {
         if (err instanceof UnknownService) return { kind: "unknown_service", error: err };
         if (err instanceof RpcTimeout) return { kind: "timeout", error: err, body: errorReply(err) };
-        const error = new BridgeUnavailable(`AMQP request to ${service}.${method} failed: ${err instanceof Error ? err.message : String(err)}`);
+        const error = new BridgeUnavailable(
+          `AMQP request to ${service}.${method} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
         return { kind: "amqp_error", error, body: errorReply(error) };
       },
     );

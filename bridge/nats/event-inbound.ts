@@ -99,12 +99,18 @@ export class NatsEventInbound {
     this.stopper = new Stopper();
     const { nc, jsm, maxInFlight, ackWaitSeconds } = this.options;
     await ensureEventConsumer(jsm, this.spec, this.log);
-    const loop = new PullLoop(nc, this.spec.stream, this.spec.name, (msg, ack) => this.inFlight.track(() => this.handle(msg, ack)), {
-      maxInFlight,
-      ackWaitSeconds,
-      log: this.log,
-      recreate: () => ensureEventConsumer(jsm, this.spec, this.log),
-    });
+    const loop = new PullLoop(
+      nc,
+      this.spec.stream,
+      this.spec.name,
+      (msg, ack) => this.inFlight.track(() => this.handle(msg, ack)),
+      {
+        maxInFlight,
+        ackWaitSeconds,
+        log: this.log,
+        recreate: () => ensureEventConsumer(jsm, this.spec, this.log),
+      },
+    );
     await loop.start();
     this.loop = loop;
   }
@@ -149,7 +155,8 @@ export class NatsEventInbound {
       await jsm.consumers.delete(this.spec.stream, this.spec.name);
       this.log.info("bridge event consumer deleted", { consumer: this.spec.name });
     } catch (err) {
-      if (isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound)) return;
+      if (isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound))
+        return;
       this.log.warn("could not retire bridge event consumer; kept", { consumer: this.spec.name, error: describe(err) });
     }
   }
@@ -172,7 +179,8 @@ export class NatsEventInbound {
     } catch (err) {
       return this.drop(msg, ack, "bad_event_type", { ...meta, error: describe(err) });
     }
-    if (isBridgedCopy(msg.headers?.get(BRIDGED_HEADER), "amqp", service, eventType)) return this.drop(msg, ack, "loop", meta);
+    if (isBridgedCopy(msg.headers?.get(BRIDGED_HEADER), "amqp", service, eventType))
+      return this.drop(msg, ack, "loop", meta);
     try {
       decodeJson(msg.data);
     } catch (err) {

@@ -99,7 +99,12 @@ export class NatsEventOutbound {
   /** Publishes one event with its body as received; resolves with the PubAck (the event is stored). */
   async publish(source: string, eventType: string, body: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
     try {
-      return await this.publisher.publishToSubject(this.subject(source, eventType), body, headers, this.options.publishTimeoutMs);
+      return await this.publisher.publishToSubject(
+        this.subject(source, eventType),
+        body,
+        headers,
+        this.options.publishTimeoutMs,
+      );
     } catch (err) {
       // No stream captures the subject: the events stream is missing.
       if (err instanceof EventNotStored) this.options.onNotStored?.();

@@ -14,7 +14,16 @@
  * - A request without a reply subject (fire-and-forget) is carried and its reply dropped.
  */
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { decodeJson, InvalidName, MalformedRequest, MethodNotFound, InFlight, rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat";
+import {
+  decodeJson,
+  InvalidName,
+  MalformedRequest,
+  MethodNotFound,
+  InFlight,
+  rpcQueueGroup,
+  rpcServiceSubjects,
+  validateName,
+} from "../../compat";
 import type { Logger } from "../../src/internal";
 import type { FlowInstruments } from "../observability/metrics";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
@@ -69,7 +78,8 @@ export class NatsRpcInbound {
     this.sub = nc.subscribe(subject, {
       queue: rpcQueueGroup(service, prefix),
       callback: (err, msg) => {
-        if (err) log.error("bridge rpc subscription failed", { direction: "nats_to_amqp", service, error: err.message });
+        if (err)
+          log.error("bridge rpc subscription failed", { direction: "nats_to_amqp", service, error: err.message });
         else this.onMessage(msg);
       },
     });
@@ -108,7 +118,11 @@ export class NatsRpcInbound {
     pending.then(
       (errorKind) => this.done(startedAt, errorKind),
       (err: unknown) => {
-        log.error("bridge rpc request handling failed", { direction: "nats_to_amqp", service, error: err instanceof Error ? err.message : String(err) });
+        log.error("bridge rpc request handling failed", {
+          direction: "nats_to_amqp",
+          service,
+          error: err instanceof Error ? err.message : String(err),
+        });
         this.done(startedAt, "internal");
       },
     );
@@ -125,15 +139,29 @@ export class NatsRpcInbound {
     const subject = msg.subject;
     const method = subject.slice(subject.lastIndexOf(".") + 1);
     if (msg.reply !== undefined && msg.reply.startsWith(this.bridgeInbox)) {
-      log.warn("bridge rpc request from a bridge refused (bridges disagree on the side of the service)", { direction: "nats_to_amqp", service, method });
-      msg.respond(errorReply(new BridgeLoop(`${service}.${method} came from a bridge and would be sent back to RabbitMQ; bridges disagree on where ${service} lives`)));
+      log.warn("bridge rpc request from a bridge refused (bridges disagree on the side of the service)", {
+        direction: "nats_to_amqp",
+        service,
+        method,
+      });
+      msg.respond(
+        errorReply(
+          new BridgeLoop(
+            `${service}.${method} came from a bridge and would be sent back to RabbitMQ; bridges disagree on where ${service} lives`,
+          ),
+        ),
+      );
       return Promise.resolve("loop");
     }
     try {
       validateName("method", method);
     } catch (err) {
       if (!(err instanceof InvalidName)) throw err;
-      log.warn("bridge rpc request for an invalid method name answered with MethodNotFound", { direction: "nats_to_amqp", service, subject });
+      log.warn("bridge rpc request for an invalid method name answered with MethodNotFound", {
+        direction: "nats_to_amqp",
+        service,
+        subject,
+      });
       msg.respond(errorReply(new MethodNotFound(method)));
       return Promise.resolve("bad_method");
     }
@@ -144,8 +172,14 @@ export class NatsRpcInbound {
     } catch (err) {
       // Nameko acks an undecodable request and never answers it (NAMEKO_PROTOCOL.md §5.1 step 1),
       // which would leave the caller to its timeout: answer here instead.
-      log.warn("bridge rpc request with a body that is not JSON answered with MalformedRequest", { direction: "nats_to_amqp", service, method });
-      msg.respond(errorReply(new MalformedRequest(`Invalid JSON body: ${err instanceof Error ? err.message : String(err)}`)));
+      log.warn("bridge rpc request with a body that is not JSON answered with MalformedRequest", {
+        direction: "nats_to_amqp",
+        service,
+        method,
+      });
+      msg.respond(
+        errorReply(new MalformedRequest(`Invalid JSON body: ${err instanceof Error ? err.message : String(err)}`)),
+      );
       return Promise.resolve("bad_json");
     }
     return outbound.call(service, method, body, amqpHeadersFromNats(msg.headers)).then((outcome) => {
@@ -159,7 +193,12 @@ export class NatsRpcInbound {
     const max = this.options.nc.info?.max_payload;
     if (max !== undefined && body.length > max) {
       const error = new PayloadTooLarge(`reply of ${body.length} bytes exceeds the NATS max_payload of ${max} bytes`);
-      this.options.log.warn("bridge rpc reply too large for NATS; error reply sent", { direction: "nats_to_amqp", service: this.options.service, method, bytes: body.length });
+      this.options.log.warn("bridge rpc reply too large for NATS; error reply sent", {
+        direction: "nats_to_amqp",
+        service: this.options.service,
+        method,
+        bytes: body.length,
+      });
       if (msg.reply) msg.respond(errorReply(error));
       return "too_large";
     }

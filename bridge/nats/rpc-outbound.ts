@@ -60,10 +60,19 @@ export class NatsRpcOutbound {
    * Sends `body` to `service.method` with `headers` (context) and resolves with the reply body, or
    * an {@link OutboundFailure}. Never rejects.
    */
-  forward(service: string, method: string, body: Uint8Array, headers: MsgHdrs | undefined): Promise<Uint8Array | OutboundFailure> {
+  forward(
+    service: string,
+    method: string,
+    body: Uint8Array,
+    headers: MsgHdrs | undefined,
+  ): Promise<Uint8Array | OutboundFailure> {
     const { client, nc, timeoutMs, isUp } = this.options;
     if (!isUp()) {
-      return Promise.resolve({ kind: "unavailable", requeue: true, error: new BridgeUnavailable("NATS is not connected") });
+      return Promise.resolve({
+        kind: "unavailable",
+        requeue: true,
+        error: new BridgeUnavailable("NATS is not connected"),
+      });
     }
     const max = nc.info?.max_payload;
     if (max !== undefined && body.length > max) {
@@ -73,7 +82,9 @@ export class NatsRpcOutbound {
     return client.requestRaw(service, method, body, { timeoutMs, headers }).then(undefined, (err: unknown) =>
       // No responder means nothing was delivered, so trying again cannot run the call twice.
       err instanceof UnknownService && performance.now() < this.settleUntil
-        ? new Promise<void>((resolve) => setTimeout(resolve, SETTLE_RETRY_MS)).then(() => this.forward(service, method, body, headers))
+        ? new Promise<void>((resolve) => setTimeout(resolve, SETTLE_RETRY_MS)).then(() =>
+            this.forward(service, method, body, headers),
+          )
         : failure(service, method, err),
     );
   }
@@ -85,7 +96,8 @@ function failure(service: string, method: string, err: unknown): OutboundFailure
     const error = new MethodNotFound(method);
     return { kind: "bad_method", requeue: false, error, body: errorReply(error) };
   }
-  if (err instanceof UnknownService) return { kind: "unknown_service", requeue: false, error: err, body: errorReply(err) };
+  if (err instanceof UnknownService)
+    return { kind: "unknown_service", requeue: false, error: err, body: errorReply(err) };
   if (err instanceof RpcTimeout) return { kind: "timeout", requeue: false, error: err, body: errorReply(err) };
   if (named(err, "ClosedConnectionError") || named(err, "DrainingConnectionError")) {
     // Refused before anything was sent: safe to hand back to the queue.
@@ -97,6 +109,8 @@ function failure(service: string, method: string, err: unknown): OutboundFailure
     // the call may have run, which is Nameko's at-least-once.
     return { kind: "unavailable", requeue: true, error: err };
   }
-  const error = new BridgeUnavailable(`NATS request to ${service}.${method} failed: ${err instanceof Error ? err.message : String(err)}`);
+  const error = new BridgeUnavailable(
+    `NATS request to ${service}.${method} failed: ${err instanceof Error ? err.message : String(err)}`,
+  );
   return { kind: "nats_error", requeue: false, error, body: errorReply(error) };
 }

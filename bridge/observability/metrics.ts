@@ -10,7 +10,9 @@
 import { collectDefaultMetrics, Registry, type Metric } from "prom-client";
 
 /** Latency buckets in seconds: sub-millisecond RPC up to a 30 s timeout. */
-export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const LATENCY_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 
 /** Options of {@link createRegistry}. */
 export interface RegistryOptions {
@@ -85,7 +87,13 @@ class FlowState implements FlowInstruments {
 type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
 
 /** A metric whose values are computed when the registry is read (prom-client's Metric contract). */
-function collected(registry: Registry, name: string, help: string, type: "counter" | "gauge" | "histogram", values: () => Sample[]): void {
+function collected(
+  registry: Registry,
+  name: string,
+  help: string,
+  type: "counter" | "gauge" | "histogram",
+  values: () => Sample[],
+): void {
   const metric = {
     name,
     help,
@@ -106,8 +114,17 @@ export class FlowMetrics {
 
   /** `namespace` e.g. `cliffracer_bridge_rpc`; `what` names the unit in help texts (e.g. "calls"). */
   constructor(registry: Registry, namespace: string, what: string) {
-    const each = (f: (s: FlowState) => Sample[]): (() => Sample[]) => () => [...this.states.values()].flatMap(f);
-    collected(registry, `${namespace}_total`, `${what} handled`, "counter", each((s) => [{ labels: s.labels, value: s.total }]));
+    const each =
+      (f: (s: FlowState) => Sample[]): (() => Sample[]) =>
+      () =>
+        [...this.states.values()].flatMap(f);
+    collected(
+      registry,
+      `${namespace}_total`,
+      `${what} handled`,
+      "counter",
+      each((s) => [{ labels: s.labels, value: s.total }]),
+    );
     collected(
       registry,
       `${namespace}_errors_total`,
@@ -115,8 +132,20 @@ export class FlowMetrics {
       "counter",
       each((s) => [...s.errors].map(([kind, value]) => ({ labels: { ...s.labels, kind }, value }))),
     );
-    collected(registry, `${namespace}_duration_seconds`, `time to handle ${what}, in seconds`, "histogram", each((s) => histogramSamples(`${namespace}_duration_seconds`, s)));
-    collected(registry, `${namespace}_in_flight`, `${what} being handled now`, "gauge", each((s) => [{ labels: s.labels, value: s.inFlight }]));
+    collected(
+      registry,
+      `${namespace}_duration_seconds`,
+      `time to handle ${what}, in seconds`,
+      "histogram",
+      each((s) => histogramSamples(`${namespace}_duration_seconds`, s)),
+    );
+    collected(
+      registry,
+      `${namespace}_in_flight`,
+      `${what} being handled now`,
+      "gauge",
+      each((s) => [{ labels: s.labels, value: s.inFlight }]),
+    );
     collected(
       registry,
       `${namespace}_redeliveries_total`,
@@ -140,7 +169,11 @@ function histogramSamples(name: string, s: FlowState): Sample[] {
   let cumulative = 0;
   for (let i = 0; i < LATENCY_BUCKETS_SECONDS.length; i++) {
     cumulative += s.buckets[i];
-    out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: LATENCY_BUCKETS_SECONDS[i] }, value: cumulative });
+    out.push({
+      metricName: `${name}_bucket`,
+      labels: { ...s.labels, le: LATENCY_BUCKETS_SECONDS[i] },
+      value: cumulative,
+    });
   }
   out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: "+Inf" }, value: s.total });
   out.push({ metricName: `${name}_sum`, labels: s.labels, value: s.sum });
@@ -153,7 +186,9 @@ export class UpGauge {
   private readonly parts = new Map<string, boolean>();
 
   constructor(registry: Registry, name: string, help: string) {
-    collected(registry, name, help, "gauge", () => [...this.parts].map(([part, up]) => ({ labels: { part }, value: up ? 1 : 0 })));
+    collected(registry, name, help, "gauge", () =>
+      [...this.parts].map(([part, up]) => ({ labels: { part }, value: up ? 1 : 0 })),
+    );
   }
 
   set(part: string, up: boolean): void {

@@ -54,7 +54,11 @@ interface EndpointInfo {
 export async function findNatsServices(nc: NatsConnection, prefix: string, waitMs: number): Promise<Set<string>> {
   const head = prefix === "" ? "rpc." : `${prefix}.rpc.`;
   const found = new Set<string>();
-  const replies = await nc.requestMany("$SRV.INFO", Empty, { strategy: "stall", stall: Math.min(150, waitMs), maxWait: waitMs });
+  const replies = await nc.requestMany("$SRV.INFO", Empty, {
+    strategy: "stall",
+    stall: Math.min(150, waitMs),
+    maxWait: waitMs,
+  });
   for await (const m of replies) {
     let info: { endpoints?: EndpointInfo[] };
     try {
@@ -84,7 +88,10 @@ interface MgmtConnection {
 }
 
 async function getJson<T>(base: URL, path: string, auth: string): Promise<T> {
-  const res = await fetch(new URL(path, base), { headers: { authorization: auth }, signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(new URL(path, base), {
+    headers: { authorization: auth },
+    signal: AbortSignal.timeout(5_000),
+  });
   if (!res.ok) throw new Error(`management API ${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
@@ -106,7 +113,8 @@ export async function findAmqpServices(target: ManagementTarget, bridgeConnectio
   const bridges = new Set<string>();
   for (const c of connections) {
     const given = c.user_provided_name ?? c.client_properties?.connection_name;
-    if (c.name !== undefined && typeof given === "string" && given.startsWith(bridgeConnectionPrefix)) bridges.add(c.name);
+    if (c.name !== undefined && typeof given === "string" && given.startsWith(bridgeConnectionPrefix))
+      bridges.add(c.name);
   }
   const found = new Set<string>();
   for (const c of consumers) {
@@ -149,14 +157,16 @@ export class Discovery {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.refresh().finally(() => this.schedule());
+      void this.refresh().finally(() => this.schedule());
     }, this.options.intervalMs);
     this.timer.unref();
   }
 
   private async round(): Promise<void> {
     const { nc, prefix, natsWaitMs, management, bridgeConnectionPrefix } = this.options;
-    const nats = nc.isClosed() ? Promise.reject(new Error("NATS connection closed")) : findNatsServices(nc, prefix, natsWaitMs);
+    const nats = nc.isClosed()
+      ? Promise.reject(new Error("NATS connection closed"))
+      : findNatsServices(nc, prefix, natsWaitMs);
     const amqp = management ? findAmqpServices(management, bridgeConnectionPrefix) : undefined;
     const [n, a] = await Promise.allSettled([nats, amqp ?? Promise.resolve(undefined)]);
     if (this.stopped) return;
@@ -169,7 +179,10 @@ export class Discovery {
     if (result.status === "rejected" || result.value === undefined) {
       if (!this.failing[side]) {
         const reason: unknown = result.status === "rejected" ? result.reason : "no answer";
-        log.warn("bridge discovery failed; keeping the last known services", { side, error: reason instanceof Error ? reason.message : String(reason) });
+        log.warn("bridge discovery failed; keeping the last known services", {
+          side,
+          error: reason instanceof Error ? reason.message : String(reason),
+        });
       }
       this.failing[side] = true;
       return;

@@ -33,12 +33,16 @@ const USERS: Record<number, UserCreated> = { 1: { id: 1, name: "Grace Hopper" },
 
 const out = (line = ""): void => void process.stdout.write(`${line}\n`);
 const show = (v: unknown): string => encodeJson(v);
-const row = (route: string, what: string, result: string): void => out(`  ${route.padEnd(24)} ${what.padEnd(44)} => ${result}`);
+const row = (route: string, what: string, result: string): void =>
+  out(`  ${route.padEnd(24)} ${what.padEnd(44)} => ${result}`);
 
 function within<T>(what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${STEP_TIMEOUT_MS / 1000} s: ${what}`)), STEP_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${STEP_TIMEOUT_MS / 1000} s: ${what}`)),
+      STEP_TIMEOUT_MS,
+    );
   });
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
@@ -52,7 +56,11 @@ function waiter<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
 async function main(): Promise<void> {
   const prefix = `demo_${randomBytes(3).toString("hex")}`;
   const log = createLogger({ level: process.env.LOG_LEVEL ?? "silent" });
-  const config = loadBridgeConfig({ natsService: ["greeting_service", "welcomer"], amqpService: ["user_service"], httpPort: 0 });
+  const config = loadBridgeConfig({
+    natsService: ["greeting_service", "welcomer"],
+    amqpService: ["user_service"],
+    httpPort: 0,
+  });
   config.runtime.prefix = prefix;
   config.name = "demo";
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -114,7 +122,9 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     const status = bridge.status();
-    out(`  started the bridge     Nameko queues -> NATS: ${status.rpcToNats.join(", ")}; NATS -> RabbitMQ: ${status.rpcToAmqp.join(", ")}`);
+    out(
+      `  started the bridge     Nameko queues -> NATS: ${status.rpcToNats.join(", ")}; NATS -> RabbitMQ: ${status.rpcToAmqp.join(", ")}`,
+    );
     out(`                         /health, /ready, /metrics on ${bridge.opsUrl}`);
 
     out();
@@ -123,15 +133,27 @@ async function main(): Promise<void> {
     await caller.start();
     cleanups.push(() => caller.stop());
     const context = { contextData: { user_id: "u-42", language: "en-gb" } };
-    row("AMQP -> bridge -> NATS", 'greeting_service.hello("Ada")', show(await within("hello", caller.call("greeting_service", "hello", ["Ada"], {}, context))));
+    row(
+      "AMQP -> bridge -> NATS",
+      'greeting_service.hello("Ada")',
+      show(await within("hello", caller.call("greeting_service", "hello", ["Ada"], {}, context))),
+    );
     row(
       "AMQP -> NATS -> AMQP",
       "greeting_service.greet_user(1)",
       show(await within("greet_user", caller.call("greeting_service", "greet_user", [1], {}, context))),
     );
-    out(`  ${"".padEnd(24)} (the TypeScript service called user_service.get_user on RabbitMQ; it saw the call id stack`);
+    out(
+      `  ${"".padEnd(24)} (the TypeScript service called user_service.get_user on RabbitMQ; it saw the call id stack`,
+    );
     out(`  ${"".padEnd(24)}  ${show(seenStack)})`);
-    const invalid = await within("welcome", caller.call("greeting_service", "welcome", [], { name: "" }).then(() => undefined, (e: unknown) => e));
+    const invalid = await within(
+      "welcome",
+      caller.call("greeting_service", "welcome", [], { name: "" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     if (!(invalid instanceof ValidationFailed)) throw new Error(`expected ValidationFailed, got ${String(invalid)}`);
     row("AMQP -> bridge -> NATS", 'greeting_service.welcome(name="")', `ValidationFailed ${show(invalid.fields)}`);
 
@@ -139,19 +161,43 @@ async function main(): Promise<void> {
     out("RPC from a TypeScript caller on NATS (ClusterRpcProxy):");
     const cluster = await ClusterRpcProxy.connect({ config: config.runtime, timeoutMs: STEP_TIMEOUT_MS });
     cleanups.push(() => cluster.close());
-    row("NATS -> bridge -> AMQP", "user_service.get_user(2)", show(await within("get_user", cluster.service("user_service").get_user(2))));
-    const missing = await within("get_user(99)", cluster.service("user_service").get_user(99).then(() => undefined, (e: unknown) => e));
-    row("NATS -> bridge -> AMQP", "user_service.get_user(99)", `${(missing as Error).name} ${(missing as Error).message}`);
+    row(
+      "NATS -> bridge -> AMQP",
+      "user_service.get_user(2)",
+      show(await within("get_user", cluster.service("user_service").get_user(2))),
+    );
+    const missing = await within(
+      "get_user(99)",
+      cluster
+        .service("user_service")
+        .get_user(99)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+    );
+    row(
+      "NATS -> bridge -> AMQP",
+      "user_service.get_user(99)",
+      `${(missing as Error).name} ${(missing as Error).message}`,
+    );
 
     out();
     out("Events:");
     const hedy: UserCreated = { id: 3, name: "Hedy Lamarr" };
-    await amqpDispatcher.dispatch("user_service", "user_created", hedy, { contextData: { user_id: "u-42" }, callIdStack: ["user_service.create_user.demo"] });
+    await amqpDispatcher.dispatch("user_service", "user_created", hedy, {
+      contextData: { user_id: "u-42" },
+      callIdStack: ["user_service.create_user.demo"],
+    });
     const got = await within("user_created to reach welcomer", handled.promise);
     row("AMQP -> bridge -> NATS", "user_service: user_created", `welcomer (NATS) handled ${show(got.user)}`);
     out(`  ${"".padEnd(24)} (its call id stack: ${show(got.stack)})`);
     const event = await within("welcomed to reach user_service", welcomed.promise);
-    row("NATS -> bridge -> AMQP", "welcomer: welcomed", `user_service.on_welcomed (RabbitMQ) received ${event.body.toString("utf8")}`);
+    row(
+      "NATS -> bridge -> AMQP",
+      "welcomer: welcomed",
+      `user_service.on_welcomed (RabbitMQ) received ${event.body.toString("utf8")}`,
+    );
 
     const metrics = await (await fetch(`${bridge.opsUrl}/metrics`)).text();
     const total = (name: string, direction: string): number =>
@@ -183,7 +229,13 @@ async function removeDemoLeftovers(amqpUri: string, natsUrl: string, prefix: str
   const amqp = new AmqpConnection({ uri: amqpUri, connectionName: "demo cleanup", reconnect: { maxRetries: 0 } });
   try {
     await amqp.start();
-    for (const queue of ["rpc-greeting_service", "rpc-welcomer", "rpc-user_service", "cliffracer-bridge-evt-user_service", "evt-welcomer-welcomed--user_service.on_welcomed"]) {
+    for (const queue of [
+      "rpc-greeting_service",
+      "rpc-welcomer",
+      "rpc-user_service",
+      "cliffracer-bridge-evt-user_service",
+      "evt-welcomer-welcomed--user_service.on_welcomed",
+    ]) {
       await amqp.withChannel((ch) => ch.deleteQueue(queue, { ifEmpty: true, ifUnused: true })).catch(() => undefined);
     }
   } catch {

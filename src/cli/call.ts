@@ -11,7 +11,8 @@ import { connectNats, drainNats } from "../nats/connection";
 /** `service.method` -> its two parts (a service name never contains a dot). */
 function parseTarget(target: string): { service: string; method: string } {
   const dot = target.indexOf(".");
-  if (dot <= 0 || dot === target.length - 1) throw new CommandError(`Expected <service>.<method>, got ${JSON.stringify(target)}`);
+  if (dot <= 0 || dot === target.length - 1)
+    throw new CommandError(`Expected <service>.<method>, got ${JSON.stringify(target)}`);
   return { service: target.slice(0, dot), method: target.slice(dot + 1) };
 }
 
@@ -32,14 +33,18 @@ export function parseCallArguments(json: string | undefined): { args: unknown[];
   if (json === undefined || json.trim() === "") return { args: [], kwargs: {} };
   const value = parseJson(json, "Arguments");
   if (Array.isArray(value)) return { args: value, kwargs: {} };
-  if (!isPlainObject(value)) throw new CommandError("Arguments must be a JSON list (args), an object (kwargs) or {\"args\": [...], \"kwargs\": {...}}");
+  if (!isPlainObject(value))
+    throw new CommandError(
+      'Arguments must be a JSON list (args), an object (kwargs) or {"args": [...], "kwargs": {...}}',
+    );
   const keys = Object.keys(value);
   const explicit =
     keys.length > 0 &&
     keys.every((k) => k === "args" || k === "kwargs") &&
     (value.args === undefined || Array.isArray(value.args)) &&
     (value.kwargs === undefined || isPlainObject(value.kwargs));
-  if (explicit) return { args: (value.args as unknown[]) ?? [], kwargs: (value.kwargs as Record<string, unknown>) ?? {} };
+  if (explicit)
+    return { args: (value.args as unknown[]) ?? [], kwargs: (value.kwargs as Record<string, unknown>) ?? {} };
   return { args: [], kwargs: value };
 }
 
@@ -49,34 +54,41 @@ export function registerCall(program: Command): void {
     .command("call")
     .description("call an RPC method and print its result as JSON")
     .argument("<target>", "service.method")
-    .argument("[json]", "a JSON list (args), an object (kwargs) or {\"args\": [...], \"kwargs\": {...}}")
+    .argument("[json]", 'a JSON list (args), an object (kwargs) or {"args": [...], "kwargs": {...}}')
     .option("-c, --config <file>", "YAML config file")
     .option("-t, --timeout <seconds>", "seconds to wait for the reply", parseFloat)
-    .option("--context <json>", "context data sent as nameko.* headers, e.g. '{\"user_id\": \"u-1\"}'")
-    .action(async (target: string, json: string | undefined, opts: { config?: string; timeout?: number; context?: string }) => {
-      const { service, method } = parseTarget(target);
-      const { args, kwargs } = parseCallArguments(json);
-      let contextData: ContextData | undefined;
-      if (opts.context !== undefined) {
-        const parsed = parseJson(opts.context, "--context");
-        if (!isPlainObject(parsed)) throw new CommandError("--context must be a JSON object");
-        contextData = parsed;
-      }
-      if (opts.timeout !== undefined && !(opts.timeout > 0)) throw new CommandError("--timeout must be a positive number of seconds");
-      const config = loadConfig({ file: opts.config });
-      // Logs go to stderr: stdout carries the result only.
-      const nc = await connectNats(config, { name: "cliffracer call", log: createLogger({ stderr: true }) });
-      try {
-        const client = new RpcClient(nc, { prefix: config.prefix, timeoutMs: config.rpcTimeoutMs });
-        const stack = [`standalone_rpc_proxy.call.${randomUUID()}`];
-        const result = await client.call(service, method, args, kwargs, {
-          timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-          contextData,
-          callIdStack: stack,
-        });
-        process.stdout.write(`${encodeJson(result)}\n`);
-      } finally {
-        await drainNats(nc);
-      }
-    });
+    .option("--context <json>", 'context data sent as nameko.* headers, e.g. \'{"user_id": "u-1"}\'')
+    .action(
+      async (
+        target: string,
+        json: string | undefined,
+        opts: { config?: string; timeout?: number; context?: string },
+      ) => {
+        const { service, method } = parseTarget(target);
+        const { args, kwargs } = parseCallArguments(json);
+        let contextData: ContextData | undefined;
+        if (opts.context !== undefined) {
+          const parsed = parseJson(opts.context, "--context");
+          if (!isPlainObject(parsed)) throw new CommandError("--context must be a JSON object");
+          contextData = parsed;
+        }
+        if (opts.timeout !== undefined && !(opts.timeout > 0))
+          throw new CommandError("--timeout must be a positive number of seconds");
+        const config = loadConfig({ file: opts.config });
+        // Logs go to stderr: stdout carries the result only.
+        const nc = await connectNats(config, { name: "cliffracer call", log: createLogger({ stderr: true }) });
+        try {
+          const client = new RpcClient(nc, { prefix: config.prefix, timeoutMs: config.rpcTimeoutMs });
+          const stack = [`standalone_rpc_proxy.call.${randomUUID()}`];
+          const result = await client.call(service, method, args, kwargs, {
+            timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
+            contextData,
+            callIdStack: stack,
+          });
+          process.stdout.write(`${encodeJson(result)}\n`);
+        } finally {
+          await drainNats(nc);
+        }
+      },
+    );
 }

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config";
@@ -21,18 +22,22 @@ export function loadServiceClasses(spec: string, cwd = process.cwd()): ServiceCl
   let mod: Record<string, unknown>;
   try {
     // `.ts` modules load through ts-node, which bin/cliffracer.js registers in a source checkout.
-    mod = require(resolved) as Record<string, unknown>;
+    mod = createRequire(resolved)(resolved) as Record<string, unknown>;
   } catch (err) {
     // The first line only: Node appends the require stack, which says nothing to a user.
     throw new CommandError(`Cannot load ${file}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
   }
   if (className) {
     const cls = mod[className];
-    if (!hasEntrypoints(cls)) throw new CommandError(`${file} exports no service class ${className} (a class with @rpc or other entrypoints)`);
+    if (!hasEntrypoints(cls))
+      throw new CommandError(`${file} exports no service class ${className} (a class with @rpc or other entrypoints)`);
     return [cls];
   }
-  const found = Object.values(mod).filter((v, i, all): v is ServiceClass => hasEntrypoints(v) && all.indexOf(v) === i && hasName(v));
-  if (found.length === 0) throw new CommandError(`${file} exports no service class (a class with a name and @rpc or other entrypoints)`);
+  const found = Object.values(mod).filter(
+    (v, i, all): v is ServiceClass => hasEntrypoints(v) && all.indexOf(v) === i && hasName(v),
+  );
+  if (found.length === 0)
+    throw new CommandError(`${file} exports no service class (a class with a name and @rpc or other entrypoints)`);
   return found;
 }
 

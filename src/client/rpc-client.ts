@@ -80,7 +80,12 @@ export class RpcClient {
    * when the request could not be sent (ClosedConnectionError, DrainingConnectionError) or the
    * connection closed under it (RequestError "connection closed").
    */
-  requestRaw(service: string, method: string, body: string | Uint8Array, options: RpcCallOptions = {}): Promise<Uint8Array> {
+  requestRaw(
+    service: string,
+    method: string,
+    body: string | Uint8Array,
+    options: RpcCallOptions = {},
+  ): Promise<Uint8Array> {
     return this.send(service, method, body, options.timeoutMs ?? this.timeoutMs, options, RAW);
   }
 
@@ -92,7 +97,9 @@ export class RpcClient {
     kwargs: Record<string, unknown> = {},
     options: RpcCallOptions = {},
   ): void {
-    this.nc.publish(this.subject(service, method), encodeRequest(args as unknown[], kwargs), { headers: headersOf(options) });
+    this.nc.publish(this.subject(service, method), encodeRequest(args as unknown[], kwargs), {
+      headers: headersOf(options),
+    });
   }
 
   private send<T>(

@@ -24,7 +24,12 @@ export interface ServiceProxyMethods {
   /** Call `method` with positional arguments (a trailing `kwargs({...})` is sent as kwargs). */
   call(method: string, ...args: unknown[]): Promise<unknown>;
   /** Call `method` with explicit args and kwargs. */
-  callKw(method: string, args?: readonly unknown[], kwargs?: Record<string, unknown>, options?: ProxyCallOptions): Promise<unknown>;
+  callKw(
+    method: string,
+    args?: readonly unknown[],
+    kwargs?: Record<string, unknown>,
+    options?: ProxyCallOptions,
+  ): Promise<unknown>;
   /** Fire-and-forget: the service runs the call; nobody waits for, or sees, the result. */
   publish(method: string, args?: readonly unknown[], kwargs?: Record<string, unknown>): void;
   /** The same proxy with other per-call options, e.g. `proxy.withOptions({ timeoutMs: 500 }).add(1, 2)`. */
@@ -50,7 +55,12 @@ export function createServiceProxy(
   context: CallContext,
   options: ProxyCallOptions = {},
 ): ServiceProxy {
-  const callKw = (method: string, args: readonly unknown[] = [], kw: Record<string, unknown> = NO_KWARGS, opts?: ProxyCallOptions) => {
+  const callKw = (
+    method: string,
+    args: readonly unknown[] = [],
+    kw: Record<string, unknown> = NO_KWARGS,
+    opts?: ProxyCallOptions,
+  ) => {
     const base = context();
     const timeoutMs = opts?.timeoutMs ?? options.timeoutMs;
     // Only a proxy or call with its own timeout needs a new options object.

@@ -38,10 +38,16 @@ export async function standaloneDispatcher(options: StandaloneDispatcherOptions 
   const log = options.log ?? rootLogger;
   const nc =
     options.nats ??
-    (await connectNats({ natsUrl, nats: { ...defaults.nats, ...options.natsOptions } }, { name: "standalone_event_dispatcher", log }));
+    (await connectNats(
+      { natsUrl, nats: { ...defaults.nats, ...options.natsOptions } },
+      { name: "standalone_event_dispatcher", log },
+    ));
   const owned = options.nats === undefined;
   try {
-    await ensureEventsStream(nc, eventsSettings(prefix, { ...defaults.events, ...options.events }), { update: false, log });
+    await ensureEventsStream(nc, eventsSettings(prefix, { ...defaults.events, ...options.events }), {
+      update: false,
+      log,
+    });
   } catch (err) {
     if (owned) await nc.close();
     throw err;

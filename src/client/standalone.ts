@@ -41,9 +41,12 @@ export class ClusterRpcProxy {
   /** Connect (or use `options.nats`) and return a ready proxy. */
   static async connect(options: ClusterRpcProxyOptions = {}): Promise<ClusterRpcProxy> {
     const base = options.config ?? defaultConfig();
-    const natsUrl = options.natsUrl ?? (options.config ? base.natsUrl : process.env.NATS_URL ?? base.natsUrl);
+    const natsUrl = options.natsUrl ?? (options.config ? base.natsUrl : (process.env.NATS_URL ?? base.natsUrl));
     const nc = options.nats ?? (await connectNats({ natsUrl, nats: base.nats }, { name: "standalone_rpc_proxy" }));
-    const client = new RpcClient(nc, { prefix: options.prefix ?? base.prefix, timeoutMs: options.timeoutMs ?? base.rpcTimeoutMs });
+    const client = new RpcClient(nc, {
+      prefix: options.prefix ?? base.prefix,
+      timeoutMs: options.timeoutMs ?? base.rpcTimeoutMs,
+    });
     return new ClusterRpcProxy(client, { ...(options.contextData ?? {}) }, options.nats === undefined);
   }
 

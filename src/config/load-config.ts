@@ -28,7 +28,7 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
     Scalar(_key, node) {
       if (typeof node.value !== "string" || !node.value.includes("${")) return;
       const expanded = substituteEnv(node.value, env);
-      node.value = node.type === "PLAIN" ? (YAML.parse(expanded) as unknown) ?? null : expanded;
+      node.value = node.type === "PLAIN" ? ((YAML.parse(expanded) as unknown) ?? null) : expanded;
     },
   });
   const value: unknown = doc.toJS();
@@ -56,7 +56,9 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     try {
       text = readFileSync(options.file, "utf8");
     } catch (err) {
-      throw new ConfigurationError(`Cannot read config file ${options.file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ConfigurationError(
+        `Cannot read config file ${options.file}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     raw = parseConfigText(text, env);
   }
@@ -89,7 +91,8 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
   };
   const events = new Reader(read.mapping("EVENTS"), "EVENTS.");
   const storage = events.string("storage") ?? config.events.storage;
-  if (storage !== "file" && storage !== "memory") throw new ConfigurationError(`Config key EVENTS.storage must be file or memory, got ${JSON.stringify(storage)}`);
+  if (storage !== "file" && storage !== "memory")
+    throw new ConfigurationError(`Config key EVENTS.storage must be file or memory, got ${JSON.stringify(storage)}`);
   config.events = {
     ...config.events,
     streamName: events.string("stream_name"),
@@ -102,7 +105,9 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
     unreliableInactiveSeconds: events.number("unreliable_inactive") ?? config.events.unreliableInactiveSeconds,
   };
   if (config.prefix !== "" && !/^[^\s*>]+$/.test(config.prefix)) {
-    throw new ConfigurationError(`NATS_PREFIX must be subject tokens without wildcards or whitespace, got ${JSON.stringify(config.prefix)}`);
+    throw new ConfigurationError(
+      `NATS_PREFIX must be subject tokens without wildcards or whitespace, got ${JSON.stringify(config.prefix)}`,
+    );
   }
   return config;
 }

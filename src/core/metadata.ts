@@ -30,7 +30,8 @@ export function registerDependency(prototype: object, factory: DependencyFactory
 /** Factories recorded on a class and its ancestors, base classes first. */
 function collect<T>(key: symbol, cls: ServiceClass): T[] {
   const chain: object[] = [];
-  for (let p: object | null = cls.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) chain.unshift(p);
+  for (let p: object | null = cls.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p))
+    chain.unshift(p);
   return chain.flatMap((p) => (Reflect.getOwnMetadata(key, p) as T[] | undefined) ?? []);
 }
 
@@ -44,7 +45,9 @@ export interface ServiceDescription {
 
 /** True when a class has at least one decorated entrypoint (used by `cliffracer run` to find services). */
 export function hasEntrypoints(cls: unknown): cls is ServiceClass {
-  return typeof cls === "function" && cls.prototype !== undefined && collect(ENTRYPOINTS, cls as ServiceClass).length > 0;
+  return (
+    typeof cls === "function" && cls.prototype !== undefined && collect(ENTRYPOINTS, cls as ServiceClass).length > 0
+  );
 }
 
 /** The declared `name` of a service class, unvalidated: a static `serviceName`, else the `name` field of an instance. */
@@ -57,7 +60,9 @@ export function serviceNameOf(cls: ServiceClass): unknown {
   try {
     instance = new cls() as { name?: unknown };
   } catch (err) {
-    throw new ServiceDefinitionError(`Service class ${cls.name} could not be instantiated to read its name: ${String(err)}`);
+    throw new ServiceDefinitionError(
+      `Service class ${cls.name} could not be instantiated to read its name: ${String(err)}`,
+    );
   }
   return instance.name;
 }
@@ -74,7 +79,9 @@ export function describeService(cls: ServiceClass): ServiceDescription {
   try {
     validateName("service", name);
   } catch (err) {
-    throw new ServiceDefinitionError(`Service class ${cls.name} has an invalid name: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ServiceDefinitionError(
+      `Service class ${cls.name} has an invalid name: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return {
     name,

@@ -78,7 +78,8 @@ export class ServiceContainer implements ContainerHandle {
     this.dependencies = this.description.dependencies.map((f) => f());
     const attrs = new Set<string>();
     for (const d of this.dependencies) {
-      if (attrs.has(d.attrName)) throw new ServiceDefinitionError(`${this.serviceName}: two dependencies on property ${d.attrName}`);
+      if (attrs.has(d.attrName))
+        throw new ServiceDefinitionError(`${this.serviceName}: two dependencies on property ${d.attrName}`);
       attrs.add(d.attrName);
     }
     this.withSetup = this.dependencies.filter((d) => d.workerSetup);
@@ -94,7 +95,8 @@ export class ServiceContainer implements ContainerHandle {
 
   /** Use a shared connection (the runner's); only before start(). The container will not drain it. */
   useConnection(nc: NatsConnection): void {
-    if (this.state !== "created") throw new Error(`container ${this.serviceName}: connection can only be set before start()`);
+    if (this.state !== "created")
+      throw new Error(`container ${this.serviceName}: connection can only be set before start()`);
     this._nats = nc;
     this.ownsConnection = false;
   }
@@ -136,7 +138,10 @@ export class ServiceContainer implements ContainerHandle {
       throw err;
     }
     this.state = "running";
-    this.log.info("service started", { entrypoints: this.entrypoints.map((e) => e.methodName), max_workers: this.maxWorkers });
+    this.log.info("service started", {
+      entrypoints: this.entrypoints.map((e) => e.methodName),
+      max_workers: this.maxWorkers,
+    });
   }
 
   /**
@@ -153,7 +158,8 @@ export class ServiceContainer implements ContainerHandle {
     this.state = "stopping";
     await this.each(this.entrypoints, (e) => e.stop?.(), "stop");
     const finished = await this.waitIdle(this.config.shutdownTimeoutMs);
-    if (!finished) this.log.warn("stop: workers still running after the shutdown timeout", { workers: this.pending.count });
+    if (!finished)
+      this.log.warn("stop: workers still running after the shutdown timeout", { workers: this.pending.count });
     await this.each(this.dependencies, (d) => d.stop?.(), "stop");
     await this._announcer?.stop().catch(() => undefined);
     if (this.ownsConnection && this._nats) await drainNats(this._nats);
@@ -175,7 +181,8 @@ export class ServiceContainer implements ContainerHandle {
 
   /** Run an entrypoint's method in a worker, bounded by max_workers; resolves with the outcome, never rejects. */
   spawnWorker(entrypoint: Entrypoint, args: unknown[], context: IncomingContext): Promise<WorkerOutcome> {
-    if (this.state === "killed") return Promise.resolve({ ok: false, error: new ContainerBeingKilled(this.serviceName) });
+    if (this.state === "killed")
+      return Promise.resolve({ ok: false, error: new ContainerBeingKilled(this.serviceName) });
     this.pending.enter();
     if (this.active < this.maxWorkers) {
       this.active++;
@@ -208,7 +215,13 @@ export class ServiceContainer implements ContainerHandle {
   }
 
   private async runWorker(entrypoint: Entrypoint, args: unknown[], context: IncomingContext): Promise<WorkerOutcome> {
-    const worker = new Worker(this.serviceName, entrypoint.methodName, context, this.config.parentCallsTracked, this.log);
+    const worker = new Worker(
+      this.serviceName,
+      entrypoint.methodName,
+      context,
+      this.config.parentCallsTracked,
+      this.log,
+    );
     let outcome: WorkerOutcome;
     try {
       const instance = this.instantiate(worker);
@@ -275,7 +288,11 @@ export class ServiceContainer implements ContainerHandle {
   private async each<T>(items: readonly T[], fn: (item: T) => unknown, what: string): Promise<void> {
     const results = await Promise.allSettled(items.map(async (i) => fn(i)));
     for (const r of results) {
-      if (r.status === "rejected") this.log.error(`extension ${what} failed`, r.reason instanceof Error ? r.reason : { error: safeString(r.reason) });
+      if (r.status === "rejected")
+        this.log.error(
+          `extension ${what} failed`,
+          r.reason instanceof Error ? r.reason : { error: safeString(r.reason) },
+        );
     }
   }
 

@@ -39,7 +39,10 @@ export class ServiceRunner {
 
   /** Connect once, then start every container. If one fails to start, the others are killed. */
   async start(): Promise<void> {
-    this.nc ??= await connectNats(this.config, { name: this.containers.map((c) => c.serviceName).join(","), log: this.log });
+    this.nc ??= await connectNats(this.config, {
+      name: this.containers.map((c) => c.serviceName).join(","),
+      log: this.log,
+    });
     for (const c of this.containers) c.useConnection(this.nc);
     const results = await Promise.allSettled(this.containers.map((c) => c.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -47,7 +50,10 @@ export class ServiceRunner {
       await this.kill();
       throw failed.reason;
     }
-    this.log.info("services running", { services: this.containers.map((c) => c.serviceName), nats: this.nc.getServer() });
+    this.log.info("services running", {
+      services: this.containers.map((c) => c.serviceName),
+      nats: this.nc.getServer(),
+    });
   }
 
   /** Graceful stop of every container, then the connection is drained (pending replies flushed). */
@@ -75,7 +81,7 @@ export function stopOnSignals(runner: ServiceRunner, log: Logger = rootLogger): 
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {
         log.warn("second signal: killing", { signal });
-        runner.kill().finally(() => resolve(1));
+        void runner.kill().finally(() => resolve(1));
         return;
       }
       signalled = true;

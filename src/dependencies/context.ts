@@ -8,6 +8,9 @@ import { registerDependency } from "../core/metadata";
 export function Context(): PropertyDecorator {
   return (target, propertyKey) => {
     const attrName = String(propertyKey);
-    registerDependency(target, (): DependencyProvider => ({ attrName, getDependency: (worker: WorkerContext) => worker }));
+    registerDependency(target, (): DependencyProvider => ({
+      attrName,
+      getDependency: (worker: WorkerContext) => worker,
+    }));
   };
 }

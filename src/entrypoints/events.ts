@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { jetstreamManager, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { decodeJson, ConfigurationError, durableConsumerName, eventQueueName, eventSubject, validateName } from "../../compat";
+import {
+  decodeJson,
+  ConfigurationError,
+  durableConsumerName,
+  eventQueueName,
+  eventSubject,
+  validateName,
+} from "../../compat";
 import type { ContainerHandle, Entrypoint, ErrorClass } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ContainerBeingKilled } from "../errors";
@@ -156,7 +163,9 @@ export class EventHandler implements Entrypoint {
     }
     // Hostnames are the usual choice, so dots are fine here; the consumer name is sanitised anyway.
     if (custom === "" || /[\s*>]/.test(custom)) {
-      throw new ConfigurationError(`${where}: broadcastIdentifier ${JSON.stringify(custom)} must be non-empty, without spaces or wildcards`);
+      throw new ConfigurationError(
+        `${where}: broadcastIdentifier ${JSON.stringify(custom)} must be non-empty, without spaces or wildcards`,
+      );
     }
     return custom;
   }
@@ -212,7 +221,11 @@ export class EventHandler implements Entrypoint {
  * Handle events `eventType` published by `sourceService` (Nameko's @event_handler). The method
  * receives the payload as its single argument.
  */
-export function eventHandler(sourceService: string, eventType: string, options: EventHandlerOptions = {}): MethodDecorator {
+export function eventHandler(
+  sourceService: string,
+  eventType: string,
+  options: EventHandlerOptions = {},
+): MethodDecorator {
   return (target, propertyKey) => {
     const methodName = String(propertyKey);
     registerEntrypoint(target, () => new EventHandler(methodName, sourceService, eventType, options));

@@ -27,7 +27,8 @@ export interface HttpRequest {
 }
 
 /** Response headers: a mapping, or name/value pairs when a name repeats. */
-export type HttpHeaders = Readonly<Record<string, string | number | readonly string[]>> | ReadonlyArray<readonly [string, string]>;
+export type HttpHeaders =
+  Readonly<Record<string, string | number | readonly string[]>> | ReadonlyArray<readonly [string, string]>;
 
 /** Options of an {@link HttpResponse}. */
 export interface HttpResponseOptions {
@@ -74,19 +75,27 @@ export const DEFAULT_CONTENT_TYPE = "text/plain; charset=utf-8";
 
 function headerPairs(headers: HttpHeaders | undefined): Array<[string, string]> {
   if (headers === undefined || headers === null) return [];
-  if (Array.isArray(headers)) return (headers as ReadonlyArray<readonly [string, string]>).map(([k, v]) => [String(k), String(v)]);
-  if (typeof headers !== "object") throw new TypeError(`Headers must be a mapping or a list of pairs. Got \`${pyRepr(headers)}\``);
+  if (Array.isArray(headers))
+    return (headers as ReadonlyArray<readonly [string, string]>).map(([k, v]) => [String(k), String(v)]);
+  if (typeof headers !== "object")
+    throw new TypeError(`Headers must be a mapping or a list of pairs. Got \`${pyRepr(headers)}\``);
   return Object.entries(headers).flatMap(([k, v]): Array<[string, string]> =>
     Array.isArray(v) ? v.map((item: string): [string, string] => [k, String(item)]) : [[k, String(v)]],
   );
 }
 
-function response(status: unknown, headers: HttpHeaders | undefined, body: string | Uint8Array, contentType?: string): OutgoingResponse {
+function response(
+  status: unknown,
+  headers: HttpHeaders | undefined,
+  body: string | Uint8Array,
+  contentType?: string,
+): OutgoingResponse {
   if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
     throw new TypeError(`Invalid status code: ${pyRepr(status)}`);
   }
   const pairs = headerPairs(headers);
-  if (!pairs.some(([k]) => k.toLowerCase() === "content-type")) pairs.unshift(["content-type", contentType ?? DEFAULT_CONTENT_TYPE]);
+  if (!pairs.some(([k]) => k.toLowerCase() === "content-type"))
+    pairs.unshift(["content-type", contentType ?? DEFAULT_CONTENT_TYPE]);
   return { status, headers: pairs, body };
 }
 

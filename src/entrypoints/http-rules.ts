@@ -117,7 +117,8 @@ export class UrlRule {
       const [, kind = "default", argText, name] = m;
       const make = CONVERTERS[kind];
       if (!make) throw new ConfigurationError(`URL rule ${rule}: unknown converter ${kind}`);
-      if (variables.some((v) => v.name === name)) throw new ConfigurationError(`URL rule ${rule}: variable ${name} appears twice`);
+      if (variables.some((v) => v.name === name))
+        throw new ConfigurationError(`URL rule ${rule}: variable ${name} appears twice`);
       const converter = make(parseConverterArgs(argText));
       variables.push({ name, converter: kind === "default" ? "string" : kind });
       converters.push(converter);
@@ -156,9 +157,14 @@ export function compareRules(a: UrlRule, b: UrlRule): number {
 
 /** `"GET"` or `"GET,POST"` as upper-case verbs; HEAD joins GET as werkzeug adds it. */
 export function parseMethods(spec: string): string[] {
-  const verbs = spec.split(",").map((m) => m.trim().toUpperCase()).filter((m) => m !== "");
+  const verbs = spec
+    .split(",")
+    .map((m) => m.trim().toUpperCase())
+    .filter((m) => m !== "");
   if (verbs.length === 0 || verbs.some((m) => !/^[A-Z]+$/.test(m))) {
-    throw new ConfigurationError(`HTTP method must be a verb or a comma-separated list of verbs, got ${JSON.stringify(spec)}`);
+    throw new ConfigurationError(
+      `HTTP method must be a verb or a comma-separated list of verbs, got ${JSON.stringify(spec)}`,
+    );
   }
   if (verbs.includes("GET") && !verbs.includes("HEAD")) verbs.push("HEAD");
   return [...new Set(verbs)];
@@ -184,9 +190,12 @@ export class RuleMap<T> {
   /** Add a rule; a rule already routed for one of the verbs is refused, since werkzeug would shadow it silently. */
   add(rule: UrlRule, methods: readonly string[], target: T): void {
     const clash = this.entries.find((e) => e.rule.rule === rule.rule && methods.some((m) => e.methods.has(m)));
-    if (clash) throw new ConfigurationError(`URL rule ${rule.rule} is already routed for ${[...clash.methods].join(",")}`);
+    if (clash)
+      throw new ConfigurationError(`URL rule ${rule.rule} is already routed for ${[...clash.methods].join(",")}`);
     // A stable sort keeps registration order among equal keys, as werkzeug does.
-    this.entries = [...this.entries, { rule, methods: new Set(methods), target }].sort((a, b) => compareRules(a.rule, b.rule));
+    this.entries = [...this.entries, { rule, methods: new Set(methods), target }].sort((a, b) =>
+      compareRules(a.rule, b.rule),
+    );
   }
 
   /** Remove every rule of a target. */
@@ -212,7 +221,10 @@ export class RuleMap<T> {
     }
     if (allowed.size > 0) return { kind: "not-allowed", allowed: [...allowed].sort() };
     // Werkzeug's strict slashes: `/dir/` is the canonical form of `/dir`.
-    if (!path.endsWith("/") && this.entries.some((e) => e.rule.rule.endsWith("/") && e.rule.match(`${path}/`) !== undefined)) {
+    if (
+      !path.endsWith("/") &&
+      this.entries.some((e) => e.rule.rule.endsWith("/") && e.rule.match(`${path}/`) !== undefined)
+    ) {
       return { kind: "redirect", path: `${path}/` };
     }
     return { kind: "not-found" };

@@ -23,7 +23,8 @@ export interface HttpRouteTarget {
 export function parseAddress(text: string): BindAddress {
   const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d+)$/.exec(text.trim());
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new ConfigurationError(`WEB_SERVER_ADDRESS must be [host:]port, got ${JSON.stringify(text)}`);
+  if (!m || port > 65535)
+    throw new ConfigurationError(`WEB_SERVER_ADDRESS must be [host:]port, got ${JSON.stringify(text)}`);
   const host = (m[1] ?? "").replace(/^\[(.*)\]$/, "$1");
   return { host: host === "" ? "0.0.0.0" : host, port };
 }
@@ -34,7 +35,11 @@ function errorPage(status: number, title: string, text: string): OutgoingRespons
   return { status, headers: [["content-type", "text/html; charset=utf-8"]], body };
 }
 const NOT_FOUND = (): OutgoingResponse =>
-  errorPage(404, "Not Found", "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.");
+  errorPage(
+    404,
+    "Not Found",
+    "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
+  );
 const NOT_ALLOWED = (allowed: string[]): OutgoingResponse => {
   const page = errorPage(405, "Method Not Allowed", "The method is not allowed for the requested URL.");
   page.headers.push(["allow", allowed.join(", ")]);
@@ -167,6 +172,10 @@ export class SharedHttpServer {
     if (this.closing) headers.connection = "close";
     reply.code(out.status).headers(headers);
     // Bytes, not a string: fastify would append a charset to a content type the method chose.
-    return reply.send(typeof out.body === "string" ? Buffer.from(out.body, "utf8") : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength));
+    return reply.send(
+      typeof out.body === "string"
+        ? Buffer.from(out.body, "utf8")
+        : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength),
+    );
   }
 }

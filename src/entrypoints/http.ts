@@ -1,8 +1,13 @@
-import { bindArguments, signatureOf, type MethodSignature } from "../../compat";
+import { bindArguments, isFunction, signatureOf, type MethodSignature } from "../../compat";
 import type { ContainerHandle, Entrypoint, ErrorClass } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ServiceDefinitionError } from "../errors";
-import { responseFromException, responseFromResult, type IncomingHttpRequest, type OutgoingResponse } from "./http-messages";
+import {
+  responseFromException,
+  responseFromResult,
+  type IncomingHttpRequest,
+  type OutgoingResponse,
+} from "./http-messages";
 import { parseMethods, UrlRule, type PathValue } from "./http-rules";
 import { SharedHttpServer, type HttpRouteTarget } from "./http-server";
 
@@ -23,7 +28,7 @@ export function http(method: string, url: string, options: HttpOptions = {}): Me
     const methodName = String(propertyKey);
     const where = `@http(${JSON.stringify(method)}, ${JSON.stringify(url)}) on ${methodName}`;
     const fn: unknown = descriptor.value;
-    if (typeof fn !== "function") throw new ServiceDefinitionError(`${where}: not a method`);
+    if (!isFunction(fn)) throw new ServiceDefinitionError(`${where}: not a method`);
     let entry: { methods: string[]; rule: UrlRule; signature: MethodSignature };
     try {
       entry = { methods: parseMethods(method), rule: new UrlRule(url), signature: signatureOf(fn, methodName) };
@@ -35,7 +40,10 @@ export function http(method: string, url: string, options: HttpOptions = {}): Me
     } catch (err) {
       throw new ServiceDefinitionError(`${where}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    registerEntrypoint(target, () => new HttpEntrypoint(methodName, entry.methods, entry.rule, entry.signature, options));
+    registerEntrypoint(
+      target,
+      () => new HttpEntrypoint(methodName, entry.methods, entry.rule, entry.signature, options),
+    );
   };
 }
 

@@ -1,4 +1,22 @@
-import { bindArguments, bindDto, dtoClassOf, signatureOf, type DtoClass, type MethodSignature, type SignatureOverride, decodeRequest, encodeErrorReply, encodeReply, type RpcRequest, MethodNotFound, type ErrorClass, rpcQueueGroup, rpcServiceSubjects, validateName } from "../../compat";
+import {
+  bindArguments,
+  bindDto,
+  dtoClassOf,
+  signatureOf,
+  type DtoClass,
+  type MethodSignature,
+  type SignatureOverride,
+  decodeRequest,
+  encodeErrorReply,
+  encodeReply,
+  type RpcRequest,
+  MethodNotFound,
+  type ErrorClass,
+  rpcQueueGroup,
+  rpcServiceSubjects,
+  validateName,
+  isFunction,
+} from "../../compat";
 import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ServiceDefinitionError } from "../errors";
@@ -21,7 +39,7 @@ export function rpc(options: RpcOptions = {}): MethodDecorator {
     const methodName = String(propertyKey);
     validateName("method", methodName);
     const fn: unknown = descriptor.value;
-    if (typeof fn !== "function") throw new ServiceDefinitionError(`@rpc() on ${methodName}: not a method`);
+    if (!isFunction(fn)) throw new ServiceDefinitionError(`@rpc() on ${methodName}: not a method`);
     // Parsed once when the class is defined, never per call.
     const signature = signatureOf(fn, methodName, options.signature);
     const dto = dtoClassOf(target, methodName);
@@ -132,7 +150,9 @@ class RpcConsumer {
   /** Stop intake, then wait until every request already received has been answered. */
   stop(): Promise<void> {
     return (this.stopping ??= (async () => {
-      await this.intake?.drain().catch((err: unknown) => this.container.log.warn("rpc drain failed", { error: String(err) }));
+      await this.intake
+        ?.drain()
+        .catch((err: unknown) => this.container.log.warn("rpc drain failed", { error: String(err) }));
       if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     })());
   }
@@ -166,7 +186,8 @@ class RpcConsumer {
 
   private run(msg: InboundMessage, entrypoint: RpcEntrypoint, args: unknown[]): void {
     const context = new LazyNatsContext(msg);
-    if (this.debug) this.container.log.debug("rpc call", { method: entrypoint.methodName, args: entrypoint.redactedArgs(args) });
+    if (this.debug)
+      this.container.log.debug("rpc call", { method: entrypoint.methodName, args: entrypoint.redactedArgs(args) });
     this.container.spawnWorker(entrypoint, args, context).then(
       (outcome) => this.answer(msg, outcome),
       (error: unknown) => this.answer(msg, { ok: false, error }),
@@ -187,7 +208,8 @@ class RpcConsumer {
       if (this.replyMsgs.length === 1) process.nextTick(this.flushReplies);
       return;
     }
-    if (!outcome.ok && this.debug) this.container.log.debug("fire-and-forget call failed", { error: String(outcome.error) });
+    if (!outcome.ok && this.debug)
+      this.container.log.debug("fire-and-forget call failed", { error: String(outcome.error) });
     this.done();
   }
 
@@ -201,7 +223,10 @@ class RpcConsumer {
       try {
         msgs[i].respond(bodies[i]);
       } catch (err) {
-        this.container.log.error("rpc reply failed", { subject: msgs[i].subject, error: err instanceof Error ? err.message : String(err) });
+        this.container.log.error("rpc reply failed", {
+          subject: msgs[i].subject,
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
       this.done();
     }
@@ -217,7 +242,9 @@ class RpcConsumer {
     } catch (err) {
       // encodeReply already turns an unencodable result into UnserializableValueError; this is the
       // last resort for an error object that cannot even be described.
-      return encodeErrorReply(new Error(`reply could not be encoded: ${err instanceof Error ? err.message : "unknown error"}`));
+      return encodeErrorReply(
+        new Error(`reply could not be encoded: ${err instanceof Error ? err.message : "unknown error"}`),
+      );
     }
   }
 }

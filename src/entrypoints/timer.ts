@@ -42,7 +42,9 @@ export class Timer implements Entrypoint {
 
   setup(container: ContainerHandle): void {
     if (typeof this.interval !== "number" || !Number.isFinite(this.interval) || this.interval <= 0) {
-      throw new ConfigurationError(`${container.serviceName}.${this.methodName}: timer interval must be a positive number of seconds, got ${String(this.interval)}`);
+      throw new ConfigurationError(
+        `${container.serviceName}.${this.methodName}: timer interval must be a positive number of seconds, got ${String(this.interval)}`,
+      );
     }
     this.container = container;
   }
@@ -70,7 +72,10 @@ export class Timer implements Entrypoint {
     if (this.stopped) return;
     const due = this.startMs + this.count * this.interval * 1000;
     const wait = Math.max(due - performance.now(), 0);
-    this.timeout = setTimeout(() => (wait > MAX_DELAY_MS ? this.schedule() : void this.tick()), Math.min(wait, MAX_DELAY_MS));
+    this.timeout = setTimeout(
+      () => (wait > MAX_DELAY_MS ? this.schedule() : void this.tick()),
+      Math.min(wait, MAX_DELAY_MS),
+    );
     // A pending tick alone must not keep a stopped process alive.
     this.timeout.unref();
   }

@@ -8,7 +8,10 @@ import { natsWritesBatched } from "./write-batching";
 export function natsOptions(config: Pick<RuntimeConfig, "natsUrl" | "nats">, name?: string): ConnectionOptions {
   const { noAsyncTraces, user, pass, token } = config.nats;
   return {
-    servers: config.natsUrl.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+    servers: config.natsUrl
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
     name: config.nats.name ?? name,
     noAsyncTraces,
     // A service should outlive a broker restart: keep reconnecting instead of giving up after 10 tries.
@@ -56,7 +59,8 @@ export async function connectNats(
   options: { name?: string; log?: Logger } = {},
 ): Promise<NatsConnection> {
   const log = options.log ?? rootLogger;
-  if (!natsWritesBatched()) log.warn("nats.js's transport is not the one the runtime knows: each flush is its own socket write");
+  if (!natsWritesBatched())
+    log.warn("nats.js's transport is not the one the runtime knows: each flush is its own socket write");
   const nc = await connect(natsOptions(config, options.name));
   logStatus(nc, log).catch(() => undefined);
   log.debug("nats connected", { server: maskUrlCredentials(nc.getServer()) });

@@ -119,7 +119,11 @@ export function ensureEventsStream(
   return pending;
 }
 
-async function createOrUpdateStream(nc: NatsConnection, s: EventsSettings, options: { update: boolean; log?: Logger }): Promise<void> {
+async function createOrUpdateStream(
+  nc: NatsConnection,
+  s: EventsSettings,
+  options: { update: boolean; log?: Logger },
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const wanted = eventsStreamConfig(s);
   for (let attempt = 0; ; attempt++) {
@@ -130,7 +134,11 @@ async function createOrUpdateStream(nc: NatsConnection, s: EventsSettings, optio
       if (!isApiError(err, JetStreamApiCodes.StreamNotFound)) throw err;
       try {
         await jsm.streams.add(wanted);
-        options.log?.info("events stream created", { stream: s.streamName, subjects: wanted.subjects, max_age_s: s.maxAgeSeconds });
+        options.log?.info("events stream created", {
+          stream: s.streamName,
+          subjects: wanted.subjects,
+          max_age_s: s.maxAgeSeconds,
+        });
         return;
       } catch (addErr) {
         // Another process created it between our info and add: look again.
@@ -149,9 +157,21 @@ async function createOrUpdateStream(nc: NatsConnection, s: EventsSettings, optio
       });
     }
     if (!options.update) return;
-    const subjects = current.subjects.includes(s.subjectFilter) ? current.subjects : [...current.subjects, s.subjectFilter];
-    if (subjects === current.subjects && current.max_age === wanted.max_age && current.num_replicas === wanted.num_replicas) return;
-    await jsm.streams.update(s.streamName, { ...current, subjects, max_age: wanted.max_age!, num_replicas: wanted.num_replicas! });
+    const subjects = current.subjects.includes(s.subjectFilter)
+      ? current.subjects
+      : [...current.subjects, s.subjectFilter];
+    if (
+      subjects === current.subjects &&
+      current.max_age === wanted.max_age &&
+      current.num_replicas === wanted.num_replicas
+    )
+      return;
+    await jsm.streams.update(s.streamName, {
+      ...current,
+      subjects,
+      max_age: wanted.max_age!,
+      num_replicas: wanted.num_replicas!,
+    });
     options.log?.info("events stream updated", { stream: s.streamName, subjects, max_age_s: s.maxAgeSeconds });
     return;
   }
@@ -192,7 +212,11 @@ export function eventConsumerConfig(spec: EventConsumerSpec): Partial<ConsumerCo
 }
 
 /** Create the consumer, or align an existing one's mutable settings; concurrent instances may race here safely. */
-export async function ensureEventConsumer(jsm: JetStreamManager, spec: EventConsumerSpec, log?: Logger): Promise<ConsumerInfo> {
+export async function ensureEventConsumer(
+  jsm: JetStreamManager,
+  spec: EventConsumerSpec,
+  log?: Logger,
+): Promise<ConsumerInfo> {
   const wanted = eventConsumerConfig(spec);
   for (let attempt = 0; ; attempt++) {
     let info: ConsumerInfo;
@@ -221,7 +245,10 @@ export async function ensureEventConsumer(jsm: JetStreamManager, spec: EventCons
       });
     } catch (err) {
       // An older server may refuse some edits; the existing consumer still delivers correctly.
-      log?.warn("could not update event consumer settings; using it as it is", { consumer: spec.name, error: String(err) });
+      log?.warn("could not update event consumer settings; using it as it is", {
+        consumer: spec.name,
+        error: String(err),
+      });
       return info;
     }
   }
@@ -238,7 +265,8 @@ export async function deleteConsumerIfIdle(jsm: JetStreamManager, stream: string
     if (info.num_waiting > 0 || info.num_ack_pending > 0) return false;
     return await jsm.consumers.delete(stream, name);
   } catch (err) {
-    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound)) return false;
+    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound))
+      return false;
     throw err;
   }
 }
@@ -248,7 +276,8 @@ export async function deleteConsumer(jsm: JetStreamManager, stream: string, name
   try {
     await jsm.consumers.delete(stream, name);
   } catch (err) {
-    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound)) return;
+    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound))
+      return;
     throw err;
   }
 }

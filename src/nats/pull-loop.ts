@@ -94,7 +94,10 @@ export class PullLoop {
     // nats.js pulls again once 3/4 of a pull is left (every 2-3 events at max_workers 10), each
     // pull its own socket write; at half, a pull asks for half the window and is still sent
     // before the window runs dry. Below 4 the default is kept (half would round to nothing).
-    const messages = await consumer.consume({ max_messages: max, threshold_messages: max >= 4 ? Math.floor(max / 2) : undefined });
+    const messages = await consumer.consume({
+      max_messages: max,
+      threshold_messages: max >= 4 ? Math.floor(max / 2) : undefined,
+    });
     if (this.stopping) {
       await messages.close();
       return;
@@ -170,7 +173,8 @@ export class PullLoop {
         this.inFlight.add(done);
       }
     } catch (err) {
-      if (!this.stopping) this.options.log.error("event consumer stopped with an error", { consumer: this.consumerName, error: err });
+      if (!this.stopping)
+        this.options.log.error("event consumer stopped with an error", { consumer: this.consumerName, error: err });
     }
   }
 
@@ -184,11 +188,20 @@ export class PullLoop {
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
     for await (const s of messages.status()) {
       if (this.stopping || messages !== this.messages) return;
-      if ((s.type === "consumer_deleted" || s.type === "consumer_not_found") && this.options.recreate && !this.recreating) {
-        this.options.log.warn("event consumer vanished; creating it again", { consumer: this.consumerName, notification: s.type });
+      if (
+        (s.type === "consumer_deleted" || s.type === "consumer_not_found") &&
+        this.options.recreate &&
+        !this.recreating
+      ) {
+        this.options.log.warn("event consumer vanished; creating it again", {
+          consumer: this.consumerName,
+          notification: s.type,
+        });
         this.recreating = true;
         this.replace(messages, this.options.recreate)
-          .catch((err: unknown) => this.options.log.error("could not recreate event consumer", { consumer: this.consumerName, error: err }))
+          .catch((err: unknown) =>
+            this.options.log.error("could not recreate event consumer", { consumer: this.consumerName, error: err }),
+          )
           .finally(() => (this.recreating = false));
       }
     }

@@ -1,4 +1,12 @@
-import { createInbox, errors, type Msg, type MsgHdrs, type NatsConnection, type Payload, type Subscription } from "@nats-io/transport-node";
+import {
+  createInbox,
+  errors,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Payload,
+  type Subscription,
+} from "@nats-io/transport-node";
 
 /**
  * How one kind of request turns its reply, or the lack of one, into a result. One object per kind
@@ -85,7 +93,14 @@ export class ReplyMux {
    * too large) reject the request; a closed connection rejects every request in flight with
    * nats.js's RequestError "connection closed", as request() does.
    */
-  request<T>(subject: string, body: Payload, headers: MsgHdrs | undefined, timeoutMs: number, codec: ReplyCodec<T>, target: string): Promise<T> {
+  request<T>(
+    subject: string,
+    body: Payload,
+    headers: MsgHdrs | undefined,
+    timeoutMs: number,
+    codec: ReplyCodec<T>,
+    target: string,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const token = (this.next++).toString(36);
       const deadline = performance.now() + timeoutMs;
@@ -95,7 +110,10 @@ export class ReplyMux {
         reject(err);
         return;
       }
-      this.pending.set(token, new PendingReply(resolve as (value: unknown) => void, reject, codec, target, timeoutMs, deadline));
+      this.pending.set(
+        token,
+        new PendingReply(resolve as (value: unknown) => void, reject, codec, target, timeoutMs, deadline),
+      );
       if (deadline < this.timerAt) this.arm(deadline);
     });
   }

@@ -82,7 +82,12 @@ export class ServiceAnnouncer {
    * Subscribe the RPC intake of the service; listed as endpoint `rpc` when announced.
    * The callback must not throw.
    */
-  rpcIntake(subject: string, queue: string, methods: readonly string[], callback: (msg: InboundMessage) => void): Intake {
+  rpcIntake(
+    subject: string,
+    queue: string,
+    methods: readonly string[],
+    callback: (msg: InboundMessage) => void,
+  ): Intake {
     const service = this.service;
     if (!service) {
       const sub = this.nc.subscribe(subject, {

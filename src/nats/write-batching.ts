@@ -33,7 +33,9 @@ interface TransportModule {
 }
 
 // Loaded by absolute path: the package "exports" hide lib/.
-const transport = require(join(dirname(require.resolve("@nats-io/transport-node")), "lib", "node_transport.js")) as TransportModule;
+const transport = require(
+  join(dirname(require.resolve("@nats-io/transport-node")), "lib", "node_transport.js"),
+) as TransportModule;
 const proto = transport.NodeTransport.prototype;
 
 function uncork(socket: CorkableSocket): void {

@@ -12,7 +12,11 @@ export interface EntrypointWaiterOptions {
  * Resolve once a worker of `methodName` has finished (Nameko's entrypoint_waiter). Create it before
  * triggering the entrypoint: `const done = entrypointWaiter(c, "onPayment"); ...; await done`.
  */
-export function entrypointWaiter(container: ServiceContainer, methodName: string, options: EntrypointWaiterOptions = {}): Promise<WorkerEvent> {
+export function entrypointWaiter(
+  container: ServiceContainer,
+  methodName: string,
+  options: EntrypointWaiterOptions = {},
+): Promise<WorkerEvent> {
   const entrypoint = findEntrypoint(container, methodName);
   const { timeoutMs = 30_000, until = () => true } = options;
   return new Promise((resolve, reject) => {

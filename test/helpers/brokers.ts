@@ -80,7 +80,12 @@ export class NatsFixture {
 
   /** A standalone cluster proxy on this test's prefix. */
   async cluster(options: ClusterRpcProxyOptions = {}): Promise<ClusterRpcProxy> {
-    const proxy = await ClusterRpcProxy.connect({ natsUrl: NATS_URL, prefix: this.prefix, timeoutMs: 10_000, ...options });
+    const proxy = await ClusterRpcProxy.connect({
+      natsUrl: NATS_URL,
+      prefix: this.prefix,
+      timeoutMs: 10_000,
+      ...options,
+    });
     this.proxies.push(proxy);
     return proxy;
   }

@@ -21,11 +21,16 @@ export function captureLogger(): { log: Logger; entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) entries.push(JSON.parse(line) as LogEntry);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line.trim()) entries.push(JSON.parse(line) as LogEntry);
       done();
     },
   });
-  const log = winston.createLogger({ level: "debug", format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+  const log = winston.createLogger({
+    level: "debug",
+    format: winston.format.json(),
+    transports: [new winston.transports.Stream({ stream })],
+  });
   return { log, entries };
 }
 
@@ -40,7 +45,9 @@ export class EventsFixture {
   constructor(readonly configOverrides: Partial<RuntimeConfig> = {}) {}
 
   /** A fixture and a standalone dispatcher on its prefix: what most events tests start with. */
-  static async withDispatcher(configOverrides: Partial<RuntimeConfig> = {}): Promise<{ fx: EventsFixture; dispatch: StandaloneDispatcher }> {
+  static async withDispatcher(
+    configOverrides: Partial<RuntimeConfig> = {},
+  ): Promise<{ fx: EventsFixture; dispatch: StandaloneDispatcher }> {
     const fx = new EventsFixture(configOverrides);
     return { fx, dispatch: await fx.dispatcher() };
   }
@@ -55,7 +62,11 @@ export class EventsFixture {
   get config(): RuntimeConfig {
     const base = testConfig(this.prefix, this.configOverrides);
     // Announcing on $SRV is not what these tests look at.
-    return { ...base, announce: this.configOverrides.announce ?? false, events: { ...defaultConfig().events, ...this.configOverrides.events } };
+    return {
+      ...base,
+      announce: this.configOverrides.announce ?? false,
+      events: { ...defaultConfig().events, ...this.configOverrides.events },
+    };
   }
 
   get streamName(): string {
@@ -74,7 +85,10 @@ export class EventsFixture {
   }
 
   /** Start a container of `cls` on this test's prefix, logging to `options.log` (default: quiet). */
-  async start(cls: ServiceClass, options: { log?: Logger; config?: Partial<RuntimeConfig> } = {}): Promise<ServiceContainer> {
+  async start(
+    cls: ServiceClass,
+    options: { log?: Logger; config?: Partial<RuntimeConfig> } = {},
+  ): Promise<ServiceContainer> {
     const config = { ...this.config, ...options.config, events: { ...this.config.events, ...options.config?.events } };
     const container = new ServiceContainer(cls, config, { log: options.log ?? testLogger() });
     this.containers.push(container);

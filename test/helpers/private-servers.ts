@@ -17,7 +17,16 @@ import { deferred, withTimeout } from "./waiters";
  * distribution, 4369 epmd) and 35672-35682, the distribution ports `rabbitmqctl` takes for itself
  * on every call the other tests make.
  */
-const RESERVED = new Set([4222, 4369, 5672, 8222, 9400, 15672, 25672, ...Array.from({ length: 11 }, (_, i) => 35672 + i)]);
+const RESERVED = new Set([
+  4222,
+  4369,
+  5672,
+  8222,
+  9400,
+  15672,
+  25672,
+  ...Array.from({ length: 11 }, (_, i) => 35672 + i),
+]);
 /** Picked below Linux's ephemeral range (32768+), so no outgoing connection can hold the port when a server restarts on it. */
 const PORT_MIN = 20_000;
 const PORT_MAX = 32_000;
@@ -105,7 +114,9 @@ class ServerProcess {
     const streams = [this.child.stdout, this.child.stderr].filter((s): s is Readable => s !== null);
     const listeners = streams.map((s) => [s, onData(s)] as const);
     for (const [s, l] of listeners) s.on("data", l);
-    void this.exited.then(() => found.reject(new Error(`${this.label} exited before logging ${pattern}:\n${this.tail.join("\n")}`)));
+    void this.exited.then(() =>
+      found.reject(new Error(`${this.label} exited before logging ${pattern}:\n${this.tail.join("\n")}`)),
+    );
     try {
       await withTimeout(found.promise, timeoutMs, `${this.label} to log ${pattern}`);
     } catch (err) {
@@ -198,7 +209,9 @@ export class PrivateNatsServer {
 }
 
 /** Where Debian installs the real start script (/usr/sbin/rabbitmq-server switches to the rabbitmq user). */
-const RABBITMQ_SERVER = ["/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/lib/rabbitmq/sbin/rabbitmq-server"].find((p) => existsSync(p)) ?? "rabbitmq-server";
+const RABBITMQ_SERVER =
+  ["/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/lib/rabbitmq/sbin/rabbitmq-server"].find((p) => existsSync(p)) ??
+  "rabbitmq-server";
 
 /**
  * A RabbitMQ node of the test's own: node name `cliffracer-test-<random>@localhost`, AMQP and

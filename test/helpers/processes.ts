@@ -102,8 +102,13 @@ export class BridgeProcess {
   waitForLog(pattern: RegExp, where: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<ChildLogLine> {
     return waitFor(
       () => {
-        const hit = this.logs.find((e) => pattern.test(e.message) && Object.entries(where).every(([k, v]) => e[k] === v));
-        if (!hit && !this.alive) throw new Error(`bridge exited (${JSON.stringify(this.exitInfo)}) before logging ${pattern}:\n${this.tail()}`);
+        const hit = this.logs.find(
+          (e) => pattern.test(e.message) && Object.entries(where).every(([k, v]) => e[k] === v),
+        );
+        if (!hit && !this.alive)
+          throw new Error(
+            `bridge exited (${JSON.stringify(this.exitInfo)}) before logging ${pattern}:\n${this.tail()}`,
+          );
         return hit;
       },
       { what: `bridge log line matching ${pattern}`, timeoutMs, intervalMs: 25 },
@@ -135,12 +140,17 @@ export class BridgeProcess {
   async waitReady(want = true, timeoutMs = 30_000): Promise<void> {
     await waitFor(
       async () => {
-        if (!this.alive) throw new Error(`bridge exited (${JSON.stringify(this.exitInfo)}) while waiting for /ready=${want}:\n${this.tail()}`);
+        if (!this.alive)
+          throw new Error(
+            `bridge exited (${JSON.stringify(this.exitInfo)}) while waiting for /ready=${want}:\n${this.tail()}`,
+          );
         return (await this.ready()) === want;
       },
       { what: `bridge /ready ${want ? "200" : "503"}`, timeoutMs, intervalMs: 50 },
     ).catch(async (err: unknown) => {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}; last /ready: ${JSON.stringify(await this.readiness())}\n${this.tail()}`);
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)}; last /ready: ${JSON.stringify(await this.readiness())}\n${this.tail()}`,
+      );
     });
   }
 
@@ -175,7 +185,9 @@ export class BridgeProcess {
 /** Kills (SIGKILL) every bridge child still running and waits for them to exit; for afterEach/afterAll. */
 export async function killAllChildren(): Promise<void> {
   const children = [...running];
-  const exits = children.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))));
+  const exits = children.map(
+    (c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r()))),
+  );
   for (const c of children) c.kill("SIGKILL");
   await Promise.all(exits);
 }

@@ -58,7 +58,20 @@ export interface BrokerQueue {
 }
 
 export function listQueues(vhost: string): Promise<BrokerQueue[]> {
-  return ctlJson<BrokerQueue>("list_queues", "-p", vhost, "name", "durable", "auto_delete", "exclusive", "arguments", "consumers", "messages", "messages_ready", "messages_unacknowledged");
+  return ctlJson<BrokerQueue>(
+    "list_queues",
+    "-p",
+    vhost,
+    "name",
+    "durable",
+    "auto_delete",
+    "exclusive",
+    "arguments",
+    "consumers",
+    "messages",
+    "messages_ready",
+    "messages_unacknowledged",
+  );
 }
 
 export interface BrokerExchange {
@@ -71,7 +84,17 @@ export interface BrokerExchange {
 }
 
 export function listExchanges(vhost: string): Promise<BrokerExchange[]> {
-  return ctlJson<BrokerExchange>("list_exchanges", "-p", vhost, "name", "type", "durable", "auto_delete", "internal", "arguments");
+  return ctlJson<BrokerExchange>(
+    "list_exchanges",
+    "-p",
+    vhost,
+    "name",
+    "type",
+    "durable",
+    "auto_delete",
+    "internal",
+    "arguments",
+  );
 }
 
 export interface BrokerBinding {
@@ -99,7 +122,8 @@ export async function killConnections(vhost: string, connectionName?: string): P
   const victims = conns.filter(
     (c) =>
       c.vhost === vhost &&
-      (connectionName === undefined || c.client_properties.some(([k, , v]) => k === "connection_name" && v === connectionName)),
+      (connectionName === undefined ||
+        c.client_properties.some(([k, , v]) => k === "connection_name" && v === connectionName)),
   );
   if (victims.length === 0) return 0;
   // close_connection wants the Erlang pid, which the JSON formatter prints in an unusable form.
@@ -117,7 +141,11 @@ export async function killConnections(vhost: string, connectionName?: string): P
 }
 
 /** Polls `check` (broker state is only observable by polling) until it returns true or `timeoutMs` passes. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10000, intervalMs = 100): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10000,
+  intervalMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -40,7 +40,10 @@ export interface WaitForOptions {
  * Resolve once `condition` returns true (or a truthy value, which is returned). For state that
  * changes without an event to listen to; prefer an event or deferred when there is one.
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitForOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  options: WaitForOptions = {},
+): Promise<NonNullable<T>> {
   const { timeoutMs = 10_000, intervalMs = 10, what = "condition" } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

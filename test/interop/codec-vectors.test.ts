@@ -19,13 +19,14 @@ import {
   NamekoError,
   registerError,
   RemoteError,
-  SerializedError,
+  type SerializedError,
   serializeError,
   signatureOf,
   ValueError,
 } from "../../compat";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// The vectors are JSON written by Python: read them as the shapes each test expects.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON vectors of many shapes
 type Json = any;
 const vectors = (file: string): Json => JSON.parse(readFileSync(join(__dirname, "vectors", file), "utf8"));
 /** it.each rows: a label for the test title, then the vector. */
@@ -204,7 +205,12 @@ describe("CPython 3.11 reference outputs", () => {
 
   it.each(rows(python.value_errors, (v) => v.value))("ValueError value %s", (_value, v: Json) => {
     const err = serializeError(new ValueError(...v.args));
-    expect(err).toEqual({ exc_type: "ValueError", exc_path: "builtins.ValueError", exc_args: v.exc_args, value: v.value });
+    expect(err).toEqual({
+      exc_type: "ValueError",
+      exc_path: "builtins.ValueError",
+      exc_args: v.exc_args,
+      value: v.value,
+    });
   });
 
   it.each(rows(python.key_errors, (v) => v.value))("KeyError value %s", (_value, v: Json) => {
@@ -213,7 +219,6 @@ describe("CPython 3.11 reference outputs", () => {
   });
 
   for (const s of python.binding) {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const fn = new Function(`return ({ ${s.js} }).f;`)() as (...a: unknown[]) => unknown;
     const sig = signatureOf(fn, "f", { keywordOnly: s.keywordOnly });
     const jsNames = sig.params.map((p) => p.name);

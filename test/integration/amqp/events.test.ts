@@ -38,8 +38,20 @@ describe("Nameko events over AMQP", () => {
     await vhost.delete();
   });
 
-  const peerHandler = async (method: string, handlerType: HandlerType, reliableDelivery = true): Promise<PeerHandler> => {
-    const h = await startPeerHandler({ uri: vhost.uri, source: "calc", eventType: "thing_happened", service: "listener", method, handlerType, reliableDelivery });
+  const peerHandler = async (
+    method: string,
+    handlerType: HandlerType,
+    reliableDelivery = true,
+  ): Promise<PeerHandler> => {
+    const h = await startPeerHandler({
+      uri: vhost.uri,
+      source: "calc",
+      eventType: "thing_happened",
+      service: "listener",
+      method,
+      handlerType,
+      reliableDelivery,
+    });
     cleanups.push(() => h.stop());
     return h;
   };
@@ -50,7 +62,16 @@ describe("Nameko events over AMQP", () => {
     handler: (e: IncomingEvent) => Promise<void>,
     extra: { requeueOnError?: boolean; reliableDelivery?: boolean } = {},
   ): Promise<AmqpEventConsumer> => {
-    const c = new AmqpEventConsumer({ connection: conn, source: "calc", eventType: "thing_happened", service: "listener", method, handlerType, handler, ...extra });
+    const c = new AmqpEventConsumer({
+      connection: conn,
+      source: "calc",
+      eventType: "thing_happened",
+      service: "listener",
+      method,
+      handlerType,
+      handler,
+      ...extra,
+    });
     await c.start();
     cleanups.push(() => c.stop());
     return c;
@@ -65,12 +86,22 @@ describe("Nameko events over AMQP", () => {
     ];
     const dispatcher = new AmqpEventDispatcher({ connection: conn });
     const stack = ["standalone_rpc_proxy.call.4bc5", "calc.emit.61fc"];
-    await dispatcher.dispatch("calc", "thing_happened", { n: 1 }, { contextData: { user_id: "u-1", num: 5 }, callIdStack: stack });
+    await dispatcher.dispatch(
+      "calc",
+      "thing_happened",
+      { n: 1 },
+      { contextData: { user_id: "u-1", num: 5 }, callIdStack: stack },
+    );
     for (const h of handlers) {
       const [e] = await h.waitFor(1);
       expect(e.body).toBe('{"n": 1}');
       expect(e).toMatchObject({ exchange: "calc.events", routingKey: "thing_happened" });
-      expect(e.properties).toMatchObject({ contentType: "application/json", contentEncoding: "utf-8", deliveryMode: 2, priority: 0 });
+      expect(e.properties).toMatchObject({
+        contentType: "application/json",
+        contentEncoding: "utf-8",
+        deliveryMode: 2,
+        priority: 0,
+      });
       expect(e.properties.correlationId).toBeUndefined();
       expect(e.properties.replyTo).toBeUndefined();
       expect(e.properties.headers).toEqual({ "nameko.user_id": "u-1", "nameko.num": 5, "nameko.call_id_stack": stack });
@@ -107,10 +138,21 @@ describe("Nameko events over AMQP", () => {
     const peer = await PeerDispatcher.start(vhost.uri);
     cleanups.push(() => peer.close());
     await peer.dispatch("calc", "thing_happened", { hello: "world", n: [1, 2] }); // standalone: empty headers
-    await peer.dispatch("calc", "thing_happened", { n: 2 }, { service: { data: { user_id: "u-1" }, callIdStack: ["calc.emit.1"] } });
+    await peer.dispatch(
+      "calc",
+      "thing_happened",
+      { n: 2 },
+      { service: { data: { user_id: "u-1" }, callIdStack: ["calc.emit.1"] } },
+    );
     await inbox.waitFor(2);
-    expect(inbox.events[0]).toMatchObject({ payload: { hello: "world", n: [1, 2] }, context: { data: {}, parentStack: [] } });
-    expect(inbox.events[1]).toMatchObject({ payload: { n: 2 }, context: { data: { user_id: "u-1" }, parentStack: ["calc.emit.1"] } });
+    expect(inbox.events[0]).toMatchObject({
+      payload: { hello: "world", n: [1, 2] },
+      context: { data: {}, parentStack: [] },
+    });
+    expect(inbox.events[1]).toMatchObject({
+      payload: { n: 2 },
+      context: { data: { user_id: "u-1" }, parentStack: ["calc.emit.1"] },
+    });
     const q = (await listQueues(vhost.name)).find((x) => x.name === c.queue.queue);
     expect(q).toBeDefined();
     if (handlerType === "singleton") expect(c.queue.queue).toBe("evt-calc-thing_happened");
@@ -158,7 +200,11 @@ describe("Nameko events over AMQP", () => {
     await peer.dispatch("calc", "thing_happened", { ok: 1 });
     await inbox.waitFor(1);
     expect(inbox.events.map((e) => e.payload)).toEqual([{ ok: 1 }]);
-    await eventually(async () => (await listQueues(vhost.name)).find((q) => q.name === "evt-calc-thing_happened--listener.on_evt")?.messages === 0);
+    await eventually(
+      async () =>
+        (await listQueues(vhost.name)).find((q) => q.name === "evt-calc-thing_happened--listener.on_evt")?.messages ===
+        0,
+    );
   });
 
   it("a stopped reliable handler receives, after restart, what was published meanwhile", async () => {

@@ -21,13 +21,18 @@ describe("AmqpConnection recovery after a broker-side close", () => {
   let gate: Promise<void> | undefined;
   let executions: number;
 
-  const reconnected = (): Promise<void> => new Promise((resolve) => conn.once("disconnected", () => conn.once("ready", () => resolve())));
+  const reconnected = (): Promise<void> =>
+    new Promise((resolve) => conn.once("disconnected", () => conn.once("ready", () => resolve())));
 
   beforeEach(async () => {
     vhost = await createVhost("cliff-recon");
     gate = undefined;
     executions = 0;
-    conn = new AmqpConnection({ uri: vhost.uri, connectionName: NAME, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+    conn = new AmqpConnection({
+      uri: vhost.uri,
+      connectionName: NAME,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+    });
     await conn.start();
     server = new AmqpRpcServer({
       connection: conn,
@@ -45,7 +50,10 @@ describe("AmqpConnection recovery after a broker-side close", () => {
     peerSvc = await startPeerService({
       uri: vhost.uri,
       name: "py_calc",
-      methods: { add: (a: number, b: number) => a + b, slow: (x: number) => new Promise((r) => setTimeout(() => r(x), 800)) },
+      methods: {
+        add: (a: number, b: number) => a + b,
+        slow: (x: number) => new Promise((r) => setTimeout(() => r(x), 800)),
+      },
     });
     caller = await PeerCaller.start({ uri: vhost.uri, timeoutMs: 15000 });
   });

@@ -21,7 +21,12 @@ describe("AmqpRpcClient -> Nameko peer service", () => {
       methods: {
         add: (a: number, b: number) => a + b,
         fail: (msg: string) => {
-          throw new PeerRemoteError("ValueError", "builtins.ValueError", [msg, "42", { k: "1" }, "None"], `('${msg}', 42, {'k': 1}, None)`);
+          throw new PeerRemoteError(
+            "ValueError",
+            "builtins.ValueError",
+            [msg, "42", { k: "1" }, "None"],
+            `('${msg}', 42, {'k': 1}, None)`,
+          );
         },
         context: function (this: PeerWorker) {
           return { data: this.data, stack: this.callIdStack };
@@ -47,7 +52,12 @@ describe("AmqpRpcClient -> Nameko peer service", () => {
     await expect(client.call("calc", "add", [], { a: 40, b: 2 })).resolves.toBe(42);
     const q = (await listQueues(vhost.name)).find((x) => x.name === client.replyQueueName);
     expect(client.replyQueueName).toBe(`rpc.reply-standalone_rpc_proxy-${client.uuid}`);
-    expect(q).toMatchObject({ durable: true, auto_delete: false, exclusive: false, arguments: [["x-expires", "signedint", 300000]] });
+    expect(q).toMatchObject({
+      durable: true,
+      auto_delete: false,
+      exclusive: false,
+      arguments: [["x-expires", "signedint", 300000]],
+    });
   });
 
   it("sends the request properties Nameko sends", async () => {
@@ -55,7 +65,13 @@ describe("AmqpRpcClient -> Nameko peer service", () => {
     const d = svc.deliveries[0];
     expect(d.body).toBe('{"args": [1, 2], "kwargs": {}}');
     const p = d.properties;
-    expect(p).toMatchObject({ contentType: "application/json", contentEncoding: "utf-8", deliveryMode: 2, priority: 0, replyTo: client.uuid });
+    expect(p).toMatchObject({
+      contentType: "application/json",
+      contentEncoding: "utf-8",
+      deliveryMode: 2,
+      priority: 0,
+      replyTo: client.uuid,
+    });
     expect(p.correlationId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     for (const absent of ["expiration", "messageId", "timestamp", "type", "userId", "appId", "clusterId"] as const) {
       expect(p[absent]).toBeUndefined();
@@ -76,8 +92,23 @@ describe("AmqpRpcClient -> Nameko peer service", () => {
   });
 
   it("carries context data with types and call_id_stack as an array", async () => {
-    const contextData = { user_id: "u-1", language: "en-gb", num: 5, big: 3000000000, ratio: 0.5, flag: true, tags: ["a", "b"], absent: null };
-    const res = (await client.call("calc", "context", [], {}, { contextData, parentStack: ["caller.run.1", "caller.run.2"] })) as {
+    const contextData = {
+      user_id: "u-1",
+      language: "en-gb",
+      num: 5,
+      big: 3000000000,
+      ratio: 0.5,
+      flag: true,
+      tags: ["a", "b"],
+      absent: null,
+    };
+    const res = (await client.call(
+      "calc",
+      "context",
+      [],
+      {},
+      { contextData, parentStack: ["caller.run.1", "caller.run.2"] },
+    )) as {
       data: Record<string, unknown>;
       stack: string[];
     };
@@ -121,6 +152,12 @@ describe("AmqpRpcClient -> Nameko peer service", () => {
   it("request() passes the raw reply through", async () => {
     const reply = await client.request("calc", "add", '{"args": [1, 2], "kwargs": {}}');
     expect(reply.body.toString()).toBe('{"result": 3, "error": null}');
-    expect(reply.properties).toMatchObject({ contentType: "application/json", contentEncoding: "utf-8", headers: {}, deliveryMode: 2, priority: 0 });
+    expect(reply.properties).toMatchObject({
+      contentType: "application/json",
+      contentEncoding: "utf-8",
+      headers: {},
+      deliveryMode: 2,
+      priority: 0,
+    });
   });
 });

@@ -8,7 +8,16 @@ import { PeerCaller, PeerRemoteError, pyDumps } from "../../interop/nameko-peer"
 // The project-level testTimeout is not applied by jest 30 under `projects`; broker tests need more than 5 s.
 jest.setTimeout(30000);
 
-const REPLY_PROPS_ABSENT = ["replyTo", "expiration", "messageId", "timestamp", "type", "userId", "appId", "clusterId"] as const;
+const REPLY_PROPS_ABSENT = [
+  "replyTo",
+  "expiration",
+  "messageId",
+  "timestamp",
+  "type",
+  "userId",
+  "appId",
+  "clusterId",
+] as const;
 
 describe("Nameko peer caller -> AmqpRpcServer", () => {
   let vhost: TestVhost;
@@ -61,9 +70,13 @@ describe("Nameko peer caller -> AmqpRpcServer", () => {
   });
 
   it("copies the correlation id, and leaves it out when the request had none", async () => {
-    const withId = await caller.send("calc.add", '{"args": [1, 2], "kwargs": {}}', { properties: { correlationId: "my-corr-id" } });
+    const withId = await caller.send("calc.add", '{"args": [1, 2], "kwargs": {}}', {
+      properties: { correlationId: "my-corr-id" },
+    });
     expect(withId.properties.correlationId).toBe("my-corr-id");
-    const without = await caller.send("calc.add", '{"args": [1, 2], "kwargs": {}}', { properties: { correlationId: undefined } });
+    const without = await caller.send("calc.add", '{"args": [1, 2], "kwargs": {}}', {
+      properties: { correlationId: undefined },
+    });
     expect(without.properties.correlationId).toBeUndefined();
     expect(without.content.toString()).toBe('{"result": 3, "error": null}');
   });
@@ -79,7 +92,12 @@ describe("Nameko peer caller -> AmqpRpcServer", () => {
   it("hands the handler typed context and the parent stack", async () => {
     const result = (await caller.call("calc", "echo_context")) as { data: Record<string, unknown>; stack: string[] };
     expect(result).toEqual({ data: { user_id: "u-1", num: 5 }, stack: [caller.callId] });
-    expect(seen[0]).toMatchObject({ service: "calc", method: "echo_context", routingKey: "calc.echo_context", redelivered: false });
+    expect(seen[0]).toMatchObject({
+      service: "calc",
+      method: "echo_context",
+      routingKey: "calc.echo_context",
+      redelivered: false,
+    });
     expect(seen[0].headers["nameko.call_id_stack"]).toEqual([caller.callId]);
   });
 
@@ -98,7 +116,9 @@ describe("Nameko peer caller -> AmqpRpcServer", () => {
     expect(err.result).toBeNull();
     expect(err.error).toMatchObject({ exc_type: "MalformedRequest", exc_path: "nameko.exceptions.MalformedRequest" });
     expect(bad.properties.contentType).toBe("application/json");
-    const noType = await caller.send("calc.add", pyDumps({ args: [1, 2], kwargs: {} }), { properties: { contentType: undefined } });
+    const noType = await caller.send("calc.add", pyDumps({ args: [1, 2], kwargs: {} }), {
+      properties: { contentType: undefined },
+    });
     expect(JSON.parse(noType.content.toString())).toMatchObject({ error: { exc_type: "MalformedRequest" } });
     expect(noType.properties.contentType).toBe("application/json");
     expect(seen).toHaveLength(0);

@@ -11,7 +11,12 @@ import {
 } from "../../../amqp/topology";
 import { ConfigurationError } from "../../../compat/errors";
 import { createVhost, listBindings, listExchanges, listQueues, type TestVhost } from "../../helpers/rabbit";
-import { declareHandlerQueue, declareReplyQueue, declareServiceQueue, type PeerHandlerSpec } from "../../interop/nameko-peer";
+import {
+  declareHandlerQueue,
+  declareReplyQueue,
+  declareServiceQueue,
+  type PeerHandlerSpec,
+} from "../../interop/nameko-peer";
 
 // The project-level testTimeout is not applied by jest 30 under `projects`; broker tests need more than 5 s.
 jest.setTimeout(30000);
@@ -21,8 +26,23 @@ const handlers: PeerHandlerSpec[] = [
   { source: "src", eventType: "evt_pool", service: "minimal", method: "on_pool" },
   { source: "src", eventType: "evt_pool", service: "minimal", method: "on_pool_unreliable", reliableDelivery: false },
   { source: "src", eventType: "evt_single", service: "minimal", method: "on_single", handlerType: "singleton" },
-  { source: "src", eventType: "evt_bcast", service: "minimal", method: "on_bcast", handlerType: "broadcast", reliableDelivery: false, broadcastIdentifier: "4e8c2606ed1a4f2798bd65f2c4d2fa6e" },
-  { source: "src", eventType: "evt_bcast", service: "minimal", method: "on_host", handlerType: "broadcast", broadcastIdentifier: "host-1" },
+  {
+    source: "src",
+    eventType: "evt_bcast",
+    service: "minimal",
+    method: "on_bcast",
+    handlerType: "broadcast",
+    reliableDelivery: false,
+    broadcastIdentifier: "4e8c2606ed1a4f2798bd65f2c4d2fa6e",
+  },
+  {
+    source: "src",
+    eventType: "evt_bcast",
+    service: "minimal",
+    method: "on_host",
+    handlerType: "broadcast",
+    broadcastIdentifier: "host-1",
+  },
 ];
 
 describe("Nameko topology", () => {
@@ -48,7 +68,8 @@ describe("Nameko topology", () => {
 
   const declareOurs = async (): Promise<void> =>
     conn.withChannel(async (ch) => {
-      for (const q of ours()) await declareConsumerTopology(ch, q.exchange === "nameko-rpc" ? rpcExchange() : eventsExchange("src"), q);
+      for (const q of ours())
+        await declareConsumerTopology(ch, q.exchange === "nameko-rpc" ? rpcExchange() : eventsExchange("src"), q);
     });
 
   it("names and flags match Nameko's broker listing (§3.2, §3.3)", async () => {
@@ -62,16 +83,40 @@ describe("Nameko topology", () => {
       exclusive: false,
       arguments: [["x-expires", "signedint", 300000]], // signed 32-bit, as py-amqp sends it
     });
-    expect(byName("evt-src-evt_pool--minimal.on_pool")).toMatchObject({ durable: true, auto_delete: false, exclusive: false, arguments: [] });
-    expect(byName("evt-src-evt_pool--minimal.on_pool_unreliable")).toMatchObject({ durable: true, auto_delete: true, exclusive: false });
+    expect(byName("evt-src-evt_pool--minimal.on_pool")).toMatchObject({
+      durable: true,
+      auto_delete: false,
+      exclusive: false,
+      arguments: [],
+    });
+    expect(byName("evt-src-evt_pool--minimal.on_pool_unreliable")).toMatchObject({
+      durable: true,
+      auto_delete: true,
+      exclusive: false,
+    });
     expect(byName("evt-src-evt_single")).toMatchObject({ durable: true, auto_delete: false, exclusive: false });
     // Declared durable=1 exclusive=1 auto_delete=1; RabbitMQ stores exclusive queues non-durable.
-    expect(byName("evt-src-evt_bcast--minimal.on_bcast-4e8c2606ed1a4f2798bd65f2c4d2fa6e")).toMatchObject({ durable: false, auto_delete: true, exclusive: true });
-    expect(byName("evt-src-evt_bcast--minimal.on_host-host-1")).toMatchObject({ durable: true, auto_delete: false, exclusive: false });
+    expect(byName("evt-src-evt_bcast--minimal.on_bcast-4e8c2606ed1a4f2798bd65f2c4d2fa6e")).toMatchObject({
+      durable: false,
+      auto_delete: true,
+      exclusive: true,
+    });
+    expect(byName("evt-src-evt_bcast--minimal.on_host-host-1")).toMatchObject({
+      durable: true,
+      auto_delete: false,
+      exclusive: false,
+    });
 
     const exchanges = await listExchanges(vhost.name);
     for (const name of ["nameko-rpc", "src.events"]) {
-      expect(exchanges.find((e) => e.name === name)).toEqual({ name, type: "topic", durable: true, auto_delete: false, internal: false, arguments: [] });
+      expect(exchanges.find((e) => e.name === name)).toEqual({
+        name,
+        type: "topic",
+        durable: true,
+        auto_delete: false,
+        internal: false,
+        arguments: [],
+      });
     }
     const bindings = (await listBindings(vhost.name)).filter((b) => b.source_name !== "");
     expect(bindings).toEqual(
@@ -107,14 +152,29 @@ describe("Nameko topology", () => {
       await declareConsumerTopology(ch, rpcExchange(), serviceQueue("other"));
       await declareConsumerTopology(ch, rpcExchange(), replyQueue("standalone_rpc_proxy", REPLY_UUID));
     });
-    const wrong = conn.withChannel((ch) => ch.assertQueue(`rpc.reply-standalone_rpc_proxy-${REPLY_UUID}`, { durable: true, autoDelete: false, exclusive: false }));
+    const wrong = conn.withChannel((ch) =>
+      ch.assertQueue(`rpc.reply-standalone_rpc_proxy-${REPLY_UUID}`, {
+        durable: true,
+        autoDelete: false,
+        exclusive: false,
+      }),
+    );
     await expect(wrong).rejects.toThrow(/PRECONDITION_FAILED/);
     await conn.withChannel((ch) => declareExchange(ch, eventsExchange("src"))); // the connection survived the channel error
   });
 
   it("refuses a reliable BROADCAST handler with a random identifier, as Nameko does", () => {
-    expect(() => eventHandlerQueue({ source: "s", eventType: "e", service: "x", method: "m", handlerType: "broadcast" })).toThrow(ConfigurationError);
-    const q = eventHandlerQueue({ source: "s", eventType: "e", service: "x", method: "m", handlerType: "broadcast", reliableDelivery: false });
+    expect(() =>
+      eventHandlerQueue({ source: "s", eventType: "e", service: "x", method: "m", handlerType: "broadcast" }),
+    ).toThrow(ConfigurationError);
+    const q = eventHandlerQueue({
+      source: "s",
+      eventType: "e",
+      service: "x",
+      method: "m",
+      handlerType: "broadcast",
+      reliableDelivery: false,
+    });
     expect(q.queue).toMatch(/^evt-s-e--x\.m-[0-9a-f]{32}$/);
   });
 });

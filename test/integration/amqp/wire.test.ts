@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 // compat first: its amqplib patch (py-amqp's `L` tag) must run before amqplib loads.
 import { AmqpConnection } from "../../../amqp/connection";
 import { pyAmqpLongTagSupported } from "../../../amqp/py-amqp-long";
@@ -17,13 +18,18 @@ jest.setTimeout(30000);
 
 // amqplib internals, loaded by path (its package "exports" hide lib/): the encoder the wire uses.
 const lib = join(dirname(require.resolve("amqplib")), "lib");
-const defs = require(join(lib, "defs.js")) as {
+const requireLib = createRequire(__filename);
+const defs = requireLib(join(lib, "defs.js")) as {
   BasicPublish: number;
   encodeMethod(id: number, channel: number, fields: object): Buffer;
   encodeProperties(id: number, channel: number, size: number, fields: object): Buffer;
 };
-const codec = require(join(lib, "codec.js")) as { encodeTable(buf: Buffer, val: object, offset: number): number };
-const channelProto = (require(join(lib, "channel.js")) as { Channel: { prototype: { sendMessage(f: object, p: object, c: Buffer): boolean } } }).Channel.prototype;
+const codec = requireLib(join(lib, "codec.js")) as { encodeTable(buf: Buffer, val: object, offset: number): number };
+const channelProto = (
+  requireLib(join(lib, "channel.js")) as {
+    Channel: { prototype: { sendMessage(f: object, p: object, c: Buffer): boolean } };
+  }
+).Channel.prototype;
 
 /** The captured Nameko 2.14 frames of NAMEKO_PROTOCOL.md §13.7 (hex, channel 1), copied verbatim. */
 const NAMEKO_FRAMES: Record<string, string[]> = {
@@ -49,7 +55,10 @@ const NAMEKO_FRAMES: Record<string, string[]> = {
 };
 
 interface Sent {
-  fields: { exchange: string; routingKey: string; mandatory: boolean; immediate: boolean; ticket?: number } & Record<string, unknown>;
+  fields: { exchange: string; routingKey: string; mandatory: boolean; immediate: boolean; ticket?: number } & Record<
+    string,
+    unknown
+  >;
   content: Buffer;
 }
 
@@ -63,7 +72,14 @@ function frames(sent: Sent, override: Record<string, unknown> = {}): string[] {
   return [method.toString("hex"), header.toString("hex"), body.toString("hex")];
 }
 
-const CONTEXT = { user_id: "u-1", language: "en-gb", auth_token: "tok-123", user_agent: "spec-client/1.0", custom_key: "custom", num: 5 };
+const CONTEXT = {
+  user_id: "u-1",
+  language: "en-gb",
+  auth_token: "tok-123",
+  user_agent: "spec-client/1.0",
+  custom_key: "custom",
+  num: 5,
+};
 const STANDALONE = "standalone_rpc_proxy.call.4bc54ab8-9897-4976-b7c7-9fb250b0f0f6";
 
 describe("wire fidelity against the captured Nameko frames (§13.7) and header typing", () => {
@@ -79,7 +95,12 @@ describe("wire fidelity against the captured Nameko frames (§13.7) and header t
     await conn.start();
     sent = [];
     const original = channelProto.sendMessage;
-    spy = jest.spyOn(channelProto, "sendMessage").mockImplementation(function (this: unknown, f: object, p: object, c: Buffer) {
+    spy = jest.spyOn(channelProto, "sendMessage").mockImplementation(function (
+      this: unknown,
+      f: object,
+      p: object,
+      c: Buffer,
+    ) {
       sent.push({ fields: p as Sent["fields"], content: c });
       return original.call(this, f, p, c);
     });
@@ -94,11 +115,16 @@ describe("wire fidelity against the captured Nameko frames (§13.7) and header t
   it("an RPC request is byte-identical to Nameko's", async () => {
     const client = new AmqpRpcClient({ connection: conn });
     await client.start();
-    const err = await client.call("calc", "add", [1, 2], {}, { contextData: CONTEXT, parentStack: [STANDALONE] }).catch((e: unknown) => e);
+    const err = await client
+      .call("calc", "add", [1, 2], {}, { contextData: CONTEXT, parentStack: [STANDALONE] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownService);
     const req = sent.find((s) => s.fields.routingKey === "calc.add");
     expect(req).toBeDefined();
-    const ours = frames(req as Sent, { correlationId: "2f7b4f7d-f9fd-4090-b5d4-2cb5e85dd9b3", replyTo: "085956f3-41b3-4010-8d3d-fe75bdc8f6a5" });
+    const ours = frames(req as Sent, {
+      correlationId: "2f7b4f7d-f9fd-4090-b5d4-2cb5e85dd9b3",
+      replyTo: "085956f3-41b3-4010-8d3d-fe75bdc8f6a5",
+    });
     expect(ours).toEqual(doc["RPC request (13.1)"]);
     await client.stop();
   });
@@ -109,7 +135,10 @@ describe("wire fidelity against the captured Nameko frames (§13.7) and header t
     const caller = await PeerCaller.start({ uri: vhost.uri });
     const replyTo = "085956f3-41b3-4010-8d3d-fe75bdc8f6a5"; // nobody is bound: the reply is dropped by the broker
     await caller
-      .send("calc.add", '{"args": [1, 2], "kwargs": {}}', { properties: { replyTo, correlationId: "2f7b4f7d-f9fd-4090-b5d4-2cb5e85dd9b3" }, timeoutMs: 1000 })
+      .send("calc.add", '{"args": [1, 2], "kwargs": {}}', {
+        properties: { replyTo, correlationId: "2f7b4f7d-f9fd-4090-b5d4-2cb5e85dd9b3" },
+        timeoutMs: 1000,
+      })
       .catch(() => undefined);
     const reply = sent.find((s) => s.fields.routingKey === replyTo);
     expect(reply).toBeDefined();
@@ -119,11 +148,19 @@ describe("wire fidelity against the captured Nameko frames (§13.7) and header t
   });
 
   it("events, in-service and standalone, are byte-identical to Nameko's", async () => {
-    await new AmqpEventDispatcher({ connection: conn }).dispatch("calc", "thing_happened", { n: 1 }, {
-      contextData: CONTEXT,
-      callIdStack: [STANDALONE, "calc.emit.61fc9048-0535-4f20-969a-1b13ea7ebea9"],
+    await new AmqpEventDispatcher({ connection: conn }).dispatch(
+      "calc",
+      "thing_happened",
+      { n: 1 },
+      {
+        contextData: CONTEXT,
+        callIdStack: [STANDALONE, "calc.emit.61fc9048-0535-4f20-969a-1b13ea7ebea9"],
+      },
+    );
+    await new AmqpEventDispatcher({ connection: conn }).dispatch("standalone_src", "ext_event", {
+      hello: "world",
+      n: [1, 2],
     });
-    await new AmqpEventDispatcher({ connection: conn }).dispatch("standalone_src", "ext_event", { hello: "world", n: [1, 2] });
     const [service, standalone] = sent.filter((s) => s.fields.exchange.endsWith(".events"));
     expect(frames(service)).toEqual(doc["Event from a service (13.6)"]);
     // The spec lists only the standalone event's method and header frames.
@@ -141,16 +178,29 @@ describe("wire fidelity against the captured Nameko frames (§13.7) and header t
     expect(table(encodeAmqpHeaders({ n: 300, big: 3000000000, r: 0.5, t: true, a: ["x"], none: null }))).toBe(
       [
         "00000030",
-        "016e", "490000012c", // I 300
-        "03626967", "6c00000000b2d05e00", // l 3000000000
-        "0172", "643fe0000000000000", // d 0.5
-        "0174", "7401", // t true
-        "0161", "41000000065300000001" + "78", // A [S "x"]
+        "016e",
+        "490000012c", // I 300
+        "03626967",
+        "6c00000000b2d05e00", // l 3000000000
+        "0172",
+        "643fe0000000000000", // d 0.5
+        "0174",
+        "7401", // t true
+        "0161",
+        "41000000065300000001" + "78", // A [S "x"]
       ].join(""),
     );
     expect(encodeAmqpHeaders({ stack: ["a"] })).toEqual({ stack: ["a"] });
-    expect(amqpHeadersFromContext({ k: null, num: 5 }, ["s"])).toEqual({ "nameko.num": { "!": "int32", value: 5 }, "nameko.call_id_stack": ["s"] });
-    expect(decodeAmqpHeaders({ ts: { "!": "timestamp", value: 1 }, d: { "!": "decimal", value: { places: 2, digits: 110 } } })).toEqual({
+    expect(amqpHeadersFromContext({ k: null, num: 5 }, ["s"])).toEqual({
+      "nameko.num": { "!": "int32", value: 5 },
+      "nameko.call_id_stack": ["s"],
+    });
+    expect(
+      decodeAmqpHeaders({
+        ts: { "!": "timestamp", value: 1 },
+        d: { "!": "decimal", value: { places: 2, digits: 110 } },
+      }),
+    ).toEqual({
       ts: new Date(1000),
       d: 1.1,
     });
@@ -176,7 +226,8 @@ describe("wire fidelity against the captured Nameko frames (§13.7) and header t
     await consumer.start();
     // A raw publisher rewrites the `l` tag of one header into py-amqp's `L` on the socket.
     const raw = await amqp.connect(vhost.uri);
-    const stream = (raw as unknown as { connection: { stream: { write: (b: Buffer, ...r: unknown[]) => boolean } } }).connection.stream;
+    const stream = (raw as unknown as { connection: { stream: { write: (b: Buffer, ...r: unknown[]) => boolean } } })
+      .connection.stream;
     const write = stream.write.bind(stream);
     const marker = Buffer.from("nameko.bigl");
     stream.write = (b: Buffer, ...r: unknown[]) => {
@@ -185,7 +236,10 @@ describe("wire fidelity against the captured Nameko frames (§13.7) and header t
       return write(b, ...r);
     };
     const ch = await raw.createConfirmChannel();
-    ch.publish("py.events", "big", Buffer.from("{}"), { contentType: "application/json", headers: { "nameko.big": { "!": "int64", value: 5000000000 }, "nameko.call_id_stack": ["py.x.1"] } });
+    ch.publish("py.events", "big", Buffer.from("{}"), {
+      contentType: "application/json",
+      headers: { "nameko.big": { "!": "int64", value: 5000000000 }, "nameko.call_id_stack": ["py.x.1"] },
+    });
     await ch.waitForConfirms();
     await arrived;
     expect(got[0].context).toEqual({ data: { big: 5000000000 }, parentStack: ["py.x.1"] });

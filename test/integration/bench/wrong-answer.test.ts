@@ -19,12 +19,25 @@ interface BenchRun {
 
 /** `npm run bench -- --quick --only rpc.nats-floor`, its results written to a scratch directory. */
 function runFloorCase(outDir: string): Promise<BenchRun> {
-  const args = ["--transpile-only", "bench/run.ts", "--quick", "--only", "rpc.nats-floor", "--out", join(outDir, "run.json")];
+  const args = [
+    "--transpile-only",
+    "bench/run.ts",
+    "--quick",
+    "--only",
+    "rpc.nats-floor",
+    "--out",
+    join(outDir, "run.json"),
+  ];
   return new Promise((resolve) => {
-    execFile(join(ROOT, "node_modules", ".bin", "ts-node"), args, { cwd: ROOT, env: { ...process.env, NATS_URL } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      join(ROOT, "node_modules", ".bin", "ts-node"),
+      args,
+      { cwd: ROOT, env: { ...process.env, NATS_URL } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 

@@ -12,7 +12,13 @@ import { bridgeConfigFromObject, type BridgeConfig, type DiscoveryConfig } from 
 import { NatsFixture, NATS_URL } from "../../helpers/brokers";
 import { createVhost, type TestVhost } from "../../helpers/rabbit";
 import { waitFor } from "../../helpers/waiters";
-import { PeerCaller, startPeerService, type PeerCallerOptions, type PeerService, type PeerServiceOptions } from "../../interop/nameko-peer";
+import {
+  PeerCaller,
+  startPeerService,
+  type PeerCallerOptions,
+  type PeerService,
+  type PeerServiceOptions,
+} from "../../interop/nameko-peer";
 
 /** The test broker's management API (discovery of AMQP services). */
 export const MANAGEMENT_URL = process.env.TEST_AMQP_MANAGEMENT_URL ?? "http://guest:guest@127.0.0.1:15672";
@@ -35,7 +41,9 @@ async function managementAnswers(): Promise<boolean> {
  */
 export async function ensureManagementApi(): Promise<void> {
   if (await managementAnswers()) return;
-  await promisify(execFile)("rabbitmq-plugins", ["enable", "rabbitmq_management"], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
+  await promisify(execFile)("rabbitmq-plugins", ["enable", "rabbitmq_management"], {
+    env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` },
+  });
   await waitFor(managementAnswers, { what: "the RabbitMQ management API", timeoutMs: 30_000, intervalMs: 250 });
 }
 
@@ -68,11 +76,16 @@ export class BridgeFixture {
   constructor() {
     const stream = new Writable({
       write: (chunk: Buffer, _enc, done) => {
-        for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) this.logs.push(JSON.parse(line) as LogEntry);
+        for (const line of chunk.toString("utf8").split("\n"))
+          if (line.trim()) this.logs.push(JSON.parse(line) as LogEntry);
         done();
       },
     });
-    this.log = winston.createLogger({ level: "debug", format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+    this.log = winston.createLogger({
+      level: "debug",
+      format: winston.format.json(),
+      transports: [new winston.transports.Stream({ stream })],
+    });
     if (process.env.LOG_LEVEL) this.log.add(new winston.transports.Console({ level: process.env.LOG_LEVEL }));
   }
 
@@ -100,7 +113,7 @@ export class BridgeFixture {
         natsUrl: NATS_URL,
         natsService: spec.natsServices,
         amqpService: spec.amqpServices,
-        httpPort: spec.httpPort === null ? undefined : spec.httpPort ?? 0,
+        httpPort: spec.httpPort === null ? undefined : (spec.httpPort ?? 0),
       },
       {},
     );

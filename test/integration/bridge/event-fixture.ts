@@ -11,7 +11,14 @@ import { AmqpConnection } from "../../../amqp/connection";
 import { eventSubject } from "../../../compat/naming";
 import { createBridge, type Bridge } from "../../../bridge/bridge";
 import { bridgeConfigFromObject, type DiscoveryConfig } from "../../../bridge/config";
-import { createEventBridge, type EventBridge, type EventBridgeDeps, type EventBridgeMetrics, type EventDirection, type EventDropReason } from "../../../bridge/events";
+import {
+  createEventBridge,
+  type EventBridge,
+  type EventBridgeDeps,
+  type EventBridgeMetrics,
+  type EventDirection,
+  type EventDropReason,
+} from "../../../bridge/events";
 import { EventPublisher } from "../../../src/client/event-publisher";
 import type { RuntimeConfig } from "../../../src/config/defaults";
 import type { ServiceClass } from "../../../src/core/metadata";
@@ -83,7 +90,11 @@ export class ChildBridge {
   /** Starts one; resolves once it printed that it is ready. */
   static async start(settings: ChildBridgeEnv): Promise<ChildBridge> {
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", __filename], {
-      env: { ...process.env, CLIFF_CHILD_BRIDGE: JSON.stringify(settings), LOG_LEVEL: process.env.LOG_LEVEL ?? "error" },
+      env: {
+        ...process.env,
+        CLIFF_CHILD_BRIDGE: JSON.stringify(settings),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const bridge = new ChildBridge(child);
@@ -166,11 +177,24 @@ export class BridgeEventsFixture {
   }
 
   /** Starts an event bridge with its own AMQP and NATS connections, reading `this.directory`. */
-  async startBridge(overrides: Partial<EventBridgeDeps> = {}, options: { start?: boolean } = {}): Promise<BridgeUnderTest> {
+  async startBridge(
+    overrides: Partial<EventBridgeDeps> = {},
+    options: { start?: boolean } = {},
+  ): Promise<BridgeUnderTest> {
     const { log, entries } = captureLogger();
-    const amqp = new AmqpConnection({ uri: this.vhost.uri, connectionName: "cliffracer-bridge-test", logger: log, reconnect: { maxDelayMs: 500 } });
+    const amqp = new AmqpConnection({
+      uri: this.vhost.uri,
+      connectionName: "cliffracer-bridge-test",
+      logger: log,
+      reconnect: { maxDelayMs: 500 },
+    });
     await amqp.start();
-    const nats = await connect({ servers: this.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100, name: "bridge-test" });
+    const nats = await connect({
+      servers: this.natsUrl,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      name: "bridge-test",
+    });
     const metrics = new MetricsRecorder();
     const bridge = createEventBridge({
       amqp,
@@ -215,11 +239,19 @@ export class BridgeEventsFixture {
    * Starts a whole bridge (createBridge) on this test's vhost, NATS server and prefix, with the
    * services named as by `--nats-service` / `--amqp-service`; ops server on a free port.
    */
-  async startFullBridge(spec: { natsServices?: string[]; amqpServices?: string[]; discovery?: Partial<DiscoveryConfig> } = {}): Promise<{ bridge: Bridge; logs: LogEntry[] }> {
+  async startFullBridge(
+    spec: { natsServices?: string[]; amqpServices?: string[]; discovery?: Partial<DiscoveryConfig> } = {},
+  ): Promise<{ bridge: Bridge; logs: LogEntry[] }> {
     const { log, entries } = captureLogger();
     const config = bridgeConfigFromObject(
       {},
-      { amqpUri: this.vhost.uri, natsUrl: this.natsUrl, natsService: spec.natsServices, amqpService: spec.amqpServices, httpPort: 0 },
+      {
+        amqpUri: this.vhost.uri,
+        natsUrl: this.natsUrl,
+        natsService: spec.natsServices,
+        amqpService: spec.amqpServices,
+        httpPort: 0,
+      },
       {},
     );
     config.runtime = { ...this.nats.config };
@@ -232,7 +264,10 @@ export class BridgeEventsFixture {
   }
 
   /** Starts a runtime container on this test's prefix and NATS server. */
-  async startService(cls: ServiceClass, options: { log?: Logger; config?: Partial<RuntimeConfig> } = {}): Promise<ServiceContainer> {
+  async startService(
+    cls: ServiceClass,
+    options: { log?: Logger; config?: Partial<RuntimeConfig> } = {},
+  ): Promise<ServiceContainer> {
     return this.nats.start(cls, options);
   }
 
@@ -271,9 +306,13 @@ export class BridgeEventsFixture {
 
   /** Sets guest's configure/write/read permissions on this test's vhost (to make publishes fail). */
   async setPermissions(configure: string, write: string, read: string): Promise<void> {
-    await promisify(execFile)("rabbitmqctl", ["set_permissions", "-p", this.vhost.name, "guest", configure, write, read], {
-      env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` },
-    });
+    await promisify(execFile)(
+      "rabbitmqctl",
+      ["set_permissions", "-p", this.vhost.name, "guest", configure, write, read],
+      {
+        env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` },
+      },
+    );
   }
 
   /** A queue of this test's vhost as the broker reports it (undefined if missing). */

@@ -52,7 +52,11 @@ describe("bridge events AMQP -> NATS", () => {
       expect(b.bridge.ready()).toBe(true);
       const stack = ["standalone_rpc_proxy.call.4bc5", "payments.pay.61fc"];
       const payload = { amount: 12.5, who: "café ☃", ids: [1, 2] };
-      await (await fx.peer()).dispatch("payments", "paid", payload, { service: { data: { user_id: "u-1", num: 5, lang: "en-gb" }, callIdStack: stack } });
+      await (
+        await fx.peer()
+      ).dispatch("payments", "paid", payload, {
+        service: { data: { user_id: "u-1", num: 5, lang: "en-gb" }, callIdStack: stack },
+      });
 
       await until(() => seen.length === 1 || undefined, "the runtime handler ran");
       const [s] = seen;
@@ -76,7 +80,9 @@ describe("bridge events AMQP -> NATS", () => {
         deliver_policy: DeliverPolicy.All,
       });
       const body = '{"amount": 12.5, "who": "caf\\u00e9", "big": 12345678901234567890}';
-      await (await fx.peer()).dispatch("payments", "paid", null, {
+      await (
+        await fx.peer()
+      ).dispatch("payments", "paid", null, {
         rawBody: body,
         service: { data: { user_id: "u-1", num: 5, ok: true }, callIdStack: ["a.b.1", "payments.pay.2"] },
       });
@@ -91,7 +97,13 @@ describe("bridge events AMQP -> NATS", () => {
       expect(h.get("nameko.ok")).toBe("true");
       expect(h.get("nameko.call_id_stack")).toBe('["a.b.1", "payments.pay.2"]');
       expect(h.get("x-cliffracer-bridged")).toBe("amqp:payments.paid");
-      expect(h.keys().sort()).toEqual(["nameko.call_id_stack", "nameko.num", "nameko.ok", "nameko.user_id", "x-cliffracer-bridged"]);
+      expect(h.keys().sort()).toEqual([
+        "nameko.call_id_stack",
+        "nameko.num",
+        "nameko.ok",
+        "nameko.user_id",
+        "x-cliffracer-bridged",
+      ]);
       msg!.ack();
     });
 
@@ -102,7 +114,11 @@ describe("bridge events AMQP -> NATS", () => {
       await fx.startBridge();
       const peer = await fx.peer();
       for (let n = 0; n < 100; n++) await peer.dispatch("payments", "paid", { n });
-      await until(async () => (await fx.queue(QUEUE))?.messages === 0 || undefined, "all 100 handed to JetStream", 20_000);
+      await until(
+        async () => (await fx.queue(QUEUE))?.messages === 0 || undefined,
+        "all 100 handed to JetStream",
+        20_000,
+      );
       const jsm = await fx.jsm();
       expect((await jsm.streams.info(fx.nats.streamName)).state.messages).toBe(100);
       expect(seen).toHaveLength(0);
@@ -132,7 +148,8 @@ describe("bridge events AMQP -> NATS", () => {
       await fx.startService(ledgerClass(seen));
       const b = await fx.startBridge();
       const peer = await fx.peer();
-      for (const key of ["a.b", "*", "a>", "", "has space", "paid."]) await peer.dispatch("payments", key, { bad: key });
+      for (const key of ["a.b", "*", "a>", "", "has space", "paid."])
+        await peer.dispatch("payments", key, { bad: key });
       await peer.dispatch("payments", "paid", null, { rawBody: "not json {" });
       await peer.dispatch("payments", "paid", "x".repeat(2 * 1024 * 1024));
       await peer.dispatch("payments", "paid", { n: 1 });
@@ -154,12 +171,18 @@ describe("bridge events AMQP -> NATS", () => {
       const conn = await amqpConnect(fx.vhost.uri);
       try {
         const ch = await conn.createConfirmChannel();
-        ch.publish("payments.events", "paid", Buffer.from("\x80\x04K\x01."), { contentType: "application/x-python-serialize", headers: {} });
+        ch.publish("payments.events", "paid", Buffer.from("\x80\x04K\x01."), {
+          contentType: "application/x-python-serialize",
+          headers: {},
+        });
         await ch.waitForConfirms();
       } finally {
         await conn.close();
       }
-      await until(() => b.metrics.get("dropped:amqp_to_nats:payments:content_type") === 1 || undefined, "the pickle event refused");
+      await until(
+        () => b.metrics.get("dropped:amqp_to_nats:payments:content_type") === 1 || undefined,
+        "the pickle event refused",
+      );
       await until(async () => (await fx.queue(QUEUE))?.messages === 0 || undefined, "acked");
     });
   });
@@ -195,7 +218,11 @@ describe("bridge events AMQP -> NATS", () => {
 
       await server.restart();
       await until(() => b.bridge.ready() || undefined, "the bridge ready again", 20_000);
-      await until(() => new Set(seen.map((s) => (s.payload as { n: number }).n)).size >= 51 || undefined, "all 50 events after NATS came back", 30_000);
+      await until(
+        () => new Set(seen.map((s) => (s.payload as { n: number }).n)).size >= 51 || undefined,
+        "all 50 events after NATS came back",
+        30_000,
+      );
       await until(async () => (await fx.queue(QUEUE))?.messages === 0 || undefined, "the bridge queue emptied");
       const ns = new Set(seen.map((s) => (s.payload as { n: number }).n));
       expect([...ns].sort((a, b) => a - b)).toEqual([-1, ...Array(50).keys()]);

@@ -29,7 +29,12 @@ describe("bridge events with a service on both sides", () => {
   it("each handler gets each event once, whichever side published it, and nothing loops", async () => {
     fx.directory.nats = ["inventory"];
     fx.directory.amqp = ["inventory"];
-    const peerHandler = await fx.peerHandler({ source: "inventory", eventType: "changed", service: "audit", method: "on_changed" });
+    const peerHandler = await fx.peerHandler({
+      source: "inventory",
+      eventType: "changed",
+      service: "audit",
+      method: "on_changed",
+    });
     const runtimeSeen: string[] = [];
     class StockView {
       name = "stock_view";
@@ -49,11 +54,22 @@ describe("bridge events with a service on both sides", () => {
       await fx.publishNats("inventory", "changed", { side: "nats", n }, contextToNatsHeaders({}, stack));
     }
     const expected = [...Array(total).keys()].flatMap((n) => [`amqp:${n}`, `nats:${n}`]).sort();
-    await until(() => peerHandler.events.length >= 2 * total || undefined, "the Nameko handler got both sides' events", 30_000);
-    await until(() => runtimeSeen.length >= 2 * total || undefined, "the runtime handler got both sides' events", 30_000);
+    await until(
+      () => peerHandler.events.length >= 2 * total || undefined,
+      "the Nameko handler got both sides' events",
+      30_000,
+    );
+    await until(
+      () => runtimeSeen.length >= 2 * total || undefined,
+      "the runtime handler got both sides' events",
+      30_000,
+    );
     // Every copy that came back was recognised and dropped.
     await until(
-      () => (b.metrics.get("dropped:amqp_to_nats:inventory:loop") === total && b.metrics.get("dropped:nats_to_amqp:inventory:loop") === total) || undefined,
+      () =>
+        (b.metrics.get("dropped:amqp_to_nats:inventory:loop") === total &&
+          b.metrics.get("dropped:nats_to_amqp:inventory:loop") === total) ||
+        undefined,
       "both sides' returning copies dropped",
     );
 
@@ -63,7 +79,10 @@ describe("bridge events with a service on both sides", () => {
     await until(() => peerHandler.events.length >= 2 * total + 2 || undefined, "sentinels at the Nameko handler");
     await until(() => runtimeSeen.length >= 2 * total + 2 || undefined, "sentinels at the runtime handler");
     await until(
-      () => (b.metrics.get("dropped:amqp_to_nats:inventory:loop") === total + 1 && b.metrics.get("dropped:nats_to_amqp:inventory:loop") === total + 1) || undefined,
+      () =>
+        (b.metrics.get("dropped:amqp_to_nats:inventory:loop") === total + 1 &&
+          b.metrics.get("dropped:nats_to_amqp:inventory:loop") === total + 1) ||
+        undefined,
       "the sentinels' copies dropped",
     );
 
@@ -75,11 +94,17 @@ describe("bridge events with a service on both sides", () => {
 
     // The stream got each NATS event plus each bridged AMQP event, once, and let them all go.
     const jsm = await fx.jsm();
-    await until(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "the stream emptied");
+    await until(
+      async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined,
+      "the stream emptied",
+    );
     expect((await jsm.streams.info(fx.nats.streamName)).state.last_seq).toBe(2 * (total + 1));
     const consumer = await jsm.consumers.info(fx.nats.streamName, bridgeConsumerName("inventory"));
     expect(consumer.delivered.stream_seq).toBe(2 * (total + 1));
-    await until(async () => (await fx.queue(bridgeEventQueue("inventory").queue))?.messages === 0 || undefined, "the bridge queue emptied");
+    await until(
+      async () => (await fx.queue(bridgeEventQueue("inventory").queue))?.messages === 0 || undefined,
+      "the bridge queue emptied",
+    );
     expect((await fx.queue(peerHandler.queue))?.messages).toBe(0);
   });
 
@@ -95,9 +120,20 @@ describe("bridge events with a service on both sides", () => {
       method: "on_placed",
       // A Nameko handler dispatching with its own context, which now includes the bridge's
       // unprefixed marker; Nameko sends it on as nameko.x-cliffracer-bridged (§14 item 9).
-      handler: (e: PeerEvent) => peer.dispatch("billing", "invoiced", { order: (e.payload as { order: number }).order }, { service: { data: e.context.data, callIdStack: e.callIdStack } }),
+      handler: (e: PeerEvent) =>
+        peer.dispatch(
+          "billing",
+          "invoiced",
+          { order: (e.payload as { order: number }).order },
+          { service: { data: e.context.data, callIdStack: e.callIdStack } },
+        ),
     });
-    const notify = await fx.peerHandler({ source: "shipping", eventType: "shipped", service: "notify", method: "on_shipped" });
+    const notify = await fx.peerHandler({
+      source: "shipping",
+      eventType: "shipped",
+      service: "notify",
+      method: "on_shipped",
+    });
     let shippingWorker: { data: Record<string, unknown>; stack: readonly string[] } | undefined;
     class Shipping {
       name = "shipping";
@@ -120,7 +156,12 @@ describe("bridge events with a service on both sides", () => {
     });
     await fx.startBridge();
 
-    await fx.publishNats("orders", "placed", { order: 7 }, contextToNatsHeaders({ user_id: "u-1" }, ["web.checkout.1"]));
+    await fx.publishNats(
+      "orders",
+      "placed",
+      { order: 7 },
+      contextToNatsHeaders({ user_id: "u-1" }, ["web.checkout.1"]),
+    );
     const [shipped] = await notify.waitFor(1, 20_000);
 
     // billing's event as it appeared on NATS: its context, its stack, and only the fresh marker.

@@ -19,7 +19,12 @@ describe("bridge events through createBridge", () => {
   });
 
   it("carries events both ways for services named by flags, and counts them in /metrics", async () => {
-    const nameko = await fx.peerHandler({ source: "orders", eventType: "placed", service: "billing", method: "on_placed" });
+    const nameko = await fx.peerHandler({
+      source: "orders",
+      eventType: "placed",
+      service: "billing",
+      method: "on_placed",
+    });
     const seen: unknown[] = [];
     class Ledger {
       name = "ledger";
@@ -31,7 +36,12 @@ describe("bridge events through createBridge", () => {
     await fx.startService(Ledger);
     const { bridge } = await fx.startFullBridge({ natsServices: ["orders"], amqpServices: ["payments"] });
     await until(() => bridge.ready(), "bridge ready");
-    expect(bridge.status().events).toMatchObject({ natsToAmqp: ["orders"], amqpToNats: ["payments"], failing: [], natsConnected: true });
+    expect(bridge.status().events).toMatchObject({
+      natsToAmqp: ["orders"],
+      amqpToNats: ["payments"],
+      failing: [],
+      natsConnected: true,
+    });
 
     await fx.publishNats("orders", "placed", { n: 1 });
     await (await fx.peer()).dispatch("payments", "paid", { n: 2 }, { service: { callIdStack: ["payments.pay.1"] } });
@@ -42,8 +52,9 @@ describe("bridge events through createBridge", () => {
 
     const metrics = await until(async () => {
       const text = await (await fetch(`${bridge.opsUrl}/metrics`)).text();
-      return /cliffracer_bridge_events_total\{[^}]*direction="amqp_to_nats"[^}]*service="payments"[^}]*\} 1/.test(text) &&
-        /cliffracer_bridge_events_total\{[^}]*direction="nats_to_amqp"[^}]*service="orders"[^}]*\} 1/.test(text)
+      return /cliffracer_bridge_events_total\{[^}]*direction="amqp_to_nats"[^}]*service="payments"[^}]*\} 1/.test(
+        text,
+      ) && /cliffracer_bridge_events_total\{[^}]*direction="nats_to_amqp"[^}]*service="orders"[^}]*\} 1/.test(text)
         ? text
         : undefined;
     }, "both forwards in /metrics");
@@ -51,8 +62,15 @@ describe("bridge events through createBridge", () => {
   });
 
   it("follows discovery: a NATS service that appears gets an event path, and loses it when it leaves", async () => {
-    const nameko = await fx.peerHandler({ source: "orders", eventType: "placed", service: "billing", method: "on_placed" });
-    const { bridge } = await fx.startFullBridge({ discovery: { enabled: true, management: false, intervalMs: 200, natsWaitMs: 200, missesBeforeRemoval: 1 } });
+    const nameko = await fx.peerHandler({
+      source: "orders",
+      eventType: "placed",
+      service: "billing",
+      method: "on_placed",
+    });
+    const { bridge } = await fx.startFullBridge({
+      discovery: { enabled: true, management: false, intervalMs: 200, natsWaitMs: 200, missesBeforeRemoval: 1 },
+    });
     expect(bridge.status().events?.natsToAmqp).toEqual([]);
 
     class Orders {
@@ -74,18 +92,27 @@ describe("bridge events through createBridge", () => {
     // it the last service to leave would never be removed.
     await fx.startService(Bystander, { config: { announce: true } });
     const orders = await fx.startService(Orders, { config: { announce: true } });
-    await until(() => bridge.status().events?.natsToAmqp.includes("orders"), "an event path for the discovered service");
+    await until(
+      () => bridge.status().events?.natsToAmqp.includes("orders"),
+      "an event path for the discovered service",
+    );
     await until(() => bridge.ready(), "bridge ready");
     await fx.publishNats("orders", "placed", { n: 1 });
     const [e] = await nameko.waitFor(1);
     expect(e.payload).toEqual({ n: 1 });
 
     await orders.stop();
-    await until(() => !bridge.status().events?.natsToAmqp.includes("orders") || undefined, "the event path retired", 20_000);
+    await until(
+      () => !bridge.status().events?.natsToAmqp.includes("orders") || undefined,
+      "the event path retired",
+      20_000,
+    );
     const jsm = await fx.jsm();
     // Nothing was left in it, so the shared consumer is removed rather than kept collecting events.
     await until(
-      async () => !(await jsm.consumers.list(fx.nats.streamName).next()).some((c) => c.name === bridgeConsumerName("orders")) || undefined,
+      async () =>
+        !(await jsm.consumers.list(fx.nats.streamName).next()).some((c) => c.name === bridgeConsumerName("orders")) ||
+        undefined,
       "the bridge consumer deleted",
     );
   });
@@ -119,6 +146,6 @@ describe("bridge events through createBridge", () => {
     expect(b.bridge.ready()).toBe(true);
     // Unbound: later events of payments are no longer collected for NATS.
     await peer.dispatch("payments", "paid", { n: 99 });
-    expect((await fx.queue(queue))).toBeUndefined();
+    expect(await fx.queue(queue)).toBeUndefined();
   });
 });

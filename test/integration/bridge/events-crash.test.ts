@@ -24,10 +24,18 @@ describe("bridge events when a bridge is killed", () => {
 
   beforeEach(async () => {
     // A short ack_wait, so JetStream hands what the dead bridge held to another one quickly.
-    fx = await new BridgeEventsFixture({ config: { events: { ...defaultConfig().events, ackWaitSeconds: 2 } } }).setup();
+    fx = await new BridgeEventsFixture({
+      config: { events: { ...defaultConfig().events, ackWaitSeconds: 2 } },
+    }).setup();
     fx.directory.nats = ["orders"];
     fx.directory.amqp = ["payments"];
-    nameko = await fx.peerHandler({ source: "orders", eventType: "placed", service: "billing", method: "on_placed", maxWorkers: 50 });
+    nameko = await fx.peerHandler({
+      source: "orders",
+      eventType: "placed",
+      service: "billing",
+      method: "on_placed",
+      maxWorkers: 50,
+    });
     ledger = [];
     const seen = ledger;
     class Ledger {
@@ -52,29 +60,50 @@ describe("bridge events when a bridge is killed", () => {
     const burst = 50;
     for (let start = 0; start < TOTAL; start += burst) {
       const ns = [...Array(burst).keys()].map((i) => start + i);
-      await Promise.all(ns.flatMap((n) => [fx.publishNats("orders", "placed", { n }), peer.dispatch("payments", "paid", { n })]));
+      await Promise.all(
+        ns.flatMap((n) => [fx.publishNats("orders", "placed", { n }), peer.dispatch("payments", "paid", { n })]),
+      );
     }
   }
 
   async function killMidFlow(victim: ChildBridge): Promise<void> {
     const publishing = publishBothWays();
-    await until(() => (nameko.events.length >= 200 && ledger.length >= 200) || undefined, "events flowing both ways", 30_000);
+    await until(
+      () => (nameko.events.length >= 200 && ledger.length >= 200) || undefined,
+      "events flowing both ways",
+      30_000,
+    );
     await victim.kill();
     await publishing;
   }
 
   async function expectEverythingArrived(): Promise<void> {
     const namekoNs = (): number[] => nameko.events.map((e) => (e.payload as { n: number }).n);
-    await until(() => new Set(namekoNs()).size === TOTAL || undefined, `all ${TOTAL} NATS events at the Nameko handler`, 60_000);
-    await until(() => new Set(ledger).size === TOTAL || undefined, `all ${TOTAL} AMQP events at the runtime handler`, 60_000);
+    await until(
+      () => new Set(namekoNs()).size === TOTAL || undefined,
+      `all ${TOTAL} NATS events at the Nameko handler`,
+      60_000,
+    );
+    await until(
+      () => new Set(ledger).size === TOTAL || undefined,
+      `all ${TOTAL} AMQP events at the runtime handler`,
+      60_000,
+    );
     const toAmqp = tally(namekoNs());
     const toNats = tally(ledger);
     // Only what the killed bridge held unacked can arrive twice.
     expect(toAmqp.duplicates).toBeLessThanOrEqual(DEFAULT_EVENT_MAX_IN_FLIGHT);
     expect(toNats.duplicates).toBeLessThanOrEqual(DEFAULT_EVENT_PREFETCH);
     const jsm = await fx.jsm();
-    await until(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "the stream emptied", 30_000);
-    await until(async () => (await fx.queue(bridgeEventQueue("payments").queue))?.messages === 0 || undefined, "the bridge queue emptied");
+    await until(
+      async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined,
+      "the stream emptied",
+      30_000,
+    );
+    await until(
+      async () => (await fx.queue(bridgeEventQueue("payments").queue))?.messages === 0 || undefined,
+      "the bridge queue emptied",
+    );
   }
 
   it("kill -9 of the only bridge while 1,000 events flow each way: after a restart every event arrives", async () => {

@@ -19,8 +19,19 @@ describe("bridge events NATS -> AMQP", () => {
   });
 
   it("reaches each handler type's Nameko queue with Nameko's properties and typed headers", async () => {
-    const pool = await fx.peerHandler({ source: "orders", eventType: "placed", service: "billing", method: "on_placed" });
-    const single = await fx.peerHandler({ source: "orders", eventType: "placed", service: "billing", method: "on_single", handlerType: "singleton" });
+    const pool = await fx.peerHandler({
+      source: "orders",
+      eventType: "placed",
+      service: "billing",
+      method: "on_placed",
+    });
+    const single = await fx.peerHandler({
+      source: "orders",
+      eventType: "placed",
+      service: "billing",
+      method: "on_single",
+      handlerType: "singleton",
+    });
     const bcast = await fx.peerHandler({
       source: "orders",
       eventType: "placed",
@@ -34,7 +45,12 @@ describe("bridge events NATS -> AMQP", () => {
 
     const stack = ["standalone_rpc_proxy.call.4bc5", "orders.place.61fc"];
     const payload = { n: 1, who: "café ☃", big: [1, 2.5, true, null] };
-    await fx.publishNats("orders", "placed", payload, contextToNatsHeaders({ user_id: "u-1", num: 5, flag: true }, stack));
+    await fx.publishNats(
+      "orders",
+      "placed",
+      payload,
+      contextToNatsHeaders({ user_id: "u-1", num: 5, flag: true }, stack),
+    );
 
     for (const h of [pool, single, bcast]) {
       const [e] = await h.waitFor(1);
@@ -42,7 +58,12 @@ describe("bridge events NATS -> AMQP", () => {
       expect(e.body).toBe('{"n": 1, "who": "caf\\u00e9 \\u2603", "big": [1, 2.5, true, null]}');
       expect(e.payload).toEqual(payload);
       expect(e).toMatchObject({ exchange: "orders.events", routingKey: "placed" });
-      expect(e.properties).toMatchObject({ contentType: "application/json", contentEncoding: "utf-8", deliveryMode: 2, priority: 0 });
+      expect(e.properties).toMatchObject({
+        contentType: "application/json",
+        contentEncoding: "utf-8",
+        deliveryMode: 2,
+        priority: 0,
+      });
       expect(e.properties.correlationId).toBeUndefined();
       expect(e.properties.replyTo).toBeUndefined();
       expect(e.properties.headers).toEqual({
@@ -92,7 +113,11 @@ describe("bridge events NATS -> AMQP", () => {
     await first.stop();
     await fx.startBridge();
     for (let n = 0; n < 100; n++) await fx.publishNats("orders", "placed", { n });
-    await until(async () => (await fx.queue("evt-orders-placed--billing.on_placed"))?.messages === 100 || undefined, "100 events queued for the stopped handler", 20_000);
+    await until(
+      async () => (await fx.queue("evt-orders-placed--billing.on_placed"))?.messages === 100 || undefined,
+      "100 events queued for the stopped handler",
+      20_000,
+    );
     const again = await fx.peerHandler(spec);
     const events = await again.waitFor(100, 20_000);
     expect(events.map((e) => (e.payload as { n: number }).n).sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
@@ -112,7 +137,10 @@ describe("bridge events NATS -> AMQP", () => {
     await fx.startBridge();
     const events = await h.waitFor(100, 20_000);
     expect(events.map((e) => (e.payload as { n: number }).n).sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
-    await until(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "the stream emptied");
+    await until(
+      async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined,
+      "the stream emptied",
+    );
   });
 
   it("acks a JetStream event only after RabbitMQ confirmed: refused publishes stay in the stream and flow once allowed", async () => {
@@ -130,7 +158,10 @@ describe("bridge events NATS -> AMQP", () => {
     await fx.setPermissions(".*", ".*", ".*");
     const events = await h.waitFor(20, 20_000);
     expect(new Set(events.map((e) => (e.payload as { n: number }).n)).size).toBe(20);
-    await until(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "every event acked");
+    await until(
+      async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined,
+      "every event acked",
+    );
   });
 
   it("refuses subjects that are not one event-type token and non-JSON bodies: logged, acked, not redelivered", async () => {
@@ -142,13 +173,19 @@ describe("bridge events NATS -> AMQP", () => {
     const [e] = await h.waitFor(1);
     expect(e.payload).toEqual({ n: 2 });
     await until(
-      () => (b.metrics.get("dropped:nats_to_amqp:orders:bad_event_type") === 1 && b.metrics.get("dropped:nats_to_amqp:orders:not_json") === 1) || undefined,
+      () =>
+        (b.metrics.get("dropped:nats_to_amqp:orders:bad_event_type") === 1 &&
+          b.metrics.get("dropped:nats_to_amqp:orders:not_json") === 1) ||
+        undefined,
       "both refusals counted",
     );
     const warnings = b.logs.filter((l) => l.level === "warn" && l.message.startsWith("event refused"));
     expect(warnings.map((w) => w.reason).sort()).toEqual(["bad_event_type", "not_json"]);
     const jsm = await fx.jsm();
-    await until(async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined, "nothing left to redeliver");
+    await until(
+      async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined,
+      "nothing left to redeliver",
+    );
     const info = await jsm.consumers.info(fx.nats.streamName, bridgeConsumerName("orders"));
     expect(info.num_redelivered).toBe(0);
     expect(h.events).toHaveLength(1);

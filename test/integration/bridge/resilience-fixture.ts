@@ -186,10 +186,24 @@ export class CallLoop {
         try {
           const r = await call(id);
           const ok = r === id;
-          this.calls.push({ id, kind: ok ? "ok" : "error", startedAt, endedAt: performance.now(), attempts: 1, detail: ok ? undefined : `wrong result ${JSON.stringify(r)}` });
+          this.calls.push({
+            id,
+            kind: ok ? "ok" : "error",
+            startedAt,
+            endedAt: performance.now(),
+            attempts: 1,
+            detail: ok ? undefined : `wrong result ${JSON.stringify(r)}`,
+          });
         } catch (err) {
           const timeout = err instanceof RpcTimeout || err instanceof PeerRpcTimeout;
-          this.calls.push({ id, kind: timeout ? "timeout" : "error", startedAt, endedAt: performance.now(), attempts: 1, detail: describe(err) });
+          this.calls.push({
+            id,
+            kind: timeout ? "timeout" : "error",
+            startedAt,
+            endedAt: performance.now(),
+            attempts: 1,
+            detail: describe(err),
+          });
           // A caller's backoff after a failure, as an application would have.
           await work(50);
         }
@@ -205,7 +219,11 @@ export class CallLoop {
   /** Resolves once `n` more calls succeeded. */
   async waitOk(n: number, timeoutMs = 30_000): Promise<void> {
     const from = this.calls.filter((c) => c.kind === "ok").length;
-    await waitFor(() => this.calls.filter((c) => c.kind === "ok").length >= from + n, { what: `${n} successful calls`, timeoutMs, intervalMs: 5 });
+    await waitFor(() => this.calls.filter((c) => c.kind === "ok").length >= from + n, {
+      what: `${n} successful calls`,
+      timeoutMs,
+      intervalMs: 5,
+    });
   }
 
   /** Stops making calls; resolves once the calls under way settled. */
@@ -300,7 +318,12 @@ export class ResilienceWorld {
     }
     // The runtime handler's durable consumer exists before any tick is bridged (interest retention).
     await this.nats.start(ledgerClass(this.ledger, this.workMs));
-    this.nc = await connect({ servers: this.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true });
+    this.nc = await connect({
+      servers: this.natsUrl,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      noAsyncTraces: true,
+    });
     this.client = new RpcClient(this.nc, { prefix: this.prefix, timeoutMs: 10_000 });
     this.publisher = new EventPublisher(this.nc, this.prefix);
     if (this.options.watchForwarded ?? true) {
@@ -327,7 +350,16 @@ export class ResilienceWorld {
         methods: { work: { params: ["id"], fn: async (id: number) => (await work(workMs), id) } },
       }),
     );
-    this.tockHandlers.push(await startPeerHandler({ uri, source: NATS_SERVICE, eventType: "tock", service: "audit", method: "on_tock", maxWorkers: 32 }));
+    this.tockHandlers.push(
+      await startPeerHandler({
+        uri,
+        source: NATS_SERVICE,
+        eventType: "tock",
+        service: "audit",
+        method: "on_tock",
+        maxWorkers: 32,
+      }),
+    );
     this.caller = await PeerCaller.start({ uri, timeoutMs: 45_000 });
     this.callers.push(this.caller);
     this.dispatcher = await PeerDispatcher.start(uri);
@@ -382,9 +414,26 @@ export class ResilienceWorld {
       const startedAt = performance.now();
       try {
         const r = await this.caller.call(NATS_SERVICE, "work", [id]);
-        results.set(id, r === id ? { kind: "ok", startedAt, endedAt: performance.now(), attempts: 1 } : { kind: "error", startedAt, endedAt: performance.now(), attempts: 1, detail: `wrong result ${JSON.stringify(r)}` });
+        results.set(
+          id,
+          r === id
+            ? { kind: "ok", startedAt, endedAt: performance.now(), attempts: 1 }
+            : {
+                kind: "error",
+                startedAt,
+                endedAt: performance.now(),
+                attempts: 1,
+                detail: `wrong result ${JSON.stringify(r)}`,
+              },
+        );
       } catch (err) {
-        results.set(id, { kind: err instanceof PeerRpcTimeout ? "timeout" : "error", startedAt, endedAt: performance.now(), attempts: 1, detail: describe(err) });
+        results.set(id, {
+          kind: err instanceof PeerRpcTimeout ? "timeout" : "error",
+          startedAt,
+          endedAt: performance.now(),
+          attempts: 1,
+          detail: describe(err),
+        });
       }
     });
     return { flow, results };
@@ -402,14 +451,31 @@ export class ResilienceWorld {
       for (let attempts = 1; ; attempts++) {
         try {
           const r = await this.client.call(AMQP_SERVICE, "work", [id]);
-          results.set(id, r === id ? { kind: "ok", startedAt, endedAt: performance.now(), attempts } : { kind: "error", startedAt, endedAt: performance.now(), attempts, detail: `wrong result ${JSON.stringify(r)}` });
+          results.set(
+            id,
+            r === id
+              ? { kind: "ok", startedAt, endedAt: performance.now(), attempts }
+              : {
+                  kind: "error",
+                  startedAt,
+                  endedAt: performance.now(),
+                  attempts,
+                  detail: `wrong result ${JSON.stringify(r)}`,
+                },
+          );
           return;
         } catch (err) {
           if (err instanceof UnknownService && performance.now() - startedAt < 60_000) {
             await work(100);
             continue;
           }
-          results.set(id, { kind: err instanceof RpcTimeout ? "timeout" : "error", startedAt, endedAt: performance.now(), attempts, detail: describe(err) });
+          results.set(id, {
+            kind: err instanceof RpcTimeout ? "timeout" : "error",
+            startedAt,
+            endedAt: performance.now(),
+            attempts,
+            detail: describe(err),
+          });
           return;
         }
       }
@@ -421,7 +487,9 @@ export class ResilienceWorld {
   tickFlow(spec: FlowSpec): { flow: Flow; failures: string[] } {
     const failures: string[] = [];
     const flow = new Flow("events AMQP -> NATS", spec, async (id) => {
-      await this.dispatcher.dispatch(AMQP_SERVICE, "tick", { id }).catch((err: unknown) => failures.push(`${id}: ${describe(err)}`));
+      await this.dispatcher
+        .dispatch(AMQP_SERVICE, "tick", { id })
+        .catch((err: unknown) => failures.push(`${id}: ${describe(err)}`));
     });
     return { flow, failures };
   }
@@ -430,7 +498,9 @@ export class ResilienceWorld {
   tockFlow(spec: FlowSpec): { flow: Flow; failures: string[] } {
     const failures: string[] = [];
     const flow = new Flow("events NATS -> AMQP", spec, async (id) => {
-      await this.publisher.publish(NATS_SERVICE, "tock", { id }).then(undefined, (err: unknown) => failures.push(`${id}: ${describe(err)}`));
+      await this.publisher
+        .publish(NATS_SERVICE, "tock", { id })
+        .then(undefined, (err: unknown) => failures.push(`${id}: ${describe(err)}`));
     });
     return { flow, failures };
   }
@@ -438,13 +508,21 @@ export class ResilienceWorld {
   /** NATS callers of legacy.work, `window` at a time, until stop(); ids from `base` up. */
   natsCallLoop(window: number, base: number): CallLoop {
     let next = base;
-    return new CallLoop(window, () => next++, (id) => this.client.call(AMQP_SERVICE, "work", [id]));
+    return new CallLoop(
+      window,
+      () => next++,
+      (id) => this.client.call(AMQP_SERVICE, "work", [id]),
+    );
   }
 
   /** Nameko callers of ledger.work (the current caller), `window` at a time, until stop(); ids from `base` up. */
   amqpCallLoop(window: number, base: number): CallLoop {
     let next = base;
-    return new CallLoop(window, () => next++, (id) => this.caller.call(NATS_SERVICE, "work", [id]));
+    return new CallLoop(
+      window,
+      () => next++,
+      (id) => this.caller.call(NATS_SERVICE, "work", [id]),
+    );
   }
 
   // ---- what was recorded ----
@@ -486,19 +564,28 @@ export class ResilienceWorld {
     const brokerRestarted = this.legacyServices.length > 1;
     const own = (f: string): boolean => brokerRestarted && /^handler crashed: (channel|connection) closed/i.test(f);
     for (const s of this.legacyServices) {
-      out.push(...s.fatal.filter((f) => !own(f)).map((f) => `service fatal: ${f}`), ...s.dropped.map((f) => `service dropped: ${f}`));
+      out.push(
+        ...s.fatal.filter((f) => !own(f)).map((f) => `service fatal: ${f}`),
+        ...s.dropped.map((f) => `service dropped: ${f}`),
+      );
     }
     for (const d of this.legacyDeliveries()) {
       if (typeof d.properties.replyTo !== "string" || d.properties.contentType !== "application/json") {
-        out.push(`request ${d.routingKey}: reply_to=${String(d.properties.replyTo)} content_type=${String(d.properties.contentType)}`);
+        out.push(
+          `request ${d.routingKey}: reply_to=${String(d.properties.replyTo)} content_type=${String(d.properties.contentType)}`,
+        );
       }
     }
     for (const c of this.callers) {
-      for (const r of c.replies) if (r.properties.contentType !== "application/json") out.push(`reply: content_type=${String(r.properties.contentType)}`);
+      for (const r of c.replies)
+        if (r.properties.contentType !== "application/json")
+          out.push(`reply: content_type=${String(r.properties.contentType)}`);
     }
     for (const h of this.tockHandlers) {
       out.push(...h.dropped.map((b) => `event dropped by the handler: ${b.slice(0, 80)}`));
-      for (const e of h.events) if (e.properties.contentType !== "application/json") out.push(`event: content_type=${String(e.properties.contentType)}`);
+      for (const e of h.events)
+        if (e.properties.contentType !== "application/json")
+          out.push(`event: content_type=${String(e.properties.contentType)}`);
     }
     return out;
   }
@@ -514,10 +601,13 @@ export class ResilienceWorld {
     await waitFor(
       async () => {
         const queues = this.vhost ? await listQueues(this.vhost.name) : [];
-        const busyQueues = queues.filter((q) => !q.name.startsWith("rpc.reply-") && q.messages > 0).map((q) => `${q.name}=${q.messages}`);
+        const busyQueues = queues
+          .filter((q) => !q.name.startsWith("rpc.reply-") && q.messages > 0)
+          .map((q) => `${q.name}=${q.messages}`);
         const busyConsumers: string[] = [];
         for await (const c of jsm.consumers.list(this.streamName)) {
-          if (c.num_pending > 0 || c.num_ack_pending > 0) busyConsumers.push(`${c.name}: pending ${c.num_pending}, unacked ${c.num_ack_pending}`);
+          if (c.num_pending > 0 || c.num_ack_pending > 0)
+            busyConsumers.push(`${c.name}: pending ${c.num_pending}, unacked ${c.num_ack_pending}`);
         }
         last = [...busyQueues, ...busyConsumers].join("; ");
         return busyQueues.length === 0 && busyConsumers.length === 0;
@@ -543,7 +633,8 @@ export class ResilienceWorld {
   async bridgeEventsUnacked(): Promise<number> {
     const jsm = await jetstreamManager(this.nc);
     let n = 0;
-    for await (const c of jsm.consumers.list(this.streamName)) if (c.config.filter_subject === `${this.prefix}.events.${NATS_SERVICE}.>`) n += c.num_ack_pending;
+    for await (const c of jsm.consumers.list(this.streamName))
+      if (c.config.filter_subject === `${this.prefix}.events.${NATS_SERVICE}.>`) n += c.num_ack_pending;
     return n;
   }
 
@@ -555,7 +646,8 @@ export class ResilienceWorld {
     const counts = new Map<string, number>();
     for (const b of this.bridges) {
       for (const l of b.logs) {
-        if ((l.level === "warn" || l.level === "error") && !/request from a bridge refused/.test(l.message)) counts.set(l.message, (counts.get(l.message) ?? 0) + 1);
+        if ((l.level === "warn" || l.level === "error") && !/request from a bridge refused/.test(l.message))
+          counts.set(l.message, (counts.get(l.message) ?? 0) + 1);
       }
     }
     return [...counts].map(([m, n]) => `"${m}" x ${n}`).join(", ");
@@ -577,7 +669,10 @@ export class ResilienceWorld {
     while (answered < consecutive) {
       if (performance.now() > deadline) throw new Error("NATS still routes requests to a dead bridge");
       const reply = deferred<Msg>();
-      const sub = this.nc.subscribe(inbox, { max: 1, callback: (err, m) => (err ? reply.reject(err) : reply.resolve(m)) });
+      const sub = this.nc.subscribe(inbox, {
+        max: 1,
+        callback: (err, m) => (err ? reply.reject(err) : reply.resolve(m)),
+      });
       this.nc.publish(`${this.prefix}.rpc.${AMQP_SERVICE}.work`, '{"args": [-1], "kwargs": {}}', { reply: inbox });
       const got = await Promise.race([reply.promise.then(() => true), work(300).then(() => false)]);
       sub.unsubscribe();
@@ -656,9 +751,12 @@ export async function roundTrip(world: ResilienceWorld, base: number): Promise<v
   expect([...amqpCalls.results.values(), ...natsCalls.results.values()].filter((r) => r.kind !== "ok")).toEqual([]);
   expect(tally(amqpCalls.results).ok + tally(natsCalls.results).ok).toBe(2 * ROUND);
   expect([...ticks.failures, ...tocks.failures]).toEqual([]);
-  await waitFor(() => missing(world.ledger.ticks, ROUND, base).length + missing(world.tocks(), ROUND, base).length === 0, {
-    what: "a round of events both ways",
-    timeoutMs: 30_000,
-    intervalMs: 20,
-  });
+  await waitFor(
+    () => missing(world.ledger.ticks, ROUND, base).length + missing(world.tocks(), ROUND, base).length === 0,
+    {
+      what: "a round of events both ways",
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    },
+  );
 }

@@ -54,13 +54,27 @@ interface KillPlan {
 }
 
 /** Runs the four flows, kills the victim under load, lets the flows finish, checks and reports. */
-async function killUnderLoad(world: ResilienceWorld, label: string, plan: KillPlan): Promise<{ carrier: BridgeProcess; noResponderRetries: number; forwardedPerBridge: number[]; publishedPerBridge: number[] }> {
+async function killUnderLoad(
+  world: ResilienceWorld,
+  label: string,
+  plan: KillPlan,
+): Promise<{
+  carrier: BridgeProcess;
+  noResponderRetries: number;
+  forwardedPerBridge: number[];
+  publishedPerBridge: number[];
+}> {
   const amqpCalls = world.amqpCallFlow({ total: TOTAL, window: CALL_WINDOW, pauseAt: HALF });
   const natsCalls = world.natsCallFlow({ total: TOTAL, window: CALL_WINDOW, pauseAt: HALF });
   const ticks = world.tickFlow({ total: TOTAL, window: EVENT_WINDOW, pauseAt: HALF });
   const tocks = world.tockFlow({ total: TOTAL, window: EVENT_WINDOW, pauseAt: HALF });
   const flows = [amqpCalls.flow, natsCalls.flow, ticks.flow, tocks.flow];
-  const done = (): number[] => [amqpCalls.results.size, natsCalls.results.size, world.ledger.ticks.size, world.tocks().size];
+  const done = (): number[] => [
+    amqpCalls.results.size,
+    natsCalls.results.size,
+    world.ledger.ticks.size,
+    world.tocks().size,
+  ];
   const running = Promise.all(flows.map((f) => f.run()));
 
   // Calls the bridge carried and whose reply has not come back yet: being executed right now.
@@ -68,11 +82,14 @@ async function killUnderLoad(world: ResilienceWorld, label: string, plan: KillPl
     world.forwardedCount - amqpCalls.results.size,
     world.legacyDeliveries().length - natsCalls.results.size,
   ];
-  await waitFor(() => Math.min(...done()) >= MIN_DONE_BEFORE_KILL && Math.min(...executing()) >= MIN_EXECUTING_AT_KILL, {
-    timeoutMs: 90_000,
-    what: "every flow under way",
-    intervalMs: 1,
-  }).catch((err: unknown) => {
+  await waitFor(
+    () => Math.min(...done()) >= MIN_DONE_BEFORE_KILL && Math.min(...executing()) >= MIN_EXECUTING_AT_KILL,
+    {
+      timeoutMs: 90_000,
+      what: "every flow under way",
+      intervalMs: 1,
+    },
+  ).catch((err: unknown) => {
     throw new Error(`${String(err)}; done per flow: ${done().join(", ")}; calls executing: ${executing().join(", ")}`);
   });
   const executingAtKill = executing();
@@ -96,7 +113,9 @@ async function killUnderLoad(world: ResilienceWorld, label: string, plan: KillPl
     intervalMs: 50,
     what: "every event delivered",
   }).catch((err: unknown) => {
-    throw new Error(`${String(err)}; missing ticks ${missing(world.ledger.ticks, TOTAL).slice(0, 20)}, tocks ${missing(world.tocks(), TOTAL).slice(0, 20)}`);
+    throw new Error(
+      `${String(err)}; missing ticks ${missing(world.ledger.ticks, TOTAL).slice(0, 20)}, tocks ${missing(world.tocks(), TOTAL).slice(0, 20)}`,
+    );
   });
   // Nothing pending or unacked anywhere: no redelivery can still come, the counts are final.
   await world.waitIdle();
@@ -142,7 +161,9 @@ async function killUnderLoad(world: ResilienceWorld, label: string, plan: KillPl
   expect(tockDup.extra).toBeLessThanOrEqual(EVENT_PREFETCH);
 
   // ---- calls AMQP -> NATS: requests wait in RabbitMQ, so every caller gets its reply ----
-  expect([...amqpCalls.results].filter(([, r]) => r.kind !== "ok").map(([id, r]) => `${id}: ${r.kind} ${r.detail ?? ""}`)).toEqual([]);
+  expect(
+    [...amqpCalls.results].filter(([, r]) => r.kind !== "ok").map(([id, r]) => `${id}: ${r.kind} ${r.detail ?? ""}`),
+  ).toEqual([]);
   for (let id = 0; id < TOTAL; id++) {
     const via = world.forwarded.get(id) ?? [];
     // Each runtime execution is one forwarded request...
@@ -156,13 +177,16 @@ async function killUnderLoad(world: ResilienceWorld, label: string, plan: KillPl
   expect(reExecuted.length).toBeLessThanOrEqual(CALL_WINDOW);
 
   // ---- calls NATS -> AMQP: a reply or the caller's timeout; executed at most once ----
-  expect([...natsCalls.results].filter(([, r]) => r.kind === "error").map(([id, r]) => `${id}: ${r.detail ?? ""}`)).toEqual([]);
+  expect(
+    [...natsCalls.results].filter(([, r]) => r.kind === "error").map(([id, r]) => `${id}: ${r.detail ?? ""}`),
+  ).toEqual([]);
   expect(n2a.ok + n2a.timeout).toBe(TOTAL);
   // Only calls the killed bridge had taken time out: made before the kill, at most the window.
   expect(n2aTimedOut.filter((id) => natsCalls.results.get(id)!.startedAt >= killedAt)).toEqual([]);
   expect(n2a.timeout).toBeLessThanOrEqual(CALL_WINDOW);
   expect([...amqpExec.count].filter(([, n]) => n > 1)).toEqual([]);
-  for (const [id, r] of natsCalls.results) if (r.kind === "ok") expect({ id, executions: amqpExec.count.get(id) }).toEqual({ id, executions: 1 });
+  for (const [id, r] of natsCalls.results)
+    if (r.kind === "ok") expect({ id, executions: amqpExec.count.get(id) }).toEqual({ id, executions: 1 });
   expect(new Set([...amqpExec.replyTo.values()].flat()).size).toBeLessThanOrEqual(2);
 
   // ---- what Nameko needs on everything the bridges published to it ----

@@ -15,7 +15,6 @@ import { missing, NATS_SERVICE, ResilienceWorld, ROUND, roundTrip } from "./resi
 
 jest.setTimeout(300_000);
 
-
 /** Nameko calls made while NATS is away. */
 const CALLS_DURING = 50;
 
@@ -38,13 +37,17 @@ describe("bridge resilience: nats-server restarted under a running bridge", () =
   }, 60_000);
 
   /** One outage of nats-server (`down` stops it) while Nameko callers keep calling; the bridge must come back by itself. */
-  async function outage(bridge: BridgeProcess, label: string, base: number, down: () => Promise<void>): Promise<string> {
+  async function outage(
+    bridge: BridgeProcess,
+    label: string,
+    base: number,
+    down: () => Promise<void>,
+  ): Promise<string> {
     const loop = world.amqpCallLoop(8, base);
     await loop.waitOk(50);
     const stopAt = performance.now();
     await down();
     await bridge.waitReady(false, 30_000);
-    const notReadyAt = performance.now();
     // The Nameko side keeps dispatching events and calling: both wait in RabbitMQ.
     const ticks = world.tickFlow({ total: ROUND, window: 16, base: base + 5_000 });
     const calls = world.amqpCallFlow({ total: CALLS_DURING, window: CALLS_DURING, base: base + 7_000 });
@@ -65,7 +68,10 @@ describe("bridge resilience: nats-server restarted under a running bridge", () =
     expect(loop.startedFrom(readyAt).filter((c) => c.kind !== "ok")).toEqual([]);
     // What the Nameko side dispatched meanwhile reaches the runtime handler.
     expect(ticks.failures).toEqual([]);
-    await waitFor(() => missing(world.ledger.ticks, ROUND, base + 5_000).length === 0, { what: "events dispatched during the outage delivered", timeoutMs: 60_000 });
+    await waitFor(() => missing(world.ledger.ticks, ROUND, base + 5_000).length === 0, {
+      what: "events dispatched during the outage delivered",
+      timeoutMs: 60_000,
+    });
     const inFlightAtStop = loop.calls.filter((c) => c.startedAt < stopAt && c.endedAt > stopAt);
     const fateCounts = new Map<string, number>();
     for (const c of inFlightAtStop) {
@@ -91,7 +97,9 @@ describe("bridge resilience: nats-server restarted under a running bridge", () =
     await roundTrip(world, 20_000);
     report.push(await outage(bridge, "nats-server killed (SIGKILL) and started again", 30_000, () => nats.kill()));
     await roundTrip(world, 40_000);
-    console.log(`bridge across nats-server restarts:\n  ${report.join("\n  ")}\n  warnings and errors the bridge logged: ${world.bridgeWarnings() || "none"}`);
+    console.log(
+      `bridge across nats-server restarts:\n  ${report.join("\n  ")}\n  warnings and errors the bridge logged: ${world.bridgeWarnings() || "none"}`,
+    );
 
     // The same bridge process all along.
     expect(bridge.alive).toBe(true);

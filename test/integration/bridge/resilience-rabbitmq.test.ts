@@ -17,7 +17,6 @@ import { missing, ResilienceWorld, ROUND, roundTrip } from "./resilience-fixture
 
 jest.setTimeout(300_000);
 
-
 describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
   let rabbit: PrivateRabbitMq;
   let world: ResilienceWorld;
@@ -33,7 +32,12 @@ describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
   }, 60_000);
 
   /** One outage of RabbitMQ (`down` stops it) while NATS callers keep calling; the bridge must come back by itself. */
-  async function outage(bridge: BridgeProcess, label: string, base: number, down: () => Promise<void>): Promise<string> {
+  async function outage(
+    bridge: BridgeProcess,
+    label: string,
+    base: number,
+    down: () => Promise<void>,
+  ): Promise<string> {
     const loop = world.natsCallLoop(8, base);
     await loop.waitOk(50);
     const stopAt = performance.now();
@@ -59,7 +63,9 @@ describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
     await loop.stop();
 
     const during = loop.calls.filter((c) => c.startedAt >= notReadyAt && c.endedAt <= readyAt);
-    const refused = during.filter((c) => c.kind === "error" && /BridgeUnavailable/.test(c.detail ?? "") && c.endedAt - c.startedAt < 1_000);
+    const refused = during.filter(
+      (c) => c.kind === "error" && /BridgeUnavailable/.test(c.detail ?? "") && c.endedAt - c.startedAt < 1_000,
+    );
     const after = loop.startedFrom(readyAt);
     // While the bridge is not ready a call is refused at once with BridgeUnavailable (or already
     // served again, just before /ready was polled), never left to time out.
@@ -69,7 +75,10 @@ describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
     expect(after.length).toBeGreaterThan(0);
     // What the NATS side published meanwhile reaches the Nameko handler.
     expect(tocks.failures).toEqual([]);
-    await waitFor(() => missing(world.tocks(), ROUND, base + 5_000).length === 0, { what: "events published during the outage delivered", timeoutMs: 30_000 });
+    await waitFor(() => missing(world.tocks(), ROUND, base + 5_000).length === 0, {
+      what: "events published during the outage delivered",
+      timeoutMs: 30_000,
+    });
     const inFlightAtStop = loop.calls.filter((c) => c.startedAt < stopAt && c.endedAt > stopAt);
     const fateCounts = new Map<string, number>();
     for (const c of inFlightAtStop) {
@@ -94,7 +103,9 @@ describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
     await roundTrip(world, 20_000);
     report.push(await outage(bridge, "RabbitMQ killed (SIGKILL) and started again", 30_000, () => rabbit.kill()));
     await roundTrip(world, 40_000);
-    console.log(`bridge across RabbitMQ restarts:\n  ${report.join("\n  ")}\n  warnings and errors the bridge logged: ${world.bridgeWarnings() || "none"}`);
+    console.log(
+      `bridge across RabbitMQ restarts:\n  ${report.join("\n  ")}\n  warnings and errors the bridge logged: ${world.bridgeWarnings() || "none"}`,
+    );
 
     // The same bridge process all along.
     expect(bridge.alive).toBe(true);
@@ -117,7 +128,11 @@ describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
     const base = 50_000;
     const tocks = world.tockFlow({ total: 2 * ROUND, window: 16, base });
     await tocks.flow.run();
-    const held = await waitFor(async () => (await world.bridgeEventsUnacked()) || undefined, { what: "the bridge holding NATS events", timeoutMs: 30_000, intervalMs: 50 });
+    const held = await waitFor(async () => (await world.bridgeEventsUnacked()) || undefined, {
+      what: "the bridge holding NATS events",
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     await first.kill("SIGKILL");
 
     await rabbit.restart();
@@ -125,10 +140,16 @@ describe("bridge resilience: RabbitMQ restarted under a running bridge", () => {
     const second = await world.spawnBridge("resilience-rabbitmq-held-2");
     await second.waitReady(true, 60_000);
     // What the dead bridge held comes back after ack_wait, to the new bridge.
-    await waitFor(() => missing(world.tocks(), 2 * ROUND, base).length === 0, { what: "every event published during the outage delivered", timeoutMs: 60_000, intervalMs: 50 });
+    await waitFor(() => missing(world.tocks(), 2 * ROUND, base).length === 0, {
+      what: "every event published during the outage delivered",
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
     expect(tocks.failures).toEqual([]);
     const copies = [...world.tocks()].filter(([id, n]) => id >= base && id < base + 2 * ROUND && n > 1).length;
-    console.log(`bridge killed while RabbitMQ was away: it held ${held} NATS events unacked; all ${2 * ROUND} delivered after the restarts, ${copies} of them twice`);
+    console.log(
+      `bridge killed while RabbitMQ was away: it held ${held} NATS events unacked; all ${2 * ROUND} delivered after the restarts, ${copies} of them twice`,
+    );
     expect(copies).toBeLessThanOrEqual(held);
     await roundTrip(world, 60_000);
     expect(world.namekoViolations()).toEqual([]);

@@ -84,8 +84,13 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
 
   it("carries bodies unchanged both ways (Python JSON quirks included)", async () => {
     const caller = await fx.peerCaller();
-    const m = await caller.send("calc.echo", '{"args": [{"n": 1180591620717411303424, "s": "caf\\u00e9"}], "kwargs": {}}');
-    expect(m.content.toString("utf8")).toBe('{"result": {"n": 1180591620717411303424, "s": "caf\\u00e9"}, "error": null}');
+    const m = await caller.send(
+      "calc.echo",
+      '{"args": [{"n": 1180591620717411303424, "s": "caf\\u00e9"}], "kwargs": {}}',
+    );
+    expect(m.content.toString("utf8")).toBe(
+      '{"result": {"n": 1180591620717411303424, "s": "caf\\u00e9"}, "error": null}',
+    );
   });
 
   it("reports a thrown error as Nameko's error object", async () => {
@@ -103,7 +108,12 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
   it("gives a registered error class back to a Nameko-protocol client", async () => {
     const caller = await fx.peerCaller();
     const raw = (await caller.call("calc", "find", ["k"]).catch((e: unknown) => e)) as PeerRemoteError;
-    expect(raw.toWire()).toEqual({ exc_type: "NotFound", exc_path: "calc.exceptions.NotFound", exc_args: ["k"], value: "k" });
+    expect(raw.toWire()).toEqual({
+      exc_type: "NotFound",
+      exc_path: "calc.exceptions.NotFound",
+      exc_args: ["k"],
+      value: "k",
+    });
 
     const conn = new AmqpConnection({ uri: fx.vhost.uri });
     await conn.start();
@@ -139,10 +149,28 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
 
   it("carries context data with its types and continues the call id stack", async () => {
     const caller = await fx.peerCaller({
-      contextData: { user_id: "u-1", language: "en-gb", auth_token: "tok", num: 5, big: 2 ** 40, ratio: 0.5, flag: true, digits: "42" },
+      contextData: {
+        user_id: "u-1",
+        language: "en-gb",
+        auth_token: "tok",
+        num: 5,
+        big: 2 ** 40,
+        ratio: 0.5,
+        flag: true,
+        digits: "42",
+      },
     });
     const seen = (await caller.call("calc", "whoami")) as Seen;
-    expect(seen.data).toEqual({ user_id: "u-1", language: "en-gb", auth_token: "tok", num: 5, big: 2 ** 40, ratio: 0.5, flag: true, digits: "42" });
+    expect(seen.data).toEqual({
+      user_id: "u-1",
+      language: "en-gb",
+      auth_token: "tok",
+      num: 5,
+      big: 2 ** 40,
+      ratio: 0.5,
+      flag: true,
+      digits: "42",
+    });
     expect(seen.stack).toHaveLength(2);
     expect(seen.stack[0]).toBe(caller.callId);
     expect(seen.stack[1]).toMatch(/^calc\.whoami\.[0-9a-f-]{36}$/);
@@ -153,7 +181,14 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => caller.call("calc", "add", [i, 1])));
     expect(results).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     const metrics = await (await fetch(`${bridge.opsUrl}/metrics`)).text();
-    const line = metrics.split("\n").find((l) => l.startsWith("cliffracer_bridge_rpc_total{") && l.includes('service="calc"') && l.includes('direction="amqp_to_nats"'));
+    const line = metrics
+      .split("\n")
+      .find(
+        (l) =>
+          l.startsWith("cliffracer_bridge_rpc_total{") &&
+          l.includes('service="calc"') &&
+          l.includes('direction="amqp_to_nats"'),
+      );
     expect(line).toBeDefined();
     expect(Number(line!.split(" ").pop())).toBeGreaterThanOrEqual(200);
     expect(metrics).toMatch(/cliffracer_bridge_rpc_errors_total\{[^}]*kind="remote"[^}]*\} \d+/);
@@ -175,7 +210,11 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
     const caller = await fx.peerCaller();
     const err = (await caller.call("calc", "slow").catch((e: unknown) => e)) as PeerRemoteError;
     release();
-    expect(err.toWire()).toMatchObject({ exc_type: "RpcTimeout", exc_path: "nameko.exceptions.RpcTimeout", exc_args: ["1.5"] });
+    expect(err.toWire()).toMatchObject({
+      exc_type: "RpcTimeout",
+      exc_path: "nameko.exceptions.RpcTimeout",
+      exc_args: ["1.5"],
+    });
     expect(await fx.waitForLog(/call to NATS failed/, { kind: "timeout" })).toBeDefined();
   });
 

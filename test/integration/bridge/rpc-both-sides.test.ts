@@ -30,7 +30,11 @@ describe("bridge rpc: a service on both sides at once", () => {
 
   beforeAll(async () => {
     await fx.setup();
-    await fx.peerService({ name: "dual", maxWorkers: 20, methods: { work: (id: string) => (onAmqp.push(id), "amqp") } });
+    await fx.peerService({
+      name: "dual",
+      maxWorkers: 20,
+      methods: { work: (id: string) => (onAmqp.push(id), "amqp") },
+    });
     await fx.nats.start(Dual, { maxWorkers: 50 });
     // Declared on both sides: NATS wins the RPC routes (the bridge consumes rpc-dual and leaves rpc.dual.* to the runtime).
     bridge = await fx.readyBridge({ natsServices: ["dual"], amqpServices: ["dual"] });

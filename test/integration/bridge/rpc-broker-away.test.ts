@@ -45,11 +45,14 @@ describe("bridge rpc: NATS away", () => {
 
     const calls = Array.from({ length: 20 }, (_, i) => caller.call("calc", "add", [i, 100]));
     // Nobody takes them: they wait in RabbitMQ.
-    await waitFor(async () => (await listQueues(fx.vhost.name)).find((q) => q.name === "rpc-calc")?.messages_ready === 20, {
-      what: "20 requests waiting in rpc-calc",
-      timeoutMs: 15_000,
-      intervalMs: 200,
-    });
+    await waitFor(
+      async () => (await listQueues(fx.vhost.name)).find((q) => q.name === "rpc-calc")?.messages_ready === 20,
+      {
+        what: "20 requests waiting in rpc-calc",
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      },
+    );
 
     await nats.restart();
     expect(await Promise.all(calls)).toEqual(Array.from({ length: 20 }, (_, i) => i + 100));
@@ -75,7 +78,8 @@ describe("bridge rpc: RabbitMQ connections lost", () => {
     expect(await client.call("legacy", "add", [1, 2])).toBe(3);
 
     const closed =
-      (await killConnections(fx.vhost.name, "cliffracer-bridge:away:consumer")) + (await killConnections(fx.vhost.name, "cliffracer-bridge:away:publisher"));
+      (await killConnections(fx.vhost.name, "cliffracer-bridge:away:consumer")) +
+      (await killConnections(fx.vhost.name, "cliffracer-bridge:away:publisher"));
     expect(closed).toBe(2);
     await waitFor(() => bridge.ready(), { what: "the bridge ready after reconnecting", timeoutMs: 20_000 });
 

@@ -32,14 +32,21 @@ describe("cliffracer bridge (CLI)", () => {
   });
 
   it("serves the flags' routes, reports /ready and /metrics, and exits 0 on SIGTERM", async () => {
-    child = spawn(process.execPath, [BIN, "bridge", "--nats-url", NATS_URL, "--nats-service", "calc", "--amqp-service", "legacy", "--http-port", "0"], {
-      // AMQP_URI and NATS_PREFIX come from the environment, as Nameko reads AMQP_URI.
-      env: { ...process.env, AMQP_URI: fx.vhost.uri, NATS_PREFIX: fx.prefix, LOG_LEVEL: "info" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    child = spawn(
+      process.execPath,
+      [BIN, "bridge", "--nats-url", NATS_URL, "--nats-service", "calc", "--amqp-service", "legacy", "--http-port", "0"],
+      {
+        // AMQP_URI and NATS_PREFIX come from the environment, as Nameko reads AMQP_URI.
+        env: { ...process.env, AMQP_URI: fx.vhost.uri, NATS_PREFIX: fx.prefix, LOG_LEVEL: "info" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const exited = deferred<number | null>();
     child.on("exit", (code) => exited.resolve(code));
-    const running = JSON.parse(await waitForLine(child.stdout!, /"message":"bridge running"/, 30_000)) as Record<string, unknown>;
+    const running = JSON.parse(await waitForLine(child.stdout!, /"message":"bridge running"/, 30_000)) as Record<
+      string,
+      unknown
+    >;
     expect(running).toMatchObject({ rpcToNats: ["calc"], rpcToAmqp: ["legacy"], discovery: false });
     expect(JSON.stringify(running)).not.toContain("guest:guest");
     const ops = String(running.ops);

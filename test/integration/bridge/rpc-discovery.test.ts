@@ -55,7 +55,11 @@ describe("bridge rpc: discovery", () => {
   });
 
   it("follows a service that moves from RabbitMQ to NATS, with no caller restarted", async () => {
-    await waitFor(() => bridge.status().rpcToAmqp.includes("moving"), { what: "moving discovered on RabbitMQ", timeoutMs: 20_000, intervalMs: 50 });
+    await waitFor(() => bridge.status().rpcToAmqp.includes("moving"), {
+      what: "moving discovered on RabbitMQ",
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
     const caller = await fx.peerCaller();
     const client = await fx.nats.client();
     expect(await client.call("moving", "where")).toBe("amqp");

@@ -80,7 +80,9 @@ describe("bridge rpc: malformed input from AMQP callers", () => {
   });
 
   it("answers another content type with a JSON MalformedRequest", async () => {
-    const m = await caller.send("calc.add", "binary", { properties: { contentType: "application/x-python-serialize" } });
+    const m = await caller.send("calc.add", "binary", {
+      properties: { contentType: "application/x-python-serialize" },
+    });
     expect(m.properties.contentType).toBe("application/json");
     expect(parse(m.content).error?.exc_type).toBe("MalformedRequest");
   });
@@ -93,7 +95,9 @@ describe("bridge rpc: malformed input from AMQP callers", () => {
 
   it("acks and logs a request without reply_to, leaving nothing unacked", async () => {
     // No reply can come; the caller's own wait is cut short at once.
-    await caller.send("calc.add", '{"args": [1, 2], "kwargs": {}}', { properties: { replyTo: undefined }, timeoutMs: 1 }).catch(() => undefined);
+    await caller
+      .send("calc.add", '{"args": [1, 2], "kwargs": {}}', { properties: { replyTo: undefined }, timeoutMs: 1 })
+      .catch(() => undefined);
     const line = await fx.waitForLog(/without reply_to/, { service: "calc" });
     expect(line.level).toBe("error");
     await waitFor(async () => (await listQueues(fx.vhost.name)).find((q) => q.name === "rpc-calc")?.messages === 0, {
@@ -144,8 +148,14 @@ describe("bridge rpc: malformed input from NATS callers", () => {
 
   it("answers a wildcard method token with MethodNotFound, never publishing it", async () => {
     const before = legacy.deliveries.length;
-    expect((await request("*", '{"args": [], "kwargs": {}}')).error).toMatchObject({ exc_type: "MethodNotFound", value: "*" });
-    expect((await request(">", '{"args": [], "kwargs": {}}')).error).toMatchObject({ exc_type: "MethodNotFound", value: ">" });
+    expect((await request("*", '{"args": [], "kwargs": {}}')).error).toMatchObject({
+      exc_type: "MethodNotFound",
+      value: "*",
+    });
+    expect((await request(">", '{"args": [], "kwargs": {}}')).error).toMatchObject({
+      exc_type: "MethodNotFound",
+      value: ">",
+    });
     expect(legacy.deliveries.length).toBe(before);
   });
 
@@ -161,7 +171,9 @@ describe("bridge rpc: malformed input from NATS callers", () => {
     const nc = await connect({ servers: NATS_URL, inboxPrefix: DEFAULT_BRIDGE_INBOX_PREFIX });
     try {
       const before = legacy.deliveries.length;
-      const reply = parse((await nc.request(`${fx.prefix}.rpc.legacy.add`, '{"args": [1, 2], "kwargs": {}}', { timeout: 10_000 })).data);
+      const reply = parse(
+        (await nc.request(`${fx.prefix}.rpc.legacy.add`, '{"args": [1, 2], "kwargs": {}}', { timeout: 10_000 })).data,
+      );
       expect(reply.error).toMatchObject({ exc_type: "BridgeLoop", exc_path: "cliffracer.bridge.BridgeLoop" });
       expect(legacy.deliveries.length).toBe(before);
     } finally {

@@ -1,6 +1,13 @@
 // A runtime caller on NATS -> bridge (--amqp-service) -> a Nameko service on RabbitMQ (the
 // independent peer, which checks every request the way a strict Nameko 2.14 would).
-import { IncorrectSignature, MethodNotFound, NamekoError, RemoteError, UnknownService, registerError } from "cliffracer";
+import {
+  IncorrectSignature,
+  MethodNotFound,
+  NamekoError,
+  RemoteError,
+  UnknownService,
+  registerError,
+} from "cliffracer";
 import { PeerRemoteError, type PeerService, type PeerWorker } from "../../interop/nameko-peer";
 import { BridgeFixture } from "./bridge-fixture";
 
@@ -49,7 +56,9 @@ describe("bridge rpc: NATS caller -> AMQP service", () => {
 
   it("passes the Nameko reply body through unchanged", async () => {
     const nc = await fx.nats.connection();
-    const reply = await nc.request(`${fx.prefix}.rpc.legacy.add`, '{"args": [1, 2], "kwargs": {}}', { timeout: 10_000 });
+    const reply = await nc.request(`${fx.prefix}.rpc.legacy.add`, '{"args": [1, 2], "kwargs": {}}', {
+      timeout: 10_000,
+    });
     expect(reply.string()).toBe('{"result": 3, "error": null}');
   });
 
@@ -77,7 +86,15 @@ describe("bridge rpc: NATS caller -> AMQP service", () => {
   it("carries context data typed for py-amqp and continues the call id stack", async () => {
     const client = await fx.nats.client();
     const stack = ["standalone_rpc_proxy.call.0f0e4f25-1a7c-4bd1-9c59-4a8a1f6c2a10"];
-    const contextData = { user_id: "u-1", language: "en-gb", num: 5, big: 2 ** 40, ratio: 0.5, flag: true, digits: "42" };
+    const contextData = {
+      user_id: "u-1",
+      language: "en-gb",
+      num: 5,
+      big: 2 ** 40,
+      ratio: 0.5,
+      flag: true,
+      digits: "42",
+    };
     const seen = (await client.call("legacy", "whoami", [], {}, { contextData, callIdStack: stack })) as Seen;
     expect(seen.data).toEqual(contextData);
     expect(seen.stack).toHaveLength(2);

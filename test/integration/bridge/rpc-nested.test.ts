@@ -51,7 +51,12 @@ describe("bridge rpc: AMQP A -> NATS B -> AMQP C", () => {
 
   it("returns C's result to A's caller, with the context and one call id stack throughout", async () => {
     const caller = await fx.peerCaller({ contextData: { user_id: "u-7", language: "fr" } });
-    const out = (await caller.call("alpha", "run", [21])) as { alpha: string[]; beta: string[]; gamma: Seen; doubled: number };
+    const out = (await caller.call("alpha", "run", [21])) as {
+      alpha: string[];
+      beta: string[];
+      gamma: Seen;
+      doubled: number;
+    };
     expect(out.doubled).toBe(42);
     expect(out.gamma.data).toEqual({ user_id: "u-7", language: "fr" });
     const [c0, a, b, g] = out.gamma.stack;

@@ -57,7 +57,11 @@ describe("bridge rpc: two bridges, one killed mid-flow", () => {
   beforeAll(async () => {
     await fx.setup();
     await fx.nats.start(Calc, { maxWorkers: 50 });
-    await fx.peerService({ name: "legacy", maxWorkers: 50, methods: { echo: (id: string) => (executedOnAmqp.push(id), id) } });
+    await fx.peerService({
+      name: "legacy",
+      maxWorkers: 50,
+      methods: { echo: (id: string) => (executedOnAmqp.push(id), id) },
+    });
     const spec = { natsServices: ["calc"], amqpServices: ["legacy"], prefetch: 32 };
     b1 = await fx.readyBridge({ ...spec, name: "b1" });
     b2 = await fx.readyBridge({ ...spec, name: "b2" });
@@ -74,7 +78,10 @@ describe("bridge rpc: two bridges, one killed mid-flow", () => {
       return r;
     });
     const fromNats = flow(CALLS, IN_FLIGHT, async (i) => {
-      const r = await client.call("legacy", "echo", [`n-${i}`]).then((ok) => ({ ok }), (err: unknown) => ({ err }));
+      const r = await client.call("legacy", "echo", [`n-${i}`]).then(
+        (ok) => ({ ok }),
+        (err: unknown) => ({ err }),
+      );
       answered++;
       return r;
     });
@@ -92,7 +99,12 @@ describe("bridge rpc: two bridges, one killed mid-flow", () => {
     // Every answered NATS call ran on RabbitMQ.
     const ranOnAmqp = new Set(executedOnAmqp);
     nats.forEach((r, i) => {
-      if ("ok" in r) expect({ id: `n-${i}`, ran: ranOnAmqp.has(`n-${i}`), reply: r.ok }).toEqual({ id: `n-${i}`, ran: true, reply: `n-${i}` });
+      if ("ok" in r)
+        expect({ id: `n-${i}`, ran: ranOnAmqp.has(`n-${i}`), reply: r.ok }).toEqual({
+          id: `n-${i}`,
+          ran: true,
+          reply: `n-${i}`,
+        });
     });
 
     // Every AMQP call ran at least once; a rerun is only possible for a request b1 held unacked.
@@ -102,7 +114,9 @@ describe("bridge rpc: two bridges, one killed mid-flow", () => {
     const reruns = [...runs.values()].filter((n) => n > 1).length;
     expect(reruns).toBeLessThanOrEqual(IN_FLIGHT);
     // A rerun is a redelivery to b2, and b2 counts it.
-    expect(await metricSum(b2, "cliffracer_bridge_rpc_redeliveries_total", "amqp_to_nats")).toBeGreaterThanOrEqual(reruns);
+    expect(await metricSum(b2, "cliffracer_bridge_rpc_redeliveries_total", "amqp_to_nats")).toBeGreaterThanOrEqual(
+      reruns,
+    );
 
     // Both bridges had carried calls both ways before the kill; b2 carried the rest.
     expect({ b1Amqp: b1Amqp > 0, b1Nats: b1Nats > 0 }).toEqual({ b1Amqp: true, b1Nats: true });

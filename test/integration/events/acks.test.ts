@@ -6,7 +6,9 @@ import { captureLogger, EventsFixture } from "../../helpers/jetstream";
 import { waitFor } from "../../helpers/waiters";
 
 const consumerOf = (service: string, method: string): string =>
-  durableConsumerName(eventQueueName({ source: "orders", eventType: "placed", handlerType: "service_pool", service, method }));
+  durableConsumerName(
+    eventQueueName({ source: "orders", eventType: "placed", handlerType: "service_pool", service, method }),
+  );
 
 describe("event acknowledgement", () => {
   let fx: EventsFixture;
@@ -27,10 +29,18 @@ describe("event acknowledgement", () => {
     }
     await fx.start(Flaky, { log: captureLogger().log });
     await dispatch("orders", "placed", { id: "o-1" });
-    await waitFor(async () => {
-      const info = await fx.consumer(consumerOf("flaky", "onPlaced"));
-      return info !== undefined && info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq === 3;
-    }, { what: "the third delivery acked" });
+    await waitFor(
+      async () => {
+        const info = await fx.consumer(consumerOf("flaky", "onPlaced"));
+        return (
+          info !== undefined &&
+          info.num_ack_pending === 0 &&
+          info.num_pending === 0 &&
+          info.delivered.consumer_seq === 3
+        );
+      },
+      { what: "the third delivery acked" },
+    );
     expect(deliveries).toEqual(["o-1", "o-1", "o-1"]);
   });
 
@@ -47,10 +57,15 @@ describe("event acknowledgement", () => {
     const { log, entries } = captureLogger();
     await fx.start(Failing, { log });
     await dispatch("orders", "placed", { id: "o-1" });
-    const info = await waitFor(async () => {
-      const i = await fx.consumer(consumerOf("failing", "onPlaced"));
-      return i !== undefined && i.delivered.consumer_seq >= 1 && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
-    }, { what: "the failed event acked" });
+    const info = await waitFor(
+      async () => {
+        const i = await fx.consumer(consumerOf("failing", "onPlaced"));
+        return i !== undefined && i.delivered.consumer_seq >= 1 && i.num_ack_pending === 0 && i.num_pending === 0
+          ? i
+          : undefined;
+      },
+      { what: "the failed event acked" },
+    );
     expect(info.delivered.consumer_seq).toBe(1);
     expect(info.num_redelivered).toBe(0);
     expect(deliveries).toEqual(["o-1"]);
@@ -75,10 +90,13 @@ describe("event acknowledgement", () => {
     await waitFor(() => seen.length === 1, { what: "the valid event after the bad one" });
     expect(seen).toEqual([{ id: "after" }]);
 
-    const info = await waitFor(async () => {
-      const i = await fx.consumer(consumerOf("orders_audit", "onPlaced"));
-      return i !== undefined && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
-    }, { what: "both messages settled" });
+    const info = await waitFor(
+      async () => {
+        const i = await fx.consumer(consumerOf("orders_audit", "onPlaced"));
+        return i !== undefined && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
+      },
+      { what: "both messages settled" },
+    );
     expect(info.delivered.consumer_seq).toBe(2);
     expect(info.num_redelivered).toBe(0);
     const logged = entries.find((e) => e.message === "event body is not JSON; message terminated");

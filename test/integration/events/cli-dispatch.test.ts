@@ -20,7 +20,9 @@ describe("cliffracer dispatch", () => {
   });
 
   const cli = (...args: string[]) =>
-    run(process.execPath, [BIN, "dispatch", ...args], { env: { ...process.env, NATS_URL, NATS_PREFIX: fx.prefix, LOG_LEVEL: "warn" } });
+    run(process.execPath, [BIN, "dispatch", ...args], {
+      env: { ...process.env, NATS_URL, NATS_PREFIX: fx.prefix, LOG_LEVEL: "warn" },
+    });
 
   it("publishes the JSON payload as the named service's event and prints where it was stored", async () => {
     const seen: unknown[] = [];
@@ -39,7 +41,13 @@ describe("cliffracer dispatch", () => {
   }, 30_000);
 
   it("refuses a payload that is not JSON and a wildcard event type", async () => {
-    await expect(cli("payments", "paid", "{oops")).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/Payload is not valid JSON/) });
-    await expect(cli("payments", "paid.*", "{}")).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/InvalidName/) });
+    await expect(cli("payments", "paid", "{oops")).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/Payload is not valid JSON/),
+    });
+    await expect(cli("payments", "paid.*", "{}")).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/InvalidName/),
+    });
   }, 30_000);
 });

@@ -27,7 +27,12 @@ interface Seen {
   callId: string;
   payload: unknown;
 }
-const snapshot = (w: WorkerContext, payload: unknown): Seen => ({ stack: [...w.callIdStack], data: { ...w.data }, callId: w.callId, payload });
+const snapshot = (w: WorkerContext, payload: unknown): Seen => ({
+  stack: [...w.callIdStack],
+  data: { ...w.data },
+  callId: w.callId,
+  payload,
+});
 
 describe("event context", () => {
   let fx: EventsFixture;
@@ -102,7 +107,11 @@ describe("event context", () => {
     }
     await fx.start(Checkout);
     await fx.start(Receipts);
-    const cluster = await ClusterRpcProxy.connect({ natsUrl: fx.config.natsUrl, prefix: fx.prefix, contextData: { user_id: "u-42" } });
+    const cluster = await ClusterRpcProxy.connect({
+      natsUrl: fx.config.natsUrl,
+      prefix: fx.prefix,
+      contextData: { user_id: "u-42" },
+    });
     try {
       expect(await cluster.service("checkout").pay(10)).toBe("ok");
     } finally {

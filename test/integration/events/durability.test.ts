@@ -30,7 +30,9 @@ describe("event durability", () => {
     await waitFor(() => seen.length >= 100, { what: "100 events handled after the restart" });
     expect(seen.sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
     // Interest retention: once the only interested consumer acked them, the stream lets them go.
-    await waitFor(async () => (await (await fx.jsm()).streams.info(fx.streamName)).state.messages === 0, { what: "the stream emptied" });
+    await waitFor(async () => (await (await fx.jsm()).streams.info(fx.streamName)).state.messages === 0, {
+      what: "the stream emptied",
+    });
   });
 
   it("drops an event nobody is subscribed to instead of keeping it", async () => {
@@ -49,7 +51,13 @@ describe("event durability", () => {
       }
     }
     const consumer = durableConsumerName(
-      eventQueueName({ source: "payments", eventType: "paid", handlerType: "service_pool", service: "volatile", method: "onPaid" }),
+      eventQueueName({
+        source: "payments",
+        eventType: "paid",
+        handlerType: "service_pool",
+        service: "volatile",
+        method: "onPaid",
+      }),
     );
     const first = await fx.start(Volatile);
     await dispatch("payments", "paid", { n: 0 });
@@ -90,19 +98,30 @@ describe("event durability", () => {
       }
     }
     const consumer = durableConsumerName(
-      eventQueueName({ source: "payments", eventType: "paid", handlerType: "service_pool", service: "ledger_recreated", method: "onPaid" }),
+      eventQueueName({
+        source: "payments",
+        eventType: "paid",
+        handlerType: "service_pool",
+        service: "ledger_recreated",
+        method: "onPaid",
+      }),
     );
     const { log, entries } = captureLogger();
     await fx.start(Ledger, { log });
     const jsm = await fx.jsm();
     const original = await fx.consumer(consumer);
     await jsm.consumers.delete(fx.streamName, consumer);
-    await waitFor(async () => {
-      const info = await fx.consumer(consumer);
-      return info !== undefined && info.created !== original?.created && info.num_waiting > 0;
-    }, { what: "the consumer recreated and pulled from" });
+    await waitFor(
+      async () => {
+        const info = await fx.consumer(consumer);
+        return info !== undefined && info.created !== original?.created && info.num_waiting > 0;
+      },
+      { what: "the consumer recreated and pulled from" },
+    );
     await dispatch("payments", "paid", { n: 7 });
     await waitFor(() => seen.includes(7), { what: "the event published after the recreation" });
-    expect(entries).toContainEqual(expect.objectContaining({ level: "warn", message: "event consumer vanished; creating it again", consumer }));
+    expect(entries).toContainEqual(
+      expect.objectContaining({ level: "warn", message: "event consumer vanished; creating it again", consumer }),
+    );
   });
 });

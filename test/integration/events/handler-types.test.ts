@@ -42,12 +42,21 @@ describe("event handler types", () => {
     for (let n = 0; n < total; n++) await dispatch("payments", "paid", { n });
     await waitFor(() => seen.length >= total, { what: `${total} events handled` });
     const consumer = durableConsumerName(
-      eventQueueName({ source: "payments", eventType: "paid", handlerType: "service_pool", service: "listener", method: "onPaid" }),
+      eventQueueName({
+        source: "payments",
+        eventType: "paid",
+        handlerType: "service_pool",
+        service: "listener",
+        method: "onPaid",
+      }),
     );
-    await waitFor(async () => {
-      const info = await fx.consumer(consumer);
-      return info !== undefined && info.num_ack_pending === 0 && info.num_pending === 0;
-    }, { what: "every event acked" });
+    await waitFor(
+      async () => {
+        const info = await fx.consumer(consumer);
+        return info !== undefined && info.num_ack_pending === 0 && info.num_pending === 0;
+      },
+      { what: "every event acked" },
+    );
     expect(seen.map((s) => s.n).sort((a, b) => a - b)).toEqual([...Array(total).keys()]);
     expect(new Set(seen.map((s) => s.tag)).size).toBeLessThanOrEqual(2);
   });
@@ -100,12 +109,21 @@ describe("event handler types", () => {
     for (let n = 0; n < total; n++) await dispatch("payments", "paid", { n });
     await waitFor(() => seen.length >= total, { what: `${total} events handled` });
     const consumer = durableConsumerName(
-      eventQueueName({ source: "payments", eventType: "paid", handlerType: "singleton", service: "single_a", method: "onPaid" }),
+      eventQueueName({
+        source: "payments",
+        eventType: "paid",
+        handlerType: "singleton",
+        service: "single_a",
+        method: "onPaid",
+      }),
     );
-    await waitFor(async () => {
-      const info = await fx.consumer(consumer);
-      return info !== undefined && info.num_ack_pending === 0 && info.num_pending === 0;
-    }, { what: "every event acked by the singleton consumer" });
+    await waitFor(
+      async () => {
+        const info = await fx.consumer(consumer);
+        return info !== undefined && info.num_ack_pending === 0 && info.num_pending === 0;
+      },
+      { what: "every event acked by the singleton consumer" },
+    );
     expect(seen.map((s) => s.n).sort((a, b) => a - b)).toEqual([...Array(total).keys()]);
   });
 
@@ -146,7 +164,10 @@ describe("event handler types", () => {
     const seen: number[] = [];
     class Stable {
       name = "stable_broadcast";
-      @eventHandler("payments", "paid", { handlerType: HandlerType.BROADCAST, broadcastIdentifier: "host-1.example.com" })
+      @eventHandler("payments", "paid", {
+        handlerType: HandlerType.BROADCAST,
+        broadcastIdentifier: "host-1.example.com",
+      })
       async onPaid(p: { n: number }) {
         seen.push(p.n);
       }

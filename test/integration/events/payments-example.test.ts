@@ -24,7 +24,10 @@ describe("examples/payments", () => {
     await waitFor(() => succeeded.size === 4, { what: "all four handlers to succeed", timeoutMs: 25_000 });
     expect([...succeeded.keys()].sort()).toEqual(["notifyPayee", "recordInLedger", "refreshCache", "sendReceipt"]);
     for (const payload of succeeded.values()) {
-      expect(payload).toMatchObject({ payment_id: expect.any(String), payment: { currency: expect.stringMatching(/^(USD|GBP|EUR)$/) } });
+      expect(payload).toMatchObject({
+        payment_id: expect.any(String),
+        payment: { currency: expect.stringMatching(/^(USD|GBP|EUR)$/) },
+      });
     }
   }, 40_000);
 });

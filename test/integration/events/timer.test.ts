@@ -86,7 +86,11 @@ describe("timer entrypoint", () => {
       @Worker() worker!: WorkerContext;
       @timer({ interval: 3600, eager: true })
       tick() {
-        seen.resolve({ stack: [...this.worker.callIdStack], data: { ...this.worker.data }, callId: this.worker.callId });
+        seen.resolve({
+          stack: [...this.worker.callIdStack],
+          data: { ...this.worker.data },
+          callId: this.worker.callId,
+        });
       }
     }
     await fx.start(Ctx);

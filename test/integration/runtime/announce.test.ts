@@ -32,7 +32,10 @@ describe("service announcement", () => {
   it("answers $SRV.PING and $SRV.INFO with the service and its rpc endpoint, served once per call", async () => {
     const container = await fx.start(Announced);
     const nc = await fx.connection();
-    const ping = (await nc.request(`$SRV.PING.${serviceName}`, "", { timeout: 5000 })).json<{ name: string; id: string }>();
+    const ping = (await nc.request(`$SRV.PING.${serviceName}`, "", { timeout: 5000 })).json<{
+      name: string;
+      id: string;
+    }>();
     expect(ping.name).toBe(serviceName);
     expect(ping.id).toBe(container.announcer?.id);
     const info = (await nc.request(`$SRV.INFO.${serviceName}`, "", { timeout: 5000 })).json<Info>();
@@ -51,7 +54,9 @@ describe("service announcement", () => {
     const client = await fx.client();
     expect(await client.call(serviceName, "ping")).toBe("pong");
     expect(runs).toBe(1);
-    const stats = (await nc.request(`$SRV.STATS.${serviceName}`, "", { timeout: 5000 })).json<{ endpoints: Array<{ num_requests: number }> }>();
+    const stats = (await nc.request(`$SRV.STATS.${serviceName}`, "", { timeout: 5000 })).json<{
+      endpoints: Array<{ num_requests: number }>;
+    }>();
     expect(stats.endpoints[0].num_requests).toBe(1);
   });
 

@@ -71,8 +71,12 @@ describe("cliffracer CLI", () => {
   });
 
   it("accepts kwargs and the explicit args/kwargs form", async () => {
-    expect((await cli("call", "greeting_service.hello", '{"name": "Bo", "punctuation": "?"}')).stdout).toBe('"Hello, Bo?"\n');
-    expect((await cli("call", "greeting_service.hello", '{"args": ["Cy"], "kwargs": {"punctuation": "."}}')).stdout).toBe('"Hello, Cy."\n');
+    expect((await cli("call", "greeting_service.hello", '{"name": "Bo", "punctuation": "?"}')).stdout).toBe(
+      '"Hello, Bo?"\n',
+    );
+    expect(
+      (await cli("call", "greeting_service.hello", '{"args": ["Cy"], "kwargs": {"punctuation": "."}}')).stdout,
+    ).toBe('"Hello, Cy."\n');
   });
 
   it("reaches another service through the example's RpcProxy", async () => {
@@ -80,8 +84,17 @@ describe("cliffracer CLI", () => {
   });
 
   it("sends --context as context data, from a standalone call id", async () => {
-    const { stdout } = await cli("call", "user_service.whoami", "[]", "--context", '{"user_id": "u-9", "language": "fr"}');
-    expect(JSON.parse(stdout)).toEqual({ data: { user_id: "u-9", language: "fr" }, caller: "standalone_rpc_proxy.call" });
+    const { stdout } = await cli(
+      "call",
+      "user_service.whoami",
+      "[]",
+      "--context",
+      '{"user_id": "u-9", "language": "fr"}',
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      data: { user_id: "u-9", language: "fr" },
+      caller: "standalone_rpc_proxy.call",
+    });
   });
 
   it("exits non-zero with the error type and message on a remote error", async () => {

@@ -51,7 +51,16 @@ class Web {
 
   @http("GET", "/response")
   response() {
-    return HttpResponse.json({ a: 1 }, { status: 203, headers: [["set-cookie", "a=1"], ["set-cookie", "b=2"]] });
+    return HttpResponse.json(
+      { a: 1 },
+      {
+        status: 203,
+        headers: [
+          ["set-cookie", "a=1"],
+          ["set-cookie", "b=2"],
+        ],
+      },
+    );
   }
 
   @http("GET", "/int/<int:n>")
@@ -182,7 +191,11 @@ describe("http entrypoint", () => {
 
   it("serves several verbs, with the query and the raw body on the request", async () => {
     expect(await get(`${url}/echo?q=1`)).toMatchObject({ status: 200, text: "GET 1 " });
-    const posted = await get(`${url}/echo?q=2`, { method: "POST", body: '{"any": "body"}', headers: { "content-type": "application/json" } });
+    const posted = await get(`${url}/echo?q=2`, {
+      method: "POST",
+      body: '{"any": "body"}',
+      headers: { "content-type": "application/json" },
+    });
     expect(posted).toMatchObject({ status: 200, text: 'POST 2 {"any": "body"}' });
   });
 
@@ -216,8 +229,14 @@ describe("http entrypoint", () => {
   });
 
   it("answers 500 with Nameko's TypeError for a body that is not a string", async () => {
-    expect(await get(`${url}/dict`)).toMatchObject({ status: 500, text: "Error: TypeError: Payload must be a string. Got `{'a': 1}`\n" });
-    expect(await get(`${url}/nothing`)).toMatchObject({ status: 500, text: "Error: TypeError: Payload must be a string. Got `None`\n" });
+    expect(await get(`${url}/dict`)).toMatchObject({
+      status: 500,
+      text: "Error: TypeError: Payload must be a string. Got `{'a': 1}`\n",
+    });
+    expect(await get(`${url}/nothing`)).toMatchObject({
+      status: 500,
+      text: "Error: TypeError: Payload must be a string. Got `None`\n",
+    });
   });
 
   it("runs the method as a worker whose stack starts with its own call id; HTTP headers carry no context", async () => {
@@ -290,7 +309,12 @@ describe("http entrypoint lifecycle", () => {
     await withTimeout(slowStarted.promise, 10_000, "request to start");
     const stopped = container.stop();
     // A new connection is refused (or a reused one told 503) while the slow request still runs.
-    await waitFor(() => fetch(`${url}/slow`).then((r) => r.status === 503, () => true));
+    await waitFor(() =>
+      fetch(`${url}/slow`).then(
+        (r) => r.status === 503,
+        () => true,
+      ),
+    );
     release.resolve();
     expect(await inFlight).toMatchObject({ status: 200, text: "done" });
     await withTimeout(stopped, 10_000, "container stop");

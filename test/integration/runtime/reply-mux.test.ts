@@ -44,7 +44,9 @@ describe("RpcClient over one reply subscription", () => {
 
   test("a 503 status from a responder (as the bridge sends) is UnknownService", async () => {
     const nc = await fx.connection();
-    await responder(nc, "bridged", (msg) => msg.respond(new Uint8Array(0), { headers: natsHeaders(503, "No Responders") }));
+    await responder(nc, "bridged", (msg) =>
+      msg.respond(new Uint8Array(0), { headers: natsHeaders(503, "No Responders") }),
+    );
     const client = await fx.client();
     await expect(client.call("bridged", "method")).rejects.toBeInstanceOf(UnknownService);
   });
@@ -143,10 +145,14 @@ describe("RpcClient over one reply subscription", () => {
       const publisher = new EventPublisher(nc, fx.prefix);
       const ack = await publisher.publish("src", "happened", { n: 1 });
       expect(ack).toMatchObject({ stream, seq: 1, duplicate: false });
-      await expect(new EventPublisher(nc, `${fx.prefix}x`).publish("src", "happened", 1)).rejects.toBeInstanceOf(EventNotStored);
+      await expect(new EventPublisher(nc, `${fx.prefix}x`).publish("src", "happened", 1)).rejects.toBeInstanceOf(
+        EventNotStored,
+      );
       const wrongStream = natsHeaders();
       wrongStream.set("Nats-Expected-Stream", "not_this_one");
-      await expect(publisher.publish("src", "happened", 2, wrongStream)).rejects.toMatchObject({ name: "JetStreamApiError" });
+      await expect(publisher.publish("src", "happened", 2, wrongStream)).rejects.toMatchObject({
+        name: "JetStreamApiError",
+      });
     } finally {
       await jsm.streams.delete(stream);
     }

@@ -177,7 +177,9 @@ describe("rpc arguments and errors", () => {
   it("validates a DTO parameter and reports each failing field", async () => {
     const ok = await client.call("calc", "register", [], { name: "Ada", age: 36, address: { city: "London" } });
     expect(ok).toEqual({ name: "Ada", isNewUser: true, city: "London" });
-    const err = await client.call("calc", "register", [], { name: "A", age: -1, address: { city: "L" } }).catch((e: unknown) => e);
+    const err = await client
+      .call("calc", "register", [], { name: "A", age: -1, address: { city: "L" } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationFailed);
     const fields = (err as ValidationFailed).fields;
     expect(Object.keys(fields).sort()).toEqual(["address.city", "age", "name"]);

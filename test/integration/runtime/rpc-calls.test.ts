@@ -1,6 +1,15 @@
 // Calls between services and from standalone clients: context propagation, UnknownService,
 // timeouts, fire-and-forget.
-import { Context, RemoteError, rpc, RpcProxy, RpcTimeout, UnknownService, type ServiceProxy, type WorkerContext } from "cliffracer";
+import {
+  Context,
+  RemoteError,
+  rpc,
+  RpcProxy,
+  RpcTimeout,
+  UnknownService,
+  type ServiceProxy,
+  type WorkerContext,
+} from "cliffracer";
 import { NatsFixture } from "../../helpers/brokers";
 import { deferred, withTimeout } from "../../helpers/waiters";
 
@@ -9,7 +18,7 @@ interface Seen {
   data: Record<string, unknown>;
 }
 
-let release = deferred();
+const release = deferred();
 let published = deferred<string>();
 
 class Inner {
@@ -88,7 +97,11 @@ describe("rpc calls between services", () => {
   it("gives the innermost worker of a chain without outside context a stack of three", async () => {
     const client = await fx.client();
     const { inner } = (await client.call("outer", "start")) as { inner: Seen };
-    expect(inner.stack.map((id) => id.split(".").slice(0, 2).join("."))).toEqual(["outer.start", "middle.relay", "inner.whoami"]);
+    expect(inner.stack.map((id) => id.split(".").slice(0, 2).join("."))).toEqual([
+      "outer.start",
+      "middle.relay",
+      "inner.whoami",
+    ]);
     expect(inner.data).toEqual({});
   });
 
@@ -118,7 +131,11 @@ describe("rpc calls between services", () => {
 
   it("raises RpcTimeout when no reply comes in time (per-call timeout)", async () => {
     const cluster = await fx.cluster({ timeoutMs: 30_000 });
-    const err = await cluster.service("inner").withOptions({ timeoutMs: 200 }).wait().catch((e: unknown) => e);
+    const err = await cluster
+      .service("inner")
+      .withOptions({ timeoutMs: 200 })
+      .wait()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RpcTimeout);
     expect((err as RpcTimeout).timeoutSeconds).toBe(0.2);
   });

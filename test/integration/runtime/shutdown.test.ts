@@ -29,7 +29,9 @@ describe("graceful shutdown", () => {
     // Intake is closed while the workers still run: a new call soon finds nobody. (A probe that
     // raced the unsubscribe would just wait for the gate and time out; the next one sees the close.)
     await waitFor(
-      async () => (await client.call("slow", "work", [0], {}, { timeoutMs: 2000 }).catch((e: unknown) => e)) instanceof UnknownService,
+      async () =>
+        (await client.call("slow", "work", [0], {}, { timeoutMs: 2000 }).catch((e: unknown) => e)) instanceof
+        UnknownService,
       { what: "intake to close" },
     );
     expect(container.running).toBe(false);

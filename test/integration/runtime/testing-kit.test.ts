@@ -1,6 +1,6 @@
 // cliffracer/testing, used the way a service author would, on the greeting example.
 import { kwargs, ValidationFailed } from "cliffracer";
-import { createStub, entrypointHook, entrypointWaiter, workerFactory } from "cliffracer/testing";
+import { type createStub, entrypointHook, entrypointWaiter, workerFactory } from "cliffracer/testing";
 import { GreetingService } from "../../../examples/greeting/greeting-service";
 import { NatsFixture } from "../../helpers/brokers";
 
@@ -15,7 +15,9 @@ describe("cliffracer/testing", () => {
     const stubbed = workerFactory(GreetingService);
     expect(stubbed.hello("Ada")).toBe("Hello, Ada!");
     await stubbed.users.get_user(5).catch(() => undefined);
-    expect((stubbed.users as unknown as ReturnType<typeof createStub>).calls).toEqual([{ path: "get_user", args: [5] }]);
+    expect((stubbed.users as unknown as ReturnType<typeof createStub>).calls).toEqual([
+      { path: "get_user", args: [5] },
+    ]);
   });
 
   it("entrypointHook fires an entrypoint of a running container, with kwargs and DTO validation", async () => {

@@ -6,7 +6,15 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from "amqplib";
-import { PeerRemoteError, RPC_EXCHANGE, declareReplyQueue, peerConnect, pyContextHeaders, pyDumps, type PyError } from "./wire";
+import {
+  PeerRemoteError,
+  RPC_EXCHANGE,
+  declareReplyQueue,
+  peerConnect,
+  pyContextHeaders,
+  pyDumps,
+  type PyError,
+} from "./wire";
 
 export class PeerUnknownService extends Error {
   constructor(readonly serviceName: string) {
@@ -93,10 +101,13 @@ export class PeerCaller {
     let timer: NodeJS.Timeout | undefined;
     const reply = new Promise<ConsumeMessage>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs;
-      timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-        this.waiting.delete(key);
-        reject(new PeerRpcTimeout(timeoutMs));
-      }, timeoutMs);
+      timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.waiting.delete(key);
+              reject(new PeerRpcTimeout(timeoutMs));
+            }, timeoutMs);
       this.waiting.set(key, (m) => {
         if (timer) clearTimeout(timer);
         this.waiting.delete(key);
@@ -104,7 +115,9 @@ export class PeerCaller {
       });
     });
     await new Promise<void>((resolve, reject) =>
-      this.pub.publish(RPC_EXCHANGE, routingKey, Buffer.from(body), props, (err: unknown) => (err ? reject(err) : resolve())),
+      this.pub.publish(RPC_EXCHANGE, routingKey, Buffer.from(body), props, (err: unknown) =>
+        err ? reject(err) : resolve(),
+      ),
     );
     if (this.returned.delete(key)) {
       this.waiting.delete(key);
@@ -116,10 +129,17 @@ export class PeerCaller {
   }
 
   /** `proxy.<service>.<method>(*args, **kwargs)`; throws PeerRemoteError / PeerUnknownService / PeerRpcTimeout. */
-  async call(service: string, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, timeoutMs?: number): Promise<unknown> {
+  async call(
+    service: string,
+    method: string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    timeoutMs?: number,
+  ): Promise<unknown> {
     const m = await this.send(`${service}.${method}`, pyDumps({ args, kwargs }), { timeoutMs });
     const reply = JSON.parse(m.content.toString("utf8")) as { result?: unknown; error?: PyError | null };
-    if (reply.error) throw new PeerRemoteError(reply.error.exc_type, reply.error.exc_path, reply.error.exc_args, reply.error.value);
+    if (reply.error)
+      throw new PeerRemoteError(reply.error.exc_type, reply.error.exc_path, reply.error.exc_args, reply.error.value);
     return reply.result;
   }
 

@@ -5,7 +5,15 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ChannelModel, ConsumeMessage, MessageProperties } from "amqplib";
-import { declareHandlerQueue, declareTopic, peerConnect, pyContext, pyContextHeaders, pyDumps, type PeerHandlerSpec } from "./wire";
+import {
+  declareHandlerQueue,
+  declareTopic,
+  peerConnect,
+  pyContext,
+  pyContextHeaders,
+  pyDumps,
+  type PeerHandlerSpec,
+} from "./wire";
 
 export interface PeerDispatchOptions {
   /** In-service style: context headers (with this stack) and the exchange declared first. */
@@ -131,7 +139,10 @@ export async function startPeerHandler(opts: PeerHandlerOptions): Promise<PeerHa
     dropped,
     waitFor: (n, timeoutMs = 10000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`peer handler ${queue}: ${events.length}/${n} events after ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`peer handler ${queue}: ${events.length}/${n} events after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         const check = (): void => {
           if (events.length + dropped.length >= n) {
             clearTimeout(timer);

@@ -12,7 +12,9 @@ describe("nameko-peer independence", () => {
 
   it.each(files)("%s imports nothing from the project", (file) => {
     const src = readFileSync(join(dir, file), "utf8");
-    const specifiers = [...src.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*|import\s+)["']([^"']+)["']/g)].map((m) => m[1]);
+    const specifiers = [...src.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*|import\s+)["']([^"']+)["']/g)].map(
+      (m) => m[1],
+    );
     for (const s of specifiers) {
       const allowed = s.startsWith("node:") || s === "amqplib" || /^\.\/[\w-]+$/.test(s);
       expect({ file, specifier: s, allowed }).toEqual({ file, specifier: s, allowed: true });

@@ -2,9 +2,23 @@
  * An independent Nameko 2.14 peer on plain amqplib, written only from NAMEKO_PROTOCOL.md.
  * It imports nothing from compat/, src/ or bridge/ (enforced by test/interop/nameko-peer-imports.test.ts).
  */
-export { startPeerService, type PeerService, type PeerServiceOptions, type PeerMethod, type PeerWorker, type PeerDelivery } from "./service";
+export {
+  startPeerService,
+  type PeerService,
+  type PeerServiceOptions,
+  type PeerMethod,
+  type PeerWorker,
+  type PeerDelivery,
+} from "./service";
 export { PeerCaller, PeerUnknownService, PeerRpcTimeout, type PeerCallerOptions, type PeerSendOptions } from "./caller";
-export { PeerDispatcher, startPeerHandler, type PeerHandler, type PeerHandlerOptions, type PeerEvent, type PeerDispatchOptions } from "./events";
+export {
+  PeerDispatcher,
+  startPeerHandler,
+  type PeerHandler,
+  type PeerHandlerOptions,
+  type PeerEvent,
+  type PeerDispatchOptions,
+} from "./events";
 export {
   PeerRemoteError,
   namekoException,

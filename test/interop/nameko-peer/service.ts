@@ -29,8 +29,8 @@ export interface PeerWorker {
 
 /** A peer method: a function (parameter names parsed from its source) or explicit params. */
 export type PeerMethod =
-  | ((this: PeerWorker, ...args: any[]) => unknown)
-  | { params: string[]; defaults?: Record<string, unknown>; fn: (this: PeerWorker, ...args: any[]) => unknown };
+  | ((this: PeerWorker, ...args: never[]) => unknown)
+  | { params: string[]; defaults?: Record<string, unknown>; fn: (this: PeerWorker, ...args: never[]) => unknown };
 
 /** One delivery as the peer saw it. */
 export interface PeerDelivery {
@@ -61,12 +61,21 @@ export interface PeerService {
   stop(): Promise<void>;
 }
 
-function paramsOf(m: PeerMethod): { params: string[]; defaults: Record<string, unknown>; fn: (...a: any[]) => unknown } {
-  if (typeof m !== "function") return { params: m.params, defaults: m.defaults ?? {}, fn: m.fn };
+function paramsOf(m: PeerMethod): {
+  params: string[];
+  defaults: Record<string, unknown>;
+  fn: (...a: unknown[]) => unknown;
+} {
+  // Arguments come off the wire untyped; each method declares the types it expects.
+  if (typeof m !== "function")
+    return { params: m.params, defaults: m.defaults ?? {}, fn: m.fn as (...a: unknown[]) => unknown };
   const src = m.toString();
   const inside = src.slice(src.indexOf("(") + 1, src.indexOf(")"));
-  const params = inside.split(",").map((p) => p.trim()).filter(Boolean);
-  return { params, defaults: {}, fn: m };
+  const params = inside
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return { params, defaults: {}, fn: m as (...a: unknown[]) => unknown };
 }
 
 function quoteList(names: string[]): string {
@@ -77,25 +86,41 @@ function quoteList(names: string[]): string {
 }
 
 /** Python's binding of `method(self, *args, **kwargs)` with CPython 3.11 messages (§5.2). */
-function bind(name: string, params: string[], defaults: Record<string, unknown>, args: unknown, kwargs: unknown): unknown[] {
+function bind(
+  name: string,
+  params: string[],
+  defaults: Record<string, unknown>,
+  args: unknown,
+  kwargs: unknown,
+): unknown[] {
   if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs)) {
-    throw namekoException("IncorrectSignature", `inspect.getcallargs() argument after ** must be a mapping, not ${kwargs === null ? "NoneType" : Array.isArray(kwargs) ? "list" : typeof kwargs}`);
+    throw namekoException(
+      "IncorrectSignature",
+      `inspect.getcallargs() argument after ** must be a mapping, not ${kwargs === null ? "NoneType" : Array.isArray(kwargs) ? "list" : typeof kwargs}`,
+    );
   }
   const pos = typeof args === "string" ? [...args] : (args as unknown[]);
   if (pos.length > params.length) {
-    throw namekoException("IncorrectSignature", `${name}() takes ${params.length + 1} positional arguments but ${pos.length + 1} were given`);
+    throw namekoException(
+      "IncorrectSignature",
+      `${name}() takes ${params.length + 1} positional arguments but ${pos.length + 1} were given`,
+    );
   }
   const bound = new Map<string, unknown>();
   pos.forEach((v, i) => bound.set(params[i], v));
   for (const [k, v] of Object.entries(kwargs as Record<string, unknown>)) {
-    if (!params.includes(k)) throw namekoException("IncorrectSignature", `${name}() got an unexpected keyword argument '${k}'`);
+    if (!params.includes(k))
+      throw namekoException("IncorrectSignature", `${name}() got an unexpected keyword argument '${k}'`);
     if (bound.has(k)) throw namekoException("IncorrectSignature", `${name}() got multiple values for argument '${k}'`);
     bound.set(k, v);
   }
   const missing = params.filter((p) => !bound.has(p) && !(p in defaults));
   if (missing.length) {
     const s = missing.length === 1 ? "" : "s";
-    throw namekoException("IncorrectSignature", `${name}() missing ${missing.length} required positional argument${s}: ${quoteList(missing)}`);
+    throw namekoException(
+      "IncorrectSignature",
+      `${name}() missing ${missing.length} required positional argument${s}: ${quoteList(missing)}`,
+    );
   }
   return params.map((p) => (bound.has(p) ? bound.get(p) : defaults[p]));
 }
@@ -116,7 +141,14 @@ export async function startPeerService(opts: PeerServiceOptions): Promise<PeerSe
   const pub: ConfirmChannel = await publisherConn.createConfirmChannel();
   ch.on("error", () => undefined);
   pub.on("error", () => undefined);
-  const svc: PeerService = { name: opts.name, deliveries: [], fatal: [], dropped: [], callIds: [], stop: async () => undefined };
+  const svc: PeerService = {
+    name: opts.name,
+    deliveries: [],
+    fatal: [],
+    dropped: [],
+    callIds: [],
+    stop: async () => undefined,
+  };
 
   // In-service RpcProxy: one reply queue per container, consumed on the same channel (§5.4).
   const replyUuid = randomUUID();
@@ -171,7 +203,13 @@ export async function startPeerService(opts: PeerServiceOptions): Promise<PeerSe
     const { properties: p, fields } = msg;
     const body = msg.content.toString("utf8");
     const context = pyContext(p.headers);
-    svc.deliveries.push({ routingKey: fields.routingKey, properties: p, body, context, redelivered: fields.redelivered });
+    svc.deliveries.push({
+      routingKey: fields.routingKey,
+      properties: p,
+      body,
+      context,
+      redelivered: fields.redelivered,
+    });
     if (!p.replyTo || !p.contentType) {
       // A real 2.14 container dies here and the message poisons the queue (§5.7).
       svc.fatal.push(`${fields.routingKey}: missing ${!p.replyTo ? "reply_to" : "content_type"}`);
@@ -193,11 +231,23 @@ export async function startPeerService(opts: PeerServiceOptions): Promise<PeerSe
       const spec = fields.routingKey === `${opts.name}.${methodName}` ? opts.methods[methodName] : undefined;
       if (!spec || !Object.hasOwn(opts.methods, methodName)) throw namekoException("MethodNotFound", methodName);
       if (Array.isArray(payload) || payload === null || typeof payload !== "object") {
-        const t = Array.isArray(payload) ? "list" : payload === null ? "NoneType" : typeof payload === "string" ? "str" : "int";
-        throw new PeerRemoteError("TypeError", "builtins.TypeError", [`${t} indices must be integers or slices, not str`], `${t} indices must be integers or slices, not str`);
+        const t = Array.isArray(payload)
+          ? "list"
+          : payload === null
+            ? "NoneType"
+            : typeof payload === "string"
+              ? "str"
+              : "int";
+        throw new PeerRemoteError(
+          "TypeError",
+          "builtins.TypeError",
+          [`${t} indices must be integers or slices, not str`],
+          `${t} indices must be integers or slices, not str`,
+        );
       }
       const req = payload as Record<string, unknown>;
-      if (!("args" in req) || !("kwargs" in req)) throw namekoException("MalformedRequest", "Message missing `args` or `kwargs`");
+      if (!("args" in req) || !("kwargs" in req))
+        throw namekoException("MalformedRequest", "Message missing `args` or `kwargs`");
       const { params, defaults, fn } = paramsOf(spec);
       const bound = bind(methodName, params, defaults, req.args, req.kwargs);
       const result = await fn.apply(makeWorker(methodName, context), bound);
@@ -205,7 +255,15 @@ export async function startPeerService(opts: PeerServiceOptions): Promise<PeerSe
         pyDumps(result);
         reply = { result: result === undefined ? null : result, error: null };
       } catch {
-        reply = { result: null, error: { exc_type: "UnserializableValueError", exc_path: "nameko.exceptions.UnserializableValueError", exc_args: [], value: `Unserializable value: \`${String(result)}\`` } };
+        reply = {
+          result: null,
+          error: {
+            exc_type: "UnserializableValueError",
+            exc_path: "nameko.exceptions.UnserializableValueError",
+            exc_args: [],
+            value: `Unserializable value: \`${String(result)}\``,
+          },
+        };
       }
     } catch (err) {
       reply = { result: null, error: toPyError(err) };

@@ -78,7 +78,10 @@ export function pyHeaders(table: Record<string, unknown>): Record<string, unknow
 }
 
 /** Incoming headers -> context data and parent stack, as Nameko 2.14 does it (§8.2). */
-export function pyContext(headers: Record<string, unknown> | undefined): { data: Record<string, unknown>; parentStack: string[] } {
+export function pyContext(headers: Record<string, unknown> | undefined): {
+  data: Record<string, unknown>;
+  parentStack: string[];
+} {
   const data: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(headers ?? {})) {
     data[k.startsWith(HEADER_PREFIX) ? k.slice(HEADER_PREFIX.length) : k] = v;
@@ -102,7 +105,10 @@ export function pyContextHeaders(data: Record<string, unknown>, stack: string[])
 export async function peerConnect(uri: string, heartbeat: number): Promise<ChannelModel> {
   const url = new URL(uri);
   url.searchParams.set("heartbeat", String(heartbeat));
-  const conn = await amqp.connect(url.toString(), { noDelay: true, clientProperties: { connection_name: "nameko-peer" } });
+  const conn = await amqp.connect(url.toString(), {
+    noDelay: true,
+    clientProperties: { connection_name: "nameko-peer" },
+  });
   conn.on("error", () => undefined);
   return conn;
 }
@@ -158,7 +164,12 @@ export async function declareHandlerQueue(ch: Channel, spec: PeerHandlerSpec): P
     if (reliable && !spec.broadcastIdentifier) throw new Error("EventHandlerConfigurationError");
     q += `--${spec.service}.${spec.method}-${spec.broadcastIdentifier ?? crypto.randomUUID().replace(/-/g, "")}`;
   }
-  await ch.assertQueue(q, { durable: true, autoDelete: !reliable, exclusive: type === "broadcast" && !reliable, arguments: {} });
+  await ch.assertQueue(q, {
+    durable: true,
+    autoDelete: !reliable,
+    exclusive: type === "broadcast" && !reliable,
+    arguments: {},
+  });
   await ch.bindQueue(q, exchange, spec.eventType, {});
   return q;
 }

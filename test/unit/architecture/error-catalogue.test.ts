@@ -24,7 +24,9 @@ describe("error catalogue", () => {
   const migration = readFileSync(resolve(__dirname, "../../../MIGRATION.md"), "utf8");
 
   it("finds the exported error classes", () => {
-    expect(errorClassNames()).toEqual(expect.arrayContaining(["MethodNotFound", "RemoteError", "BridgeLoop", "EventNotStored"]));
+    expect(errorClassNames()).toEqual(
+      expect.arrayContaining(["MethodNotFound", "RemoteError", "BridgeLoop", "EventNotStored"]),
+    );
   });
 
   it("documents every exported error class in MIGRATION.md", () => {

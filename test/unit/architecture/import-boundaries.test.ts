@@ -1,4 +1,13 @@
-import { ENTRIES, existsInRepo, LAYERS, layerViolations, PACKAGE_ENTRIES, resolveSpecifier, sourcesUnder, specifiersOf } from "./layers";
+import {
+  ENTRIES,
+  existsInRepo,
+  LAYERS,
+  layerViolations,
+  PACKAGE_ENTRIES,
+  resolveSpecifier,
+  sourcesUnder,
+  specifiersOf,
+} from "./layers";
 
 const production = (): Map<string, string> => new Map(Object.keys(LAYERS).flatMap((layer) => [...sourcesUnder(layer)]));
 
@@ -15,7 +24,8 @@ describe("layer boundaries", () => {
   });
 
   it("every declared entry and package name points at a file that exists", () => {
-    for (const entry of [...ENTRIES, ...Object.values(PACKAGE_ENTRIES)]) expect({ entry, exists: existsInRepo(entry) }).toEqual({ entry, exists: true });
+    for (const entry of [...ENTRIES, ...Object.values(PACKAGE_ENTRIES)])
+      expect({ entry, exists: existsInRepo(entry) }).toEqual({ entry, exists: true });
   });
 
   it.each([
@@ -34,20 +44,31 @@ describe("layer boundaries", () => {
   });
 
   it("fail when the bridge reaches into the runtime past its entries", () => {
-    const found = layerViolations(withLine("bridge/bridge.ts", 'import { RpcClient } from "../src/client/rpc-client";'), existsInRepo);
-    expect(found).toEqual(["bridge/bridge.ts: imports src/client/rpc-client.ts (../src/client/rpc-client), which is not an entry of src"]);
+    const found = layerViolations(
+      withLine("bridge/bridge.ts", 'import { RpcClient } from "../src/client/rpc-client";'),
+      existsInRepo,
+    );
+    expect(found).toEqual([
+      "bridge/bridge.ts: imports src/client/rpc-client.ts (../src/client/rpc-client), which is not an entry of src",
+    ]);
   });
 
   it("fail when compat, the bottom layer, imports any layer or an I/O package", () => {
-    expect(layerViolations(withLine("compat/codec.ts", 'import { AmqpConnection } from "../amqp";'), existsInRepo)).toHaveLength(1);
+    expect(
+      layerViolations(withLine("compat/codec.ts", 'import { AmqpConnection } from "../amqp";'), existsInRepo),
+    ).toHaveLength(1);
     expect(layerViolations(withLine("compat/codec.ts", 'import amqp from "amqplib";'), existsInRepo)).toEqual([
       "compat/codec.ts: imports package amqplib, which layer compat may not use",
     ]);
   });
 
   it("fail when the AMQP layer and the runtime import each other", () => {
-    expect(layerViolations(withLine("amqp/connection.ts", 'import { rpc } from "cliffracer";'), existsInRepo)).toHaveLength(1);
-    expect(layerViolations(withLine("src/errors.ts", 'import { AmqpConnection } from "cliffracer/amqp";'), existsInRepo)).toHaveLength(1);
+    expect(
+      layerViolations(withLine("amqp/connection.ts", 'import { rpc } from "cliffracer";'), existsInRepo),
+    ).toHaveLength(1);
+    expect(
+      layerViolations(withLine("src/errors.ts", 'import { AmqpConnection } from "cliffracer/amqp";'), existsInRepo),
+    ).toHaveLength(1);
   });
 
   it("fail on a specifier that resolves to no module", () => {
@@ -74,7 +95,10 @@ describe("imports outside the layers", () => {
   it("examples use the framework only through its public package names", () => {
     const found = [...sourcesUnder("examples")].flatMap(([file, text]) =>
       specifiersOf(file, text)
-        .filter((s) => (s.startsWith(".") && /(^|\/)(compat|amqp|src|bridge|cli)(\/|$)/.test(s)) || s === "cliffracer/internal")
+        .filter(
+          (s) =>
+            (s.startsWith(".") && /(^|\/)(compat|amqp|src|bridge|cli)(\/|$)/.test(s)) || s === "cliffracer/internal",
+        )
         .map((s) => `${file} imports ${s}`),
     );
     expect(found).toEqual([]);

@@ -13,7 +13,11 @@ export const root = resolve(__dirname, "../../..");
 
 /** Layers from the bottom up, with what each may import. */
 export const LAYERS: Record<string, { uses: string[]; forbiddenPackages: RegExp }> = {
-  compat: { uses: [], forbiddenPackages: /^(amqplib|@nats-io\/.*|fastify|winston|prom-client|commander|node:(net|http|https|fs|dgram|child_process))$/ },
+  compat: {
+    uses: [],
+    forbiddenPackages:
+      /^(amqplib|@nats-io\/.*|fastify|winston|prom-client|commander|node:(net|http|https|fs|dgram|child_process))$/,
+  },
   amqp: { uses: ["compat"], forbiddenPackages: /^(@nats-io\/.*|fastify|prom-client|commander)$/ },
   src: { uses: ["compat"], forbiddenPackages: /^(amqplib|prom-client)$/ },
   bridge: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^$/ },
@@ -45,7 +49,11 @@ export function specifiersOf(fileName: string, text: string): string[] {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       const expr = node.moduleReference.expression;
@@ -55,7 +63,11 @@ export function specifiersOf(fileName: string, text: string): string[] {
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === "require";
       const arg = node.arguments[0];
       if ((isImport || isRequire) && arg !== undefined && ts.isStringLiteralLike(arg)) found.push(arg.text);
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       found.push(node.argument.literal.text);
     }
     ts.forEachChild(node, visit);
@@ -65,7 +77,11 @@ export function specifiersOf(fileName: string, text: string): string[] {
 }
 
 /** A repository file (posix, relative to the root) that `specifier` names from `from`; undefined for a package outside the repo. */
-export function resolveSpecifier(from: string, specifier: string, exists: (file: string) => boolean): string | undefined {
+export function resolveSpecifier(
+  from: string,
+  specifier: string,
+  exists: (file: string) => boolean,
+): string | undefined {
   const packageEntry = PACKAGE_ENTRIES[specifier];
   if (packageEntry !== undefined) return packageEntry;
   if (specifier === "cliffracer" || specifier.startsWith("cliffracer/")) return `cliffracer-unknown-entry:${specifier}`;
@@ -86,7 +102,8 @@ export function layerViolations(files: ReadonlyMap<string, string>, exists: (fil
     for (const specifier of specifiersOf(file, text)) {
       const target = resolveSpecifier(file, specifier, exists);
       if (target === undefined) {
-        if (layer.forbiddenPackages.test(specifier)) out.push(`${file}: imports package ${specifier}, which layer ${layerOf(file)} may not use`);
+        if (layer.forbiddenPackages.test(specifier))
+          out.push(`${file}: imports package ${specifier}, which layer ${layerOf(file)} may not use`);
         continue;
       }
       if (target.includes(":")) {
@@ -98,7 +115,8 @@ export function layerViolations(files: ReadonlyMap<string, string>, exists: (fil
       const targetLayer = layerOf(target);
       if (targetLayer === layerOf(file)) {
         // Inside a layer any module may import any other, but never through the package's own name.
-        if (!specifier.startsWith(".")) out.push(`${file}: imports its own layer through the package name ${specifier}`);
+        if (!specifier.startsWith("."))
+          out.push(`${file}: imports its own layer through the package name ${specifier}`);
         continue;
       }
       if (!layer.uses.includes(targetLayer)) {
@@ -125,5 +143,6 @@ export function sourcesUnder(dir: string): Map<string, string> {
   return files;
 }
 
-export const existsInRepo = (file: string): boolean => existsSync(join(root, file)) && statSync(join(root, file)).isFile();
+export const existsInRepo = (file: string): boolean =>
+  existsSync(join(root, file)) && statSync(join(root, file)).isFile();
 export const relativeToRoot = (path: string): string => relative(root, path).split("\\").join("/");

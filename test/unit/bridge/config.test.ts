@@ -1,5 +1,10 @@
 // The bridge's configuration: flags over the file over the environment over defaults.
-import { bridgeConfigFromObject, defaultManagementUrl, DEFAULT_BRIDGE_HTTP_PORT, DEFAULT_BRIDGE_PREFETCH } from "../../../bridge/config";
+import {
+  bridgeConfigFromObject,
+  defaultManagementUrl,
+  DEFAULT_BRIDGE_HTTP_PORT,
+  DEFAULT_BRIDGE_PREFETCH,
+} from "../../../bridge/config";
 import { vhostOf } from "../../../bridge/routing/discovery";
 import { ServiceDirectory } from "../../../bridge/routing/service-directory";
 import { parseConfigText } from "../../../src/config/load-config";
@@ -46,7 +51,11 @@ describe("bridge config", () => {
       events: { amqpPrefetch: 32, publishTimeoutMs: 2000 },
     });
     expect(fromFile.runtime.natsUrl).toBe("nats://file:4222");
-    const fromFlags = bridgeConfigFromObject(raw, { amqpUri: "amqp://flag/", natsUrl: "nats://flag:4222", natsService: ["extra"], httpPort: 0 }, {});
+    const fromFlags = bridgeConfigFromObject(
+      raw,
+      { amqpUri: "amqp://flag/", natsUrl: "nats://flag:4222", natsService: ["extra"], httpPort: 0 },
+      {},
+    );
     expect(fromFlags.amqpUri).toBe("amqp://flag/");
     expect(fromFlags.runtime.natsUrl).toBe("nats://flag:4222");
     expect(fromFlags.natsServices).toEqual(["users", "extra"]);

@@ -3,7 +3,14 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MessageProperties } from "amqplib";
 import { encodeAmqpHeaders } from "../../../amqp/headers";
-import { amqpHeadersFromNats, errorReply, isErrorReply, natsHeadersFromAmqp, replyProperties, type SkippedHeader } from "../../../bridge/translate";
+import {
+  amqpHeadersFromNats,
+  errorReply,
+  isErrorReply,
+  natsHeadersFromAmqp,
+  replyProperties,
+  type SkippedHeader,
+} from "../../../bridge/translate";
 import { MethodNotFound } from "../../../compat/errors";
 
 function record(h: ReturnType<typeof natsHeadersFromAmqp>): Record<string, string> {
@@ -40,7 +47,10 @@ describe("bridge translate: AMQP headers -> NATS headers", () => {
 
   it("drops the bridge's own keys and reports keys NATS cannot carry", () => {
     const skipped: SkippedHeader[] = [];
-    const h = natsHeadersFromAmqp({ "x-cliffracer-bridged": "amqp:a.b", "nameko.x-cliffracer-hop": "1", "bad key": "v", "nameko.ok": "yes" }, skipped);
+    const h = natsHeadersFromAmqp(
+      { "x-cliffracer-bridged": "amqp:a.b", "nameko.x-cliffracer-hop": "1", "bad key": "v", "nameko.ok": "yes" },
+      skipped,
+    );
     expect(record(h)).toEqual({ "nameko.ok": "yes" });
     expect(skipped.map((s) => s.key)).toEqual(["bad key"]);
   });

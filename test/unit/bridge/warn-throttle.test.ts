@@ -4,7 +4,9 @@ import { WarnThrottle } from "../../../bridge/warn-throttle";
 /** A logger that records warn() calls; WarnThrottle only calls warn. */
 function recordingLogger(): { log: Logger; lines: Array<[string, Record<string, unknown>]> } {
   const lines: Array<[string, Record<string, unknown>]> = [];
-  const log = { warn: (message: string, meta: Record<string, unknown>) => lines.push([message, meta]) } as unknown as Logger;
+  const log = {
+    warn: (message: string, meta: Record<string, unknown>) => lines.push([message, meta]),
+  } as unknown as Logger;
   return { log, lines };
 }
 

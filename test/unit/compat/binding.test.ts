@@ -107,16 +107,22 @@ describe("signatureOf", () => {
   });
 
   it("reads a computed name containing a call", () => {
-    const fn = new Function(`const k = (x) => x; return (class { [k("f")](a, b) {} }).prototype.f;`)() as (...args: unknown[]) => unknown;
+    const fn = new Function(`const k = (x) => x; return (class { [k("f")](a, b) {} }).prototype.f;`)() as (
+      ...args: unknown[]
+    ) => unknown;
     expect(names(signatureOf(fn, "f"))).toEqual(["a", "b"]);
   });
 
   it.each([
     ["an arrow function", (a: number, b = 2) => a + b, ["a", "b"]],
     ["an async arrow function", async (a: number) => a, ["a"]],
-    ["a function expression", function named(a: number, b: number) {
-      return a + b;
-    }, ["a", "b"]],
+    [
+      "a function expression",
+      function named(a: number, b: number) {
+        return a + b;
+      },
+      ["a", "b"],
+    ],
   ])("reads %s", (_what, fn, expected) => {
     expect(names(signatureOf(fn, "f"))).toEqual(expected);
   });
@@ -132,7 +138,9 @@ describe("signatureOf", () => {
   });
 
   it("refuses a keyword-only override naming no parameter", () => {
-    expect(thrown(() => signatureOf(method("f(a) {}"), "f", { keywordOnly: ["zz"] }))).toBeInstanceOf(ConfigurationError);
+    expect(thrown(() => signatureOf(method("f(a) {}"), "f", { keywordOnly: ["zz"] }))).toBeInstanceOf(
+      ConfigurationError,
+    );
   });
 
   it("takes an explicit signature from an override", () => {
@@ -141,7 +149,12 @@ describe("signatureOf", () => {
       varArgs: false,
       varKwargs: true,
     });
-    expect(sig).toEqual({ name: "f", params: [{ name: "x", hasDefault: false, keywordOnly: false }], varArgs: false, varKwargs: true });
+    expect(sig).toEqual({
+      name: "f",
+      params: [{ name: "x", hasDefault: false, keywordOnly: false }],
+      varArgs: false,
+      varKwargs: true,
+    });
   });
 });
 
@@ -186,7 +199,9 @@ describe("bindArguments", () => {
   it("binds keyword-only parameters from kwargs only", () => {
     const sig = signatureOf(method("f(a, k) {}"), "f", { keywordOnly: ["k"] });
     expect(bindArguments(sig, [1], { k: 2 })).toEqual([1, 2]);
-    expect(thrown(() => bindArguments(sig, [1, 2], {})).message).toBe("f() takes 2 positional arguments but 3 were given");
+    expect(thrown(() => bindArguments(sig, [1, 2], {})).message).toBe(
+      "f() takes 2 positional arguments but 3 were given",
+    );
     expect(thrown(() => bindArguments(sig, [1], {})).message).toBe("f() missing 1 required keyword-only argument: 'k'");
   });
 
@@ -214,11 +229,15 @@ describe("bindArguments", () => {
 
   it("lists three missing names as inspect.getcallargs does (no serial comma)", () => {
     const sig = signatureOf(method("f(a, b, c) {}"), "add");
-    expect(thrown(() => bindArguments(sig, [], {})).message).toBe("add() missing 3 required positional arguments: 'a', 'b' and 'c'");
+    expect(thrown(() => bindArguments(sig, [], {})).message).toBe(
+      "add() missing 3 required positional arguments: 'a', 'b' and 'c'",
+    );
   });
 
   it("says 'from n to m' when some parameters have defaults", () => {
-    expect(thrown(() => bindArguments(withDefault, [1, 2, 3, 4], {})).message).toBe("f() takes from 2 to 3 positional arguments but 5 were given");
+    expect(thrown(() => bindArguments(withDefault, [1, 2, 3, 4], {})).message).toBe(
+      "f() takes from 2 to 3 positional arguments but 5 were given",
+    );
   });
 
   it("uses the singular for a method taking only self", () => {
@@ -227,7 +246,9 @@ describe("bindArguments", () => {
   });
 
   it("quotes keyword names like Python's repr", () => {
-    expect(thrown(() => bindArguments(add, [1, 2], { "it's": 1 })).message).toBe(`add() got an unexpected keyword argument "it's"`);
+    expect(thrown(() => bindArguments(add, [1, 2], { "it's": 1 })).message).toBe(
+      `add() got an unexpected keyword argument "it's"`,
+    );
   });
 
   it("splats a string args value into characters (§5.7)", () => {
@@ -337,14 +358,21 @@ describe("bindDto", () => {
 
   it("reports nested fields with dotted paths", async () => {
     const err = await bindDto(CreateUser, [], { name: "A", age: 1, address: { zip: "1" } }).catch((e: unknown) => e);
-    expect((err as ValidationFailed).fields).toEqual({ "address.zip": ["zip must be longer than or equal to 5 characters"] });
+    expect((err as ValidationFailed).fields).toEqual({
+      "address.zip": ["zip must be longer than or equal to 5 characters"],
+    });
   });
 
   it.each([
     ["two positional arguments", [{}, {}], {}, "create() takes 1 positional argument but 3 were given"],
     ["a positional non-object", ["Ann"], {}, "create() takes 1 positional argument but 2 were given"],
     ["a positional object with kwargs", [{}], { name: "x" }, "create() takes 1 positional argument but 2 were given"],
-    ["kwargs that are not a mapping", [], null, "inspect.getcallargs() argument after ** must be a mapping, not NoneType"],
+    [
+      "kwargs that are not a mapping",
+      [],
+      null,
+      "inspect.getcallargs() argument after ** must be a mapping, not NoneType",
+    ],
   ])("refuses %s with IncorrectSignature", async (_what, args, kwargs, message) => {
     const err = await bindDto(CreateUser, args, kwargs, "create").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IncorrectSignature);

@@ -1,5 +1,18 @@
-import { decodeReply, decodeRequest, encodeErrorReply, encodeReply, encodeRequest, JsonDecodeError } from "../../../compat/codec";
-import { IncorrectSignature, MalformedReply, MalformedRequest, UnserializableValueError, ValueError } from "../../../compat/errors";
+import {
+  decodeReply,
+  decodeRequest,
+  encodeErrorReply,
+  encodeReply,
+  encodeRequest,
+  JsonDecodeError,
+} from "../../../compat/codec";
+import {
+  IncorrectSignature,
+  MalformedReply,
+  MalformedRequest,
+  UnserializableValueError,
+  ValueError,
+} from "../../../compat/errors";
 
 function thrown(fn: () => unknown): Error {
   try {
@@ -136,8 +149,12 @@ describe("decodeReply", () => {
   });
 
   it("returns the error object of an error reply", () => {
-    const body = '{"result": null, "error": {"exc_type": "Boom", "exc_path": "x.Boom", "exc_args": ["a"], "value": "a"}}';
-    expect(decodeReply(body)).toEqual({ result: null, error: { exc_type: "Boom", exc_path: "x.Boom", exc_args: ["a"], value: "a" } });
+    const body =
+      '{"result": null, "error": {"exc_type": "Boom", "exc_path": "x.Boom", "exc_args": ["a"], "value": "a"}}';
+    expect(decodeReply(body)).toEqual({
+      result: null,
+      error: { exc_type: "Boom", exc_path: "x.Boom", exc_args: ["a"], value: "a" },
+    });
   });
 
   it("fills missing error keys with Python's None", () => {
@@ -150,7 +167,12 @@ describe("decodeReply", () => {
   });
 
   it("accepts a truthy non-object error as an error", () => {
-    expect(decodeReply('{"result": null, "error": "boom"}').error).toEqual({ exc_type: "None", exc_path: "None", exc_args: [], value: "boom" });
+    expect(decodeReply('{"result": null, "error": "boom"}').error).toEqual({
+      exc_type: "None",
+      exc_path: "None",
+      exc_args: [],
+      value: "boom",
+    });
   });
 
   it("throws MalformedReply for a body that is not an object", () => {

@@ -20,7 +20,9 @@ describe("constants", () => {
 
 describe("newCallId", () => {
   it("is service.method.uuid4", () => {
-    expect(newCallId("calc", "add")).toMatch(/^calc\.add\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(newCallId("calc", "add")).toMatch(
+      /^calc\.add\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 
   it("is new on every call", () => {
@@ -59,10 +61,12 @@ describe("extendCallIdStack", () => {
 
 describe("contextFromHeaders", () => {
   it("strips the nameko. prefix and takes the stack out of the data", () => {
-    expect(contextFromHeaders({ "nameko.user_id": "u-1", "nameko.num": 5, "nameko.call_id_stack": ["a.b.1"] })).toEqual({
-      data: { user_id: "u-1", num: 5 },
-      parentStack: ["a.b.1"],
-    });
+    expect(contextFromHeaders({ "nameko.user_id": "u-1", "nameko.num": 5, "nameko.call_id_stack": ["a.b.1"] })).toEqual(
+      {
+        data: { user_id: "u-1", num: 5 },
+        parentStack: ["a.b.1"],
+      },
+    );
   });
 
   it("keeps headers without the prefix under their own key (§14 item 9)", () => {
@@ -84,8 +88,16 @@ describe("contextFromHeaders", () => {
 
 describe("contextToHeaders", () => {
   it("prefixes every key, drops None values and puts the stack last (§8.4)", () => {
-    const headers = contextToHeaders({ user_id: "u-1", gone: null, undef: undefined, other: "x", num: 5 }, ["a.b.1", "c.d.2"]);
-    expect(headers).toEqual({ "nameko.user_id": "u-1", "nameko.other": "x", "nameko.num": 5, "nameko.call_id_stack": ["a.b.1", "c.d.2"] });
+    const headers = contextToHeaders({ user_id: "u-1", gone: null, undef: undefined, other: "x", num: 5 }, [
+      "a.b.1",
+      "c.d.2",
+    ]);
+    expect(headers).toEqual({
+      "nameko.user_id": "u-1",
+      "nameko.other": "x",
+      "nameko.num": 5,
+      "nameko.call_id_stack": ["a.b.1", "c.d.2"],
+    });
     expect(Object.keys(headers)).toEqual(["nameko.user_id", "nameko.other", "nameko.num", "nameko.call_id_stack"]);
   });
 

@@ -50,7 +50,12 @@ describe("NamekoError", () => {
   });
 
   it("places Nameko's request errors under BadRequest", () => {
-    for (const err of [new MalformedRequest("x"), new MethodNotFound("x"), new IncorrectSignature("x"), new ValidationFailed({})]) {
+    for (const err of [
+      new MalformedRequest("x"),
+      new MethodNotFound("x"),
+      new IncorrectSignature("x"),
+      new ValidationFailed({}),
+    ]) {
       expect(err).toBeInstanceOf(BadRequest);
       expect(err).toBeInstanceOf(NamekoError);
       expect(err).toBeInstanceOf(Error);
@@ -152,7 +157,16 @@ describe("excPathOf", () => {
 
 describe("safeForSerialization (Nameko's safe_for_serialization)", () => {
   it("keeps strings and stringifies scalars like Python's str()", () => {
-    expect(safeForSerialization(["s", 42, 1.5, null, undefined, true, false, 10n])).toEqual(["s", "42", "1.5", "None", "None", "True", "False", "10"]);
+    expect(safeForSerialization(["s", 42, 1.5, null, undefined, true, false, 10n])).toEqual([
+      "s",
+      "42",
+      "1.5",
+      "None",
+      "None",
+      "True",
+      "False",
+      "10",
+    ]);
   });
 
   it("recurses into dicts, lists, Maps and Sets", () => {
@@ -201,7 +215,12 @@ describe("serializeError", () => {
   });
 
   it("gives a JavaScript error with an empty message no arguments", () => {
-    expect(serializeError(new Error())).toEqual({ exc_type: "Error", exc_path: "builtins.Error", exc_args: [], value: "" });
+    expect(serializeError(new Error())).toEqual({
+      exc_type: "Error",
+      exc_path: "builtins.Error",
+      exc_args: [],
+      value: "",
+    });
   });
 
   it("recognises errors from another realm (e.g. Node's own errors inside jest)", () => {
@@ -248,7 +267,12 @@ describe("serializeError", () => {
     ["null", null, ["None"], "None"],
     ["an object", { a: 1 }, [{ a: "1" }], "{'a': 1}"],
   ])("reports a thrown non-Error (%s) as Python's Exception", (_what, value, args, text) => {
-    expect(serializeError(value)).toEqual({ exc_type: "Exception", exc_path: "builtins.Exception", exc_args: args, value: text });
+    expect(serializeError(value)).toEqual({
+      exc_type: "Exception",
+      exc_path: "builtins.Exception",
+      exc_args: args,
+      value: text,
+    });
   });
 
   it("writes [__unicode__ failed] when str() of a thrown value fails", () => {
@@ -262,7 +286,12 @@ describe("serializeError", () => {
 });
 
 describe("deserializeError", () => {
-  const obj = (exc_type: string, exc_path: string, exc_args: unknown[], value: string): SerializedError => ({ exc_type, exc_path, exc_args, value });
+  const obj = (exc_type: string, exc_path: string, exc_args: unknown[], value: string): SerializedError => ({
+    exc_type,
+    exc_path,
+    exc_args,
+    value,
+  });
 
   it.each([
     [MalformedRequest, "nameko.exceptions.MalformedRequest"],

@@ -111,15 +111,29 @@ describe("Nameko's AMQP names (§3.1, §7.3)", () => {
 
   it("names event handler queues per handler type, as in the §3.2 listing", () => {
     const base = { source: "src", service: "minimal" };
-    expect(eventQueueName({ ...base, eventType: "evt_pool", handlerType: "service_pool", method: "on_pool" })).toBe("evt-src-evt_pool--minimal.on_pool");
-    expect(eventQueueName({ ...base, eventType: "evt_single", handlerType: "singleton", method: "on_single" })).toBe("evt-src-evt_single");
+    expect(eventQueueName({ ...base, eventType: "evt_pool", handlerType: "service_pool", method: "on_pool" })).toBe(
+      "evt-src-evt_pool--minimal.on_pool",
+    );
+    expect(eventQueueName({ ...base, eventType: "evt_single", handlerType: "singleton", method: "on_single" })).toBe(
+      "evt-src-evt_single",
+    );
     expect(
-      eventQueueName({ ...base, eventType: "evt_bcast", handlerType: "broadcast", method: "on_bcast", broadcastId: "4e8c2606ed1a4f2798bd65f2c4d2fa6e" }),
+      eventQueueName({
+        ...base,
+        eventType: "evt_bcast",
+        handlerType: "broadcast",
+        method: "on_bcast",
+        broadcastId: "4e8c2606ed1a4f2798bd65f2c4d2fa6e",
+      }),
     ).toBe("evt-src-evt_bcast--minimal.on_bcast-4e8c2606ed1a4f2798bd65f2c4d2fa6e");
   });
 
   it("requires a broadcast id for broadcast handlers", () => {
-    expect(thrown(() => eventQueueName({ source: "s", eventType: "e", handlerType: "broadcast", service: "x", method: "m" }))).toBeInstanceOf(InvalidName);
+    expect(
+      thrown(() =>
+        eventQueueName({ source: "s", eventType: "e", handlerType: "broadcast", service: "x", method: "m" }),
+      ),
+    ).toBeInstanceOf(InvalidName);
   });
 });
 

@@ -59,7 +59,9 @@ describe("pyRepr", () => {
   });
 
   it("writes dates as datetime reprs", () => {
-    expect(pyRepr(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)))).toBe("datetime.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone.utc)");
+    expect(pyRepr(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)))).toBe(
+      "datetime.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone.utc)",
+    );
   });
 
   it("uses an object's __repr__ method, as Python does", () => {

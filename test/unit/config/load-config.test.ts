@@ -16,7 +16,9 @@ describe("substituteEnv", () => {
   });
 
   it("keeps everything after the first colon as the default (URLs with ports and credentials)", () => {
-    expect(substituteEnv("${AMQP_URI:amqp://guest:guest@localhost:5672/}", env)).toBe("amqp://guest:guest@localhost:5672/");
+    expect(substituteEnv("${AMQP_URI:amqp://guest:guest@localhost:5672/}", env)).toBe(
+      "amqp://guest:guest@localhost:5672/",
+    );
   });
 
   it("uses an empty string for an unset variable without default, and a set-but-empty variable as is", () => {
@@ -57,7 +59,9 @@ describe("configFromObject", () => {
     const config = configFromObject({}, { NATS_URL: "nats://env:4222", NATS_PREFIX: "acme" });
     expect(config.natsUrl).toBe("nats://env:4222");
     expect(config.prefix).toBe("acme");
-    expect(configFromObject({ NATS_URL: "nats://file:4222" }, { NATS_URL: "nats://env:4222" }).natsUrl).toBe("nats://file:4222");
+    expect(configFromObject({ NATS_URL: "nats://file:4222" }, { NATS_URL: "nats://env:4222" }).natsUrl).toBe(
+      "nats://file:4222",
+    );
   });
 
   it("reads Nameko's lower-case keys; a falsy max_workers means the default", () => {
@@ -69,12 +73,18 @@ describe("configFromObject", () => {
   });
 
   it("converts timeouts from seconds and reads nested options", () => {
-    const config = configFromObject({ RPC_TIMEOUT: 1.5, NATS_OPTIONS: { no_async_traces: false, token: "t" }, EVENTS: { max_age: 60 } }, {});
+    const config = configFromObject(
+      { RPC_TIMEOUT: 1.5, NATS_OPTIONS: { no_async_traces: false, token: "t" }, EVENTS: { max_age: 60 } },
+      {},
+    );
     expect(config.rpcTimeoutMs).toBe(1500);
     expect(config.nats.noAsyncTraces).toBe(false);
     expect(config.nats.token).toBe("t");
     expect(config.events.maxAgeSeconds).toBe(60);
-    const events = configFromObject({ EVENTS: { storage: "memory", ack_wait: 5, max_ack_pending: 50, requeue_delay: 0 } }, {}).events;
+    const events = configFromObject(
+      { EVENTS: { storage: "memory", ack_wait: 5, max_ack_pending: 50, requeue_delay: 0 } },
+      {},
+    ).events;
     expect(events).toMatchObject({ storage: "memory", ackWaitSeconds: 5, maxAckPending: 50, requeueDelaySeconds: 0 });
     expect(() => configFromObject({ EVENTS: { storage: "tape" } }, {})).toThrow(/EVENTS.storage/);
   });
@@ -99,11 +109,16 @@ describe("loadConfig", () => {
   });
 
   it("reports a missing file clearly", () => {
-    expect(() => loadConfig({ file: "/nonexistent/config.yaml", env: {} })).toThrow(/Cannot read config file \/nonexistent\/config.yaml/);
+    expect(() => loadConfig({ file: "/nonexistent/config.yaml", env: {} })).toThrow(
+      /Cannot read config file \/nonexistent\/config.yaml/,
+    );
   });
 
   it("masks credentials when shown", () => {
-    const config = configFromObject({ NATS_URL: "nats://u:pw@h:4222", NATS_OPTIONS: { pass: "pw", token: "t0ps3cret" } }, {});
+    const config = configFromObject(
+      { NATS_URL: "nats://u:pw@h:4222", NATS_OPTIONS: { pass: "pw", token: "t0ps3cret" } },
+      {},
+    );
     const shown = JSON.stringify(maskSecrets(config));
     expect(shown).not.toContain("pw");
     expect(shown).not.toContain("t0ps3cret");

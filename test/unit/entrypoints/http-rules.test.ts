@@ -68,7 +68,9 @@ describe("http rules", () => {
   });
 
   it("orders rules as werkzeug does: static first, then more parts, then lighter converters", () => {
-    const rules = ["/<path:p>", "/user/<name>", "/user/<int:id>", "/user/me", "/<a>/<b>/<c>"].map((r) => new UrlRule(r));
+    const rules = ["/<path:p>", "/user/<name>", "/user/<int:id>", "/user/me", "/<a>/<b>/<c>"].map(
+      (r) => new UrlRule(r),
+    );
     expect([...rules].sort(compareRules).map((r) => r.rule)).toEqual([
       "/user/me",
       "/<a>/<b>/<c>",

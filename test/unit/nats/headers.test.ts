@@ -1,5 +1,11 @@
 import { headers } from "@nats-io/transport-node";
-import { contextFromNatsHeaders, contextToNatsHeaders, LazyNatsContext, maybeContextHeaders, OutgoingHeaders } from "../../../src/nats/headers";
+import {
+  contextFromNatsHeaders,
+  contextToNatsHeaders,
+  LazyNatsContext,
+  maybeContextHeaders,
+  OutgoingHeaders,
+} from "../../../src/nats/headers";
 
 describe("context <-> NATS headers", () => {
   it("writes nameko.<key> headers, non-strings as JSON, the stack last", () => {

@@ -17,19 +17,33 @@ describe("events stream settings", () => {
   });
 
   it("uses events.> and NAMEKO_EVENTS without a prefix, and a configured stream name over the derived one", () => {
-    expect(eventsStreamConfig(eventsSettings("", defaultConfig().events))).toMatchObject({ name: "NAMEKO_EVENTS", subjects: ["events.>"] });
+    expect(eventsStreamConfig(eventsSettings("", defaultConfig().events))).toMatchObject({
+      name: "NAMEKO_EVENTS",
+      subjects: ["events.>"],
+    });
     expect(eventsSettings("", { ...defaultConfig().events, streamName: "MY_EVENTS" }).streamName).toBe("MY_EVENTS");
   });
 
   it("fills fields a hand-built config leaves out with the defaults", () => {
     const s = eventsSettings("", { maxAgeSeconds: 60 });
     const d = defaultConfig().events;
-    expect(s).toMatchObject({ maxAgeSeconds: 60, ackWaitSeconds: d.ackWaitSeconds, maxAckPending: d.maxAckPending, storage: d.storage });
+    expect(s).toMatchObject({
+      maxAgeSeconds: 60,
+      ackWaitSeconds: d.ackWaitSeconds,
+      maxAckPending: d.maxAckPending,
+      storage: d.storage,
+    });
   });
 });
 
 describe("event consumer config", () => {
-  const spec = { stream: "S", name: "evt-a-b--svc_m-0123456789", filterSubject: "events.a.b", ackWaitSeconds: 30, maxAckPending: 100 };
+  const spec = {
+    stream: "S",
+    name: "evt-a-b--svc_m-0123456789",
+    filterSubject: "events.a.b",
+    ackWaitSeconds: 30,
+    maxAckPending: 100,
+  };
 
   it("is a durable pull consumer with explicit acks, new events only, and unlimited redelivery", () => {
     expect(eventConsumerConfig(spec)).toEqual({
