@@ -153,7 +153,6 @@ class BridgeImpl implements Bridge {
       const nc = this.nc!;
       this.natsOut = new NatsRpcOutbound({
         client: new RpcClient(nc, { prefix: config.runtime.prefix, timeoutMs: config.rpcTimeoutMs }),
-        nc,
         timeoutMs: config.rpcTimeoutMs,
         isUp: () => this.natsUp,
       });
@@ -161,6 +160,7 @@ class BridgeImpl implements Bridge {
         connection: this.publisherConn!,
         exchange: config.rpcExchange,
         timeoutMs: config.rpcTimeoutMs,
+        maxMessageBytes: config.amqpMaxMessageBytes,
         isUp: () => this.amqpUp.publisher,
         log: this.log,
       });
@@ -421,6 +421,7 @@ class BridgeImpl implements Bridge {
         outbound: this.natsOut!,
         exchange: this.config.rpcExchange,
         prefetch: this.config.prefetch,
+        maxMessageBytes: this.config.amqpMaxMessageBytes,
         instruments: this.rpcMetrics.for("amqp_to_nats", name),
         log: this.log,
         paused: !this.natsUp,

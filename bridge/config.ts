@@ -28,6 +28,12 @@ export const DEFAULT_DISCOVERY_MISSES = 2;
  * Shared by every bridge, so it works across bridge processes.
  */
 export const DEFAULT_BRIDGE_INBOX_PREFIX = "_INBOX_CLIFFRACER_BRIDGE";
+/**
+ * RabbitMQ's `max_message_size` default from 3.8 to 3.13 (134217728 bytes; RabbitMQ 4.0 lowered its
+ * default to 16 MiB): a larger publish closes the channel, so the bridge refuses it first with
+ * PayloadTooLarge (docs/large-payloads.md).
+ */
+export const DEFAULT_AMQP_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 /** RabbitMQ shows this (plus the bridge's name) as the connection name; discovery ignores such consumers. */
 export const BRIDGE_CONNECTION_NAME_PREFIX = "cliffracer-bridge";
 
@@ -60,6 +66,8 @@ export interface BridgeConfig {
   prefetch: number;
   /** How long a bridged call may take before its caller gets RpcTimeout, in milliseconds. */
   rpcTimeoutMs: number;
+  /** The broker's `max_message_size`: larger messages are answered with PayloadTooLarge, never published. */
+  amqpMaxMessageBytes: number;
   /** AMQP heartbeat in seconds (Nameko's HEARTBEAT). */
   heartbeatSeconds: number;
   /** Ops HTTP server; `port: null` disables it, 0 picks a free port. */
@@ -201,6 +209,7 @@ export function bridgeConfigFromObject(
     rpcExchange: str(raw, "rpc_exchange", "") ?? RPC_EXCHANGE,
     prefetch,
     rpcTimeoutMs: rpcTimeout !== undefined ? rpcTimeout * 1000 : runtime.rpcTimeoutMs,
+    amqpMaxMessageBytes: num(b, "amqp_max_message_size", p, 1) ?? DEFAULT_AMQP_MAX_MESSAGE_BYTES,
     heartbeatSeconds: num(raw, "HEARTBEAT", "") ?? 60,
     http: { port: httpPort, host: str(b, "http_host", p) ?? "0.0.0.0" },
     inboxPrefix: str(b, "inbox_prefix", p) ?? DEFAULT_BRIDGE_INBOX_PREFIX,

@@ -10,14 +10,6 @@ export class BridgeUnavailable extends NamekoError {
   }
 }
 
-/** A message too large for the other side (NATS `max_payload`, 1 MB by default). */
-export class PayloadTooLarge extends NamekoError {
-  static override readonly excPath: string = "cliffracer.bridge.PayloadTooLarge";
-  constructor(message: string) {
-    super(message);
-  }
-}
-
 /**
  * A request that came from a bridge reached a bridge again on the same service: two bridges (or one
  * during a discovery change) disagree on which side the service lives on. Refused, so a call never

@@ -13,7 +13,7 @@
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import type { MessageProperties, Options } from "amqplib";
 import { decodeAmqpHeaders } from "../amqp";
-import { encodeErrorReply, decodeHeaderValue, encodeHeaderValue, HEADER_PREFIX } from "../compat";
+import { encodeErrorReply, decodeHeaderValue, encodeHeaderValue, HEADER_PREFIX, PayloadTooLarge } from "../compat";
 import { isBridgeKey } from "./routing/loop-guard";
 
 /** The only content type the runtime speaks. */
@@ -108,4 +108,9 @@ export function isErrorReply(body: Uint8Array): boolean {
   const tail = Buffer.from(body.buffer, body.byteOffset + Math.max(0, len - 24), Math.min(len, 24)).toString("latin1");
   if (SUCCESS_TAIL.test(tail)) return false;
   return ERROR_KEY.test(Buffer.from(body.buffer, body.byteOffset, len).toString("latin1"));
+}
+
+/** PayloadTooLarge for `what` of `size` bytes against RabbitMQ's `max_message_size`. */
+export function amqpPayloadTooLarge(what: string, size: number, max: number): PayloadTooLarge {
+  return new PayloadTooLarge(`${what} of ${size} bytes exceeds RabbitMQ's max_message_size of ${max} bytes`, size, max);
 }

@@ -136,6 +136,28 @@ export class MalformedReply extends NamekoError {
   }
 }
 
+/**
+ * A message larger than the transport it must cross allows (NATS `max_payload`, RabbitMQ
+ * `max_message_size`, the large-body store's limit). Answered at once instead of the caller's
+ * timeout; `size` and `limit` are in bytes (docs/large-payloads.md).
+ */
+export class PayloadTooLarge extends NamekoError {
+  static override readonly excPath: string = "cliffracer.exceptions.PayloadTooLarge";
+  /** Bytes the message would take on the wire; NaN when the sender did not say. */
+  readonly size: number;
+  /** The limit it exceeds, in bytes; NaN when the sender did not say. */
+  readonly limit: number;
+  constructor(message: string, size: number, limit: number) {
+    super(message, size, limit);
+    // On the wire exc_args are strings (Nameko's safe_for_serialization), so a received error
+    // carries "1048576": read back as numbers.
+    this.size = Number(size);
+    this.limit = Number(limit);
+    // Python's str() of a three-argument exception is the tuple; the sentence is what callers read.
+    this.message = message;
+  }
+}
+
 /** Invalid configuration (Nameko's ConfigurationError). */
 export class ConfigurationError extends NamekoError {
   static override readonly excPath: string = "nameko.exceptions.ConfigurationError";
@@ -220,6 +242,7 @@ registerError(MalformedRequest.excPath, MalformedRequest);
 registerError(MethodNotFound.excPath, MethodNotFound);
 registerError(IncorrectSignature.excPath, IncorrectSignature);
 registerError(ValidationFailed.excPath, ValidationFailed);
+registerError(PayloadTooLarge.excPath, PayloadTooLarge);
 
 const JS_BUILTIN_ERRORS = new Set<unknown>([
   Error,

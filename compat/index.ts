@@ -17,6 +17,7 @@ export {
   NamekoError,
   namekoError,
   NotImplementedError,
+  PayloadTooLarge,
   PermissionError,
   registerError,
   registeredError,

@@ -77,6 +77,7 @@ export {
   NamekoError,
   namekoError,
   NotImplementedError,
+  PayloadTooLarge,
   PermissionError,
   registerError,
   RemoteError,

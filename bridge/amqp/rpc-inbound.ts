@@ -21,6 +21,7 @@ import type { FlowInstruments } from "../observability/metrics";
 import type { Logger } from "../../src/internal";
 import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
 import {
+  amqpPayloadTooLarge,
   errorReply,
   isErrorReply,
   JSON_CONTENT_TYPE,
@@ -39,6 +40,8 @@ export interface AmqpRpcInboundOptions {
   exchange: string;
   /** Unacked requests on this queue (basic.qos per consumer, as Nameko). */
   prefetch: number;
+  /** RabbitMQ's `max_message_size`: a larger reply is replaced by a PayloadTooLarge error reply. */
+  maxMessageBytes: number;
   instruments: FlowInstruments;
   log: Logger;
   /** Start paused (NATS not connected yet). */
@@ -232,7 +235,20 @@ export class AmqpRpcInbound {
         errorKind = outcome.kind;
       }
     }
-    const content = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    let content = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (content.length > this.options.maxMessageBytes) {
+      // RabbitMQ would close the channel on it and the request would come back for ever.
+      const error = amqpPayloadTooLarge(`reply of ${service}.${method}`, content.length, this.options.maxMessageBytes);
+      log.warn("bridge rpc reply too large for RabbitMQ; error reply sent", {
+        direction: "amqp_to_nats",
+        service,
+        method,
+        bytes: content.length,
+        maxMessageSize: this.options.maxMessageBytes,
+      });
+      content = errorReply(error);
+      errorKind = "too_large";
+    }
     try {
       await this.options.connection.publish(this.options.exchange, replyTo, content, props);
     } catch (err) {

@@ -10,14 +10,14 @@ import { AmqpRpcClient } from "../../amqp";
 import { RpcTimeout, UnknownService } from "../../compat";
 import type { Logger } from "../../src/internal";
 import { BridgeUnavailable } from "../errors";
-import { errorReply, JSON_CONTENT_TYPE } from "../translate";
+import { amqpPayloadTooLarge, errorReply, JSON_CONTENT_TYPE } from "../translate";
 
 /** The owner part of the bridge's reply queue name. */
 export const BRIDGE_REPLY_OWNER = "cliffracer_bridge";
 
 /** Why a Nameko call produced no reply body. */
 export interface AmqpCallFailure {
-  /** unknown_service, timeout, unavailable, amqp_error. */
+  /** unknown_service, timeout, too_large, unavailable, amqp_error. */
   kind: string;
   /** Error reply for the caller; absent for unknown_service (answered as NATS "no responders"). */
   body?: Buffer;
@@ -31,6 +31,8 @@ export interface AmqpRpcOutboundOptions {
   exchange: string;
   /** How long to wait for a Nameko reply before the caller gets RpcTimeout. */
   timeoutMs: number;
+  /** RabbitMQ's `max_message_size`: a larger request is answered with PayloadTooLarge, never published. */
+  maxMessageBytes: number;
   /** False while the AMQP connection is away. */
   isUp: () => boolean;
   log: Logger;
@@ -83,6 +85,10 @@ export class AmqpRpcOutbound {
     if (!this.options.isUp()) {
       const error = new BridgeUnavailable("RabbitMQ is not connected");
       return Promise.resolve({ kind: "unavailable", error, body: errorReply(error) });
+    }
+    if (body.length > this.options.maxMessageBytes) {
+      const error = amqpPayloadTooLarge(`request to ${service}.${method}`, body.length, this.options.maxMessageBytes);
+      return Promise.resolve({ kind: "too_large", error, body: errorReply(error) });
     }
     return this.client.request(service, method, body, { headers, contentType: JSON_CONTENT_TYPE }).then(
       (reply) => reply.body,

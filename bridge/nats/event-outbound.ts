@@ -8,7 +8,7 @@ import type { PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { contextFromAmqpHeaders } from "../../amqp";
 import { contextToHeaders, encodeHeaderValue, eventSubject } from "../../compat";
-import { EventNotStored, EventPublisher } from "../../src/internal";
+import { EventNotStored, EventPublisher, maxPayloadOf, oversize } from "../../src/internal";
 import { BRIDGED_HEADER, withoutBridgeKeys } from "../routing/loop-guard";
 
 /** A header the translation had to leave out, for a log line. */
@@ -88,12 +88,9 @@ export class NatsEventOutbound {
    * would fail on every attempt, so the caller refuses it instead of requeueing it forever.
    */
   checkSize(body: Uint8Array, headers: MsgHdrs): void {
-    const max = this.nc.info?.max_payload;
-    if (max === undefined) return;
-    let headerBytes = 0;
-    for (const [key, values] of headers) for (const v of values) headerBytes += key.length + v.length + 4;
-    const size = body.length + headerBytes + 12;
-    if (size > max) throw new EventTooLarge(size, max);
+    const max = maxPayloadOf(this.nc);
+    const size = oversize(body, headers, max);
+    if (size !== undefined) throw new EventTooLarge(size, max!);
   }
 
   /** Publishes one event with its body as received; resolves with the PubAck (the event is stored). */

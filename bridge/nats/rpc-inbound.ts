@@ -24,10 +24,10 @@ import {
   rpcServiceSubjects,
   validateName,
 } from "../../compat";
-import type { Logger } from "../../src/internal";
+import { maxPayloadOf, natsPayloadTooLarge, oversize, type Logger } from "../../src/internal";
 import type { FlowInstruments } from "../observability/metrics";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
-import { BridgeLoop, PayloadTooLarge } from "../errors";
+import { BridgeLoop } from "../errors";
 import { amqpHeadersFromNats, errorReply, isErrorReply } from "../translate";
 import { WarnThrottle } from "../warn-throttle";
 
@@ -190,14 +190,16 @@ export class NatsRpcInbound {
   }
 
   private respond(msg: Msg, method: string, body: Buffer): string | undefined {
-    const max = this.options.nc.info?.max_payload;
-    if (max !== undefined && body.length > max) {
-      const error = new PayloadTooLarge(`reply of ${body.length} bytes exceeds the NATS max_payload of ${max} bytes`);
+    const max = maxPayloadOf(this.options.nc);
+    const size = oversize(body, undefined, max);
+    if (size !== undefined) {
+      const error = natsPayloadTooLarge(`reply of ${this.options.service}.${method}`, size, max!);
       this.options.log.warn("bridge rpc reply too large for NATS; error reply sent", {
         direction: "nats_to_amqp",
         service: this.options.service,
         method,
-        bytes: body.length,
+        bytes: size,
+        maxPayload: max,
       });
       if (msg.reply) msg.respond(errorReply(error));
       return "too_large";

@@ -3,10 +3,10 @@
  * unchanged, or a Nameko error reply when the call could not be made (DESIGN.md, Bridge contract).
  * MethodNotFound, IncorrectSignature and the method's own errors come from the runtime itself.
  */
-import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
-import { InvalidName, MethodNotFound, RpcTimeout, UnknownService } from "../../compat";
+import type { MsgHdrs } from "@nats-io/transport-node";
+import { InvalidName, MethodNotFound, PayloadTooLarge, RpcTimeout, UnknownService } from "../../compat";
 import type { RpcClient } from "../../src/internal";
-import { BridgeUnavailable, PayloadTooLarge } from "../errors";
+import { BridgeUnavailable } from "../errors";
 import { errorReply } from "../translate";
 
 /** Why a call produced no reply from NATS; `requeue` means nothing was sent, so the request may be retried. */
@@ -32,7 +32,6 @@ const SETTLE_RETRY_MS = 250;
 /** Options of {@link NatsRpcOutbound}. */
 export interface NatsRpcOutboundOptions {
   client: RpcClient;
-  nc: NatsConnection;
   /** How long to wait for the runtime's reply. */
   timeoutMs: number;
   /** False while the NATS connection is away. */
@@ -66,18 +65,13 @@ export class NatsRpcOutbound {
     body: Uint8Array,
     headers: MsgHdrs | undefined,
   ): Promise<Uint8Array | OutboundFailure> {
-    const { client, nc, timeoutMs, isUp } = this.options;
+    const { client, timeoutMs, isUp } = this.options;
     if (!isUp()) {
       return Promise.resolve({
         kind: "unavailable",
         requeue: true,
         error: new BridgeUnavailable("NATS is not connected"),
       });
-    }
-    const max = nc.info?.max_payload;
-    if (max !== undefined && body.length > max) {
-      const error = new PayloadTooLarge(`request of ${body.length} bytes exceeds the NATS max_payload of ${max} bytes`);
-      return Promise.resolve({ kind: "too_large", requeue: false, error, body: errorReply(error) });
     }
     return client.requestRaw(service, method, body, { timeoutMs, headers }).then(undefined, (err: unknown) =>
       // No responder means nothing was delivered, so trying again cannot run the call twice.
@@ -96,6 +90,8 @@ function failure(service: string, method: string, err: unknown): OutboundFailure
     const error = new MethodNotFound(method);
     return { kind: "bad_method", requeue: false, error, body: errorReply(error) };
   }
+  // Refused before sending (over the server's max_payload): the caller learns size and limit.
+  if (err instanceof PayloadTooLarge) return { kind: "too_large", requeue: false, error: err, body: errorReply(err) };
   if (err instanceof UnknownService)
     return { kind: "unknown_service", requeue: false, error: err, body: errorReply(err) };
   if (err instanceof RpcTimeout) return { kind: "timeout", requeue: false, error: err, body: errorReply(err) };

@@ -1,6 +1,7 @@
 import { JetStreamApiError, JetStreamError, type ApiError, type PubAck } from "@nats-io/jetstream";
 import { errors, type Msg, type MsgHdrs, type NatsConnection, type Payload } from "@nats-io/transport-node";
 import { encodeJson, eventSubject } from "../../compat";
+import { assertFitsNats } from "../nats/payload-size";
 import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
 
 /** How long a publish waits for the stream's acknowledgement (nats.js JetStream client's default). */
@@ -48,11 +49,13 @@ export class EventPublisher {
 
   /**
    * Publish an already-encoded body to an events subject (from eventSubject): the bridge passes
-   * Nameko's bytes through unchanged.
+   * Nameko's bytes through unchanged. Rejects at once with PayloadTooLarge for an event over the
+   * server's max_payload.
    */
   publishToSubject(subject: string, body: Payload, headers?: MsgHdrs, timeoutMs = PUB_ACK_TIMEOUT_MS): Promise<PubAck> {
     let mux: ReplyMux;
     try {
+      assertFitsNats(this.nc, `event on ${subject}`, body, headers);
       mux = ReplyMux.of(this.nc);
     } catch (err) {
       return Promise.reject(err);

@@ -3,6 +3,7 @@ import { decodeReply, encodeRequest, deserializeError, RpcTimeout, UnknownServic
 import type { ContextData } from "../../compat";
 import { DEFAULT_PREFIX, DEFAULT_RPC_TIMEOUT_MS } from "../config/defaults";
 import { maybeContextHeaders } from "../nats/headers";
+import { assertFitsNats } from "../nats/payload-size";
 import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
 
 /** Per-call options of RpcClient. */
@@ -56,7 +57,8 @@ export class RpcClient {
 
   /**
    * Call `service.method(*args, **kwargs)` and resolve with its result; reject with the remote error
-   * made typed (NAMEKO_PROTOCOL.md §6.3), UnknownService when nothing listens, RpcTimeout.
+   * made typed (NAMEKO_PROTOCOL.md §6.3), UnknownService when nothing listens, RpcTimeout,
+   * PayloadTooLarge (at once, nothing sent) for a request over the server's max_payload.
    */
   call(
     service: string,
@@ -89,7 +91,10 @@ export class RpcClient {
     return this.send(service, method, body, options.timeoutMs ?? this.timeoutMs, options, RAW);
   }
 
-  /** Fire-and-forget: publish the request with no reply subject; the service runs it and answers no one. */
+  /**
+   * Fire-and-forget: publish the request with no reply subject; the service runs it and answers no
+   * one. Throws PayloadTooLarge for a request over the server's max_payload.
+   */
   publish(
     service: string,
     method: string,
@@ -97,9 +102,11 @@ export class RpcClient {
     kwargs: Record<string, unknown> = {},
     options: RpcCallOptions = {},
   ): void {
-    this.nc.publish(this.subject(service, method), encodeRequest(args as unknown[], kwargs), {
-      headers: headersOf(options),
-    });
+    const subject = this.subject(service, method);
+    const body = encodeRequest(args as unknown[], kwargs);
+    const headers = headersOf(options);
+    assertFitsNats(this.nc, `request to ${service}.${method}`, body, headers);
+    this.nc.publish(subject, body, { headers });
   }
 
   private send<T>(
@@ -112,15 +119,17 @@ export class RpcClient {
   ): Promise<T> {
     let subject: string;
     let mux: ReplyMux;
+    const headers = headersOf(options);
     try {
       subject = this.subject(service, method);
+      assertFitsNats(this.nc, `request to ${service}.${method}`, body, headers);
       mux = ReplyMux.of(this.nc);
     } catch (err) {
       return Promise.reject(err);
     }
     // Not nc.request(): see ReplyMux. Requests still carry no-responders detection, so a missing
     // service is answered by the server at once: DESIGN.md, "No responders ... fails the call at once".
-    return mux.request(subject, body, headersOf(options), timeoutMs, codec, service);
+    return mux.request(subject, body, headers, timeoutMs, codec, service);
   }
 }
 

@@ -21,6 +21,7 @@ import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extensi
 import { registerEntrypoint } from "../core/metadata";
 import { ServiceDefinitionError } from "../errors";
 import { LazyNatsContext } from "../nats/headers";
+import { maxPayloadOf, natsPayloadTooLarge, oversize } from "../nats/payload-size";
 import type { InboundMessage, Intake } from "../nats/service-announcer";
 
 /** Options of `@rpc()`, Nameko's `expected_exceptions` and `sensitive_arguments`. */
@@ -204,7 +205,7 @@ class RpcConsumer {
   private answer(msg: InboundMessage, outcome: WorkerOutcome): void {
     if (msg.reply) {
       this.replyMsgs.push(msg);
-      this.replyBodies.push(this.encode(outcome));
+      this.replyBodies.push(this.fitted(msg, this.encode(outcome)));
       if (this.replyMsgs.length === 1) process.nextTick(this.flushReplies);
       return;
     }
@@ -231,6 +232,25 @@ class RpcConsumer {
       this.done();
     }
   };
+
+  /**
+   * The reply itself, or a PayloadTooLarge error reply when it exceeds the server's max_payload:
+   * nats.js would refuse to publish it and the caller would wait for its timeout.
+   */
+  private fitted(msg: InboundMessage, body: string): string {
+    const max = maxPayloadOf(this.container.nats);
+    const size = oversize(body, undefined, max);
+    if (size === undefined) return body;
+    const method = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
+    const error = natsPayloadTooLarge(`reply of ${this.container.serviceName}.${method}`, size, max!);
+    this.container.log.warn("rpc reply too large for NATS; PayloadTooLarge sent instead", {
+      method,
+      bytes: size,
+      maxPayload: max,
+      callIdStack: new LazyNatsContext(msg).parentStack,
+    });
+    return encodeErrorReply(error);
+  }
 
   private done(): void {
     if (--this.inFlight === 0 && this.idle) this.idle();

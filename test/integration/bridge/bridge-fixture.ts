@@ -57,6 +57,8 @@ export interface BridgeSpec {
   discovery?: Partial<DiscoveryConfig>;
   prefetch?: number;
   rpcTimeoutMs?: number;
+  /** Stands in for RabbitMQ's max_message_size (the shared broker's is 128 MiB). */
+  amqpMaxMessageBytes?: number;
   name?: string;
   /** NATS server for the bridge (default: the shared test server). */
   natsUrl?: string;
@@ -121,6 +123,7 @@ export class BridgeFixture {
     if (spec.httpPort === null) config.http.port = null;
     if (spec.prefetch !== undefined) config.prefetch = spec.prefetch;
     if (spec.rpcTimeoutMs !== undefined) config.rpcTimeoutMs = spec.rpcTimeoutMs;
+    if (spec.amqpMaxMessageBytes !== undefined) config.amqpMaxMessageBytes = spec.amqpMaxMessageBytes;
     config.name = spec.name ?? "test";
     config.discovery = { ...config.discovery, managementUrl: MANAGEMENT_URL, ...spec.discovery };
     return config;

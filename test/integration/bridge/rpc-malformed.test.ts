@@ -1,7 +1,7 @@
 // Malformed input on either side gets a Nameko-style error reply where a reply is possible, or a
 // log line; nothing is redelivered forever, and the bridge goes on serving (a normal call after each).
 import { connect } from "@nats-io/transport-node";
-import { Context, rpc, type WorkerContext } from "cliffracer";
+import { Context, PayloadTooLarge, rpc, type WorkerContext } from "cliffracer";
 import { DEFAULT_BRIDGE_INBOX_PREFIX } from "../../../bridge/config";
 import { NATS_URL } from "../../helpers/brokers";
 import { listQueues } from "../../helpers/rabbit";
@@ -22,7 +22,19 @@ class Calc {
   size(text: string): number {
     return text.length;
   }
+
+  @rpc()
+  text(n: number): string {
+    return "x".repeat(n);
+  }
 }
+
+/**
+ * The bridges below take RabbitMQ's max_message_size as 512 KiB, so a body between that and NATS's
+ * 1 MiB max_payload shows the RabbitMQ limit without a broker of its own.
+ */
+const AMQP_MAX = 512 * 1024;
+const BETWEEN_LIMITS = 600 * 1024;
 
 interface Reply {
   result?: unknown;
@@ -40,7 +52,7 @@ describe("bridge rpc: malformed input from AMQP callers", () => {
   beforeAll(async () => {
     await fx.setup();
     await fx.nats.start(Calc);
-    await fx.readyBridge({ natsServices: ["calc"] });
+    await fx.readyBridge({ natsServices: ["calc"], amqpMaxMessageBytes: AMQP_MAX });
     caller = await fx.peerCaller();
   });
   afterAll(() => fx.cleanup());
@@ -90,7 +102,35 @@ describe("bridge rpc: malformed input from AMQP callers", () => {
   it("answers a 5 MB request with PayloadTooLarge (over NATS max_payload)", async () => {
     const body = JSON.stringify({ args: ["x".repeat(5 * 1024 * 1024)], kwargs: {} });
     const reply = parse((await caller.send("calc.size", body)).content);
-    expect(reply.error).toMatchObject({ exc_type: "PayloadTooLarge", exc_path: "cliffracer.bridge.PayloadTooLarge" });
+    expect(reply.error).toMatchObject({
+      exc_type: "PayloadTooLarge",
+      exc_path: "cliffracer.exceptions.PayloadTooLarge",
+      value: expect.stringMatching(/^request to calc\.size of \d+ bytes exceeds the NATS max_payload of \d+ bytes$/),
+    });
+  });
+
+  it("answers a port's reply over NATS max_payload with PayloadTooLarge from the runtime", async () => {
+    const reply = parse(
+      (await caller.send("calc.text", JSON.stringify({ args: [2 * 1024 * 1024], kwargs: {} }))).content,
+    );
+    expect(reply.error).toMatchObject({
+      exc_type: "PayloadTooLarge",
+      value: expect.stringMatching(/^reply of calc\.text of \d+ bytes exceeds the NATS max_payload/),
+    });
+  });
+
+  it("answers a port's reply over RabbitMQ's max_message_size with PayloadTooLarge", async () => {
+    const reply = parse(
+      (await caller.send("calc.text", JSON.stringify({ args: [BETWEEN_LIMITS], kwargs: {} }))).content,
+    );
+    expect(reply.error).toMatchObject({
+      exc_type: "PayloadTooLarge",
+      value: expect.stringMatching(
+        /^reply of calc\.text of \d+ bytes exceeds RabbitMQ's max_message_size of 524288 bytes$/,
+      ),
+      exc_args: [expect.any(String), expect.stringMatching(/^\d+$/), String(AMQP_MAX)],
+    });
+    expect(await fx.waitForLog(/too large for RabbitMQ/)).toBeDefined();
   });
 
   it("acks and logs a request without reply_to, leaving nothing unacked", async () => {
@@ -121,7 +161,7 @@ describe("bridge rpc: malformed input from NATS callers", () => {
         big: (n: number) => "y".repeat(n),
       },
     });
-    await fx.readyBridge({ amqpServices: ["legacy"] });
+    await fx.readyBridge({ amqpServices: ["legacy"], amqpMaxMessageBytes: AMQP_MAX });
   });
   afterAll(() => fx.cleanup());
   afterEach(async () => {
@@ -162,8 +202,19 @@ describe("bridge rpc: malformed input from NATS callers", () => {
   it("answers a reply larger than NATS max_payload with PayloadTooLarge", async () => {
     const client = await fx.nats.client();
     const err = await client.call("legacy", "big", [2 * 1024 * 1024]).catch((e: unknown) => e);
-    expect(err).toMatchObject({ excType: "PayloadTooLarge" });
+    expect(err).toBeInstanceOf(PayloadTooLarge);
+    expect(err).toMatchObject({ limit: client.nc.info!.max_payload });
     expect(await fx.waitForLog(/too large for NATS/)).toBeDefined();
+  });
+
+  it("answers a request over RabbitMQ's max_message_size with PayloadTooLarge, never publishing it", async () => {
+    const client = await fx.nats.client();
+    const before = legacy.deliveries.length;
+    const err = await client.call("legacy", "add", ["z".repeat(BETWEEN_LIMITS), 1]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PayloadTooLarge);
+    expect(err).toMatchObject({ limit: AMQP_MAX, size: expect.any(Number) });
+    expect((err as PayloadTooLarge).size).toBeGreaterThan(BETWEEN_LIMITS);
+    expect(legacy.deliveries.length).toBe(before);
   });
 
   it("refuses to carry a request that came from a bridge back to RabbitMQ (BridgeLoop)", async () => {

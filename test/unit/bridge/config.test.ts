@@ -3,6 +3,7 @@ import {
   bridgeConfigFromObject,
   defaultManagementUrl,
   DEFAULT_BRIDGE_HTTP_PORT,
+  DEFAULT_AMQP_MAX_MESSAGE_BYTES,
   DEFAULT_BRIDGE_PREFETCH,
 } from "../../../bridge/config";
 import { vhostOf } from "../../../bridge/routing/discovery";
@@ -17,6 +18,7 @@ describe("bridge config", () => {
     expect(c.prefetch).toBe(DEFAULT_BRIDGE_PREFETCH);
     expect(c.http).toEqual({ port: DEFAULT_BRIDGE_HTTP_PORT, host: "0.0.0.0" });
     expect(c.rpcExchange).toBe("nameko-rpc");
+    expect(c.amqpMaxMessageBytes).toBe(DEFAULT_AMQP_MAX_MESSAGE_BYTES);
     expect(c.discovery.enabled).toBe(true);
     expect(c.discovery.managementUrl).toBe("http://u:p@rabbit:15672");
   });
@@ -32,6 +34,7 @@ describe("bridge config", () => {
         "  amqp_services: billing, mail",
         "  prefetch: 64",
         "  rpc_timeout: 2.5",
+        "  amqp_max_message_size: 16777216",
         "  http_port: null",
         "  DISCOVERY: { interval: 1, misses: 3 }",
         "  EVENTS: { prefetch: 32, publish_timeout: 2 }",
@@ -46,6 +49,7 @@ describe("bridge config", () => {
       rpcExchange: "my-rpc",
       prefetch: 64,
       rpcTimeoutMs: 2500,
+      amqpMaxMessageBytes: 16777216,
       http: { port: null },
       discovery: { enabled: false, intervalMs: 1000, missesBeforeRemoval: 3 },
       events: { amqpPrefetch: 32, publishTimeoutMs: 2000 },

@@ -12,6 +12,7 @@ import {
   MethodNotFound,
   NamekoError,
   namekoError,
+  PayloadTooLarge,
   registerError,
   registeredError,
   RemoteError,
@@ -338,5 +339,24 @@ describe("deserializeError", () => {
     const err = deserializeError(serializeError(new MethodNotFound("nope")));
     expect(err).toBeInstanceOf(MethodNotFound);
     expect(serializeError(err)).toEqual(serializeError(new MethodNotFound("nope")));
+  });
+});
+
+describe("PayloadTooLarge", () => {
+  const err = new PayloadTooLarge("reply of a.b of 2000 bytes exceeds the NATS max_payload of 1000 bytes", 2000, 1000);
+
+  it("serializes as a Nameko error whose value is the sentence", () => {
+    expect(serializeError(err)).toEqual({
+      exc_type: "PayloadTooLarge",
+      exc_path: "cliffracer.exceptions.PayloadTooLarge",
+      exc_args: ["reply of a.b of 2000 bytes exceeds the NATS max_payload of 1000 bytes", "2000", "1000"],
+      value: "reply of a.b of 2000 bytes exceeds the NATS max_payload of 1000 bytes",
+    });
+  });
+
+  it("comes back typed, with size and limit as numbers", () => {
+    const back = deserializeError(serializeError(err));
+    expect(back).toBeInstanceOf(PayloadTooLarge);
+    expect(back).toMatchObject({ size: 2000, limit: 1000, message: err.message });
   });
 });
