@@ -1,5 +1,5 @@
 // Binding Nameko's `args`/`kwargs` to a TypeScript method as Python binds them to
-// `def method(self, ...)` (NAMEKO_PROTOCOL.md §5.2). Nameko checks with `inspect.getcallargs`,
+// `def method(self, ...)` (docs/nameko-wire.md, Argument binding). Nameko checks with `inspect.getcallargs`,
 // so the messages below are that function's (CPython 3.11), counting `self`.
 import "reflect-metadata";
 import { plainToInstance } from "class-transformer";

@@ -1,5 +1,5 @@
 // Nameko's RPC envelopes: requests `{args, kwargs}` and replies `{result, error}`
-// (NAMEKO_PROTOCOL.md §5), written byte for byte as a Nameko 2.14.1 peer writes them.
+// (docs/nameko-wire.md, RPC server, RPC replies), written byte for byte as a Nameko 2.14.1 peer writes them.
 import {
   IncorrectSignature,
   MalformedReply,
@@ -42,7 +42,7 @@ export function encodeReply(result: unknown): string {
   return '{"result": ' + body + ', "error": null}';
 }
 
-/** `{"result": null, "error": {...}}` for anything thrown (§6.1). */
+/** `{"result": null, "error": {...}}` for anything thrown (docs/nameko-wire.md, Error object). */
 export function encodeErrorReply(error: unknown): string {
   return '{"result": null, "error": ' + encodeJson(serializeError(error)) + "}";
 }
@@ -55,7 +55,8 @@ const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnPro
 
 /**
  * The positional arguments of a request as Python's `*args` reads them: a list as is, a string
- * as its characters, a dict as its keys (§5.7); anything else is Python's IncorrectSignature.
+ * as its characters, a dict as its keys (docs/nameko-wire.md, Argument binding); anything else is Python's
+ * IncorrectSignature.
  */
 export function requestArgs(args: unknown): unknown[] {
   if (Array.isArray(args)) return args;
@@ -65,7 +66,10 @@ export function requestArgs(args: unknown): unknown[] {
   throw new IncorrectSignature(`Value after * must be an iterable, not ${pyTypeName(args)}`);
 }
 
-/** The keyword arguments of a request as Python's `**kwargs` reads them; a non-dict is IncorrectSignature (§5.2). */
+/**
+ * The keyword arguments of a request as Python's `**kwargs` reads them; a non-dict is IncorrectSignature
+ * (docs/nameko-wire.md, Argument binding).
+ */
 export function requestKwargs(kwargs: unknown): Record<string, unknown> {
   if (isDict(kwargs)) return kwargs;
   throw new IncorrectSignature(`inspect.getcallargs() argument after ** must be a mapping, not ${pyTypeName(kwargs)}`);
@@ -99,7 +103,8 @@ function field(v: unknown): string {
 }
 
 function normalizeError(e: unknown): SerializedError | null {
-  // Nameko only checks that `error` is truthy, so `{}` and `[]` count as success (§6.3).
+  // Nameko only checks that `error` is truthy, so `{}` and `[]` count as success
+  // (docs/nameko-wire.md, Error deserialisation).
   if (!pyTruthy(e)) return null;
   if (!isDict(e)) return { exc_type: "None", exc_path: "None", exc_args: [], value: pyStr(e) };
   return {
@@ -111,7 +116,7 @@ function normalizeError(e: unknown): SerializedError | null {
 }
 
 /**
- * Decode an RPC reply body. A missing `error` means success (§5.4); missing error keys read
+ * Decode an RPC reply body. A missing `error` means success (docs/nameko-wire.md, RPC client); missing error keys read
  * as Python's None. Throws JsonDecodeError for bad JSON and MalformedReply for a non-object.
  */
 export function decodeReply(body: string | Uint8Array): RpcReply {

@@ -1,4 +1,4 @@
-// Context data <-> `nameko.*` headers and the call-id stack (NAMEKO_PROTOCOL.md §8).
+// Context data <-> `nameko.*` headers and the call-id stack (docs/nameko-wire.md, Context data, Call id stack).
 import { randomUUID } from "node:crypto";
 import { decodeJson, encodeJson } from "./json";
 import { hasControlCharacter } from "./naming";
@@ -15,12 +15,15 @@ export const DEFAULT_PARENT_CALLS_TRACKED = 10;
 
 const STACK_HEADER = HEADER_PREFIX + CALL_ID_STACK_KEY;
 
-/** A worker's call id, `"{service}.{method}.{uuid4}"` (§8.3). */
+/** A worker's call id, `"{service}.{method}.{uuid4}"` (docs/nameko-wire.md, Call id stack). */
 export function newCallId(service: string, method: string): string {
   return `${service}.${method}.${randomUUID()}`;
 }
 
-/** Parent stack plus the worker's own id, keeping the last `parentCallsTracked + 1` entries (§8.3). */
+/**
+ * Parent stack plus the worker's own id, keeping the last `parentCallsTracked + 1` entries
+ * (docs/nameko-wire.md, Call id stack).
+ */
 export function extendCallIdStack(
   parent: readonly string[],
   callId: string,
@@ -33,15 +36,16 @@ export function extendCallIdStack(
 
 function toStack(value: unknown): string[] {
   if (Array.isArray(value)) return value.map(String);
-  // Nameko splits a string stack into characters (§5.7); one id is the only useful reading.
+  // Nameko splits a string stack into characters (docs/nameko-wire.md, Malformed requests); one id is
+  // the only useful reading.
   if (typeof value === "string") return value ? [value] : [];
   return [];
 }
 
 /**
- * Incoming headers to context data (§8.2): a leading `nameko.` is stripped, other keys are kept
- * as they are, and `call_id_stack` is taken out as the parent stack. Values must already be
- * decoded (see decodeHeaderValue).
+ * Incoming headers to context data (docs/nameko-wire.md, Context data): a leading `nameko.` is stripped,
+ * other keys are kept as they are, and `call_id_stack` is taken out as the parent stack. Values must already
+ * be decoded (see decodeHeaderValue).
  */
 export function contextFromHeaders(headers: Record<string, unknown>): { data: ContextData; parentStack: string[] } {
   const data: ContextData = {};
@@ -55,8 +59,9 @@ export function contextFromHeaders(headers: Record<string, unknown>): { data: Co
 }
 
 /**
- * Context data to outgoing headers (§8.4): every key as `nameko.<key>`, None (null/undefined)
- * dropped, the call-id stack last. An empty stack is left out, as the standalone dispatcher does.
+ * Context data to outgoing headers (docs/nameko-wire.md, Context data): every key as `nameko.<key>`, None
+ * (null/undefined) dropped, the call-id stack last. An empty stack is left out, as the standalone dispatcher
+ * does.
  */
 export function contextToHeaders(data: ContextData, stack: readonly string[]): Record<string, unknown> {
   const headers: Record<string, unknown> = {};
@@ -85,7 +90,7 @@ function parsesAsJson(text: string): boolean {
 }
 
 /**
- * A context value as a NATS header value (headers carry text only, §14 item 25): a string as
+ * A context value as a NATS header value (headers carry text only; docs/nats-contract.md, Headers): a string as
  * is, unless it would read back as another type (`"5"`, `"true"`) or a header cannot carry it
  * (control characters, edge whitespace), then JSON-quoted; anything else as JSON.
  */

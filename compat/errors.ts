@@ -1,9 +1,9 @@
-// Nameko's error classes and its error object (NAMEKO_PROTOCOL.md §6). Class names are the
-// `exc_type` a Python caller sees, so they are part of the wire and never renamed.
+// Nameko's error classes and its error object (docs/nameko-wire.md, Error object, Nameko exception classes).
+// Class names are the `exc_type` a Python caller sees, so they are part of the wire and never renamed.
 import { types } from "node:util";
 import { isError, pyRepr, pyStr, pyStrArgs } from "./python";
 
-/** The `error` member of a Nameko reply, keys in wire order (§6.1). */
+/** The `error` member of a Nameko reply, keys in wire order (docs/nameko-wire.md, Error object). */
 export interface SerializedError {
   exc_type: string;
   exc_path: string;
@@ -59,7 +59,10 @@ export class MethodNotFound extends BadRequest {
   }
 }
 
-/** The arguments do not bind to the method; the message is Python's own TypeError text (§5.2). */
+/**
+ * The arguments do not bind to the method; the message is Python's own TypeError text
+ * (docs/nameko-wire.md, Argument binding).
+ */
 export class IncorrectSignature extends BadRequest {
   static override readonly excPath: string = "nameko.exceptions.IncorrectSignature";
   constructor(message: string) {
@@ -77,7 +80,10 @@ export class ValidationFailed extends BadRequest {
   }
 }
 
-/** Client-side stand-in for a remote exception whose `exc_path` is not registered (§6.3). */
+/**
+ * Client-side stand-in for a remote exception whose `exc_path` is not registered
+ * (docs/nameko-wire.md, Error deserialisation).
+ */
 export class RemoteError extends NamekoError {
   static override readonly excPath: string = "nameko.exceptions.RemoteError";
   readonly excType: string;
@@ -90,7 +96,7 @@ export class RemoteError extends NamekoError {
   }
 }
 
-/** Nothing listens for the requested service (§5.5); raised locally, never sent. */
+/** Nothing listens for the requested service (docs/nameko-wire.md, UnknownService); raised locally, never sent. */
 export class UnknownService extends NamekoError {
   static override readonly excPath: string = "nameko.exceptions.UnknownService";
   readonly serviceName: string;
@@ -101,7 +107,7 @@ export class UnknownService extends NamekoError {
   }
 }
 
-/** A return value could not be JSON-encoded; Nameko sends it with no args (§5.3). */
+/** A return value could not be JSON-encoded; Nameko sends it with no args (docs/nameko-wire.md, RPC replies). */
 export class UnserializableValueError extends NamekoError {
   static override readonly excPath: string = "nameko.exceptions.UnserializableValueError";
   readonly reprValue: string;
@@ -186,7 +192,10 @@ export class ValueError extends Exception {
 export class LookupError extends Exception {
   static override readonly excPath: string = "builtins.LookupError";
 }
-/** Python's `KeyError`: its `str()` is the repr of the key, so the value is quoted (§6.1). */
+/**
+ * Python's `KeyError`: its `str()` is the repr of the key, so the value is quoted
+ * (docs/nameko-wire.md, Error object).
+ */
 export class KeyError extends LookupError {
   static override readonly excPath: string = "builtins.KeyError";
   constructor(...args: unknown[]) {
@@ -237,7 +246,8 @@ export function registeredError(excPath: string): ErrorClass | undefined {
   return registry.get(excPath);
 }
 
-// Nameko's built-in registry (§6.3) plus our own DTO error, so TS callers get `fields` back.
+// Nameko's built-in registry (docs/nameko-wire.md, Error deserialisation) plus our own DTO error, so TS
+// callers get `fields` back.
 registerError(MalformedRequest.excPath, MalformedRequest);
 registerError(MethodNotFound.excPath, MethodNotFound);
 registerError(IncorrectSignature.excPath, IncorrectSignature);
@@ -323,8 +333,8 @@ function safeStr(value: unknown): string {
 }
 
 /**
- * Nameko's error object for anything thrown (§6.1). A thrown non-Error value is reported as
- * Python's `Exception` with that value as its one argument.
+ * Nameko's error object for anything thrown (docs/nameko-wire.md, Error object). A thrown non-Error value is
+ * reported as Python's `Exception` with that value as its one argument.
  */
 export function serializeError(err: unknown): SerializedError {
   if (!isError(err)) {
@@ -346,8 +356,8 @@ export function serializeError(err: unknown): SerializedError {
 }
 
 /**
- * The error a Nameko client would raise for an error object (§6.3): the registered class built
- * from `exc_args`, else RemoteError. Missing keys read as Python's None.
+ * The error a Nameko client would raise for an error object (docs/nameko-wire.md, Error deserialisation): the
+ * registered class built from `exc_args`, else RemoteError. Missing keys read as Python's None.
  */
 export function deserializeError(data: SerializedError): Error {
   const e = (data ?? {}) as Partial<Record<keyof SerializedError, unknown>>;

@@ -1,6 +1,6 @@
-// JSON as CPython's json.dumps writes it with kombu 5.2's extras (NAMEKO_PROTOCOL.md §4.3, §9.2),
-// and a reader for everything Python may send (§14 items 18-19). Both sit on the path of every
-// call, so common inputs take native fast paths.
+// JSON as CPython's json.dumps writes it with kombu 5.2's extras, and a reader for everything Python
+// may send (docs/nameko-wire.md, JSON bodies). Both sit on the path of every call, so common inputs
+// take native fast paths.
 import { UnserializableValueError } from "./errors";
 import { isError, pyNumber } from "./python";
 
@@ -141,7 +141,7 @@ function encodeValue(value: unknown, depth: number): string {
     return out + "]";
   }
   if (value instanceof Date) return encodeDate(value);
-  // Buffer has a toJSON; bytes must still be refused (kombu 5.2, §9.2)
+  // Buffer has a toJSON; bytes must still be refused (kombu 5.2; docs/nameko-wire.md, JSON bodies)
   if (ArrayBuffer.isView(value)) throw new Unencodable("bytes are not JSON serializable");
   const obj = value as Record<string, unknown>;
   if (typeof obj.toJSON === "function") return encodeValue((obj.toJSON as (key: string) => unknown)(""), next);
@@ -226,7 +226,10 @@ function canonicalUuid(hex: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** kombu >= 5.3 tagged values (§9.2) read back as the plain strings kombu 5.2 would have sent. */
+/**
+ * kombu >= 5.3 tagged values (docs/nameko-wire.md, JSON bodies) read back as the plain strings kombu 5.2
+ * would have sent.
+ */
 function untag(type: unknown, value: unknown): { ok: true; value: unknown } | { ok: false } {
   switch (type) {
     case "datetime":

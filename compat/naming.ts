@@ -1,5 +1,5 @@
-// Every name on the wire: NATS subjects and JetStream names (DESIGN.md, NATS contract) and
-// Nameko's AMQP exchanges, queues and keys (NAMEKO_PROTOCOL.md §3, §7.3).
+// Every name on the wire: NATS subjects and JetStream names (docs/nats-contract.md, Subjects) and
+// Nameko's AMQP exchanges, queues and keys (docs/nameko-wire.md, Exchanges and queues).
 import { createHash } from "node:crypto";
 import { InvalidName } from "./errors";
 
@@ -21,7 +21,7 @@ const hasWhitespaceOrControl = (text: string): boolean => /\s/.test(text) || has
  * Check that a name is usable as exactly one subject token and return it. Refused: empty,
  * whitespace or control characters, the NATS wildcards `*` and `>`, and `.` (it would add a
  * token, so a caller could reach another subject; Nameko's routing keys also take one word per
- * part, NAMEKO_PROTOCOL.md §14 item 27).
+ * part, docs/nameko-wire.md, RPC server).
  */
 export function validateName(kind: NameKind, name: string): string {
   const problem =
@@ -70,7 +70,10 @@ export function rpcQueueGroup(service: string, prefix = ""): string {
   return withPrefix(prefix, `rpc.${validateName("service", service)}`);
 }
 
-/** The method an RPC subject addresses: its last token, as Nameko's MethodNotFound reports it (§5.1). */
+/**
+ * The method an RPC subject addresses: its last token, as Nameko's MethodNotFound reports it
+ * (docs/nameko-wire.md, RPC server).
+ */
 export function methodOfSubject(subject: string): string {
   return subject.slice(subject.lastIndexOf(".") + 1);
 }
@@ -93,7 +96,7 @@ export function eventsStreamName(prefix = ""): string {
     .replace(/[^A-Z0-9_-]/g, "_")}_NAMEKO_EVENTS`;
 }
 
-// ---------------------------------------------------------------- Nameko's AMQP names (§3.1)
+// ---------------------------------- Nameko's AMQP names (docs/nameko-wire.md, Exchanges and queues)
 
 /** Nameko's RPC exchange (config key `rpc_exchange`). */
 export const RPC_EXCHANGE = "nameko-rpc";
@@ -108,7 +111,7 @@ export function rpcBindingKey(service: string): string {
   return `${service}.*`;
 }
 
-/** `rpc.reply-<owner>-<uuid>`; the binding key is the bare uuid (§14 item 2). */
+/** `rpc.reply-<owner>-<uuid>`; the binding key is the bare uuid (docs/nameko-wire.md, RPC client). */
 export function replyQueueName(owner: string, uuid: string): string {
   return `rpc.reply-${owner}-${uuid}`;
 }
@@ -118,7 +121,7 @@ export function eventsExchangeName(source: string): string {
   return `${source}.events`;
 }
 
-/** An event handler's queue, as Nameko names it per handler type (§7.3). */
+/** An event handler's queue, as Nameko names it per handler type (docs/nameko-wire.md, Event handler queues). */
 export interface EventQueueSpec {
   source: string;
   eventType: string;

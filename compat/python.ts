@@ -1,5 +1,5 @@
 // Python's str()/repr() for JavaScript values, so error texts read exactly as a Nameko
-// service would have written them (NAMEKO_PROTOCOL.md §6.1: `value` is Python `str(exc)`).
+// service would have written them (docs/nameko-wire.md, Error object: `value` is Python's `str(exc)`).
 
 import { types } from "node:util";
 
