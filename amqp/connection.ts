@@ -128,7 +128,7 @@ export class AmqpConnection extends EventEmitter {
     const r = this.options.reconnect ?? {};
     const url = withHeartbeat(this.options.uri, this.options.heartbeatSeconds ?? 60);
     this.recovering = await amqp.connect(url, {
-      noDelay: true, // Nagle adds ~40 ms per round trip (DESIGN.md, performance)
+      noDelay: true, // Nagle's algorithm added about 40 ms to every round trip
       clientProperties: { connection_name: this.options.connectionName ?? "cliffracer" },
       recovery: {
         initialDelay: r.initialDelayMs ?? 100,

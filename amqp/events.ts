@@ -1,7 +1,7 @@
 /**
- * Nameko events over AMQP (NAMEKO_PROTOCOL.md §7): dispatch to `<source>.events` with confirms,
- * and consume handler queues with Nameko's names and flags per handler type, acking after the
- * handler (also on failure, unless requeueOnError).
+ * Nameko events over AMQP (docs/nameko-wire.md, Event dispatch, Event handler queues): dispatch to
+ * `<source>.events` with confirms, and consume handler queues with Nameko's names and flags per handler type,
+ * acking after the handler (also on failure, unless requeueOnError).
  */
 import type { ConsumeMessage, MessageProperties } from "amqplib";
 import { decodeJson, encodeJson } from "../compat";
@@ -56,7 +56,10 @@ function knownOn(connection: AmqpConnection): Set<string> {
   return known;
 }
 
-/** Publishes Nameko events; resolves when RabbitMQ confirmed. Unroutable events are dropped by the broker (§7.2). */
+/**
+ * Publishes Nameko events; resolves when RabbitMQ confirmed. Unroutable events are dropped by the broker
+ * (docs/nameko-wire.md, Event dispatch).
+ */
 export class AmqpEventDispatcher {
   private readonly checked: Set<string>;
 
@@ -122,7 +125,10 @@ export interface IncomingEvent {
 export interface AmqpEventHandlerOptions extends EventHandlerQueueOptions {
   connection: AmqpConnection;
   handler: (event: IncomingEvent) => Promise<void>;
-  /** Failure -> `basic.reject(requeue=1)` instead of ack (redelivered at once, forever; §7.4). */
+  /**
+   * Failure -> `basic.reject(requeue=1)` instead of ack (redelivered at once, forever;
+   * docs/nameko-wire.md, Event acknowledgement).
+   */
   requeueOnError?: boolean;
   /** Per-queue prefetch (Nameko: max_workers); default 10. */
   prefetch?: number;
@@ -180,7 +186,8 @@ export class AmqpEventConsumer {
         redelivered: msg.fields.redelivered,
       };
     } catch (err) {
-      // Nameko acks and drops what it cannot decode (§7.4): never redeliver a poison message.
+      // Nameko acks and drops what it cannot decode (docs/nameko-wire.md, Event acknowledgement): never
+      // redeliver a poison message.
       this.log.warn("amqp event undecodable; acked and dropped", { ...meta, error: describeError(err) });
       cc.ack(msg);
       return;

@@ -1,5 +1,5 @@
 /**
- * AMQP header tables <-> JS values, with py-amqp's field types (NAMEKO_PROTOCOL.md §4.2).
+ * AMQP header tables <-> JS values, with py-amqp's field types (docs/nameko-wire.md, Header field types).
  *
  * amqplib guesses a field type from each JS number by magnitude: 5 becomes `b` (int8), 300 `s`
  * (int16), and only larger values `I`. py-amqp always writes `I` for integers in
@@ -96,7 +96,7 @@ export function amqpHeadersFromContext(data: ContextData, stack: readonly string
   return encodeAmqpHeaders(contextToHeaders(data, stack));
 }
 
-/** Headers of an incoming message -> context data and the parent call id stack (§8.2). */
+/** Headers of an incoming message -> context data and the parent call id stack (docs/nameko-wire.md, Context data). */
 export function contextFromAmqpHeaders(headers: Record<string, unknown> | undefined): {
   data: ContextData;
   parentStack: string[];

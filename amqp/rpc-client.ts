@@ -1,5 +1,6 @@
 /**
- * Calls Nameko services over AMQP exactly like Nameko 2.14's RPC proxies (NAMEKO_PROTOCOL.md §5.4-5.6):
+ * Calls Nameko services over AMQP exactly like Nameko 2.14's RPC proxies (docs/nameko-wire.md, RPC client,
+ * UnknownService, Standalone clients):
  * a private reply queue `rpc.reply-<owner>-<uuid>` bound to `nameko-rpc` with the uuid, requests
  * published mandatory with confirms (a `basic.return` before the confirm means UnknownService),
  * replies matched by correlation id and acked.

@@ -1,5 +1,5 @@
 /**
- * Serves `rpc-<service>` like Nameko 2.14's RpcConsumer + Responder (NAMEKO_PROTOCOL.md §5.1, §5.3):
+ * Serves `rpc-<service>` like Nameko 2.14's RpcConsumer + Responder (docs/nameko-wire.md, RPC server, RPC replies):
  * the handler gets the raw request and returns the reply body; the reply goes to `nameko-rpc` with
  * routing key = `reply_to`, the request's correlation id and content type, `utf-8`, empty headers,
  * delivery mode 2, priority 0, with confirms; only then is the request acked.
@@ -31,7 +31,7 @@ export interface IncomingRpcRequest {
   properties: MessageProperties;
   /** Header table with plain JS values (see headers.ts). */
   headers: Record<string, unknown>;
-  /** Context data and parent call id stack from the `nameko.*` headers (§8.2). */
+  /** Context data and parent call id stack from the `nameko.*` headers (docs/nameko-wire.md, Context data). */
   context: { data: ContextData; parentStack: string[] };
   redelivered: boolean;
 }

@@ -1,8 +1,8 @@
 /**
  * Nameko's exchanges, queues and bindings, declared with exactly Nameko 2.14's flags
- * (NAMEKO_PROTOCOL.md §3, §7.3), so declaring them beside a running Nameko never fails with
- * 406 PRECONDITION_FAILED. Every flag is passed explicitly: amqplib's defaults (`assertQueue` is
- * durable unless told otherwise) are not Nameko's.
+ * (docs/nameko-wire.md, Exchanges and queues, Event handler queues), so declaring them beside a running
+ * Nameko never fails with 406 PRECONDITION_FAILED. Every flag is passed explicitly: amqplib's defaults
+ * (`assertQueue` is durable unless told otherwise) are not Nameko's.
  */
 import { randomUUID } from "node:crypto";
 import type { Channel } from "amqplib";
@@ -90,7 +90,7 @@ export interface EventHandlerQueueOptions {
   broadcastIdentifier?: string;
 }
 
-/** A handler's queue with Nameko's name and flags (§7.3). */
+/** A handler's queue with Nameko's name and flags (docs/nameko-wire.md, Event handler queues). */
 export function eventHandlerQueue(opts: EventHandlerQueueOptions): QueueDeclaration {
   const reliable = opts.reliableDelivery ?? true;
   let broadcastId: string | undefined;
@@ -143,7 +143,7 @@ export async function declareQueue(channel: Channel, decl: QueueDeclaration): Pr
   await channel.bindQueue(decl.queue, decl.exchange, decl.bindingKey, {});
 }
 
-/** Nameko's consumer set-up order: exchange, queue, binding (§2.1). */
+/** Nameko's consumer set-up order: exchange, queue, binding (docs/nameko-wire.md, Connections and channels). */
 export async function declareConsumerTopology(
   channel: Channel,
   exchange: ExchangeDeclaration,
