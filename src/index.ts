@@ -1,4 +1,5 @@
-// The public API of cliffracer: named exports only (STYLE.md §3).
+// The public API of cliffracer (docs/architecture.md, Entries): named exports only, so the whole
+// surface reads in this one file.
 
 // Defining services
 export { rpc, type RpcOptions } from "./entrypoints/rpc";

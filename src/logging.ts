@@ -26,7 +26,7 @@ export function maskSecrets(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** Winston format masking secrets, so no call site has to remember (STYLE.md §2.11). */
+/** Winston format masking secrets, so no call site has to remember. */
 const maskFormat = winston.format((info) => {
   for (const key of Object.keys(info)) {
     const v = (info as Record<string, unknown>)[key];

@@ -23,7 +23,7 @@ export class EventNotStored extends Error {
 }
 
 /**
- * The one way to publish an event (DESIGN.md, NATS contract): `[prefix.]events.<source>.<type>`,
+ * The one way to publish an event (docs/nats-contract.md, Events on JetStream): `[prefix.]events.<source>.<type>`,
  * body = the payload as Nameko's JSON, headers = the caller's context; resolves once the stream
  * acknowledged it, so a resolved dispatch is durable.
  */

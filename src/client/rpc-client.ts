@@ -10,7 +10,7 @@ import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
 export interface RpcCallOptions {
   /** Milliseconds to wait for the reply; RpcTimeout after that. */
   timeoutMs?: number;
-  /** Context data sent as `nameko.*` headers (NAMEKO_PROTOCOL.md §8.4). */
+  /** Context data sent as `nameko.*` headers (docs/nameko-wire.md, Context data). */
   contextData?: ContextData;
   /** The caller's call id stack (a worker's stack, or a standalone proxy's). */
   callIdStack?: readonly string[];
@@ -20,7 +20,7 @@ export interface RpcCallOptions {
 
 /** Options of an RpcClient. */
 export interface RpcClientOptions {
-  /** Subject prefix (DESIGN.md, NATS contract). */
+  /** Subject prefix (docs/nats-contract.md, Subjects). */
   prefix?: string;
   /** Default reply timeout in milliseconds. */
   timeoutMs?: number;
@@ -57,7 +57,7 @@ export class RpcClient {
 
   /**
    * Call `service.method(*args, **kwargs)` and resolve with its result; reject with the remote error
-   * made typed (NAMEKO_PROTOCOL.md §6.3), UnknownService when nothing listens, RpcTimeout,
+   * made typed (docs/nameko-wire.md, Error deserialisation), UnknownService when nothing listens, RpcTimeout,
    * PayloadTooLarge (at once, nothing sent) for a request over the server's max_payload.
    */
   call(
@@ -128,7 +128,7 @@ export class RpcClient {
       return Promise.reject(err);
     }
     // Not nc.request(): see ReplyMux. Requests still carry no-responders detection, so a missing
-    // service is answered by the server at once: DESIGN.md, "No responders ... fails the call at once".
+    // service is answered by the server at once (docs/nats-contract.md, RPC requests and replies).
     return mux.request(subject, body, headers, timeoutMs, codec, service);
   }
 }
@@ -154,7 +154,7 @@ function headersOf(options: RpcCallOptions): MsgHdrs | undefined {
 /** The result of a reply, or its error raised as the class Nameko's client would raise. */
 function resultOf(msg: Msg): unknown {
   const reply = decodeReply(msg.data);
-  // NAMEKO_PROTOCOL.md §6.3: only a truthy `error` counts.
+  // Only a truthy `error` counts (docs/nameko-wire.md, Error deserialisation).
   if (reply.error) throw deserializeError(reply.error);
   return reply.result;
 }

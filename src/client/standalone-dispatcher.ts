@@ -28,7 +28,7 @@ export interface StandaloneDispatcher {
 
 /**
  * Nameko's standalone `event_dispatcher(config)`: the caller names the source service, and the
- * event carries no context headers (NAMEKO_PROTOCOL.md §7.2). The events stream is created if it
+ * event carries no context headers (docs/nameko-wire.md, Standalone clients). The events stream is created if it
  * is missing, never reconfigured, so a script cannot undo a service's stream settings.
  */
 export async function standaloneDispatcher(options: StandaloneDispatcherOptions = {}): Promise<StandaloneDispatcher> {

@@ -28,7 +28,10 @@ export interface ClusterRpcProxyOptions {
  * `const cluster = await ClusterRpcProxy.connect(); await cluster.service("calc").add(1, 2)`.
  */
 export class ClusterRpcProxy {
-  /** Like Nameko 2.14: one call id per proxy, reused by every call it makes (NAMEKO_PROTOCOL.md §5.6). */
+  /**
+   * Like Nameko 2.14: one call id per proxy, reused by every call it makes
+   * (docs/nameko-wire.md, Standalone clients).
+   */
   readonly callIdStack: readonly string[] = [`standalone_rpc_proxy.call.${randomUUID()}`];
   private readonly services = new Map<string, ServiceProxy>();
 

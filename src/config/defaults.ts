@@ -1,12 +1,12 @@
-/** Every runtime default in one place (STYLE.md §2.10). */
+/** Every runtime default, named, in one place. */
 
 /** NATS server used when neither config nor NATS_URL name one. */
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
-/** Subject prefix: none, so subjects are exactly DESIGN.md's `rpc.<service>.<method>`. */
+/** Subject prefix: none, so subjects are exactly `rpc.<service>.<method>` (docs/nats-contract.md, Subjects). */
 export const DEFAULT_PREFIX = "";
-/** Nameko's `max_workers` default (NAMEKO_PROTOCOL.md §9.3). */
+/** Nameko's `max_workers` default (docs/nameko-wire.md, Configuration keys). */
 export const DEFAULT_MAX_WORKERS = 10;
-/** Nameko's `parent_calls_tracked` default (NAMEKO_PROTOCOL.md §8.3). */
+/** Nameko's `parent_calls_tracked` default (docs/nameko-wire.md, Call id stack). */
 export const DEFAULT_PARENT_CALLS_TRACKED = 10;
 /** Timeout of a call made through a proxy or the CLI, in milliseconds. */
 export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
@@ -31,7 +31,7 @@ export const DEFAULT_EVENTS_REQUEUE_DELAY_SECONDS = 0.1;
 export const DEFAULT_EVENTS_UNRELIABLE_INACTIVE_SECONDS = 30;
 /**
  * nats.js builds a stack trace for every request "in case" it fails; that cost a third of the
- * client's time in the bench (DESIGN.md, performance targets), so it is off unless asked for.
+ * client's time in the bench (BENCHMARKS.md, Profiles), so it is off unless asked for.
  */
 export const DEFAULT_NO_ASYNC_TRACES = true;
 /** Nameko's `WEB_SERVER_ADDRESS` default: where the shared @http server listens. */
@@ -39,7 +39,7 @@ export const DEFAULT_WEB_SERVER_ADDRESS = "0.0.0.0:8000";
 /** Version reported to the NATS services protocol when a service declares none. */
 export const DEFAULT_SERVICE_VERSION = "0.0.0";
 
-/** Settings of the JetStream events transport (workstream E adds fields here). */
+/** Settings of the JetStream events transport (docs/nats-contract.md, Events on JetStream). */
 export interface EventsConfig {
   /** Stream name; default derived from the prefix by compat/naming eventsStreamName. */
   streamName?: string;

@@ -17,7 +17,7 @@ export function substituteEnv(text: string, env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * Parse YAML config text with Nameko's substitution (NAMEKO_PROTOCOL.md §9.3): a plain scalar holding
+ * Parse YAML config text with Nameko's substitution (docs/nameko-wire.md, Configuration keys): a plain scalar holding
  * `${...}` is expanded and then read as YAML, so `${MAX_WORKERS:10}` is the number 10; a quoted
  * scalar is expanded and stays a string.
  */
@@ -72,7 +72,7 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
   config.raw = raw;
   config.natsUrl = read.string("NATS_URL") ?? nonEmpty(env.NATS_URL) ?? config.natsUrl;
   config.prefix = read.string("NATS_PREFIX") ?? env.NATS_PREFIX ?? config.prefix;
-  // Nameko: lower-case keys; any falsy max_workers means the default (§9.3).
+  // Nameko: lower-case keys; any falsy max_workers means the default (docs/nameko-wire.md, Configuration keys).
   config.maxWorkers = read.integer("max_workers", 0) || config.maxWorkers;
   config.parentCallsTracked = read.integer("parent_calls_tracked", 0) ?? config.parentCallsTracked;
   const rpcTimeout = read.number("RPC_TIMEOUT");

@@ -6,7 +6,7 @@ import type { IncomingContext, WorkerContext } from "./extension";
  * One execution of an entrypoint. The call id, the stack and the child logger are built on first
  * use, and the incoming context is only read then (it may decode headers lazily, LazyNatsContext):
  * most RPC workers never read them, and the hot path should not pay for a uuid, an array, a logger
- * and a header decode per call (DESIGN.md, performance targets). Once built they never change.
+ * and a header decode per call (BENCHMARKS.md, Profiles). Once built they never change.
  */
 export class Worker implements WorkerContext {
   private _callId?: string;
@@ -26,7 +26,7 @@ export class Worker implements WorkerContext {
     return this.incoming.data;
   }
 
-  /** `service.method.uuid4` (NAMEKO_PROTOCOL.md §8.3). */
+  /** `service.method.uuid4` (docs/nameko-wire.md, Call id stack). */
   get callId(): string {
     return (this._callId ??= newCallId(this.serviceName, this.methodName));
   }

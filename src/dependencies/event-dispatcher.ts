@@ -10,7 +10,7 @@ import { contextToNatsHeaders } from "../nats/headers";
  */
 export type Dispatch = (eventType: string, payload?: unknown) => Promise<void>;
 
-/** Provides each worker a Dispatch that carries the worker's context (NAMEKO_PROTOCOL.md §7.2). */
+/** Provides each worker a Dispatch that carries the worker's context (docs/nameko-wire.md, Event dispatch). */
 export class EventDispatcherProvider implements DependencyProvider {
   private publisher?: EventPublisher;
   private serviceName = "";
@@ -32,7 +32,8 @@ export class EventDispatcherProvider implements DependencyProvider {
     if (!publisher) throw new Error(`@EventDispatcher ${this.attrName} used before setup`);
     const source = this.serviceName;
     return async (eventType: string, payload?: unknown): Promise<void> => {
-      // The stack ends with this worker's call id, so the handler's stack continues it (§8.3).
+      // The stack ends with this worker's call id, so the handler's stack continues it
+      // (docs/nameko-wire.md, Call id stack).
       await publisher.publish(source, eventType, payload, contextToNatsHeaders(worker.data, worker.callIdStack));
     };
   }

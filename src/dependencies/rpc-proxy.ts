@@ -43,8 +43,8 @@ export class RpcProxyProvider implements DependencyProvider {
 
   getDependency(worker: WorkerContext): ServiceProxy {
     if (!this.client) throw new Error(`@RpcProxy("${this.targetService}") used before its container started`);
-    // Read at call time (Nameko sends the context as it is when the call is made, §8.4), built
-    // once per worker while its data does not change.
+    // Read at call time (Nameko sends the context as it is when the call is made; docs/nameko-wire.md,
+    // Context data), built once per worker while its data does not change.
     const headers = new OutgoingHeaders(worker);
     return createServiceProxy(this.client, this.targetService, () => ({ headers: headers.get() }));
   }

@@ -23,7 +23,7 @@ import {
 } from "../nats/jetstream";
 import { PullLoop } from "../nats/pull-loop";
 
-/** Who receives an event (Nameko's handler types, NAMEKO_PROTOCOL.md §7.3). */
+/** Who receives an event (Nameko's handler types, docs/nameko-wire.md, Event handler queues). */
 export enum HandlerType {
   /** One consumer per (service, method): instances of a service compete, other services get their own copy. */
   SERVICE_POOL = "service_pool",
@@ -170,7 +170,10 @@ export class EventHandler implements Entrypoint {
     return custom;
   }
 
-  /** One event: decode, run the worker, then settle the message as Nameko acks (§7.4); `ack` is the pull loop's batched ack. */
+  /**
+   * One event: decode, run the worker, then settle the message as Nameko acks
+   * (docs/nameko-wire.md, Event acknowledgement); `ack` is the pull loop's batched ack.
+   */
   private async handle(msg: JsMsg, ack: (msg: JsMsg) => void): Promise<void> {
     const container = this.required();
     let payload: unknown;

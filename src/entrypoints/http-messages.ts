@@ -1,5 +1,6 @@
 // What an @http method sees and may return, and how both map onto HTTP the way Nameko's
-// HttpRequestHandler maps them (NAMEKO_PROTOCOL.md §10.2: response_from_result / response_from_exception).
+// HttpRequestHandler maps them (docs/nameko-wire.md, HTTP; Nameko's response_from_result and
+// response_from_exception).
 import type { IncomingHttpHeaders } from "node:http";
 import { BadRequest, serializeError, pyRepr } from "../../compat";
 import type { ErrorClass } from "../core/extension";

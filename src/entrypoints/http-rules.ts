@@ -1,4 +1,4 @@
-// Werkzeug URL rules as Nameko's @http declares them (NAMEKO_PROTOCOL.md §10.2), matched the way
+// Werkzeug URL rules as Nameko's @http declares them (docs/nameko-wire.md, HTTP), matched the way
 // werkzeug 1.0's Map matches: rules are tried in werkzeug's order (static before dynamic, longer
 // before shorter), a converter that rejects a value means "no match" (so `/int/<int:n>` with `x` is
 // 404), and a path that matches only under other verbs is 405. Matching is our own rather than

@@ -18,7 +18,7 @@ export interface HttpOptions {
 }
 
 /**
- * Serve a method over HTTP (Nameko's `@http`, NAMEKO_PROTOCOL.md §10.2) on the process's shared web
+ * Serve a method over HTTP (Nameko's `@http`, docs/nameko-wire.md, HTTP) on the process's shared web
  * server (config WEB_SERVER_ADDRESS). `method` is a verb or a list such as `"GET,POST"`; `url` a
  * werkzeug rule such as `/orders/<int:id>`. The method receives the {@link HttpRequest} first,
  * then the path values by name, and returns an {@link HttpResult}.
@@ -101,7 +101,7 @@ export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
     } catch (err) {
       return responseFromException(err, expected);
     }
-    // No context data from HTTP headers: the worker's stack is its own call id (§10.2).
+    // No context data from HTTP headers: the worker's stack is its own call id (docs/nameko-wire.md, HTTP).
     const outcome = await container.spawnWorker(this, args, { data: {}, parentStack: [] });
     if (!outcome.ok) return responseFromException(outcome.error, expected);
     try {

@@ -26,7 +26,10 @@ import type { InboundMessage, Intake } from "../nats/service-announcer";
 
 /** Options of `@rpc()`, Nameko's `expected_exceptions` and `sensitive_arguments`. */
 export interface RpcOptions {
-  /** Errors the method is expected to throw: logged as warnings; the reply is the same (NAMEKO_PROTOCOL.md §5.1). */
+  /**
+   * Errors the method is expected to throw: logged as warnings; the reply is the same
+   * (docs/nameko-wire.md, RPC server).
+   */
   expectedExceptions?: readonly ErrorClass[];
   /** Parameter names (or `param.key` paths) whose values never appear in logs. */
   sensitiveArguments?: readonly string[];
@@ -34,7 +37,7 @@ export interface RpcOptions {
   signature?: SignatureOverride;
 }
 
-/** Declares an RPC method, served on `rpc.<service>.<method>` (DESIGN.md, NATS contract). */
+/** Declares an RPC method, served on `rpc.<service>.<method>` (docs/nats-contract.md, RPC requests and replies). */
 export function rpc(options: RpcOptions = {}): MethodDecorator {
   return (target, propertyKey, descriptor) => {
     const methodName = String(propertyKey);
@@ -99,8 +102,9 @@ const consumers = new WeakMap<ContainerHandle, RpcConsumer>();
 
 /**
  * All @rpc methods of a container share one subscription on `rpc.<svc>.*`, queue group `rpc.<svc>`
- * (NAMEKO_PROTOCOL.md §5.1: one queue per service). This is the hot path: no awaits before the
- * worker starts, no re-parsing, context decoded only when the worker reads it (LazyNatsContext).
+ * (docs/nats-contract.md, RPC requests and replies: Nameko too has one queue per service). This is the hot
+ * path: no awaits before the worker starts, no re-parsing, context decoded only when the worker reads it
+ * (LazyNatsContext).
  */
 class RpcConsumer {
   private readonly methods = new Map<string, RpcEntrypoint>();
@@ -180,7 +184,7 @@ class RpcConsumer {
       }
       this.run(msg, entrypoint, bindArguments(entrypoint.signature, request.args, request.kwargs));
     } catch (error) {
-      // Routing, decoding and binding errors are answered without a worker (NAMEKO_PROTOCOL.md §5.1).
+      // Routing, decoding and binding errors are answered without a worker (docs/nameko-wire.md, RPC server).
       this.answer(msg, { ok: false, error });
     }
   };
@@ -196,7 +200,7 @@ class RpcConsumer {
   }
 
   /**
-   * Reply with Nameko's envelope (NAMEKO_PROTOCOL.md §5.3); a message without a reply subject is
+   * Reply with Nameko's envelope (docs/nameko-wire.md, RPC replies); a message without a reply subject is
    * fire-and-forget. Replies are queued and sent together from one process.nextTick: it runs once
    * the microtask queue has drained, so every reply of this turn (workers released one after
    * another by the max_workers semaphore) lands in one nats.js outbound flush, one socket write,

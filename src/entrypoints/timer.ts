@@ -16,7 +16,7 @@ export interface TimerOptions {
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
- * The @timer entrypoint (NAMEKO_PROTOCOL.md §10.1): runs in every instance, ticks on a fixed grid
+ * The @timer entrypoint (docs/nameko-wire.md, Timer): runs in every instance, ticks on a fixed grid
  * from the start time, and the next tick waits for the previous worker, so runs never overlap and a
  * slow run is followed by catch-up ticks rather than drift.
  */

@@ -22,7 +22,7 @@ export function natsOptions(config: Pick<RuntimeConfig, "natsUrl" | "nats">, nam
   };
 }
 
-/** Turn the connection's status stream into log lines, in this one place (STYLE.md §2.11). */
+/** Turn the connection's status stream into log lines, in this one place. */
 async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
   for await (const s of nc.status()) logNatsStatus(s, log);
 }

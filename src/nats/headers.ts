@@ -9,7 +9,10 @@ import {
 } from "../../compat";
 import type { IncomingContext } from "../core/extension";
 
-/** Context data and call id stack as NATS headers (DESIGN.md, NATS contract: `nameko.<key>`, non-strings JSON). */
+/**
+ * Context data and call id stack as NATS headers
+ * (docs/nats-contract.md, Headers: `nameko.<key>`, non-strings JSON).
+ */
 export function contextToNatsHeaders(data: ContextData, stack: readonly string[]): MsgHdrs {
   return maybeContextHeaders(data, stack) ?? natsHeaders();
 }
@@ -27,8 +30,9 @@ export function maybeContextHeaders(data: ContextData, stack: readonly string[])
 
 /**
  * The incoming context of a NATS message; empty when it has no headers. Only `nameko.*` headers
- * count (DESIGN.md, NATS contract): unlike AMQP (§8.2), NATS carries transport headers (JetStream's
- * `Nats-*`, the bridge's marker) that must not spread through the call graph (pitfall 9).
+ * count (docs/nats-contract.md, Headers): unlike AMQP, where Nameko takes every header as context
+ * (docs/nameko-wire.md, Context data), NATS carries transport headers (JetStream's `Nats-*`, the
+ * bridge's marker) that must not spread through the call graph.
  */
 export function contextFromNatsHeaders(h?: MsgHdrs): IncomingContext {
   if (!h) return { data: {}, parentStack: [] };
@@ -72,9 +76,10 @@ export interface OutgoingContext {
 
 /**
  * A worker's outgoing context headers, built on its first outgoing call and reused while its data
- * stays the same: Nameko sends the context as it is when the call is made (§8.4), so each call
- * compares the data with a snapshot taken at the last build (same keys in the same order, each value
- * `===`). Data holding an object is rebuilt every call, since it may have changed in place.
+ * stays the same: Nameko sends the context as it is when the call is made
+ * (docs/nameko-wire.md, Context data), so each call compares the data with a snapshot taken at the last build
+ * (same keys in the same order, each value `===`). Data holding an object is rebuilt every call, since it may
+ * have changed in place.
  */
 export class OutgoingHeaders {
   private headers?: MsgHdrs;

@@ -19,7 +19,7 @@ import { eventsStreamName, eventsSubjectFilter } from "../../compat";
 import { defaultConfig, type EventsConfig } from "../config/defaults";
 
 // The events stream and its consumers. Nameko keeps an event in the queue of every handler bound
-// when it was published, until that handler acks it (NAMEKO_PROTOCOL.md §7.3-7.4). JetStream's
+// when it was published, until that handler acks it (docs/nameko-wire.md, Event handler queues). JetStream's
 // *interest* retention is the same rule: a message is kept while at least one consumer whose filter
 // matches has not acked it, and a consumer counts whether or not anybody is pulling from it right
 // now. So an event nobody subscribed to is dropped at once, and an event for a stopped durable
@@ -204,7 +204,7 @@ export function eventConsumerConfig(spec: EventConsumerSpec): Partial<ConsumerCo
     replay_policy: ReplayPolicy.Instant,
     ack_wait: nanos(spec.ackWaitSeconds),
     max_ack_pending: spec.maxAckPending,
-    // Nameko requeues without limit (NAMEKO_PROTOCOL.md §7.4).
+    // Nameko requeues without limit (docs/nameko-wire.md, Event acknowledgement).
     max_deliver: -1,
   };
   if (spec.inactiveThresholdSeconds !== undefined) cfg.inactive_threshold = nanos(spec.inactiveThresholdSeconds);

@@ -32,7 +32,7 @@ const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 /**
  * Announces one container as a NATS micro service ($SRV.PING / INFO / STATS), so `nats micro ls`
- * lists it and the bridge can discover it (DESIGN.md, NATS contract).
+ * lists it and the bridge can discover it (docs/nats-contract.md, Service discovery).
  *
  * Why the services framework owns the RPC subscription: @nats-io/services v3 subscribes every endpoint
  * it lists (there is no metadata-only endpoint), so listing `rpc.<svc>.*` while subscribing it

@@ -1,4 +1,4 @@
-// cliffracer/testing: Nameko's test kit in TypeScript (NAMEKO_PROTOCOL.md §11).
+// cliffracer/testing: Nameko's test kit in TypeScript (docs/nameko-wire.md, Test kit).
 export { workerFactory, createStub, type Stub, type StubCall } from "./worker-factory";
 export { entrypointHook, findEntrypoint } from "./entrypoint-hook";
 export { entrypointWaiter, type EntrypointWaiterOptions } from "./entrypoint-waiter";
