@@ -1,5 +1,5 @@
 /**
- * The bridge process (DESIGN.md, Bridge contract): one AMQP consumer connection, one AMQP publisher
+ * The bridge process (docs/bridge-contract.md): one AMQP consumer connection, one AMQP publisher
  * connection (so broker flow control on publishes never stalls acks) and one NATS connection; the
  * service directory (flags, config, discovery) decides the RPC routes and the event paths; the ops
  * server reports health, readiness and metrics.
@@ -15,7 +15,7 @@
  * routing/service-directory.ts), and the bridge's own NATS requests carry reply subjects under
  * `inboxPrefix`, which a bridge receiving one refuses to carry back to RabbitMQ. The mark is the
  * reply subject, not a header, because Nameko and the runtime turn every header into context data
- * and pass it on to every onward call (NAMEKO_PROTOCOL.md §14 item 9); a reply subject goes nowhere.
+ * and pass it on to every onward call (docs/nameko-wire.md, Context data); a reply subject goes nowhere.
  */
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../amqp";
@@ -332,7 +332,7 @@ class BridgeImpl implements Bridge {
     void this.watchNats(this.nc);
   }
 
-  /** The one place NATS status becomes log lines and state (STYLE.md §2.11). */
+  /** The one place NATS status becomes log lines and state. */
   private async watchNats(nc: NatsConnection): Promise<void> {
     const log = this.log.child({ connection: "nats" });
     for await (const s of nc.status()) this.onNatsStatus(s, log);

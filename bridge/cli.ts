@@ -24,7 +24,7 @@ interface BridgeCommandOptions {
 /**
  * `cliffracer bridge [--config f] [--amqp-uri URI] [--nats-url URL] [--nats-service NAME]...
  * [--amqp-service NAME]... [--http-port N]`: run the RabbitMQ <-> NATS bridge until SIGTERM/SIGINT
- * (DESIGN.md, Bridge contract). The bridge is loaded only when this command runs: it is the one
+ * (docs/bridge-contract.md, Command and configuration). The bridge is loaded only when this command runs: it is the one
  * place the runtime's CLI reaches into bridge/.
  */
 export function registerBridge(program: Command): void {

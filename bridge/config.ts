@@ -1,8 +1,9 @@
 /**
  * The bridge's configuration: command-line flags over the YAML file over the environment
- * (`AMQP_URI`, `NATS_URL`, read as Nameko reads them) over defaults (DESIGN.md, Bridge contract).
- * The runtime part (NATS_URL, NATS_PREFIX, NATS_OPTIONS, EVENTS, parent_calls_tracked) is read by
- * the runtime's own loader, so a service and the bridge can share one config file.
+ * (`AMQP_URI`, `NATS_URL`, read as Nameko reads them) over defaults
+ * (docs/bridge-contract.md, Command and configuration). The runtime part (NATS_URL, NATS_PREFIX,
+ * NATS_OPTIONS, EVENTS, parent_calls_tracked) is read by the runtime's own loader, so a service and the
+ * bridge can share one config file.
  */
 import { readFileSync } from "node:fs";
 import { ConfigurationError, RPC_EXCHANGE, validateName } from "../compat";

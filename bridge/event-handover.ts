@@ -20,7 +20,7 @@ export type EventDropReason =
   /** Larger than the NATS server's max_payload. */
   | "too_large";
 
-/** Optional hooks for the bridge's Prometheus metrics (F1 wires them to prom-client). */
+/** Optional hooks for the bridge's Prometheus metrics (bridge/bridge.ts wires them to prom-client). */
 export interface EventBridgeMetrics {
   /** An event was handed over (JetStream PubAck / RabbitMQ confirm) and its source message acked. */
   forwarded?(direction: EventDirection, service: string, seconds: number): void;

@@ -1,5 +1,5 @@
 /**
- * Events across the bridge, both ways (DESIGN.md, Bridge contract):
+ * Events across the bridge, both ways (docs/bridge-contract.md, Events):
  *
  * - a service on RabbitMQ: its events (`<service>.events`) appear in JetStream as
  *   `[prefix.]events.<service>.<type>` (bridge/amqp/event-inbound.ts -> bridge/nats/event-outbound.ts);

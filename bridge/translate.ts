@@ -1,9 +1,9 @@
 /**
  * AMQP message <-> NATS message for RPC: typed AMQP header tables <-> text-only NATS headers,
  * Nameko reply properties, and error replies. Bodies are never touched: a Nameko body crosses the
- * bridge byte for byte (DESIGN.md, NATS contract).
+ * bridge byte for byte (docs/nats-contract.md, RPC requests and replies).
  *
- * Headers (NAMEKO_PROTOCOL.md §8, §14 items 9, 10, 11, 25): every header is context data, so each
+ * Headers (docs/bridge-contract.md, Header translation): every header is context data, so each
  * crosses as `nameko.<key>` (an unprefixed key gains the prefix, as Nameko itself does on the next
  * hop); non-string values travel as JSON on NATS and are typed again for AMQP by amqp/'s
  * header encoder (integers `I`/`l`, floats `d`, booleans `t`, lists `A`, `call_id_stack` back to an
@@ -73,9 +73,9 @@ export function amqpHeadersFromNats(h: MsgHdrs | undefined): Record<string, unkn
 }
 
 /**
- * Properties of a Nameko reply to `request` (NAMEKO_PROTOCOL.md §4.1, §5.3): the request's content
- * type (application/json when it had none), utf-8, empty headers, delivery mode 2, priority 0, and
- * the request's correlation id only if it had one.
+ * Properties of a Nameko reply to `request` (docs/nameko-wire.md, Message properties, RPC replies): the
+ * request's content type (application/json when it had none), utf-8, empty headers, delivery mode 2, priority
+ * 0, and the request's correlation id only if it had one.
  */
 export function replyProperties(request: MessageProperties): Options.Publish {
   const ct: unknown = request.contentType;
@@ -91,7 +91,7 @@ export function replyProperties(request: MessageProperties): Options.Publish {
   return props;
 }
 
-/** Nameko's error reply body for `err` (NAMEKO_PROTOCOL.md §5.3, §6.1). */
+/** Nameko's error reply body for `err` (docs/nameko-wire.md, RPC replies, Error object). */
 export function errorReply(err: unknown): Buffer {
   return Buffer.from(encodeErrorReply(err), "utf8");
 }

@@ -5,10 +5,10 @@
  * `<service>.events` with `#`: every event the service dispatches is copied there by the broker,
  * whether or not a Nameko handler listens, and waits there while the bridge is down. (A catch-all
  * on an events exchange routes nothing that would otherwise fail, unlike one on `nameko-rpc`,
- * NAMEKO_PROTOCOL.md §14 item 1.) Several bridges consume the queue as competing consumers.
+ * docs/nameko-wire.md, UnknownService.) Several bridges consume the queue as competing consumers.
  *
  * Each event is published into JetStream and the AMQP message is acked only after the PubAck
- * (DESIGN.md, Bridge contract: acks). While NATS is down nothing is published: the message waits
+ * (docs/bridge-contract.md, Acks). While NATS is down nothing is published: the message waits
  * in the bridge (bounded by the prefetch) and the rest stays queued in RabbitMQ. A failed publish
  * is retried by requeueing the message after a backoff; nothing is ever dropped for a NATS failure.
  *
@@ -111,8 +111,8 @@ export class AmqpEventInbound {
           stopper.stop();
           this.channelStoppers.delete(stopper);
         });
-        // Declared as a Nameko handler declares its source's exchange (§7.1), so the binding
-        // exists even before the service first dispatched.
+        // Declared as a Nameko handler declares its source's exchange (docs/nameko-wire.md, Events exchange),
+        // so the binding exists even before the service first dispatched.
         await declareExchange(cc.channel, exchange);
         await declareQueue(cc.channel, this.queue);
         const { consumerTag } = await cc.channel.consume(

@@ -1,7 +1,7 @@
 /**
  * The AMQP side of NATS -> AMQP events: an event of a service that lives on NATS, published to
  * `<source>.events` with routing key = event type exactly as an in-service Nameko dispatcher does
- * (NAMEKO_PROTOCOL.md §7.1-7.2: the exchange declared first; content_type application/json,
+ * (docs/nameko-wire.md, Events exchange, Event dispatch: the exchange declared first; content_type application/json,
  * content_encoding utf-8, `nameko.*` headers with py-amqp's field types, delivery_mode 2,
  * priority 0, no correlation_id or reply_to; mandatory=0; confirmed). Resolves only after
  * RabbitMQ confirmed, so the JetStream message can be acked then.
@@ -14,9 +14,10 @@ import { BRIDGED_HEADER, isBridgeKey } from "../routing/loop-guard";
 
 /**
  * NATS headers of an event -> the AMQP header table Nameko expects: only `nameko.*` headers are
- * context (DESIGN.md, NATS contract; anything else, such as JetStream's own headers, stays on
+ * context (docs/nats-contract.md, Headers; anything else, such as JetStream's own headers, stays on
  * NATS), values decoded back to their types (call_id_stack a list, so it goes out as an AMQP
- * array, §14 item 25), None dropped, call_id_stack last (§8.4), the bridge's own keys stripped,
+ * array; docs/nameko-wire.md, Call id stack), None dropped, call_id_stack last
+ * (docs/nameko-wire.md, Context data), the bridge's own keys stripped,
  * then the unprefixed marker `mark`. Values are plain JS here; the dispatcher gives them
  * py-amqp's field types.
  */
@@ -40,7 +41,8 @@ export class AmqpEventOutbound {
 
   constructor(connection: AmqpConnection) {
     // declareExchange: an in-service dispatcher declares `<source>.events` before publishing
-    // (§7.1), so the event is routable to handlers that bound their queues before it existed.
+    // (docs/nameko-wire.md, Events exchange), so the event is routable to handlers that bound their queues
+    // before it existed.
     this.dispatcher = new AmqpEventDispatcher({ connection, declareExchange: true });
   }
 

@@ -1,11 +1,11 @@
 /**
  * Serves `rpc-<service>` for a service that lives on NATS, as a Nameko instance of that service
- * would (NAMEKO_PROTOCOL.md §5.1, §5.3): the same queue, binding and flags, so it competes fairly
+ * would (docs/nameko-wire.md, RPC server, RPC replies): the same queue, binding and flags, so it competes fairly
  * with Nameko consumers of the same service and with other bridges. Each request goes to NATS
  * unchanged; the reply body comes back unchanged and is published to `nameko-rpc` / `reply_to` with
  * the request's correlation id and content type, with confirms; only then is the request acked.
  *
- * Differences from Nameko, for robustness (DESIGN.md, Bridge contract, malformed input): a request
+ * Differences from Nameko, for robustness (docs/bridge-contract.md, Malformed input): a request
  * without `reply_to` is acked and logged (no reply is possible; Nameko's container would die on it);
  * a request with another content type than application/json gets a MalformedRequest reply instead of
  * being dropped silently.

@@ -1,9 +1,9 @@
 /**
  * Calls a Nameko service over AMQP for a NATS caller: the request body goes to `nameko-rpc` /
  * `<service>.<method>` unchanged, with `reply_to`, `content_type` and a correlation id, mandatory and
- * confirmed (NAMEKO_PROTOCOL.md §5.4, §5.5, §14 items 3 and 7), through one amqp/ RPC client
- * whose reply queue is `rpc.reply-cliffracer_bridge-<uuid>`. The Nameko reply body comes back
- * unchanged.
+ * confirmed (docs/nameko-wire.md, RPC client, UnknownService, Malformed requests), through one
+ * amqp/ RPC client whose reply queue is `rpc.reply-cliffracer_bridge-<uuid>`. The Nameko reply body
+ * comes back unchanged.
  */
 import type { AmqpConnection } from "../../amqp";
 import { AmqpRpcClient } from "../../amqp";

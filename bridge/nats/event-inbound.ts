@@ -11,7 +11,7 @@
  * Each event goes to `<service>.events` (bridge/amqp/event-outbound.ts) and the JetStream message
  * is acked only after RabbitMQ confirmed; a failed publish is nak'ed with a backoff delay and comes
  * back. Refused, logged and acked: a subject tail that is not one valid event-type token and a
- * body that is not JSON (NAMEKO_PROTOCOL.md §7.4: Nameko handlers drop what they cannot decode).
+ * body that is not JSON (Nameko handlers drop what they cannot decode: docs/nameko-wire.md, Event acknowledgement).
  * The bridge's own copies of AMQP events are acked silently (loop guard).
  */
 import { JetStreamApiCodes, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";

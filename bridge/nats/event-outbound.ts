@@ -1,7 +1,7 @@
 /**
  * The JetStream side of AMQP -> NATS events: an event of a service that lives on RabbitMQ,
  * published as `[prefix.]events.<source>.<type>` with its body unchanged and its context as
- * `nameko.*` NATS headers (DESIGN.md, NATS contract). Resolves with the PubAck, so the AMQP
+ * `nameko.*` NATS headers (docs/nats-contract.md, Events on JetStream). Resolves with the PubAck, so the AMQP
  * message can be acked only once JetStream stored the event.
  */
 import type { PubAck } from "@nats-io/jetstream";
@@ -19,9 +19,9 @@ export interface SkippedHeader {
 
 /**
  * AMQP headers of a Nameko event -> NATS headers: context data as `nameko.<key>` (a header
- * without the prefix is context too, NAMEKO_PROTOCOL.md §8.2, so it gains the prefix as Nameko
- * would give it on the next hop, §8.4), non-string values JSON (call_id_stack a JSON array, §14
- * item 25), the bridge's own keys stripped, then the marker `mark`. A key NATS cannot carry
+ * without the prefix is context too, so it gains the prefix as Nameko would give it on the next
+ * hop; docs/nameko-wire.md, Context data), non-string values JSON (call_id_stack a JSON array;
+ * docs/nats-contract.md, Headers), the bridge's own keys stripped, then the marker `mark`. A key NATS cannot carry
  * (e.g. one with a colon or space) or a value that has no JSON form is skipped and reported.
  */
 export function eventHeadersToNats(
@@ -50,7 +50,7 @@ const SUBJECT_CACHE_SIZE = 1000;
 
 /** Options of {@link NatsEventOutbound}. */
 export interface NatsEventOutboundOptions {
-  /** Subject prefix (DESIGN.md: optional, before `events.`). */
+  /** Subject prefix (docs/nats-contract.md, Subjects: optional, before `events.`). */
   prefix: string;
   /** How long to wait for the PubAck, in milliseconds. */
   publishTimeoutMs: number;

@@ -1,6 +1,6 @@
 /**
  * Serves `rpc.<service>.*` on NATS (queue group `rpc.<service>`, shared with other bridges) for a
- * service that lives on RabbitMQ (DESIGN.md, NATS contract and Bridge contract): each request is
+ * service that lives on RabbitMQ (docs/bridge-contract.md, RPC from NATS to RabbitMQ): each request is
  * carried to Nameko and the Nameko reply body is the response, unchanged.
  *
  * - A method token NATS allowed but Nameko cannot route (`*`, `>`, whitespace) gets MethodNotFound.
@@ -170,7 +170,7 @@ export class NatsRpcInbound {
     try {
       decodeJson(body);
     } catch (err) {
-      // Nameko acks an undecodable request and never answers it (NAMEKO_PROTOCOL.md §5.1 step 1),
+      // Nameko acks an undecodable request and never answers it (docs/nameko-wire.md, RPC server),
       // which would leave the caller to its timeout: answer here instead.
       log.warn("bridge rpc request with a body that is not JSON answered with MalformedRequest", {
         direction: "nats_to_amqp",

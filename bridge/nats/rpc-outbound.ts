@@ -1,7 +1,8 @@
 /**
  * Requests `rpc.<service>.<method>` on NATS for an AMQP caller and yields the runtime's reply body
- * unchanged, or a Nameko error reply when the call could not be made (DESIGN.md, Bridge contract).
- * MethodNotFound, IncorrectSignature and the method's own errors come from the runtime itself.
+ * unchanged, or a Nameko error reply when the call could not be made
+ * (docs/bridge-contract.md, RPC from RabbitMQ to NATS). MethodNotFound, IncorrectSignature and the method's
+ * own errors come from the runtime itself.
  */
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { InvalidName, MethodNotFound, PayloadTooLarge, RpcTimeout, UnknownService } from "../../compat";
@@ -86,7 +87,7 @@ export class NatsRpcOutbound {
 
 function failure(service: string, method: string, err: unknown): OutboundFailure {
   if (err instanceof InvalidName) {
-    // What Nameko answers for a routing key whose method part is not a usable name (§5.1).
+    // What Nameko answers for a routing key whose method part is not a usable name (docs/nameko-wire.md, RPC server).
     const error = new MethodNotFound(method);
     return { kind: "bad_method", requeue: false, error, body: errorReply(error) };
   }

@@ -1,5 +1,5 @@
 /**
- * Finds services on both sides while the bridge runs (DESIGN.md, Bridge contract):
+ * Finds services on both sides while the bridge runs (docs/bridge-contract.md, Discovery):
  *
  * - NATS: runtime services announce themselves with the NATS services protocol; a `$SRV.INFO`
  *   request collects every instance's endpoints, and an endpoint on `[prefix.]rpc.<name>.*` means

@@ -1,6 +1,6 @@
 /**
- * Keeps events of a service that runs on both sides from looping (DESIGN.md, Bridge contract: "no
- * loop between the sides").
+ * Keeps events of a service that runs on both sides from looping
+ * (docs/bridge-contract.md, Loop guard).
  *
  * Every event the bridge forwards carries the bare header `x-cliffracer-bridged` =
  * `<origin side>:<source>.<event type>`. When the bridge's own consumer on the other side receives
@@ -9,7 +9,7 @@
  * travelling as, so it is dropped and acked instead of crossing again.
  *
  * Only the unprefixed header counts. Nameko turns unprefixed headers into context data and
- * re-emits them as `nameko.<key>` on every onward call and event (NAMEKO_PROTOCOL.md §14 item 9),
+ * re-emits them as `nameko.<key>` on every onward call and event (docs/nameko-wire.md, Context data),
  * so a handler's own, new event may carry `nameko.x-cliffracer-bridged`; that one is not a copy and
  * must cross. The bridge strips every `x-cliffracer-*` key, bare or prefixed, when it translates,
  * so its markers never travel further than one hop. Requiring the source and type to match keeps

@@ -1,7 +1,7 @@
 /**
  * Which side each service lives on: named by flags or config (static, never removed), or found by
  * discovery (updated while running). From that follow the bridge's two RPC routes
- * (DESIGN.md, Bridge contract):
+ * (docs/bridge-contract.md, Routing):
  *
  * - `rpcToNats`: every service with NATS instances. The bridge consumes its Nameko queue
  *   `rpc-<name>`, so AMQP callers reach it; when Nameko instances of it still run too, they and the
