@@ -22,7 +22,7 @@ export function removeBuild(): void {
 }
 
 /** The folders children may load code from. */
-const SOURCE_DIRS = ["bench", "src", "compat", "bridge"];
+const SOURCE_DIRS = ["bench", "compat", "amqp", "src", "bridge", "cli"];
 
 function compilerOptions(): ts.CompilerOptions {
   const configPath = join(ROOT, "tsconfig.json");

@@ -84,7 +84,7 @@ export function summarizeProfile(file: string, limit: number): string {
       const frame = byId.get(cur)?.callFrame;
       if (!frame || NOT_BUSY.has(frame.functionName)) continue;
       const url = where(frame);
-      if (!/^(bench\/results\/build\/\d+\/)?(src|compat|bridge)\//.test(url)) continue;
+      if (!/^(bench\/results\/build\/\d+\/)?(compat|amqp|src|bridge|cli)\//.test(url)) continue;
       const k = keyOf(frame);
       if (seen.has(k)) continue;
       seen.add(k);
