@@ -1,5 +1,5 @@
 // Our encoder and decoder against Nameko 2.14.1 messages captured on the wire
-// (NAMEKO_PROTOCOL.md §13) and against CPython 3.11 reference outputs, byte for byte.
+// (docs/nameko-wire.md, Captured messages) and against CPython 3.11 reference outputs, byte for byte.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -56,7 +56,7 @@ function thrown(fn: () => unknown): unknown {
   throw new Error("expected a throw");
 }
 
-describe("RPC requests (§13.1, §13.3, §13.5)", () => {
+describe("RPC requests", () => {
   it.each(rows(requests.vectors, (v) => v.name))("encodes %s exactly as Nameko", (_name, v: Json) => {
     expect(encodeRequest(v.args, v.kwargs)).toBe(v.body);
   });
@@ -71,7 +71,7 @@ describe("RPC requests (§13.1, §13.3, §13.5)", () => {
   });
 });
 
-describe("RPC replies (§13.2, §13.4)", () => {
+describe("RPC replies", () => {
   it("encodes the add reply exactly", () => {
     expect(encodeReply(3)).toBe(replies.vectors[0].body);
   });
@@ -110,12 +110,12 @@ describe("RPC replies (§13.2, §13.4)", () => {
     });
   });
 
-  it("decodes a foreign compact reply without an error key as success (§5.4)", () => {
+  it("decodes a foreign compact reply without an error key as success", () => {
     expect(decodeReply(replies.foreign_replies[0].body)).toEqual({ result: { ok: true }, error: null });
   });
 });
 
-describe("RPC error replies (§13.3, §13.4, §6.1)", () => {
+describe("RPC error replies", () => {
   const byName = (name: string): Json => errors.vectors.find((v: Json) => v.name.startsWith(name));
 
   class Opaque {
@@ -148,7 +148,7 @@ describe("RPC error replies (§13.3, §13.4, §6.1)", () => {
     expect(decodeReply(v.body)).toEqual({ result: null, error: v.error });
   });
 
-  it("raises the registered classes the Python client raised (§6.3)", () => {
+  it("raises the registered classes the Python client raised", () => {
     const notFound = deserializeError(byName("MethodNotFound(").error);
     expect(notFound).toBeInstanceOf(MethodNotFound);
     expect(notFound.message).toBe("missing_method");
@@ -165,7 +165,7 @@ describe("RPC error replies (§13.3, §13.4, §6.1)", () => {
   });
 });
 
-describe("IncorrectSignature texts (§5.2)", () => {
+describe("IncorrectSignature texts", () => {
   it.each(rows(signatures.vectors, (v) => v.call))("%s", (_call, v: Json) => {
     const err = thrown(() => bindArguments(addSignature, v.args, v.kwargs));
     expect(err).toBeInstanceOf(IncorrectSignature);
@@ -173,13 +173,13 @@ describe("IncorrectSignature texts (§5.2)", () => {
   });
 });
 
-describe("event bodies (§13.6)", () => {
+describe("event bodies", () => {
   it.each(rows(events.vectors, (v) => v.name))("encodes %s", (_name, v: Json) => {
     expect(encodeJson(v.payload)).toBe(v.body);
   });
 });
 
-describe("context headers (§13.1, §13.5, §13.6)", () => {
+describe("context headers", () => {
   it.each(rows(context.vectors, (v) => v.name))("reads and re-emits %s", (_name, v: Json) => {
     const { data, parentStack } = contextFromHeaders(v.headers);
     expect(data).toEqual(v.data);

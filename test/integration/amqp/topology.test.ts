@@ -72,7 +72,7 @@ describe("Nameko topology", () => {
         await declareConsumerTopology(ch, q.exchange === "nameko-rpc" ? rpcExchange() : eventsExchange("src"), q);
     });
 
-  it("names and flags match Nameko's broker listing (§3.2, §3.3)", async () => {
+  it("names and flags match Nameko's broker listing", async () => {
     await declareOurs();
     const queues = await listQueues(vhost.name);
     const byName = (n: string) => queues.find((q) => q.name === n);

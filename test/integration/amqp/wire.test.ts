@@ -31,7 +31,10 @@ const channelProto = (
   }
 ).Channel.prototype;
 
-/** The captured Nameko 2.14 frames of NAMEKO_PROTOCOL.md §13.7 (hex, channel 1), copied verbatim. */
+/**
+ * Nameko 2.14 frames captured on the wire (docs/nameko-wire.md, Captured messages; hex, channel 1), copied
+ * verbatim.
+ */
 const NAMEKO_FRAMES: Record<string, string[]> = {
   "RPC request (13.1)": [
     "0100010000001b003c002800000a6e616d656b6f2d7270630863616c632e61646401ce",
@@ -82,7 +85,7 @@ const CONTEXT = {
 };
 const STANDALONE = "standalone_rpc_proxy.call.4bc54ab8-9897-4976-b7c7-9fb250b0f0f6";
 
-describe("wire fidelity against the captured Nameko frames (§13.7) and header typing", () => {
+describe("wire fidelity against the captured Nameko frames and header typing", () => {
   let vhost: TestVhost;
   let conn: AmqpConnection;
   let sent: Sent[];

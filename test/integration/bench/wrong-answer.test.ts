@@ -1,4 +1,4 @@
-// The bench fails loudly (issue 5): a case whose calls get a wrong answer makes `npm run bench`
+// The bench fails loudly: a case whose calls get a wrong answer makes `npm run bench`
 // exit non-zero and name the case, against the real nats-server. Speed is never asserted here.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";

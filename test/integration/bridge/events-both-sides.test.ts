@@ -119,7 +119,8 @@ describe("bridge events with a service on both sides", () => {
       service: "billing",
       method: "on_placed",
       // A Nameko handler dispatching with its own context, which now includes the bridge's
-      // unprefixed marker; Nameko sends it on as nameko.x-cliffracer-bridged (§14 item 9).
+      // unprefixed marker; Nameko sends it on as nameko.x-cliffracer-bridged
+      // (docs/nameko-wire.md, Context data).
       handler: (e: PeerEvent) =>
         peer.dispatch(
           "billing",

@@ -54,7 +54,8 @@ describe("bridge events NATS -> AMQP", () => {
 
     for (const h of [pool, single, bcast]) {
       const [e] = await h.waitFor(1);
-      // The body crosses byte for byte: CPython's json.dumps layout with ensure_ascii (§4.3).
+      // The body crosses byte for byte: CPython's json.dumps layout with ensure_ascii
+      // (docs/nameko-wire.md, JSON bodies).
       expect(e.body).toBe('{"n": 1, "who": "caf\\u00e9 \\u2603", "big": [1, 2.5, true, null]}');
       expect(e.payload).toEqual(payload);
       expect(e).toMatchObject({ exchange: "orders.events", routingKey: "placed" });
@@ -73,7 +74,7 @@ describe("bridge events NATS -> AMQP", () => {
         "nameko.call_id_stack": stack,
         "x-cliffracer-bridged": "nats:orders.placed",
       });
-      // An AMQP array (§14 item 10), not a JSON string that Nameko would split into characters.
+      // An AMQP array (docs/nameko-wire.md, Call id stack), not a JSON string that Nameko would split into characters.
       expect(Array.isArray(e.properties.headers!["nameko.call_id_stack"])).toBe(true);
       expect(e.context.parentStack).toEqual(stack);
       expect(e.callIdStack.slice(0, 2)).toEqual(stack);

@@ -1,9 +1,8 @@
-// `kill -9` of a bridge process while 1,000 events and 1,000 calls flow each way (issue 4, Must
-// show): (1) the only bridge, then a restart; (2) one of two bridges, the other carrying on. The
-// bridges are `node bin/cliffracer.js bridge --config ...` child processes; everything else (the
-// runtime service, the independent Nameko peer, callers and publishers) runs in this process and
-// records every execution and every delivery (resilience-fixture.ts). The two cases share a file so
-// they never load the machine at the same time.
+// `kill -9` of a bridge process while 1,000 events and 1,000 calls flow each way: (1) the only bridge, then a
+// restart; (2) one of two bridges, the other carrying on. The bridges are `node bin/cliffracer.js bridge
+// --config ...` child processes; everything else (the runtime service, the independent Nameko peer, callers
+// and publishers) runs in this process and records every execution and every delivery
+// (resilience-fixture.ts). The two cases share a file so they never load the machine at the same time.
 //
 // Each flow issues its first half, then waits; the bridge is killed once every flow has had items
 // through the bridge and calls of both directions are being executed behind it, so all four are

@@ -1,4 +1,4 @@
-// nats-server restarted under a running bridge while calls flow (issue 4, Must show): the bridge
+// nats-server restarted under a running bridge while calls flow: the bridge
 // reconnects by itself, without being restarted; /ready answers 503 while NATS is away and 200 once
 // it is back; Nameko callers' requests made meanwhile wait in RabbitMQ and are answered once NATS is
 // back; events the Nameko side dispatches meanwhile reach the runtime handler once NATS is back;

@@ -1,4 +1,4 @@
-// RabbitMQ restarted under a running bridge while calls flow (issue 4, Must show): the bridge
+// RabbitMQ restarted under a running bridge while calls flow: the bridge
 // recovers by itself, without being restarted; /ready answers 503 while RabbitMQ is away and 200
 // once it is back; NATS callers get BridgeUnavailable at once meanwhile; events the NATS side
 // publishes meanwhile reach Nameko once RabbitMQ is back; calls and events work both ways after.

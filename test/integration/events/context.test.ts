@@ -65,7 +65,7 @@ describe("event context", () => {
     await fx.start(Relay);
     await fx.start(Sink);
 
-    // A caller outside the runtime sends Nameko's context headers (DESIGN.md, NATS contract).
+    // A caller outside the runtime sends Nameko's context headers (docs/nats-contract.md, Headers).
     const nc = await fx.client();
     const h = headers();
     h.set("nameko.user_id", "u-1");

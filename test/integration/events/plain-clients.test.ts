@@ -36,7 +36,7 @@ describe("events from and to plain NATS clients", () => {
     await dispatch("standalone_src", "ext_event", { hello: "world", n: [1, 2] });
     for await (const m of sub) {
       expect(m.subject).toBe(`${fx.prefix}.events.standalone_src.ext_event`);
-      // NAMEKO_PROTOCOL.md §13.6: json.dumps default separators.
+      // json.dumps default separators (docs/nameko-wire.md, JSON bodies).
       expect(m.string()).toBe('{"hello": "world", "n": [1, 2]}');
       expect(m.headers).toBeUndefined();
     }

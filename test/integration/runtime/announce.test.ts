@@ -1,4 +1,4 @@
-// Services announce themselves with the NATS services protocol (DESIGN.md, NATS contract).
+// Services announce themselves with the NATS services protocol (docs/nats-contract.md, Service discovery).
 import { rpc } from "cliffracer";
 import { NatsFixture, uniqueName } from "../../helpers/brokers";
 

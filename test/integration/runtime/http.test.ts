@@ -1,4 +1,4 @@
-// @http (NAMEKO_PROTOCOL.md §10.2) on the shared web server, over real HTTP and a real nats-server.
+// @http (docs/nameko-wire.md, HTTP) on the shared web server, over real HTTP and a real nats-server.
 import {
   BadRequest,
   Context,

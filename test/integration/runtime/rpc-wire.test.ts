@@ -1,5 +1,5 @@
 // The wire as any NATS client sees it: a raw @nats-io/transport-node connection (not the runtime's
-// client) sends hand-written Nameko bodies and gets Nameko's reply bytes (NAMEKO_PROTOCOL.md §13.4).
+// client) sends hand-written Nameko bodies and gets Nameko's reply bytes (docs/nameko-wire.md, Captured messages).
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { rpc } from "cliffracer";
 import { NatsFixture } from "../../helpers/brokers";
@@ -70,7 +70,7 @@ describe("rpc wire format", () => {
     expect(reply.error.exc_type).toBe(excType);
   });
 
-  it("splats a string args value as Python does (§5.7)", async () => {
+  it("splats a string args value as Python does", async () => {
     expect(await ask("record", '{"args": "ab", "kwargs": {}}')).toBe('{"result": 2, "error": null}');
   });
 

@@ -1,5 +1,6 @@
 /**
- * A Nameko 2.14 standalone RPC caller (ClusterRpcProxy, NAMEKO_PROTOCOL.md §2.2, §5.5, §5.6) on plain
+ * A Nameko 2.14 standalone RPC caller (ClusterRpcProxy; docs/nameko-wire.md, UnknownService,
+ * Standalone clients) on plain
  * amqplib: reply queue `rpc.reply-standalone_rpc_proxy-<uuid>`, requests mandatory with confirms,
  * UnknownService on basic.return, optional timeout. `send()` publishes arbitrary (even broken)
  * requests so servers can be tested on malformed input.
@@ -45,7 +46,7 @@ export interface PeerSendOptions {
 
 export class PeerCaller {
   readonly uuid = randomUUID();
-  /** Constant per proxy in 2.14 (§5.6). */
+  /** Constant per proxy in 2.14 (docs/nameko-wire.md, Standalone clients). */
   readonly callId = `standalone_rpc_proxy.call.${randomUUID()}`;
   readonly replies: ConsumeMessage[] = [];
   private readonly waiting = new Map<string, (m: ConsumeMessage) => void>();
@@ -68,7 +69,7 @@ export class PeerCaller {
     const ch: Channel = await consumerConn.createChannel();
     ch.on("error", () => undefined);
     await declareReplyQueue(ch, "standalone_rpc_proxy", caller.uuid);
-    const queue = await declareReplyQueue(ch, "standalone_rpc_proxy", caller.uuid); // done twice (kombu quirk, §2.2)
+    const queue = await declareReplyQueue(ch, "standalone_rpc_proxy", caller.uuid); // done twice (a kombu quirk)
     await ch.consume(queue, (m) => {
       if (!m) return;
       ch.ack(m);

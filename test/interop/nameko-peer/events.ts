@@ -1,7 +1,7 @@
 /**
- * Nameko 2.14 events on plain amqplib (NAMEKO_PROTOCOL.md §7): a dispatcher in standalone style
- * (empty headers, exchange not declared) or in-service style (context headers, exchange declared),
- * and `@event_handler` queues of each handler type with Nameko's ack/requeue rules.
+ * Nameko 2.14 events on plain amqplib (docs/nameko-wire.md, Event dispatch, Event handler queues): a
+ * dispatcher in standalone style (empty headers, exchange not declared) or in-service style (context headers,
+ * exchange declared), and `@event_handler` queues of each handler type with Nameko's ack/requeue rules.
  */
 import { randomUUID } from "node:crypto";
 import type { ChannelModel, ConsumeMessage, MessageProperties } from "amqplib";
@@ -81,7 +81,7 @@ export interface PeerHandlerOptions extends PeerHandlerSpec {
 export interface PeerHandler {
   queue: string;
   events: PeerEvent[];
-  /** Bodies that were not decodable (acked and dropped, §7.4). */
+  /** Bodies that were not decodable (acked and dropped; docs/nameko-wire.md, Event acknowledgement). */
   dropped: string[];
   /** Resolves once `n` events were handled (successfully or not). */
   waitFor(n: number, timeoutMs?: number): Promise<PeerEvent[]>;

@@ -1,6 +1,6 @@
 /**
- * An independent Nameko 2.14 peer on plain amqplib, written only from NAMEKO_PROTOCOL.md.
- * It imports nothing from compat/, src/ or bridge/ (enforced by test/interop/nameko-peer-imports.test.ts).
+ * An independent Nameko 2.14 peer on plain amqplib, written only from the wire notes (docs/nameko-wire.md).
+ * It imports nothing from compat/, src/ or bridge/ (enforced by test/interop/nameko-peer/imports.test.ts).
  */
 export {
   startPeerService,

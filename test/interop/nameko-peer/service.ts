@@ -1,5 +1,6 @@
 /**
- * A Nameko 2.14-style RPC service on plain amqplib (NAMEKO_PROTOCOL.md §2.1, §5.1-5.3, §6).
+ * A Nameko 2.14-style RPC service on plain amqplib (docs/nameko-wire.md: Connections and channels,
+ * RPC server, Argument binding, RPC replies, Error object).
  * It also checks what it receives the way a strict Nameko would: a request that would kill a
  * real 2.14 container (no reply_to, no content_type) is recorded in `fatal` and acked.
  */
@@ -85,7 +86,10 @@ function quoteList(names: string[]): string {
   return `${q.slice(0, -1).join(", ")}, and ${q[q.length - 1]}`;
 }
 
-/** Python's binding of `method(self, *args, **kwargs)` with CPython 3.11 messages (§5.2). */
+/**
+ * Python's binding of `method(self, *args, **kwargs)` with CPython 3.11 messages
+ * (docs/nameko-wire.md, Argument binding).
+ */
 function bind(
   name: string,
   params: string[],
@@ -150,7 +154,7 @@ export async function startPeerService(opts: PeerServiceOptions): Promise<PeerSe
     stop: async () => undefined,
   };
 
-  // In-service RpcProxy: one reply queue per container, consumed on the same channel (§5.4).
+  // In-service RpcProxy: one reply queue per container, consumed on the same channel (docs/nameko-wire.md, RPC client).
   const replyUuid = randomUUID();
   const waiting = new Map<string, (body: string) => void>();
   const queue = await declareServiceQueue(ch, opts.name);
@@ -211,7 +215,7 @@ export async function startPeerService(opts: PeerServiceOptions): Promise<PeerSe
       redelivered: fields.redelivered,
     });
     if (!p.replyTo || !p.contentType) {
-      // A real 2.14 container dies here and the message poisons the queue (§5.7).
+      // A real 2.14 container dies here and the message poisons the queue (docs/nameko-wire.md, Malformed requests).
       svc.fatal.push(`${fields.routingKey}: missing ${!p.replyTo ? "reply_to" : "content_type"}`);
       ch.ack(msg);
       return;
@@ -221,7 +225,8 @@ export async function startPeerService(opts: PeerServiceOptions): Promise<PeerSe
       if (p.contentType !== "application/json") throw new Error(`content type ${p.contentType} not accepted`);
       payload = JSON.parse(body);
     } catch (err) {
-      svc.dropped.push(`${fields.routingKey}: ${(err as Error).message}`); // acked, no reply (§5.1 step 1)
+      // Acked, never answered (docs/nameko-wire.md, RPC server).
+      svc.dropped.push(`${fields.routingKey}: ${(err as Error).message}`);
       ch.ack(msg);
       return;
     }
@@ -276,7 +281,7 @@ export async function startPeerService(opts: PeerServiceOptions): Promise<PeerSe
       priority: 0,
       ...(p.correlationId !== undefined ? { correlationId: p.correlationId } : {}),
     });
-    ch.ack(msg); // only after the reply's confirm (§5.1 step 7)
+    ch.ack(msg); // only after the reply's confirm (docs/nameko-wire.md, RPC server)
   };
 
   const inflight = new Set<Promise<void>>();

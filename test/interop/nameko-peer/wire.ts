@@ -1,16 +1,17 @@
 /**
- * Wire helpers of the independent Nameko 2.14 peer, written from NAMEKO_PROTOCOL.md only.
+ * Wire helpers of the independent Nameko 2.14 peer, written from the wire notes
+ * (docs/nameko-wire.md) only.
  * This folder imports nothing from compat/, src/ or bridge/ (a test enforces it): it is the
  * yardstick the project's AMQP code is measured against.
  */
 import * as amqp from "amqplib";
 import type { Channel, ChannelModel } from "amqplib";
 
-export const RPC_EXCHANGE = "nameko-rpc"; // §3.1
-export const REPLY_TTL_MS = 300000; // x-expires, §3.1
-export const HEADER_PREFIX = "nameko."; // §8.1
+export const RPC_EXCHANGE = "nameko-rpc"; // docs/nameko-wire.md, Exchanges and queues
+export const REPLY_TTL_MS = 300000; // x-expires (docs/nameko-wire.md, Exchanges and queues)
+export const HEADER_PREFIX = "nameko."; // docs/nameko-wire.md, Context data
 
-/** A serialized Nameko error object (§6.1), keys in wire order. */
+/** A serialized Nameko error object (docs/nameko-wire.md, Error object), keys in wire order. */
 export interface PyError {
   exc_type: string;
   exc_path: string;
@@ -39,7 +40,10 @@ export function namekoException(name: string, message: string): PeerRemoteError 
   return new PeerRemoteError(name, `nameko.exceptions.${name}`, [message], message);
 }
 
-/** CPython `json.dumps` defaults (§4.3): ", " and ": " separators, ensure_ascii, insertion order. */
+/**
+ * CPython `json.dumps` defaults (docs/nameko-wire.md, JSON bodies): ", " and ": " separators, ensure_ascii,
+ * insertion order.
+ */
 export function pyDumps(v: unknown): string {
   if (v === null || v === undefined) return "null";
   if (typeof v === "boolean") return v ? "true" : "false";
@@ -61,7 +65,10 @@ export function pyDumps(v: unknown): string {
   throw new TypeError(`Object of type ${typeof v} is not JSON serializable`);
 }
 
-/** py-amqp's header typing (§4.2): ints `I`/`L`(written `l`), floats `d`, lists `A`, dicts `F`; None dropped. */
+/**
+ * py-amqp's header typing (docs/nameko-wire.md, Header field types): ints `I`/`L`(written `l`), floats `d`,
+ * lists `A`, dicts `F`; None dropped.
+ */
 export function pyHeaders(table: Record<string, unknown>): Record<string, unknown> {
   const enc = (v: unknown): unknown => {
     if (typeof v === "number") {
@@ -77,7 +84,7 @@ export function pyHeaders(table: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
-/** Incoming headers -> context data and parent stack, as Nameko 2.14 does it (§8.2). */
+/** Incoming headers -> context data and parent stack, as Nameko 2.14 does it (docs/nameko-wire.md, Context data). */
 export function pyContext(headers: Record<string, unknown> | undefined): {
   data: Record<string, unknown>;
   parentStack: string[];
@@ -88,12 +95,13 @@ export function pyContext(headers: Record<string, unknown> | undefined): {
   }
   const raw = data.call_id_stack;
   delete data.call_id_stack;
-  // A string stack is split into characters by Nameko (§5.7); kept that way so tests can see it.
+  // A string stack is split into characters by Nameko (docs/nameko-wire.md, Malformed requests); kept that
+  // way so tests can see it.
   const parentStack = raw === undefined ? [] : typeof raw === "string" ? [...raw] : (raw as string[]);
   return { data, parentStack };
 }
 
-/** Context data + stack -> outgoing `nameko.*` headers, stack last (§8.4). */
+/** Context data + stack -> outgoing `nameko.*` headers, stack last (docs/nameko-wire.md, Context data). */
 export function pyContextHeaders(data: Record<string, unknown>, stack: string[]): Record<string, unknown> {
   const h: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data)) h[`${HEADER_PREFIX}${k}`] = v;
@@ -101,7 +109,10 @@ export function pyContextHeaders(data: Record<string, unknown>, stack: string[])
   return pyHeaders(h);
 }
 
-/** Opens a connection like Nameko (noDelay for test speed; heartbeat per role, §2.1). */
+/**
+ * Opens a connection like Nameko (noDelay for test speed; heartbeat per role;
+ * docs/nameko-wire.md, Connections and channels).
+ */
 export async function peerConnect(uri: string, heartbeat: number): Promise<ChannelModel> {
   const url = new URL(uri);
   url.searchParams.set("heartbeat", String(heartbeat));
@@ -118,7 +129,7 @@ export async function declareTopic(ch: Channel, name: string, autoDelete = false
   await ch.assertExchange(name, "topic", { durable: true, autoDelete, internal: false, arguments: {} });
 }
 
-/** `rpc-<service>` bound with `<service>.*` (§3.1). */
+/** `rpc-<service>` bound with `<service>.*` (docs/nameko-wire.md, Exchanges and queues). */
 export async function declareServiceQueue(ch: Channel, service: string): Promise<string> {
   await declareTopic(ch, RPC_EXCHANGE);
   const q = `rpc-${service}`;
@@ -127,7 +138,10 @@ export async function declareServiceQueue(ch: Channel, service: string): Promise
   return q;
 }
 
-/** `rpc.reply-<owner>-<uuid>`, x-expires as `I`, bound with the bare uuid (§3.1). */
+/**
+ * `rpc.reply-<owner>-<uuid>`, x-expires as `I`, bound with the bare uuid
+ * (docs/nameko-wire.md, Exchanges and queues).
+ */
 export async function declareReplyQueue(ch: Channel, owner: string, uuid: string): Promise<string> {
   await declareTopic(ch, RPC_EXCHANGE);
   const q = `rpc.reply-${owner}-${uuid}`;
@@ -141,7 +155,7 @@ export async function declareReplyQueue(ch: Channel, owner: string, uuid: string
   return q;
 }
 
-/** An `@event_handler` declaration (§7.3). */
+/** An `@event_handler` declaration (docs/nameko-wire.md, Event handler queues). */
 export interface PeerHandlerSpec {
   source: string;
   eventType: string;

@@ -7,7 +7,7 @@ import * as eventPublisher from "../../../src/client/event-publisher";
 import * as bridgeErrors from "../../../bridge/errors";
 import * as bridgeEventOutbound from "../../../bridge/nats/event-outbound";
 
-// STYLE.md: an error class is added with its MIGRATION.md row; this keeps the catalogue honest.
+// An error class is added together with its MIGRATION.md row; this keeps the catalogue honest.
 const modules = [compatErrors, compatJson, runtimeErrors, eventPublisher, bridgeErrors, bridgeEventOutbound];
 
 function errorClassNames(): string[] {

@@ -1,5 +1,6 @@
 // AMQP <-> NATS translation of the bridge, without brokers: header types survive the round trip
-// (NAMEKO_PROTOCOL.md §14 item 25), reply properties follow the request (§5.3).
+// (docs/bridge-contract.md, Header translation), reply properties follow the request
+// (docs/nameko-wire.md, RPC replies).
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MessageProperties } from "amqplib";
 import { encodeAmqpHeaders } from "../../../amqp/headers";

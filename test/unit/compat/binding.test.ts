@@ -251,7 +251,7 @@ describe("bindArguments", () => {
     );
   });
 
-  it("splats a string args value into characters (§5.7)", () => {
+  it("splats a string args value into characters", () => {
     expect(bindArguments(add, "ab", {})).toEqual(["a", "b"]);
   });
 

@@ -72,7 +72,7 @@ describe("decodeRequest", () => {
     expect(err.message).toBe(`Message body must be a JSON object, not ${type}`);
   });
 
-  it("splats string args into characters, as Python's *args does (§5.7)", () => {
+  it("splats string args into characters, as Python's *args does", () => {
     expect(decodeRequest('{"args": "ab", "kwargs": {}}').args).toEqual(["a", "b"]);
   });
 
@@ -136,7 +136,7 @@ describe("decodeReply", () => {
     expect(decodeReply('{"result": [1, 2], "error": null}')).toEqual({ result: [1, 2], error: null });
   });
 
-  it("treats a missing error key as success (§5.4)", () => {
+  it("treats a missing error key as success", () => {
     expect(decodeReply('{"result": 1}')).toEqual({ result: 1, error: null });
   });
 
@@ -185,7 +185,7 @@ describe("decodeReply", () => {
 });
 
 describe("the JSON layer", () => {
-  it("is part of codec's surface, as CONTRACTS.md names it there", async () => {
+  it("is part of codec's surface", async () => {
     const codec = await import("../../../compat/codec");
     const json = await import("../../../compat/json");
     expect(codec.encodeJson).toBe(json.encodeJson);

@@ -35,7 +35,7 @@ describe("extendCallIdStack", () => {
     expect(extendCallIdStack(["p.q.1"], "calc.add.2")).toEqual(["p.q.1", "calc.add.2"]);
   });
 
-  it("keeps the last parent_calls_tracked + 1 entries (§8.3 example)", () => {
+  it("keeps the last parent_calls_tracked + 1 entries", () => {
     const parent = ["a.b.1", "a.b.2", "a.b.3", "a.b.4", "a.b.5"];
     expect(extendCallIdStack(parent, "calc.context.x", 2)).toEqual(["a.b.4", "a.b.5", "calc.context.x"]);
   });
@@ -69,7 +69,7 @@ describe("contextFromHeaders", () => {
     );
   });
 
-  it("keeps headers without the prefix under their own key (§14 item 9)", () => {
+  it("keeps headers without the prefix under their own key", () => {
     expect(contextFromHeaders({ other: "x" }).data).toEqual({ other: "x" });
   });
 
@@ -87,7 +87,7 @@ describe("contextFromHeaders", () => {
 });
 
 describe("contextToHeaders", () => {
-  it("prefixes every key, drops None values and puts the stack last (§8.4)", () => {
+  it("prefixes every key, drops None values and puts the stack last", () => {
     const headers = contextToHeaders({ user_id: "u-1", gone: null, undef: undefined, other: "x", num: 5 }, [
       "a.b.1",
       "c.d.2",

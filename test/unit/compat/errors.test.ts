@@ -197,7 +197,7 @@ describe("serializeError", () => {
     expect(Object.keys(serializeError(new ValueError("x")))).toEqual(["exc_type", "exc_path", "exc_args", "value"]);
   });
 
-  it("serializes a multi-argument ValueError exactly as Nameko (§13.3)", () => {
+  it("serializes a multi-argument ValueError exactly as Nameko", () => {
     expect(serializeError(new ValueError("bad value", 42, { k: 1 }, null))).toEqual({
       exc_type: "ValueError",
       exc_path: "builtins.ValueError",

@@ -98,7 +98,7 @@ describe("NATS subjects", () => {
   });
 });
 
-describe("Nameko's AMQP names (§3.1, §7.3)", () => {
+describe("Nameko's AMQP names", () => {
   it("names the RPC exchange, queue, binding and reply queue", () => {
     expect(RPC_EXCHANGE).toBe("nameko-rpc");
     expect(rpcQueueName("minimal")).toBe("rpc-minimal");
@@ -109,7 +109,7 @@ describe("Nameko's AMQP names (§3.1, §7.3)", () => {
     expect(eventsExchangeName("src")).toBe("src.events");
   });
 
-  it("names event handler queues per handler type, as in the §3.2 listing", () => {
+  it("names event handler queues per handler type, as Nameko names them", () => {
     const base = { source: "src", service: "minimal" };
     expect(eventQueueName({ ...base, eventType: "evt_pool", handlerType: "service_pool", method: "on_pool" })).toBe(
       "evt-src-evt_pool--minimal.on_pool",
