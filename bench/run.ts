@@ -154,9 +154,7 @@ async function main(): Promise<number> {
   summarize(reports, timing.concurrencies);
   const targets = checkTargets(reports, timing.concurrencies);
   const loadAfter = loadavg();
-  process.stdout.write(
-    `\n${renderTables(reports, timing.concurrencies)}\n\nTargets (DESIGN.md "Performance targets")\n${renderTargets(targets)}\n`,
-  );
+  process.stdout.write(`\n${renderTables(reports, timing.concurrencies)}\n\nTargets\n${renderTargets(targets)}\n`);
   process.stdout.write(
     `\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(2)).join(" ")}; ${((Date.now() - began) / 1000).toFixed(0)} s in all\n`,
   );
@@ -185,7 +183,7 @@ async function main(): Promise<number> {
     "",
     renderTables(reports, timing.concurrencies),
     "",
-    'Targets (DESIGN.md "Performance targets")',
+    "Targets",
     "",
     renderTargets(targets),
     "",

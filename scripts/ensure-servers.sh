@@ -50,7 +50,7 @@ else
   echo "ensure-servers: rabbitmq-server answers on 127.0.0.1:$AMQP_PORT"
 fi
 
-# The bridge discovers Nameko services through the management API (DESIGN.md, Bridge contract).
+# The bridge discovers Nameko services through the management API (docs/bridge-contract.md, Discovery).
 MGMT_PORT=${AMQP_MANAGEMENT_PORT:-15672}
 if ! answers "$MGMT_PORT"; then
   echo "ensure-servers: enabling rabbitmq_management"

@@ -46,7 +46,7 @@ export const bridgeEventsNatsToAmqp: BenchCase = {
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;
     const source = `bench_source_${ctx.token}`;
-    // Named as Nameko names a SERVICE_POOL handler's queue (§7.3).
+    // Named as Nameko names a SERVICE_POOL handler's queue (docs/nameko-wire.md, Event handler queues).
     const queue = `evt-${source}-${EVENT_TYPE}--bench_amqp_handler_${ctx.token}.on_event`;
     const consumer = await ctx.spawn("AMQP consumer", "amqp-event-consumer", {
       exchange: `${source}.events`,

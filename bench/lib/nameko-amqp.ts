@@ -1,6 +1,7 @@
 /**
- * The Nameko 2.14 AMQP RPC wire protocol (NAMEKO_PROTOCOL.md §3-§5) in plain amqplib, for the
- * bench's Nameko-protocol peers: independent of our compat/ and bridge/ code, so a case through the
+ * The Nameko 2.14 AMQP RPC wire protocol (docs/nameko-wire.md: Exchanges and queues, Message
+ * properties, RPC server, RPC replies, RPC client) in plain amqplib, for the bench's Nameko-protocol
+ * peers: independent of our compat/ and bridge/ code, so a case through the
  * bridge is measured against a peer that only speaks the protocol.
  */
 
@@ -10,7 +11,7 @@ export const RPC_EXCHANGE = "nameko-rpc";
 /** Reply queues expire like Nameko's (x-expires 300 s) in case a role is killed before cleanup. */
 export const REPLY_QUEUE_EXPIRES_MS = 300_000;
 
-/** Properties of a Nameko RPC request (§4.1). */
+/** Properties of a Nameko RPC request (docs/nameko-wire.md, Message properties). */
 export function requestProperties(replyTo: string, correlationId: string, callIdStack: readonly string[]) {
   return {
     contentType: "application/json",
@@ -24,7 +25,10 @@ export function requestProperties(replyTo: string, correlationId: string, callId
   };
 }
 
-/** Properties of a Nameko RPC reply (§4.1, §5.3): content type copied from the request. */
+/**
+ * Properties of a Nameko RPC reply (docs/nameko-wire.md, Message properties, RPC replies): content type
+ * copied from the request.
+ */
 export function replyProperties(contentType: string | undefined, correlationId: string | undefined) {
   return {
     contentType: contentType ?? "application/json",

@@ -267,7 +267,7 @@ export interface TargetCheck {
   verdict: "met" | "not met" | "n/a";
 }
 
-/** DESIGN.md "Performance targets", checked against the medians. */
+/** The performance targets (BENCHMARKS.md, Targets), checked against the medians. */
 export function checkTargets(reports: CaseReport[], concurrencies: number[]): TargetCheck[] {
   const top = String(Math.max(...concurrencies));
   const get = (id: string) => reports.find((r) => r.id === id)?.summary;
@@ -311,12 +311,13 @@ export function checkTargets(reports: CaseReport[], concurrencies: number[]): Ta
     "rpc.nameko-amqp",
   );
   const br = get("rpc.bridge-amqp-to-runtime")?.rates[top];
-  // Nameko's own figure: measured in this run when Nameko for Python is there, else DESIGN.md's.
+  // Nameko's own figure: measured in this run when Nameko for Python is there, else the reference
+  // figure (BENCHMARKS.md, Targets).
   const nameko = get("rpc.nameko-python")?.rates[top];
   const namekoRate = nameko?.median ?? 1400;
   const namekoWhat = nameko
     ? `${fmtNum(namekoRate)} calls/s measured in this run (case 8)`
-    : "1,400 calls/s per DESIGN.md (case 8 not run)";
+    : "1,400 calls/s, the reference figure (case 8 not run)";
   out.push({
     target: `AMQP caller -> bridge -> runtime @${top} >= 5 x Nameko 2.14.1 (${namekoWhat})`,
     measured: br ? `${fmtNum(br.median)} calls/s = ${(br.median / namekoRate).toFixed(1)} x` : "-",
@@ -334,8 +335,8 @@ export function checkTargets(reports: CaseReport[], concurrencies: number[]): Ta
     0.6,
     "events.relay-nats-to-amqp",
   );
-  // DESIGN.md: "a service or a bridge under full load": our runtime services and the bridge, not
-  // the load generators or the peers.
+  // The memory target is about a service or a bridge under full load: our runtime services and the
+  // bridge, not the load generators or the peers.
   let worst: { mb: number; where: string } | undefined;
   for (const r of reports) {
     if (!/^(rpc|events)\.(runtime|bridge)/.test(r.id)) continue;

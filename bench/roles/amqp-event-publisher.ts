@@ -15,7 +15,7 @@ export const start: StartRole = async (options) => {
   const routingKey = String(options.routingKey);
   const conn = await amqp.connect(AMQP_URI, AMQP_SOCKET_OPTIONS);
   const ch = await conn.createConfirmChannel();
-  // A Nameko service declares its events exchange at set-up (NAMEKO_PROTOCOL.md §2.1).
+  // A Nameko service declares its events exchange at set-up (docs/nameko-wire.md, Events exchange).
   if (options.declare) await ch.assertExchange(exchange, "topic", { durable: true });
   return loadRole(
     (seq, phase) =>

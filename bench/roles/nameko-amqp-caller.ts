@@ -1,6 +1,7 @@
 /**
- * A Nameko-protocol caller in plain amqplib, behaving as Nameko's ClusterRpcProxy (§5.4, §5.6): a
- * reply queue `rpc.reply-standalone_rpc_proxy-<uuid>` bound to nameko-rpc with `<uuid>`, requests
+ * A Nameko-protocol caller in plain amqplib, behaving as Nameko's ClusterRpcProxy
+ * (docs/nameko-wire.md, RPC client, Standalone clients): a reply queue
+ * `rpc.reply-standalone_rpc_proxy-<uuid>` bound to nameko-rpc with `<uuid>`, requests
  * published mandatory on a confirm channel with reply_to, correlation id and the call id stack;
  * a call completes when its publish is confirmed and its reply arrived (an unroutable request is
  * Nameko's UnknownService).

@@ -2,8 +2,8 @@
  * A Nameko-protocol echo service in plain amqplib (the AMQP side of case 5): consumes
  * `rpc-<service>` bound to nameko-rpc with `<service>.*`, answers `echo(payload)` with
  * {"result": payload, "error": null} on a confirm channel, and acks the request once the reply is
- * confirmed, as Nameko does (§5.1). Prefetch 128 (Nameko's would be max_workers, 10) so the peer is
- * never the limit at 128 in flight.
+ * confirmed, as Nameko does (docs/nameko-wire.md, RPC server). Prefetch 128 (Nameko's would be max_workers,
+ * 10) so the peer is never the limit at 128 in flight.
  */
 import * as amqp from "amqplib";
 import { AMQP_SOCKET_OPTIONS, AMQP_URI } from "../lib/env";
