@@ -1,0 +1,92 @@
+import { brokenDocReferences, citedPaths, citingFiles, citingText, isGenerated, pathInRepo } from "./doc-links";
+
+/** An in-memory sample: one citing file; the names it cites are looked up in the repository. */
+const withFile = (file: string, text: string): Map<string, string> => new Map([[file, text]]);
+
+describe("documents named in the repository", () => {
+  it("all resolve to files of the repository, and no comment or document uses private shorthand", () => {
+    expect(brokenDocReferences(citingFiles(), pathInRepo, isGenerated)).toEqual([]);
+  });
+
+  it("are read from source comments, tsconfig comments, shell scripts and Markdown", () => {
+    const files = citingFiles();
+    for (const file of ["src/index.ts", "bin/cliffracer.js", "tsconfig.jest.json", ".ci/run", "README.md"])
+      expect({ file, read: files.has(file) }).toEqual({ file, read: true });
+    for (const file of ["package-lock.json", "test/interop/vectors/rpc-errors.json"])
+      expect({ file, read: files.has(file) }).toEqual({ file, read: false });
+  });
+
+  it("fail when a comment cites a document that is not in the repository", () => {
+    const found = brokenDocReferences(
+      withFile("src/errors.ts", "// The reply envelope (docs/no-such-notes.md, RPC replies).\nexport {};\n"),
+      pathInRepo,
+      isGenerated,
+    );
+    expect(found).toEqual(["src/errors.ts: names docs/no-such-notes.md, which is not in the repository"]);
+  });
+
+  it.each([
+    ["a line comment", "// see LOST_NOTES.md\nexport const x = 1;"],
+    ["a block comment", "/** see LOST_NOTES.md */\nexport const x = 1;"],
+    ["a trailing comment", "export const x = 1; // see LOST_NOTES.md"],
+    ["a comment inside a function", "export function f(): number {\n  // see LOST_NOTES.md\n  return 1;\n}"],
+  ])("find a cited document in %s", (_where, text) => {
+    expect(brokenDocReferences(withFile("compat/sample.ts", text), pathInRepo)).toEqual([
+      "compat/sample.ts: names LOST_NOTES.md, which is not in the repository",
+    ]);
+  });
+
+  it("ignore document names in code, and in comments only when they exist", () => {
+    const text = [
+      'const path = "LOST_NOTES.md"; // the error catalogue is in MIGRATION.md',
+      "/* docs/architecture.md, Entries; ./README.md */",
+    ].join("\n");
+    expect(brokenDocReferences(withFile("src/sample.ts", text), pathInRepo)).toEqual([]);
+  });
+
+  it("fail on a missing document in a shell script's comments and in a Markdown link", () => {
+    expect(
+      brokenDocReferences(withFile("scripts/sample.sh", "#!/bin/sh\necho hi # see LOST_NOTES.md\n"), pathInRepo),
+    ).toEqual(["scripts/sample.sh: names LOST_NOTES.md, which is not in the repository"]);
+    expect(
+      brokenDocReferences(withFile("examples/sample.md", "Read [the guide](../docs/lost-guide.md#intro)."), pathInRepo),
+    ).toEqual(["examples/sample.md: names ../docs/lost-guide.md, which is not in the repository"]);
+  });
+
+  it("resolve names relative to the citing file and to the root, and skip URLs", () => {
+    const text = [
+      "[the demo](demo/run-demo.ts) and [the payments port](payments/README.md), see docs/nats-contract.md",
+      "and https://example.com/LOST_NOTES.md, [upstream](https://example.com/lost.md).",
+    ].join("\n");
+    expect(brokenDocReferences(withFile("examples/sample.md", text), pathInRepo)).toEqual([]);
+    expect(citedPaths(text, true).sort()).toEqual(
+      ["demo/run-demo.ts", "docs/nats-contract.md", "payments/README.md"].sort(),
+    );
+  });
+
+  it("accept a generated file under a folder git ignores", () => {
+    const files = withFile("BENCHMARKS.md", "The run writes bench/results/latest.md.");
+    expect(brokenDocReferences(files, pathInRepo, isGenerated)).toEqual([]);
+    expect(brokenDocReferences(files, pathInRepo)).toEqual([
+      "BENCHMARKS.md: names bench/results/latest.md, which is not in the repository",
+    ]);
+  });
+
+  it("fail on section numbers and private shorthand in comments", () => {
+    // Built from parts, so this file does not itself hold the shorthand it tests.
+    const section = "// as the notes say in \u00a7" + "5.3";
+    const plan = "// work" + "stream E adds fields here";
+    const found = brokenDocReferences(
+      withFile("src/sample.ts", `${section}\n${plan}\nexport const x = 1;`),
+      pathInRepo,
+    );
+    expect(found).toEqual([
+      `src/sample.ts: "${section}" uses a section number (cite the section's title: numbers drift)`,
+      `src/sample.ts: "${plan}" uses a private plan's name (say what is meant)`,
+    ]);
+  });
+
+  it("read comments only, not strings, in TypeScript", () => {
+    expect(citingText("src/sample.ts", 'const a = "// not a comment"; /* a comment */')).toEqual(["/* a comment */"]);
+  });
+});
