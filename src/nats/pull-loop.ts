@@ -45,6 +45,17 @@ class Gate {
  */
 const HAND_BACK_DELAY_MS = 250;
 
+/**
+ * How long one pull request lives (nats.js's `expires`; its idle heartbeat is half of it). A pull
+ * request lives on the consumer's leader: when that node dies or leadership moves (docs/cluster.md),
+ * the request is gone without a word, and nats.js only notices after two missed heartbeats, then
+ * re-checks the consumer with a random delay of up to `expires` between tries while the cluster
+ * elects a new leader. At nats.js's default of 30 s a handler stalled for half a minute or more
+ * after a node died; at 5 s it resumes within seconds, for a pull request and a heartbeat every
+ * few seconds on an idle consumer.
+ */
+const PULL_EXPIRES_MS = 5_000;
+
 /** Options of a PullLoop. */
 export interface PullLoopOptions {
   /** Messages handled at once by this loop (and pulled ahead): the service's max_workers. */
@@ -95,6 +106,7 @@ export class PullLoop {
     // pull its own socket write; at half, a pull asks for half the window and is still sent
     // before the window runs dry. Below 4 the default is kept (half would round to nothing).
     const messages = await consumer.consume({
+      expires: PULL_EXPIRES_MS,
       max_messages: max,
       threshold_messages: max >= 4 ? Math.floor(max / 2) : undefined,
     });

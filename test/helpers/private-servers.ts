@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { deferred, withTimeout } from "./waiters";
+import { deferred, waitFor, withTimeout } from "./waiters";
 
 /**
  * Ports that are somebody else's: the shared brokers (4222/8222, 5672/15672, 25672 RabbitMQ
@@ -148,12 +148,28 @@ class ServerProcess {
   }
 }
 
+/** How one nats-server of a private cluster is started (PrivateNatsCluster). */
+interface ClusterMember {
+  /** server_name, unique in the cluster: JetStream names replicas and leaders by it. */
+  name: string;
+  clusterName: string;
+  /** Port of the route listener. */
+  clusterPort: number;
+  /** Route listeners of the other members. */
+  routes: number[];
+  /** HTTP monitoring port (/jsz, /varz). */
+  monitorPort: number;
+}
+
 /** A nats-server with JetStream on a free port and its own store directory, restartable on the same port. */
 export class PrivateNatsServer {
   private proc?: ServerProcess;
   private readonly storeDir = mkdtempSync(join(tmpdir(), "cliff-nats-"));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly member?: ClusterMember,
+  ) {}
 
   /** Starts a server; resolves once it accepts clients. */
   static async start(): Promise<PrivateNatsServer> {
@@ -167,8 +183,24 @@ export class PrivateNatsServer {
     return server;
   }
 
+  /** A member of a PrivateNatsCluster, not started yet. */
+  static clusterMember(port: number, member: ClusterMember): PrivateNatsServer {
+    return new PrivateNatsServer(port, member);
+  }
+
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** The server_name of a cluster member (JetStream's name for it in leader and replica lists). */
+  get name(): string {
+    return this.member?.name ?? `nats-server :${this.port}`;
+  }
+
+  /** The HTTP monitoring endpoint of a cluster member. */
+  get monitorUrl(): string {
+    if (!this.member) throw new Error("only cluster members have a monitoring port");
+    return `http://127.0.0.1:${this.member.monitorPort}`;
   }
 
   get running(): boolean {
@@ -183,11 +215,24 @@ export class PrivateNatsServer {
   /** Starts (again) on the same port and store (JetStream state survives); resolves once it accepts clients. */
   async restart(timeoutMs = 20_000): Promise<void> {
     if (this.running) throw new Error("nats-server is already running");
-    const child = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir], {
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    this.proc = new ServerProcess(child, `nats-server :${this.port}`);
+    const args = ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir];
+    const m = this.member;
+    if (m) {
+      args.push(
+        "--server_name",
+        m.name,
+        "--cluster_name",
+        m.clusterName,
+        "--cluster",
+        `nats://127.0.0.1:${m.clusterPort}`,
+        "--routes",
+        m.routes.map((p) => `nats://127.0.0.1:${p}`).join(","),
+        "-m",
+        String(m.monitorPort),
+      );
+    }
+    const child = spawn("nats-server", args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    this.proc = new ServerProcess(child, `nats-server ${this.name}`);
     await this.proc.waitForLine(/Server is ready/, timeoutMs);
   }
 
@@ -205,6 +250,102 @@ export class PrivateNatsServer {
   async destroy(): Promise<void> {
     await this.kill();
     rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
+
+/** The part of a server's /jsz answer the cluster helper reads. */
+interface JszMeta {
+  meta_cluster?: { name?: string; leader?: string; cluster_size?: number };
+}
+
+/**
+ * Three nats-servers of the test's own forming one cluster on 127.0.0.1: each with its own client,
+ * route and monitoring ports (picked free) and its own JetStream store, routes to the other two,
+ * so streams can have `replicas: 3`. A member can be killed (`kill -9`) and started again on the
+ * same ports and store; destroy() kills all and deletes the stores (the process-exit hook above
+ * kills what a failed test left running).
+ */
+export class PrivateNatsCluster {
+  private constructor(readonly nodes: readonly PrivateNatsServer[]) {}
+
+  /** Starts three members; resolves once every one of them sees the same JetStream meta leader. */
+  static async start(size = 3, timeoutMs = 30_000): Promise<PrivateNatsCluster> {
+    const ports = new Set<number>();
+    while (ports.size < size * 3) ports.add(await freePort());
+    const [client, route, monitor] = [0, 1, 2].map((k) => [...ports].slice(k * size, (k + 1) * size));
+    const clusterName = `cliff-${randomBytes(3).toString("hex")}`;
+    const nodes = client.map((port, i) =>
+      PrivateNatsServer.clusterMember(port, {
+        name: `n${i + 1}`,
+        clusterName,
+        clusterPort: route[i],
+        routes: route.filter((_, j) => j !== i),
+        monitorPort: monitor[i],
+      }),
+    );
+    const cluster = new PrivateNatsCluster(nodes);
+    try {
+      await Promise.all(nodes.map((n) => n.restart(timeoutMs)));
+      await cluster.waitMetaLeader(timeoutMs);
+    } catch (err) {
+      await cluster.destroy();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** Every member's client URL, comma-separated: what `natsUrl` takes to connect to the cluster. */
+  get natsUrl(): string {
+    return this.nodes.map((n) => n.url).join(",");
+  }
+
+  /** The member named `name` (server_name, as JetStream reports leaders), or the one on `host:port` (nc.getServer()). */
+  node(nameOrAddress: string): PrivateNatsServer {
+    const found = this.nodes.find((n) => n.name === nameOrAddress || n.url.endsWith(`//${nameOrAddress}`));
+    if (!found) throw new Error(`no cluster member ${nameOrAddress}`);
+    return found;
+  }
+
+  /** The meta leader as every running member sees it, once they all agree on one. */
+  async metaLeader(): Promise<string | undefined> {
+    const running = this.nodes.filter((n) => n.running);
+    const leaders = await Promise.all(running.map(async (n) => (await jsz(n))?.meta_cluster?.leader));
+    const first = leaders[0];
+    return first && leaders.every((l) => l === first) ? first : undefined;
+  }
+
+  /** Resolves once every running member reports the same JetStream meta leader; returns its name. */
+  async waitMetaLeader(timeoutMs = 30_000): Promise<string> {
+    return waitFor(() => this.metaLeader(), {
+      what: `a JetStream meta leader agreed by the running members of ${this.natsUrl}`,
+      timeoutMs,
+      intervalMs: 100,
+    });
+  }
+
+  /** Starts a killed or stopped member again (same ports and store); resolves once it sees the meta leader. */
+  async restart(node: PrivateNatsServer, timeoutMs = 30_000): Promise<void> {
+    await node.restart(timeoutMs);
+    await waitFor(async () => (await jsz(node))?.meta_cluster?.leader, {
+      what: `${node.name} to see the JetStream meta leader again`,
+      timeoutMs,
+      intervalMs: 100,
+    });
+  }
+
+  /** Kills every member and deletes their stores. */
+  async destroy(): Promise<void> {
+    await Promise.allSettled(this.nodes.map((n) => n.destroy()));
+  }
+}
+
+/** A member's /jsz, or undefined while it does not answer (starting, killed). */
+async function jsz(node: PrivateNatsServer): Promise<JszMeta | undefined> {
+  try {
+    const res = await fetch(`${node.monitorUrl}/jsz`, { signal: AbortSignal.timeout(2_000) });
+    return res.ok ? ((await res.json()) as JszMeta) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
