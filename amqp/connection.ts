@@ -11,7 +11,8 @@ import type {
   Options,
   RecoveringChannelModel,
 } from "amqplib";
-import { describeError, maskUri, silentLogger, type Logger } from "./logger";
+import { silentLogger } from "./logger";
+import { describeError, type Logger, maskUrlCredentials } from "../compat";
 
 /** Reconnect backoff (amqplib's built-in exponential backoff with jitter). */
 export interface ReconnectOptions {
@@ -142,7 +143,10 @@ export class AmqpConnection extends EventEmitter {
     rec.on("connect", (model: ChannelModel) => void this.onConnect(model));
     rec.on("disconnect", (err: Error) => this.onDisconnect(err));
     rec.on("connect-failed", (err: Error) =>
-      this.log.warn("amqp connection attempt failed", { uri: maskUri(this.options.uri), error: describeError(err) }),
+      this.log.warn("amqp connection attempt failed", {
+        uri: maskUrlCredentials(this.options.uri),
+        error: describeError(err),
+      }),
     );
     rec.on("reconnect-failed", (err: Error) => {
       this.log.error("amqp reconnect abandoned", { error: describeError(err) });
@@ -266,7 +270,7 @@ export class AmqpConnection extends EventEmitter {
   private async onConnect(model: ChannelModel): Promise<void> {
     this.model = model;
     this.publisher = undefined;
-    this.log.info("amqp connected", { uri: maskUri(this.options.uri) });
+    this.log.info("amqp connected", { uri: maskUrlCredentials(this.options.uri) });
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const w of waiters) w.resolve(model);

@@ -4,11 +4,11 @@
  * acking after the handler (also on failure, unless requeueOnError).
  */
 import type { ConsumeMessage, MessageProperties } from "amqplib";
-import { decodeJson, encodeJson } from "../compat";
+import { decodeJson, describeError, encodeJson, type Logger } from "../compat";
 import type { ContextData } from "../compat";
 import type { AmqpConnection, ConsumerChannel } from "./connection";
 import { amqpHeadersFromContext, contextFromAmqpHeaders, decodeAmqpHeaders, encodeAmqpHeaders } from "./headers";
-import { describeError, silentLogger, type Logger } from "./logger";
+import { silentLogger } from "./logger";
 import { QueueConsumer } from "./queue-consumer";
 import {
   declareExchange,

@@ -18,7 +18,6 @@ export {
   declareExchange,
   declareQueue,
   declareConsumerTopology,
-  type HandlerType,
   type ExchangeDeclaration,
   type QueueDeclaration,
   type EventHandlerQueueOptions,
@@ -52,6 +51,7 @@ export {
   type IncomingEvent,
   type AmqpEventHandlerOptions,
 } from "./events";
-export { silentLogger, maskUri, type Logger } from "./logger";
+export { silentLogger } from "./logger";
+export type { HandlerType, Logger } from "../compat";
 export { pyAmqpLongTagSupported } from "./py-amqp-long";
 export { amqpWritesBatched } from "./write-batching";

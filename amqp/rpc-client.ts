@@ -9,17 +9,19 @@ import { randomUUID } from "node:crypto";
 import type { MessageProperties } from "amqplib";
 import {
   decodeReply,
+  describeError,
+  deserializeError,
   encodeRequest,
+  type Logger,
   MalformedReply,
+  RPC_EXCHANGE,
   RpcTimeout,
   UnknownService,
-  deserializeError,
-  RPC_EXCHANGE,
 } from "../compat";
 import type { ContextData } from "../compat";
 import type { AmqpConnection, ConsumerHandle } from "./connection";
 import { amqpHeadersFromContext, encodeAmqpHeaders } from "./headers";
-import { describeError, silentLogger, type Logger } from "./logger";
+import { silentLogger } from "./logger";
 import { declareConsumerTopology, replyQueue, rpcExchange, type QueueDeclaration } from "./topology";
 
 /** The owner part of a standalone client's reply queue name (Nameko 2.14's ClusterRpcProxy). */

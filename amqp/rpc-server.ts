@@ -12,11 +12,11 @@
  *   leaving the caller to its timeout).
  */
 import type { ConsumeMessage, MessageProperties } from "amqplib";
-import { decodeJson, encodeErrorReply, MalformedRequest, RPC_EXCHANGE } from "../compat";
+import { decodeJson, describeError, encodeErrorReply, type Logger, MalformedRequest, RPC_EXCHANGE } from "../compat";
 import type { ContextData } from "../compat";
 import type { AmqpConnection, ConsumerChannel } from "./connection";
 import { contextFromAmqpHeaders, decodeAmqpHeaders } from "./headers";
-import { describeError, silentLogger, type Logger } from "./logger";
+import { silentLogger } from "./logger";
 import { QueueConsumer } from "./queue-consumer";
 import { rpcExchange, serviceQueue } from "./topology";
 

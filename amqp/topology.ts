@@ -12,15 +12,13 @@ import {
   eventQueueName,
   eventsExchangeName,
   replyQueueName,
+  type HandlerType,
   rpcBindingKey,
   rpcQueueName,
 } from "../compat";
 
 /** Reply queues expire 5 minutes after last use (`x-expires`, ms), as Nameko's do. */
 export const REPLY_QUEUE_EXPIRES_MS = 300_000;
-
-/** Nameko's event handler types (string values of `nameko.events` handler_type). */
-export type HandlerType = "service_pool" | "singleton" | "broadcast";
 
 /** An exchange as Nameko declares it (always topic, durable, not internal, no arguments). */
 export interface ExchangeDeclaration {

@@ -19,15 +19,7 @@
  */
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../amqp";
-import {
-  RpcClient,
-  drainNats,
-  logNatsStatus,
-  natsOptions,
-  maskUrlCredentials,
-  rootLogger,
-  type Logger,
-} from "../src/internal";
+import { RpcClient, drainNats, logNatsStatus, natsOptions, rootLogger } from "../src/internal";
 import { createRegistry, FlowMetrics, UpGauge, type Registry } from "./observability/metrics";
 import { startOpsServer, type OpsServer, type ProbeResult } from "./observability/ops-server";
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
@@ -38,6 +30,7 @@ import { NatsRpcInbound } from "./nats/rpc-inbound";
 import { NatsRpcOutbound } from "./nats/rpc-outbound";
 import { Discovery, vhostOf } from "./routing/discovery";
 import { ServiceDirectory, type Routes } from "./routing/service-directory";
+import { describeError, type Logger, maskUrlCredentials } from "../compat";
 
 /** Options of {@link createBridge}. */
 export interface BridgeOptions {
@@ -447,7 +440,7 @@ class BridgeImpl implements Bridge {
   private retire(stopped: Promise<void>): void {
     const done: Promise<void> = stopped
       .catch((err: unknown) => {
-        this.log.warn("retiring an rpc route failed", { error: err instanceof Error ? err.message : String(err) });
+        this.log.warn("retiring an rpc route failed", { error: describeError(err) });
       })
       .finally(() => this.retiring.delete(done));
     this.retiring.add(done);
@@ -458,7 +451,7 @@ class BridgeImpl implements Bridge {
     this.log.error("rpc route could not be set up; will retry", {
       direction,
       service,
-      error: err instanceof Error ? err.message : String(err),
+      error: describeError(err),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { rootLogger } from "../src/internal";
+import { describeError } from "../compat";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -62,7 +63,7 @@ export function registerBridge(program: Command): void {
           bridge.stop().then(
             () => resolve(0),
             (err: unknown) => {
-              rootLogger.error("bridge stop failed", { error: err instanceof Error ? err.message : String(err) });
+              rootLogger.error("bridge stop failed", { error: describeError(err) });
               resolve(1);
             },
           );
@@ -70,7 +71,7 @@ export function registerBridge(program: Command): void {
         process.on("SIGTERM", onSignal);
         process.on("SIGINT", onSignal);
         bridge.start().catch((err: unknown) => {
-          rootLogger.error("bridge failed to start", { error: err instanceof Error ? err.message : String(err) });
+          rootLogger.error("bridge failed to start", { error: describeError(err) });
           resolve(1);
         });
       });

@@ -6,7 +6,7 @@
  * bridge can share one config file.
  */
 import { readFileSync } from "node:fs";
-import { ConfigurationError, RPC_EXCHANGE, validateName } from "../compat";
+import { ConfigurationError, describeError, RPC_EXCHANGE, validateName } from "../compat";
 import type { RuntimeConfig } from "../src/internal";
 import { configFromObject, parseConfigText } from "../src/internal";
 import type { EventBridgeOptions } from "./events";
@@ -228,9 +228,7 @@ export function loadBridgeConfig(flags: BridgeFlags = {}, env: NodeJS.ProcessEnv
     try {
       text = readFileSync(flags.config, "utf8");
     } catch (err) {
-      throw new ConfigurationError(
-        `Cannot read config file ${flags.config}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      throw new ConfigurationError(`Cannot read config file ${flags.config}: ${describeError(err)}`);
     }
     raw = parseConfigText(text, env);
   }

@@ -128,31 +128,6 @@ export class Stopper {
   }
 }
 
-/** Counts running hand-overs so a stop can wait for them. */
-export class InFlight {
-  private count = 0;
-  private idleWaiters: Array<() => void> = [];
-
-  get size(): number {
-    return this.count;
-  }
-
-  /** Runs `fn`, counted while it runs. */
-  async track<T>(fn: () => Promise<T>): Promise<T> {
-    this.count++;
-    try {
-      return await fn();
-    } finally {
-      this.count--;
-      if (this.count === 0) for (const w of this.idleWaiters.splice(0)) w();
-    }
-  }
-
-  idle(): Promise<void> {
-    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-}
-
 const UP: Promise<boolean> = Promise.resolve(true);
 
 /**

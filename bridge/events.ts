@@ -14,9 +14,8 @@
  */
 import { jetstreamManager, JetStreamApiCodes, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "winston";
 import type { AmqpConnection } from "../amqp";
-import { validateName } from "../compat";
+import { describeError, type Logger, validateName } from "../compat";
 import type { EventsConfig } from "../src/internal";
 import {
   ensureEventsStream,
@@ -131,7 +130,7 @@ class PathSet {
       const done = path
         .retire()
         .catch((err: unknown) => {
-          this.log.warn("retiring event path failed", { path: this.label, service, error: describe(err) });
+          this.log.warn("retiring event path failed", { path: this.label, service, error: describeError(err) });
         })
         .finally(() => this.retiring.delete(service));
       this.retiring.set(service, done);
@@ -154,7 +153,11 @@ class PathSet {
       else this.log.info("event path started", { path: this.label, service });
     } catch (err) {
       this.failing.add(service);
-      this.log.error("event path could not start; will retry", { path: this.label, service, error: describe(err) });
+      this.log.error("event path could not start; will retry", {
+        path: this.label,
+        service,
+        error: describeError(err),
+      });
     }
   }
 
@@ -170,10 +173,6 @@ class PathSet {
   }
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Valid, distinct service names from the directory; an invalid one is logged and skipped. */
 function validNames(names: Iterable<string>, log: Logger): Set<string> {
   const out = new Set<string>();
@@ -181,7 +180,7 @@ function validNames(names: Iterable<string>, log: Logger): Set<string> {
     try {
       out.add(validateName("service", name));
     } catch (err) {
-      log.error("service name refused for event bridging", { service: name, error: describe(err) });
+      log.error("service name refused for event bridging", { service: name, error: describeError(err) });
     }
   }
   return out;
@@ -224,7 +223,7 @@ export function createEventBridge(deps: EventBridgeDeps): EventBridge {
       }
     })()
       .catch((err: unknown) => {
-        log.warn("could not check the events stream", { stream: settings.streamName, error: describe(err) });
+        log.warn("could not check the events stream", { stream: settings.streamName, error: describeError(err) });
       })
       .finally(() => (repairing = undefined));
   };

@@ -13,7 +13,14 @@
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import type { MessageProperties, Options } from "amqplib";
 import { decodeAmqpHeaders } from "../amqp";
-import { encodeErrorReply, decodeHeaderValue, encodeHeaderValue, HEADER_PREFIX, PayloadTooLarge } from "../compat";
+import {
+  decodeHeaderValue,
+  describeError,
+  encodeErrorReply,
+  encodeHeaderValue,
+  HEADER_PREFIX,
+  PayloadTooLarge,
+} from "../compat";
 import { isBridgeKey } from "./routing/loop-guard";
 
 /** The only content type the runtime speaks. */
@@ -51,7 +58,7 @@ export function natsHeadersFromAmqp(
     try {
       (h ??= natsHeaders()).set(prefixed(key), encodeHeaderValue(plain(value)));
     } catch (err) {
-      skipped?.push({ key, reason: err instanceof Error ? err.message : String(err) });
+      skipped?.push({ key, reason: describeError(err) });
     }
   }
   return h;

@@ -1,9 +1,9 @@
+import type { Logger } from "../compat";
 /**
  * Warnings that repeat for every message while a broker is away (one per refused call) are logged
  * once, then at most once per interval with how many were left out, so an outage does not flood
  * the log. Metrics still count every occurrence.
  */
-import type { Logger } from "winston";
 
 /** Default interval between two lines of the same warning. */
 export const WARN_INTERVAL_MS = 5_000;

@@ -369,6 +369,20 @@ export function deserializeError(data: SerializedError): Error {
   return new RemoteError(noneOr(e.exc_type), noneOr(e.value));
 }
 
+/**
+ * An error's message, or a thrown non-Error value as text: the one way every layer puts a
+ * caught value into a log field or another error's message. Never throws itself.
+ */
+export function describeError(err: unknown): string {
+  if (isError(err)) return err.message;
+  try {
+    return String(err);
+  } catch {
+    // An object whose toString throws or that has none (Object.create(null)).
+    return Object.prototype.toString.call(err);
+  }
+}
+
 function noneOr(v: unknown): string {
   return v === undefined || v === null ? "None" : pyStr(v);
 }

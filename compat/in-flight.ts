@@ -28,6 +28,16 @@ export class InFlight {
     }
   }
 
+  /** Runs `work`, counted from its start until it settles. */
+  async track<T>(work: () => Promise<T>): Promise<T> {
+    this.enter();
+    try {
+      return await work();
+    } finally {
+      this.leave();
+    }
+  }
+
   /** Resolves once the count is zero (at once if it is zero now). */
   idle(): Promise<void> {
     if (this.n === 0) return Promise.resolve();

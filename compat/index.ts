@@ -3,6 +3,7 @@ export {
   AttributeError,
   BadRequest,
   ConfigurationError,
+  describeError,
   deserializeError,
   Exception,
   excPathOf,
@@ -66,6 +67,7 @@ export {
   eventsStreamName,
   eventsSubjectFilter,
   eventSubject,
+  HandlerType,
   methodOfSubject,
   replyQueueName,
   RPC_EXCHANGE,
@@ -80,3 +82,5 @@ export {
 export type { EventQueueSpec, NameKind } from "./naming";
 export { pyRepr, pyStr } from "./python";
 export { InFlight } from "./in-flight";
+export { maskUrlCredentials } from "./logging";
+export type { Logger } from "./logging";

@@ -121,11 +121,27 @@ export function eventsExchangeName(source: string): string {
   return `${source}.events`;
 }
 
+/**
+ * Who receives an event: Nameko's handler types, by their `nameko.events` string values
+ * (docs/nameko-wire.md, Event handler queues). Use the members (`HandlerType.SINGLETON`) or the strings.
+ */
+export const HandlerType = {
+  /** One consumer per (service, method): instances of a service compete, other services get their own copy. */
+  SERVICE_POOL: "service_pool",
+  /** One consumer per (source, event type): exactly one handler in the whole cluster gets each event. */
+  SINGLETON: "singleton",
+  /** One consumer per running instance: every instance gets a copy. */
+  BROADCAST: "broadcast",
+} as const;
+
+/** One of Nameko's handler types. */
+export type HandlerType = (typeof HandlerType)[keyof typeof HandlerType];
+
 /** An event handler's queue, as Nameko names it per handler type (docs/nameko-wire.md, Event handler queues). */
 export interface EventQueueSpec {
   source: string;
   eventType: string;
-  handlerType: "service_pool" | "singleton" | "broadcast";
+  handlerType: HandlerType;
   service: string;
   method: string;
   /** Required for broadcast handlers (Nameko's default: a uuid4 in 32-hex form per start). */

@@ -5,7 +5,8 @@
 export { rpc, type RpcOptions } from "./entrypoints/rpc";
 export { RpcProxy, type RpcProxyOptions } from "./dependencies/rpc-proxy";
 export { Context } from "./dependencies/context";
-export { eventHandler, HandlerType, type EventHandlerOptions } from "./entrypoints/events";
+export { eventHandler, type EventHandlerOptions } from "./entrypoints/events";
+export { HandlerType, type ErrorClass } from "../compat";
 export { timer, type TimerOptions } from "./entrypoints/timer";
 export { http, type HttpOptions } from "./entrypoints/http";
 export {

@@ -1,17 +1,11 @@
-import winston, { type Logger } from "winston";
+import winston from "winston";
+import { maskUrlCredentials } from "../compat";
 
-export type { Logger };
+export type { Logger } from "../compat";
 
 /** Keys whose values are secrets wherever they appear in a log entry or a shown config. */
 const SECRET_KEY = /pass(word)?$|secret|token|credential|authorization|api[-_]?key/i;
-/** `scheme://user:password@host` — the password part. */
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/?#\s]+)(@)/gi;
 const MASK = "***";
-
-/** Replace credentials embedded in URLs (`amqp://guest:guest@h` -> `amqp://guest:***@h`). */
-export function maskUrlCredentials(text: string): string {
-  return text.replace(URL_PASSWORD, `$1${MASK}$3`);
-}
 
 /** A copy of `value` with secret-named keys and URL passwords masked; used by logs and show-config. */
 export function maskSecrets(value: unknown, depth = 0): unknown {
@@ -55,7 +49,7 @@ export interface LoggerOptions {
 }
 
 /** A winston logger writing one JSON object per line to stdout (or stderr); `LOG_LEVEL=silent` mutes it. */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): winston.Logger {
   const level = options.level ?? defaultLogLevel();
   return winston.createLogger({
     level: level === "silent" ? "error" : level,
@@ -74,4 +68,4 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /** The process-wide root logger; containers and workers use children of it. */
-export const rootLogger: Logger = createLogger();
+export const rootLogger: winston.Logger = createLogger();

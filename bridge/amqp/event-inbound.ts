@@ -20,18 +20,10 @@
  * silently (loop guard).
  */
 import type { ConsumeMessage } from "amqplib";
-import type { Logger } from "winston";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../amqp";
 import { declareExchange, declareQueue, eventsExchange, type QueueDeclaration } from "../../amqp";
-import { decodeJson, eventsExchangeName, validateName } from "../../compat";
-import {
-  Backoff,
-  InFlight,
-  Stopper,
-  type EventBridgeMetrics,
-  type EventDropReason,
-  type NatsLink,
-} from "../event-handover";
+import { decodeJson, describeError, eventsExchangeName, InFlight, type Logger, validateName } from "../../compat";
+import { Backoff, Stopper, type EventBridgeMetrics, type EventDropReason, type NatsLink } from "../event-handover";
 import { EventTooLarge, eventHeadersToNats, type NatsEventOutbound } from "../nats/event-outbound";
 import { BRIDGED_HEADER, bridgedMark, isBridgedCopy } from "../routing/loop-guard";
 
@@ -158,7 +150,7 @@ export class AmqpEventInbound {
       const deadline = Date.now() + this.options.drainTimeoutMs;
       for (;;) {
         const { messageCount } = await connection.withChannel((ch) => ch.checkQueue(q.queue));
-        if (messageCount === 0 && this.inFlight.size === 0) break;
+        if (messageCount === 0 && this.inFlight.count === 0) break;
         if (Date.now() > deadline || !this.established) {
           this.log.warn("bridge event queue not drained; kept for the service's return", {
             queue: q.queue,
@@ -174,7 +166,7 @@ export class AmqpEventInbound {
       await connection.withChannel((ch) => ch.deleteQueue(q.queue, { ifEmpty: true }));
       this.log.info("bridge event queue drained and deleted", { queue: q.queue });
     } catch (err) {
-      this.log.warn("could not retire bridge event queue; kept", { queue: q.queue, error: describe(err) });
+      this.log.warn("could not retire bridge event queue; kept", { queue: q.queue, error: describeError(err) });
       await this.stop();
     }
   }
@@ -206,7 +198,7 @@ export class AmqpEventInbound {
     try {
       validateName("event type", eventType);
     } catch (err) {
-      return this.drop(cc, msg, "bad_event_type", { ...meta, error: describe(err) });
+      return this.drop(cc, msg, "bad_event_type", { ...meta, error: describeError(err) });
     }
     const raw = msg.properties.headers as Record<string, unknown> | undefined;
     if (isBridgedCopy(raw?.[BRIDGED_HEADER], "nats", service, eventType)) return this.drop(cc, msg, "loop", meta);
@@ -219,7 +211,7 @@ export class AmqpEventInbound {
     try {
       decodeJson(msg.content);
     } catch (err) {
-      return this.drop(cc, msg, "not_json", { ...meta, bytes: msg.content.length, error: describe(err) });
+      return this.drop(cc, msg, "not_json", { ...meta, bytes: msg.content.length, error: describeError(err) });
     }
     const { headers, skipped } = eventHeadersToNats(raw, bridgedMark("amqp", service, eventType));
     if (skipped.length > 0) this.log.warn("headers NATS cannot carry were left out", { ...meta, skipped });
@@ -242,7 +234,7 @@ export class AmqpEventInbound {
       this.log.warn("publish to JetStream failed; requeueing after backoff", {
         ...meta,
         delayMs,
-        error: describe(err),
+        error: describeError(err),
       });
       await stopper.sleep(delayMs);
       cc.reject(msg, true);
@@ -252,8 +244,4 @@ export class AmqpEventInbound {
     cc.ack(msg);
     metrics.forwarded?.(DIRECTION, service, Number(process.hrtime.bigint() - started) / 1e9);
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

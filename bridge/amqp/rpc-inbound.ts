@@ -16,9 +16,8 @@
 import type { ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../amqp";
 import { declareConsumerTopology, rpcExchange, serviceQueue } from "../../amqp";
-import { MalformedRequest, InFlight } from "../../compat";
+import { describeError, InFlight, type Logger, MalformedRequest } from "../../compat";
 import type { FlowInstruments } from "../observability/metrics";
-import type { Logger } from "../../src/internal";
 import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
 import {
   amqpPayloadTooLarge,
@@ -163,7 +162,7 @@ export class AmqpRpcInbound {
         log.error("bridge rpc request handling failed; request dropped", {
           direction: "amqp_to_nats",
           service,
-          error: describe(err),
+          error: describeError(err),
         });
         cc.reject(msg, false);
         this.done(startedAt, "internal");
@@ -257,7 +256,7 @@ export class AmqpRpcInbound {
         direction: "amqp_to_nats",
         service,
         method,
-        error: describe(err),
+        error: describeError(err),
       });
       cc.reject(msg, true);
       return "reply_failed";
@@ -272,12 +271,8 @@ export class AmqpRpcInbound {
       service: this.options.service,
       method,
       kind: failure.kind,
-      error: describe(failure.error),
+      error: describeError(failure.error),
       elapsedMs: Math.round(elapsedMs),
     });
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -7,8 +7,7 @@
  */
 import type { AmqpConnection } from "../../amqp";
 import { AmqpRpcClient } from "../../amqp";
-import { RpcTimeout, UnknownService } from "../../compat";
-import type { Logger } from "../../src/internal";
+import { describeError, type Logger, RpcTimeout, UnknownService } from "../../compat";
 import { BridgeUnavailable } from "../errors";
 import { amqpPayloadTooLarge, errorReply, JSON_CONTENT_TYPE } from "../translate";
 
@@ -95,9 +94,7 @@ export class AmqpRpcOutbound {
       (err: unknown): AmqpCallFailure => {
         if (err instanceof UnknownService) return { kind: "unknown_service", error: err };
         if (err instanceof RpcTimeout) return { kind: "timeout", error: err, body: errorReply(err) };
-        const error = new BridgeUnavailable(
-          `AMQP request to ${service}.${method} failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        const error = new BridgeUnavailable(`AMQP request to ${service}.${method} failed: ${describeError(err)}`);
         return { kind: "amqp_error", error, body: errorReply(error) };
       },
     );

@@ -16,12 +16,19 @@
  */
 import { JetStreamApiCodes, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "winston";
-import { decodeJson, durableConsumerName, validateName, validatePrefix } from "../../compat";
+import {
+  decodeJson,
+  describeError,
+  durableConsumerName,
+  InFlight,
+  type Logger,
+  validateName,
+  validatePrefix,
+} from "../../compat";
 import { ensureEventConsumer, isApiError, PullLoop, type EventConsumerSpec } from "../../src/internal";
 import { eventHeadersToAmqp, type AmqpEventOutbound } from "../amqp/event-outbound";
 import { BRIDGE_EVENT_QUEUE_PREFIX } from "../amqp/event-inbound";
-import { Backoff, InFlight, Stopper, type EventBridgeMetrics, type EventDropReason } from "../event-handover";
+import { Backoff, Stopper, type EventBridgeMetrics, type EventDropReason } from "../event-handover";
 import { BRIDGED_HEADER, bridgedMark, isBridgedCopy } from "../routing/loop-guard";
 
 const DIRECTION = "nats_to_amqp";
@@ -157,7 +164,10 @@ export class NatsEventInbound {
     } catch (err) {
       if (isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound))
         return;
-      this.log.warn("could not retire bridge event consumer; kept", { consumer: this.spec.name, error: describe(err) });
+      this.log.warn("could not retire bridge event consumer; kept", {
+        consumer: this.spec.name,
+        error: describeError(err),
+      });
     }
   }
 
@@ -177,14 +187,14 @@ export class NatsEventInbound {
     try {
       validateName("event type", eventType);
     } catch (err) {
-      return this.drop(msg, ack, "bad_event_type", { ...meta, error: describe(err) });
+      return this.drop(msg, ack, "bad_event_type", { ...meta, error: describeError(err) });
     }
     if (isBridgedCopy(msg.headers?.get(BRIDGED_HEADER), "amqp", service, eventType))
       return this.drop(msg, ack, "loop", meta);
     try {
       decodeJson(msg.data);
     } catch (err) {
-      return this.drop(msg, ack, "not_json", { ...meta, bytes: msg.data.length, error: describe(err) });
+      return this.drop(msg, ack, "not_json", { ...meta, bytes: msg.data.length, error: describeError(err) });
     }
     const headers = eventHeadersToAmqp(msg.headers, bridgedMark("nats", service, eventType));
     const started = process.hrtime.bigint();
@@ -199,7 +209,11 @@ export class NatsEventInbound {
     } catch (err) {
       metrics.retried?.(DIRECTION, service);
       const delayMs = this.backoff.next();
-      this.log.warn("publish to RabbitMQ failed; redelivery after backoff", { ...meta, delayMs, error: describe(err) });
+      this.log.warn("publish to RabbitMQ failed; redelivery after backoff", {
+        ...meta,
+        delayMs,
+        error: describeError(err),
+      });
       msg.nak(delayMs);
       return;
     }
@@ -207,8 +221,4 @@ export class NatsEventInbound {
     ack(msg);
     metrics.forwarded?.(DIRECTION, service, Number(process.hrtime.bigint() - started) / 1e9);
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

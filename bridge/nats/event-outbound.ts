@@ -7,7 +7,7 @@
 import type { PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { contextFromAmqpHeaders } from "../../amqp";
-import { contextToHeaders, encodeHeaderValue, eventSubject } from "../../compat";
+import { contextToHeaders, describeError, encodeHeaderValue, eventSubject } from "../../compat";
 import { EventNotStored, EventPublisher, maxPayloadOf, oversize } from "../../src/internal";
 import { BRIDGED_HEADER, withoutBridgeKeys } from "../routing/loop-guard";
 
@@ -38,7 +38,7 @@ export function eventHeadersToNats(
       // A byte-array header (`x`, not written by py-amqp) is read as the UTF-8 text it carries.
       h.set(key, encodeHeaderValue(Buffer.isBuffer(value) ? value.toString("utf8") : value));
     } catch (err) {
-      skipped.push({ key, reason: err instanceof Error ? err.message : String(err) });
+      skipped.push({ key, reason: describeError(err) });
     }
   }
   h.set(BRIDGED_HEADER, mark);

@@ -16,15 +16,17 @@
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
   decodeJson,
+  describeError,
+  InFlight,
   InvalidName,
+  type Logger,
   MalformedRequest,
   MethodNotFound,
-  InFlight,
   rpcQueueGroup,
   rpcServiceSubjects,
   validateName,
 } from "../../compat";
-import { maxPayloadOf, natsPayloadTooLarge, oversize, type Logger } from "../../src/internal";
+import { maxPayloadOf, natsPayloadTooLarge, oversize } from "../../src/internal";
 import type { FlowInstruments } from "../observability/metrics";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
 import { BridgeLoop } from "../errors";
@@ -121,7 +123,7 @@ export class NatsRpcInbound {
         log.error("bridge rpc request handling failed", {
           direction: "nats_to_amqp",
           service,
-          error: err instanceof Error ? err.message : String(err),
+          error: describeError(err),
         });
         this.done(startedAt, "internal");
       },
@@ -177,9 +179,7 @@ export class NatsRpcInbound {
         service,
         method,
       });
-      msg.respond(
-        errorReply(new MalformedRequest(`Invalid JSON body: ${err instanceof Error ? err.message : String(err)}`)),
-      );
+      msg.respond(errorReply(new MalformedRequest(`Invalid JSON body: ${describeError(err)}`)));
       return Promise.resolve("bad_json");
     }
     return outbound.call(service, method, body, amqpHeadersFromNats(msg.headers)).then((outcome) => {
@@ -215,7 +215,7 @@ export class NatsRpcInbound {
       service,
       method,
       kind: failure.kind,
-      error: failure.error instanceof Error ? failure.error.message : String(failure.error),
+      error: describeError(failure.error),
     });
     if (!msg.reply) return failure.kind;
     if (failure.body) msg.respond(failure.body);

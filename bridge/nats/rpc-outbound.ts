@@ -5,7 +5,7 @@
  * own errors come from the runtime itself.
  */
 import type { MsgHdrs } from "@nats-io/transport-node";
-import { InvalidName, MethodNotFound, PayloadTooLarge, RpcTimeout, UnknownService } from "../../compat";
+import { describeError, InvalidName, MethodNotFound, PayloadTooLarge, RpcTimeout, UnknownService } from "../../compat";
 import type { RpcClient } from "../../src/internal";
 import { BridgeUnavailable } from "../errors";
 import { errorReply } from "../translate";
@@ -106,8 +106,6 @@ function failure(service: string, method: string, err: unknown): OutboundFailure
     // the call may have run, which is Nameko's at-least-once.
     return { kind: "unavailable", requeue: true, error: err };
   }
-  const error = new BridgeUnavailable(
-    `NATS request to ${service}.${method} failed: ${err instanceof Error ? err.message : String(err)}`,
-  );
+  const error = new BridgeUnavailable(`NATS request to ${service}.${method} failed: ${describeError(err)}`);
   return { kind: "nats_error", requeue: false, error, body: errorReply(error) };
 }

@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import type { Logger } from "winston";
+import { describeError, type Logger } from "../../compat";
 
 /** The answer of a probe: `ok` decides the status code (200 / 503); details go in the JSON body. */
 export interface ProbeResult {
@@ -41,7 +41,7 @@ function probeRoute(app: FastifyInstance, path: string, probe: () => ProbeResult
     try {
       result = probe();
     } catch (err) {
-      result = { ok: false, details: { error: err instanceof Error ? err.message : String(err) } };
+      result = { ok: false, details: { error: describeError(err) } };
     }
     return reply.code(result.ok ? 200 : 503).send({ status: result.ok ? "ok" : "unavailable", ...result.details });
   });

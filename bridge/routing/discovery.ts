@@ -14,8 +14,8 @@
  * the bridge stop serving a service.
  */
 import { Empty, type NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "../../src/internal";
 import type { ServiceDirectory, Side } from "./service-directory";
+import { describeError, type Logger } from "../../compat";
 
 /** Where the RabbitMQ management API is and which vhost to look at. */
 export interface ManagementTarget {
@@ -181,7 +181,7 @@ export class Discovery {
         const reason: unknown = result.status === "rejected" ? result.reason : "no answer";
         log.warn("bridge discovery failed; keeping the last known services", {
           side,
-          error: reason instanceof Error ? reason.message : String(reason),
+          error: describeError(reason),
         });
       }
       this.failing[side] = true;

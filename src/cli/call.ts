@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Command } from "commander";
-import { decodeJson, encodeJson } from "../../compat";
+import { decodeJson, describeError, encodeJson } from "../../compat";
 import type { ContextData } from "../../compat";
 import { RpcClient } from "../client/rpc-client";
 import { loadConfig } from "../config/load-config";
@@ -24,7 +24,7 @@ function parseJson(text: string, what: string): unknown {
   try {
     return decodeJson(text);
   } catch (err) {
-    throw new CommandError(`${what}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CommandError(`${what}: not valid JSON: ${describeError(err)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { decodeJson, encodeJson } from "../../compat";
+import { decodeJson, describeError, encodeJson } from "../../compat";
 import { standaloneDispatcher } from "../client/standalone-dispatcher";
 import { loadConfig } from "../config/load-config";
 import { CommandError } from "../errors";
@@ -11,7 +11,7 @@ export function parsePayload(json: string | undefined): unknown {
   try {
     return decodeJson(json);
   } catch (err) {
-    throw new CommandError(`Payload is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CommandError(`Payload is not valid JSON: ${describeError(err)}`);
   }
 }
 

@@ -6,6 +6,7 @@ import { hasEntrypoints, serviceNameOf, type ServiceClass } from "../core/metada
 import { ServiceRunner, stopOnSignals } from "../core/service-runner";
 import { CommandError } from "../errors";
 import { rootLogger } from "../logging";
+import { describeError } from "../../compat";
 
 /** Split `path/to/module.ts[:ClassName]`. */
 function parseSpec(spec: string): { file: string; className?: string } {
@@ -25,7 +26,7 @@ export function loadServiceClasses(spec: string, cwd = process.cwd()): ServiceCl
     mod = createRequire(resolved)(resolved) as Record<string, unknown>;
   } catch (err) {
     // The first line only: Node appends the require stack, which says nothing to a user.
-    throw new CommandError(`Cannot load ${file}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
+    throw new CommandError(`Cannot load ${file}: ${describeError(err).split("\n")[0]}`);
   }
   if (className) {
     const cls = mod[className];

@@ -1,10 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "winston";
 import { defaultConfig, type EventsConfig, type NatsConfig } from "../config/defaults";
 import { rootLogger } from "../logging";
 import { connectNats, drainNats } from "../nats/connection";
 import { ensureEventsStream, eventsSettings } from "../nats/jetstream";
 import { EventPublisher } from "./event-publisher";
+import type { Logger } from "../../compat";
 
 /** Options of standaloneDispatcher; anything left out comes from the defaults (and NATS_URL). */
 export interface StandaloneDispatcherOptions {

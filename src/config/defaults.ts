@@ -1,4 +1,5 @@
 /** Every runtime default, named, in one place. */
+import { DEFAULT_PARENT_CALLS_TRACKED } from "../../compat";
 
 /** NATS server used when neither config nor NATS_URL name one. */
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
@@ -6,8 +7,6 @@ export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 export const DEFAULT_PREFIX = "";
 /** Nameko's `max_workers` default (docs/nameko-wire.md, Configuration keys). */
 export const DEFAULT_MAX_WORKERS = 10;
-/** Nameko's `parent_calls_tracked` default (docs/nameko-wire.md, Call id stack). */
-export const DEFAULT_PARENT_CALLS_TRACKED = 10;
 /** Timeout of a call made through a proxy or the CLI, in milliseconds. */
 export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
 /** How long a graceful stop waits for in-flight workers before giving up, in milliseconds. */

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import YAML from "yaml";
-import { ConfigurationError } from "../../compat";
+import { ConfigurationError, describeError } from "../../compat";
 import { defaultConfig, type RuntimeConfig } from "./defaults";
 
 /** `${VAR}` or `${VAR:default}`, as Nameko's config loader matches them (no nesting). */
@@ -56,9 +56,7 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     try {
       text = readFileSync(options.file, "utf8");
     } catch (err) {
-      throw new ConfigurationError(
-        `Cannot read config file ${options.file}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      throw new ConfigurationError(`Cannot read config file ${options.file}: ${describeError(err)}`);
     }
     raw = parseConfigText(text, env);
   }

@@ -1,6 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "winston";
-import type { ContextData } from "../../compat";
+import type { ContextData, ErrorClass, Logger } from "../../compat";
 import type { RuntimeConfig } from "../config/defaults";
 import type { ServiceAnnouncer } from "../nats/service-announcer";
 
@@ -64,9 +63,6 @@ export interface Entrypoint extends Extension {
   /** Errors the method is expected to throw: logged as warnings, not errors (Nameko's expected_exceptions). */
   readonly expectedExceptions?: readonly ErrorClass[];
 }
-
-/** A class of errors, as listed in expectedExceptions. */
-export type ErrorClass = abstract new (...args: never[]) => unknown;
 
 /** Something injected into the service instance of each worker: @RpcProxy, @EventDispatcher, @Config. */
 export interface DependencyProvider extends Extension {

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { validateName } from "../../compat";
+import { describeError, validateName } from "../../compat";
 import { ServiceDefinitionError } from "../errors";
 import type { DependencyProvider, Entrypoint } from "./extension";
 
@@ -79,9 +79,7 @@ export function describeService(cls: ServiceClass): ServiceDescription {
   try {
     validateName("service", name);
   } catch (err) {
-    throw new ServiceDefinitionError(
-      `Service class ${cls.name} has an invalid name: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new ServiceDefinitionError(`Service class ${cls.name} has an invalid name: ${describeError(err)}`);
   }
   return {
     name,

@@ -1,6 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "winston";
-import { InFlight } from "../../compat";
+import { describeError, InFlight, type Logger } from "../../compat";
 import { defaultConfig, DEFAULT_SERVICE_VERSION, type RuntimeConfig } from "../config/defaults";
 import { ContainerBeingKilled, ServiceDefinitionError } from "../errors";
 import { rootLogger } from "../logging";
@@ -264,7 +263,7 @@ export class ServiceContainer implements ContainerHandle {
 
   private logWorkerError(entrypoint: Entrypoint, worker: WorkerContext, error: unknown): void {
     const expected = entrypoint.expectedExceptions?.some((cls) => error instanceof cls) ?? false;
-    const detail = error instanceof Error ? error : { error: safeString(error) };
+    const detail = error instanceof Error ? error : { error: describeError(error) };
     if (expected) worker.log.warn("(expected) error handling worker", detail);
     else worker.log.error("error handling worker", detail);
   }
@@ -273,7 +272,7 @@ export class ServiceContainer implements ContainerHandle {
     try {
       await fn();
     } catch (err) {
-      worker.log.error(`dependency ${hook} failed`, err instanceof Error ? err : { error: safeString(err) });
+      worker.log.error(`dependency ${hook} failed`, err instanceof Error ? err : { error: describeError(err) });
     }
   }
 
@@ -281,7 +280,7 @@ export class ServiceContainer implements ContainerHandle {
     try {
       observer(event);
     } catch (err) {
-      this.log.error("worker observer failed", err instanceof Error ? err : { error: safeString(err) });
+      this.log.error("worker observer failed", err instanceof Error ? err : { error: describeError(err) });
     }
   }
 
@@ -291,7 +290,7 @@ export class ServiceContainer implements ContainerHandle {
       if (r.status === "rejected")
         this.log.error(
           `extension ${what} failed`,
-          r.reason instanceof Error ? r.reason : { error: safeString(r.reason) },
+          r.reason instanceof Error ? r.reason : { error: describeError(r.reason) },
         );
     }
   }
@@ -308,12 +307,4 @@ export class ServiceContainer implements ContainerHandle {
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
-}
-
-function safeString(v: unknown): string {
-  try {
-    return String(v);
-  } catch {
-    return Object.prototype.toString.call(v);
-  }
 }

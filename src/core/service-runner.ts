@@ -1,10 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "winston";
 import { defaultConfig, type RuntimeConfig } from "../config/defaults";
 import { rootLogger } from "../logging";
 import { connectNats, drainNats } from "../nats/connection";
 import type { ServiceClass } from "./metadata";
 import { ServiceContainer } from "./service-container";
+import type { Logger } from "../../compat";
 
 /** Options of a runner. */
 export interface RunnerOptions {

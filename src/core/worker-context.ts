@@ -1,5 +1,4 @@
-import type { Logger } from "winston";
-import { extendCallIdStack, newCallId, type ContextData } from "../../compat";
+import { type ContextData, extendCallIdStack, type Logger, newCallId } from "../../compat";
 import type { IncomingContext, WorkerContext } from "./extension";
 
 /**

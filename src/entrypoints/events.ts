@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { jetstreamManager, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import {
-  decodeJson,
   ConfigurationError,
+  decodeJson,
+  describeError,
   durableConsumerName,
+  type ErrorClass,
   eventQueueName,
   eventSubject,
+  HandlerType,
   validateName,
 } from "../../compat";
-import type { ContainerHandle, Entrypoint, ErrorClass } from "../core/extension";
+import type { ContainerHandle, Entrypoint } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ContainerBeingKilled } from "../errors";
 import { contextFromNatsHeaders } from "../nats/headers";
@@ -22,16 +25,6 @@ import {
   type EventsSettings,
 } from "../nats/jetstream";
 import { PullLoop } from "../nats/pull-loop";
-
-/** Who receives an event (Nameko's handler types, docs/nameko-wire.md, Event handler queues). */
-export enum HandlerType {
-  /** One consumer per (service, method): instances of a service compete, other services get their own copy. */
-  SERVICE_POOL = "service_pool",
-  /** One consumer per (source, event type): exactly one handler in the whole cluster gets each event. */
-  SINGLETON = "singleton",
-  /** One consumer per running instance: every instance gets a copy. */
-  BROADCAST = "broadcast",
-}
 
 /** Options of @eventHandler; defaults are Nameko's. */
 export interface EventHandlerOptions {
@@ -184,7 +177,7 @@ export class EventHandler implements Entrypoint {
       container.log.error("event body is not JSON; message terminated", {
         subject: msg.subject,
         consumer: this.spec?.name,
-        error: err instanceof Error ? err.message : String(err),
+        error: describeError(err),
       });
       // No reason text: nats-server before 2.10 does not recognise "+TERM <reason>" and would
       // leave the message pending, to be redelivered after ack_wait.

@@ -2,8 +2,7 @@
 // HttpRequestHandler maps them (docs/nameko-wire.md, HTTP; Nameko's response_from_result and
 // response_from_exception).
 import type { IncomingHttpHeaders } from "node:http";
-import { BadRequest, serializeError, pyRepr } from "../../compat";
-import type { ErrorClass } from "../core/extension";
+import { BadRequest, describeError, type ErrorClass, pyRepr, serializeError } from "../../compat";
 
 /** The request passed first to an @http method (the werkzeug Request of Nameko, reduced to what a port needs). */
 export interface HttpRequest {
@@ -155,7 +154,7 @@ export class IncomingHttpRequest implements HttpRequest {
     try {
       return JSON.parse(this.text()) as unknown;
     } catch (err) {
-      throw new BadRequest(`Failed to decode JSON object: ${err instanceof Error ? err.message : String(err)}`);
+      throw new BadRequest(`Failed to decode JSON object: ${describeError(err)}`);
     }
   }
 }

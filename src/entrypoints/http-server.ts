@@ -2,8 +2,7 @@
 // SharedExtension): it listens while at least one container with @http methods runs, on config
 // WEB_SERVER_ADDRESS, and routes every request through the werkzeug-style RuleMap.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Logger } from "winston";
-import { ConfigurationError } from "../../compat";
+import { ConfigurationError, type Logger } from "../../compat";
 import { IncomingHttpRequest, responseFromException, type OutgoingResponse } from "./http-messages";
 import { RuleMap, type PathValue } from "./http-rules";
 

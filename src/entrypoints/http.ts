@@ -1,5 +1,12 @@
-import { bindArguments, isFunction, signatureOf, type MethodSignature } from "../../compat";
-import type { ContainerHandle, Entrypoint, ErrorClass } from "../core/extension";
+import {
+  bindArguments,
+  describeError,
+  type ErrorClass,
+  isFunction,
+  type MethodSignature,
+  signatureOf,
+} from "../../compat";
+import type { ContainerHandle, Entrypoint } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ServiceDefinitionError } from "../errors";
 import {
@@ -38,7 +45,7 @@ export function http(method: string, url: string, options: HttpOptions = {}): Me
         bindArguments(entry.signature, [null], Object.fromEntries(entry.rule.variables.map((v) => [v.name, null])));
       }
     } catch (err) {
-      throw new ServiceDefinitionError(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ServiceDefinitionError(`${where}: ${describeError(err)}`);
     }
     registerEntrypoint(
       target,

@@ -1,21 +1,22 @@
 import {
   bindArguments,
   bindDto,
-  dtoClassOf,
-  signatureOf,
-  type DtoClass,
-  type MethodSignature,
-  type SignatureOverride,
   decodeRequest,
+  describeError,
+  type DtoClass,
+  dtoClassOf,
   encodeErrorReply,
   encodeReply,
-  type RpcRequest,
-  MethodNotFound,
   type ErrorClass,
-  rpcQueueGroup,
-  rpcServiceSubjects,
-  validateName,
   isFunction,
+  MethodNotFound,
+  type MethodSignature,
+  rpcQueueGroup,
+  type RpcRequest,
+  rpcServiceSubjects,
+  signatureOf,
+  type SignatureOverride,
+  validateName,
 } from "../../compat";
 import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
@@ -230,7 +231,7 @@ class RpcConsumer {
       } catch (err) {
         this.container.log.error("rpc reply failed", {
           subject: msgs[i].subject,
-          error: err instanceof Error ? err.message : String(err),
+          error: describeError(err),
         });
       }
       this.done();
@@ -266,9 +267,7 @@ class RpcConsumer {
     } catch (err) {
       // encodeReply already turns an unencodable result into UnserializableValueError; this is the
       // last resort for an error object that cannot even be described.
-      return encodeErrorReply(
-        new Error(`reply could not be encoded: ${err instanceof Error ? err.message : "unknown error"}`),
-      );
+      return encodeErrorReply(new Error(`reply could not be encoded: ${describeError(err)}`));
     }
   }
 }

@@ -1,5 +1,5 @@
-import { ConfigurationError } from "../../compat";
-import type { ContainerHandle, Entrypoint, ErrorClass, WorkerOutcome } from "../core/extension";
+import { ConfigurationError, type ErrorClass } from "../../compat";
+import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 
 /** Options of @timer. */

@@ -1,8 +1,8 @@
 import { connect, type ConnectionOptions, type NatsConnection, type Status } from "@nats-io/transport-node";
-import type { Logger } from "winston";
 import type { RuntimeConfig } from "../config/defaults";
-import { maskUrlCredentials, rootLogger } from "../logging";
+import { rootLogger } from "../logging";
 import { natsWritesBatched } from "./write-batching";
+import { type Logger, maskUrlCredentials } from "../../compat";
 
 /** Connection options from the runtime config (servers from natsUrl, comma-separated allowed). */
 export function natsOptions(config: Pick<RuntimeConfig, "natsUrl" | "nats">, name?: string): ConnectionOptions {

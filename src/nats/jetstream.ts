@@ -14,8 +14,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "winston";
-import { eventsStreamName, eventsSubjectFilter } from "../../compat";
+import { eventsStreamName, eventsSubjectFilter, type Logger } from "../../compat";
 import { defaultConfig, type EventsConfig } from "../config/defaults";
 
 // The events stream and its consumers. Nameko keeps an event in the queue of every handler bound

@@ -1,6 +1,6 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "winston";
+import type { Logger } from "../../compat";
 
 // Pulling one JetStream consumer's messages with Nameko's flow control: at most max_workers
 // messages in hand per instance (Nameko's per-queue prefetch), slow handlers kept from being

@@ -1,6 +1,6 @@
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { Svcm, type Service } from "@nats-io/services";
-import type { Logger } from "winston";
+import { describeError, type Logger } from "../../compat";
 
 /** The part of a NATS message the RPC entrypoint reads; both a core Msg and a services ServiceMsg fit. */
 export interface InboundMessage {
@@ -68,7 +68,7 @@ export class ServiceAnnouncer {
         metadata: { framework: "cliffracer" },
       });
     } catch (err) {
-      log.warn("service not announced", { name: what.name, error: err instanceof Error ? err.message : String(err) });
+      log.warn("service not announced", { name: what.name, error: describeError(err) });
     }
     return announcer;
   }

@@ -1,6 +1,6 @@
 import { AmqpConnection } from "../../../amqp/connection";
 import { AmqpEventConsumer, AmqpEventDispatcher, type IncomingEvent } from "../../../amqp/events";
-import type { HandlerType } from "../../../amqp/topology";
+import type { HandlerType } from "../../../compat";
 import { createVhost, eventually, listQueues, type TestVhost } from "../../helpers/rabbit";
 import { PeerDispatcher, startPeerHandler, type PeerHandler } from "../../interop/nameko-peer";
 

@@ -3,7 +3,8 @@ import { durableConsumerName, eventQueueName } from "../../../compat/naming";
 import type { StandaloneDispatcher } from "../../../src/client/standalone-dispatcher";
 import type { DependencyProvider } from "../../../src/core/extension";
 import { registerDependency } from "../../../src/core/metadata";
-import { eventHandler, HandlerType } from "../../../src/entrypoints/events";
+import { HandlerType } from "../../../compat";
+import { eventHandler } from "../../../src/entrypoints/events";
 import { EventsFixture } from "../../helpers/jetstream";
 import { waitFor } from "../../helpers/waiters";
 

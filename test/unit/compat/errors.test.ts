@@ -2,6 +2,7 @@ import { runInNewContext } from "node:vm";
 import {
   BadRequest,
   ConfigurationError,
+  describeError,
   deserializeError,
   Exception,
   excPathOf,
@@ -358,5 +359,28 @@ describe("PayloadTooLarge", () => {
     const back = deserializeError(serializeError(err));
     expect(back).toBeInstanceOf(PayloadTooLarge);
     expect(back).toMatchObject({ size: 2000, limit: 1000, message: err.message });
+  });
+});
+
+describe("describeError", () => {
+  it("gives an error's message, also for an error from another realm", () => {
+    expect(describeError(new RpcTimeout(5))).toBe("5");
+    expect(describeError(runInNewContext("new TypeError('elsewhere')"))).toBe("elsewhere");
+  });
+
+  it("gives a thrown non-Error value as text", () => {
+    expect(describeError("plain text")).toBe("plain text");
+    expect(describeError(42)).toBe("42");
+    expect(describeError(undefined)).toBe("undefined");
+  });
+
+  it("does not throw for a value that cannot be turned into text", () => {
+    expect(describeError(Object.create(null))).toBe("[object Object]");
+    const hostile = {
+      toString(): string {
+        throw new Error("no text");
+      },
+    };
+    expect(describeError(hostile)).toBe("[object Object]");
   });
 });

@@ -52,4 +52,20 @@ describe("InFlight", () => {
     expect(await settled(next)).toBe(true);
     expect(woken).toBe(1);
   });
+
+  it("track() counts the work until it settles, also when it fails, and passes its outcome on", async () => {
+    const f = new InFlight();
+    let finish!: (value: string) => void;
+    const ok = f.track(() => new Promise<string>((resolve) => (finish = resolve)));
+    const failed = f.track(() => Promise.reject(new Error("boom")));
+    expect(f.count).toBe(2);
+    await expect(failed).rejects.toThrow("boom");
+    expect(f.count).toBe(1);
+    const idle = f.idle();
+    expect(await settled(idle)).toBe(false);
+    finish("done");
+    await expect(ok).resolves.toBe("done");
+    expect(f.count).toBe(0);
+    expect(await settled(idle)).toBe(true);
+  });
 });

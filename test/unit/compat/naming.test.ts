@@ -6,6 +6,7 @@ import {
   eventsStreamName,
   eventsSubjectFilter,
   eventSubject,
+  HandlerType,
   methodOfSubject,
   replyQueueName,
   RPC_EXCHANGE,
@@ -126,6 +127,14 @@ describe("Nameko's AMQP names", () => {
         broadcastId: "4e8c2606ed1a4f2798bd65f2c4d2fa6e",
       }),
     ).toBe("evt-src-evt_bcast--minimal.on_bcast-4e8c2606ed1a4f2798bd65f2c4d2fa6e");
+  });
+
+  it("has one HandlerType whose members are Nameko's handler_type strings", () => {
+    expect(HandlerType).toEqual({ SERVICE_POOL: "service_pool", SINGLETON: "singleton", BROADCAST: "broadcast" });
+    const spec = { source: "src", eventType: "e", service: "minimal", method: "m" };
+    expect(eventQueueName({ ...spec, handlerType: HandlerType.SINGLETON })).toBe(
+      eventQueueName({ ...spec, handlerType: "singleton" }),
+    );
   });
 
   it("requires a broadcast id for broadcast handlers", () => {
