@@ -1,10 +1,19 @@
-import { brokenDocReferences, citedPaths, citingFiles, citingText, isGenerated, pathInRepo } from "./doc-links";
+import {
+  anchorOf,
+  brokenDocReferences,
+  citedPaths,
+  citedSections,
+  citingFiles,
+  citingText,
+  isGenerated,
+  pathInRepo,
+} from "./doc-links";
 
 /** An in-memory sample: one citing file; the names it cites are looked up in the repository. */
 const withFile = (file: string, text: string): Map<string, string> => new Map([[file, text]]);
 
 describe("documents named in the repository", () => {
-  it("all resolve to files of the repository, and no comment or document uses private shorthand", () => {
+  it("all resolve to files, sections and headings of the repository, and none uses private shorthand", () => {
     expect(brokenDocReferences(citingFiles(), pathInRepo, isGenerated)).toEqual([]);
   });
 
@@ -84,6 +93,38 @@ describe("documents named in the repository", () => {
       `src/sample.ts: "${section}" uses a section number (cite the section's title: numbers drift)`,
       `src/sample.ts: "${plan}" uses a private plan's name (say what is meant)`,
     ]);
+  });
+
+  it("fail when a comment cites a section title the document does not have", () => {
+    const text = [
+      "/**",
+      " * Replies carry no context (docs/nameko-wire.md, RPC replies, Reply envelope); names are checked",
+      " * (docs/nats-contract.md, Names: no wildcards).",
+      " */",
+      "export const x = 1;",
+    ].join("\n");
+    expect(brokenDocReferences(withFile("src/sample.ts", text), pathInRepo)).toEqual([
+      'src/sample.ts: cites section "Reply envelope" of docs/nameko-wire.md, which has no such heading',
+    ]);
+  });
+
+  it("read a cited section across the lines of a comment, and only titles", () => {
+    const block =
+      "/**\n * as Nameko names them (docs/nameko-wire.md, Event\n * handler queues), see docs/nats-contract.md, which says more.\n */";
+    expect(citedSections(citingText("src/sample.ts", block)[0], false)).toEqual([
+      { doc: "docs/nameko-wire.md", title: "Event handler queues" },
+    ]);
+    expect(citedSections("see `docs/nats-contract.md`, Headers, and `docs/nats-contract.md, <Section>`", true)).toEqual(
+      [{ doc: "docs/nats-contract.md", title: "Headers" }],
+    );
+  });
+
+  it("fail on a Markdown link to a heading that does not exist", () => {
+    const text = "See [the stack](docs/nameko-wire.md#call-id-stack) and [the stack](docs/nameko-wire.md#call-stack).";
+    expect(brokenDocReferences(withFile("sample.md", text), pathInRepo)).toEqual([
+      "sample.md: links to #call-stack of docs/nameko-wire.md, which has no such heading",
+    ]);
+    expect(anchorOf("Nameko 3.0 differences")).toBe("nameko-30-differences");
   });
 
   it("read comments only, not strings, in TypeScript", () => {

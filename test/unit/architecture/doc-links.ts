@@ -3,8 +3,10 @@
  * Finds every Markdown file named in the comments of source files (TypeScript and JavaScript,
  * tsconfig files, shell, Python and YAML) and anywhere in the Markdown files themselves, plus the
  * relative targets of Markdown links, and reports those that resolve to nothing, relative to the
- * citing file or to the repository root. Also reports section numbers and private shorthand in
- * comments and documents, which say nothing to a reader of the repository.
+ * citing file or to the repository root. A section of a docs/ page cited by title
+ * (`docs/nats-contract.md, Headers`) and a linked `#anchor` must be a heading of that page. Also
+ * reports section numbers and private shorthand in comments and documents, which say nothing to a
+ * reader of the repository.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
@@ -110,17 +112,90 @@ export function resolves(from: string, name: string, exists: (path: string) => b
   return candidates.some((c) => !c.startsWith("../") && exists(c));
 }
 
+/** A section cited by title: `docs/<page>.md, <Title>[, <Title>]...` (docs/architecture.md, Documents). */
+const SECTION_CITATION = /(?<![\w./-])`?(docs\/[\w-]+\.md)`?,[ \t]+([^;:()|`]*)/g;
+
+/** A comment's text without its markers (`//`, `/*`, `*`, `#`), its lines joined. */
+function commentProse(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => l.replace(/^\s*(?:\/\/+|\/\*+|\*+(?!\/)|#)?\s?/, "").replace(/\s*\*+\/\s*$/, ""))
+    .join(" ");
+}
+
+/** The sections a piece of citing text cites by title, per page: only titles (a capital first), never `<Section>`. */
+export function citedSections(text: string, markdown: boolean): { doc: string; title: string }[] {
+  const prose = markdown ? text.split("\n").join(" ") : commentProse(text);
+  const found: { doc: string; title: string }[] = [];
+  for (const m of prose.matchAll(SECTION_CITATION)) {
+    const sentence = m[2].split(/\.(?:\s|$)/)[0];
+    for (const piece of sentence.split(/,\s*/)) {
+      const title = piece.trim();
+      if (!/^[A-Z0-9]/.test(title)) break;
+      found.push({ doc: m[1], title });
+    }
+  }
+  return found;
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+export function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}_\- ]/gu, "")
+    .replace(/ /g, "-");
+}
+
+/** The headings of a Markdown text (outside code blocks). */
+export function headingsOf(markdown: string): string[] {
+  const out: string[] = [];
+  let fenced = false;
+  for (const line of markdown.split("\n")) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const m = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (m) out.push(m[1]);
+  }
+  return out;
+}
+
+/** True when `title` names a heading of `markdown`: the whole heading, or its part before a colon. */
+export function hasSection(markdown: string, title: string): boolean {
+  const wanted = title.toLowerCase();
+  return headingsOf(markdown).some((h) => {
+    const heading = h.replace(/`/g, "").toLowerCase();
+    return heading === wanted || heading.split(":")[0].trim() === wanted;
+  });
+}
+
+/** The `#anchor` targets of a Markdown text's links, with the file each points into (`""`: the same file). */
+export function linkAnchors(markdown: string): { target: string; anchor: string }[] {
+  const out: { target: string; anchor: string }[] = [];
+  for (const m of markdown.matchAll(MD_LINK)) {
+    const hash = m[1].indexOf("#");
+    if (hash === -1 || /^[a-z][a-z0-9+.-]*:/i.test(m[1])) continue;
+    out.push({ target: decodeURIComponent(m[1].slice(0, hash)), anchor: m[1].slice(hash + 1) });
+  }
+  return out;
+}
+
+const readInRepo = (path: string): string | undefined =>
+  existsSync(join(root, path)) ? readFileSync(join(root, path), "utf8") : undefined;
+
 /**
- * What names a missing document or uses private shorthand in `files` (posix paths relative to the
- * root, with their text). `generated` tells paths that a tool writes and git ignores, which are
- * named on purpose but never committed.
+ * What names a missing document, a missing section or anchor of one, or uses private shorthand in
+ * `files` (posix paths relative to the root, with their text). `generated` tells paths that a tool
+ * writes and git ignores, which are named on purpose but never committed. A cited document's text
+ * comes from `files` when it is there, else from `read`.
  */
 export function brokenDocReferences(
   files: ReadonlyMap<string, string>,
   exists: (path: string) => boolean,
   generated: (path: string) => boolean = () => false,
+  read: (path: string) => string | undefined = readInRepo,
 ): string[] {
   const out: string[] = [];
+  const textOf = (path: string): string | undefined => files.get(path) ?? read(path);
   for (const [file, text] of files) {
     const markdown = fileKind(file, text) === "markdown";
     for (const part of citingText(file, text)) {
@@ -130,10 +205,22 @@ export function brokenDocReferences(
           continue;
         out.push(`${file}: names ${name}, which is not in the repository`);
       }
+      for (const { doc, title } of citedSections(part, markdown)) {
+        const target = textOf(doc);
+        if (target !== undefined && !hasSection(target, title))
+          out.push(`${file}: cites section "${title}" of ${doc}, which has no such heading`);
+      }
       for (const { pattern, what } of PRIVATE_REFERENCES) {
         const m = pattern.exec(part);
         if (m) out.push(`${file}: "${lineAround(part, m.index)}" uses ${what}`);
       }
+    }
+    if (!markdown) continue;
+    for (const { target, anchor } of linkAnchors(text)) {
+      const path = target === "" ? file : posix.normalize(posix.join(posix.dirname(file), target));
+      const doc = path.endsWith(".md") ? textOf(path) : undefined;
+      if (doc !== undefined && !headingsOf(doc).some((h) => anchorOf(h) === anchor))
+        out.push(`${file}: links to #${anchor} of ${path}, which has no such heading`);
     }
   }
   return out;
