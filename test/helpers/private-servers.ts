@@ -10,6 +10,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { deferred, waitFor, withTimeout } from "./waiters";
 
 /**
@@ -323,6 +325,41 @@ export class PrivateNatsCluster {
     });
   }
 
+  /** The running member a client connection named `name` is connected to (from each member's /connz). */
+  async nodeOfConnection(name: string): Promise<PrivateNatsServer | undefined> {
+    for (const node of this.nodes.filter((n) => n.running)) {
+      const connz = await monitor<{ connections?: Array<{ name?: string }> }>(node, "connz?limit=1024");
+      if (connz?.connections?.some((c) => c.name === name)) return node;
+    }
+    return undefined;
+  }
+
+  /**
+   * Makes `node` the leader of a stream (or of one of its consumers) by asking the current leader
+   * to step down until `node` is elected; `nc` is any client of the cluster.
+   */
+  async makeLeader(nc: NatsConnection, node: PrivateNatsServer, stream: string, consumer?: string): Promise<void> {
+    const jsm = await jetstreamManager(nc);
+    const what = consumer === undefined ? `stream ${stream}` : `consumer ${stream} > ${consumer}`;
+    const stepdown =
+      consumer === undefined
+        ? `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`
+        : `$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${consumer}`;
+    const leader = async (): Promise<string | undefined> =>
+      (consumer === undefined ? await jsm.streams.info(stream) : await jsm.consumers.info(stream, consumer)).cluster
+        ?.leader;
+    await waitFor(
+      async () => {
+        const now = await leader().catch(() => undefined);
+        if (now === node.name) return true;
+        // Each stepdown elects one of the other replicas; repeated until it is `node`.
+        if (now !== undefined) await nc.request(stepdown, "", { timeout: 5_000 }).catch(() => undefined);
+        return false;
+      },
+      { what: `${node.name} to lead ${what}`, timeoutMs: 30_000, intervalMs: 200 },
+    );
+  }
+
   /** Starts a killed or stopped member again (same ports and store); resolves once it sees the meta leader. */
   async restart(node: PrivateNatsServer, timeoutMs = 30_000): Promise<void> {
     await node.restart(timeoutMs);
@@ -339,14 +376,19 @@ export class PrivateNatsCluster {
   }
 }
 
-/** A member's /jsz, or undefined while it does not answer (starting, killed). */
-async function jsz(node: PrivateNatsServer): Promise<JszMeta | undefined> {
+/** A member's monitoring endpoint `path` (jsz, connz...), or undefined while it does not answer (starting, killed). */
+async function monitor<T>(node: PrivateNatsServer, path: string): Promise<T | undefined> {
   try {
-    const res = await fetch(`${node.monitorUrl}/jsz`, { signal: AbortSignal.timeout(2_000) });
-    return res.ok ? ((await res.json()) as JszMeta) : undefined;
+    const res = await fetch(`${node.monitorUrl}/${path}`, { signal: AbortSignal.timeout(2_000) });
+    return res.ok ? ((await res.json()) as T) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A member's /jsz. */
+function jsz(node: PrivateNatsServer): Promise<JszMeta | undefined> {
+  return monitor<JszMeta>(node, "jsz");
 }
 
 /** Where Debian installs the real start script (/usr/sbin/rabbitmq-server switches to the rabbitmq user). */

@@ -15,6 +15,7 @@ import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node"
 import { DEFAULT_BRIDGE_INBOX_PREFIX } from "../../../bridge/config";
 import { eventsStreamName } from "../../../compat/naming";
 import { EventPublisher, RpcClient, RpcTimeout, UnknownService, eventHandler, rpc } from "cliffracer";
+import { defaultConfig } from "../../../src/config/defaults";
 import { NatsFixture, NATS_URL } from "../../helpers/brokers";
 import { BridgeProcess } from "../../helpers/processes";
 import { createVhost, listQueues, type TestVhost } from "../../helpers/rabbit";
@@ -237,8 +238,10 @@ export class CallLoop {
 export interface WorldOptions {
   /** RabbitMQ to use (a private node's URI); default: a fresh vhost on the shared broker. */
   amqpUri?: string;
-  /** NATS to use (a private server's URL); default: the shared server. */
+  /** NATS to use (a private server's URL, or a private cluster's URLs comma-separated); default: the shared server. */
   natsUrl?: string;
+  /** Replicas of the events stream (3 on a three-node cluster); default 1. */
+  eventsReplicas?: number;
   /** Milliseconds each `work` call takes on either side. */
   workMs?: number;
   /** Concurrent workers of each service (and prefetch of the peer). */
@@ -288,7 +291,11 @@ export class ResilienceWorld {
   constructor(private readonly options: WorldOptions = {}) {
     this.workMs = options.workMs ?? 5;
     this.maxWorkers = options.maxWorkers ?? 64;
-    this.nats = new NatsFixture({ natsUrl: this.natsUrl, maxWorkers: this.maxWorkers, announce: false });
+    const events = {
+      ...defaultConfig().events,
+      ...(options.eventsReplicas ? { replicas: options.eventsReplicas } : {}),
+    };
+    this.nats = new NatsFixture({ natsUrl: this.natsUrl, maxWorkers: this.maxWorkers, announce: false, events });
   }
 
   /** The private subject prefix of everything in this world (and so its own events stream). */
@@ -319,7 +326,7 @@ export class ResilienceWorld {
     // The runtime handler's durable consumer exists before any tick is bridged (interest retention).
     await this.nats.start(ledgerClass(this.ledger, this.workMs));
     this.nc = await connect({
-      servers: this.natsUrl,
+      servers: this.natsUrl.split(","),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       noAsyncTraces: true,
@@ -387,7 +394,7 @@ export class ResilienceWorld {
       NATS_URL: this.natsUrl,
       NATS_PREFIX: this.prefix,
       // A killed bridge's pulled-but-unacked events come back to a bridge after this long.
-      EVENTS: { ack_wait: 5 },
+      EVENTS: { ack_wait: 5, ...(this.options.eventsReplicas ? { replicas: this.options.eventsReplicas } : {}) },
       BRIDGE: {
         name,
         nats_services: [NATS_SERVICE],

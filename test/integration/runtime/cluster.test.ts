@@ -144,25 +144,6 @@ describe("the runtime on a three-node NATS cluster", () => {
     return nc;
   }
 
-  /** Asks the leader of `what` (a stream or a consumer) to step down until `node` leads it. */
-  async function moveLeader(
-    nc: NatsConnection,
-    node: PrivateNatsServer,
-    what: string,
-    leader: () => Promise<string | undefined>,
-    stepdownSubject: string,
-  ): Promise<void> {
-    await waitFor(
-      async () => {
-        const now = await leader().catch(() => undefined);
-        if (now === node.name) return true;
-        if (now !== undefined) await nc.request(stepdownSubject, "", { timeout: 5_000 }).catch(() => undefined);
-        return false;
-      },
-      { what: `${node.name} to lead ${what}`, timeoutMs: 30_000, intervalMs: 200 },
-    );
-  }
-
   it("kill -9 of the node with the service's connection and the stream's leader: nothing lost, the service carries on", async () => {
     const handled = new Map<number, number>();
     const executed = new Map<number, number>();
@@ -201,20 +182,8 @@ describe("the runtime on a three-node NATS cluster", () => {
     );
     const streamInfo = await jsm.streams.info(stream);
     expect(streamInfo.config.num_replicas).toBe(3);
-    await moveLeader(
-      admin,
-      victim,
-      "the events stream",
-      async () => (await jsm.streams.info(stream)).cluster?.leader,
-      `$JS.API.STREAM.LEADER.STEPDOWN.${stream}`,
-    );
-    await moveLeader(
-      admin,
-      victim,
-      "the handler's consumer",
-      async () => (await jsm.consumers.info(stream, consumer)).cluster?.leader,
-      `$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${consumer}`,
-    );
+    await cluster.makeLeader(admin, victim, stream);
+    await cluster.makeLeader(admin, victim, stream, consumer);
 
     // The caller and the dispatcher are the victim's clients too.
     const client = new RpcClient(await connectTo(victim), { prefix, timeoutMs: CALL_TIMEOUT_MS });
