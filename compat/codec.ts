@@ -8,7 +8,7 @@ import {
   UnserializableValueError,
   serializeError,
 } from "./errors";
-import { decodeJson, encodeJson, JsonDecodeError } from "./json";
+import { decodeJson, encodeJson, encodeJsonAt, JsonDecodeError } from "./json";
 import { pyStr, pyTypeName } from "./python";
 
 // The JSON layer is part of this module's contract; it lives in json.ts to keep both readable.
@@ -26,16 +26,18 @@ export interface RpcReply {
   error: SerializedError | null;
 }
 
+// The envelope is one level of the message: values inside it may nest one level less (docs/values.md).
+
 /** `{"args": [...], "kwargs": {...}}` as a Nameko client writes it; UnserializableValueError if an argument cannot be encoded. */
 export function encodeRequest(args: unknown[], kwargs: Record<string, unknown> = {}): string {
-  return '{"args": ' + encodeJson(args) + ', "kwargs": ' + encodeJson(kwargs) + "}";
+  return '{"args": ' + encodeJsonAt(args, 1) + ', "kwargs": ' + encodeJsonAt(kwargs, 1) + "}";
 }
 
 /** `{"result": R, "error": null}`; a result that cannot be encoded becomes Nameko's UnserializableValueError reply. */
 export function encodeReply(result: unknown): string {
   let body: string;
   try {
-    body = encodeJson(result);
+    body = encodeJsonAt(result, 1);
   } catch (err) {
     return encodeErrorReply(err instanceof UnserializableValueError ? err : new UnserializableValueError(result));
   }
@@ -44,7 +46,7 @@ export function encodeReply(result: unknown): string {
 
 /** `{"result": null, "error": {...}}` for anything thrown (docs/nameko-wire.md, Error object). */
 export function encodeErrorReply(error: unknown): string {
-  return '{"result": null, "error": ' + encodeJson(serializeError(error)) + "}";
+  return '{"result": null, "error": ' + encodeJsonAt(serializeError(error), 1) + "}";
 }
 
 function isDict(value: unknown): value is Record<string, unknown> {
@@ -76,10 +78,12 @@ export function requestKwargs(kwargs: unknown): Record<string, unknown> {
 }
 
 /**
- * Decode an RPC request body. Throws MalformedRequest for bad JSON, a non-object body or a
- * missing `args`/`kwargs`, and IncorrectSignature where Nameko does (non-iterable args, non-dict kwargs).
+ * Parse an RPC request body and check its envelope: a JSON object with `args` and `kwargs`.
+ * Throws MalformedRequest for text that is not JSON (or nested deeper than Python reads), a
+ * non-object body (where Nameko's own indexing would fail with a TypeError) and a missing key.
+ * Does not look inside `args`/`kwargs`: that is the callee's binding (docs/values.md, Requests).
  */
-export function decodeRequest(body: string | Uint8Array): RpcRequest {
+export function requestEnvelope(body: string | Uint8Array): Record<string, unknown> {
   let data: unknown;
   try {
     data = decodeJson(body);
@@ -89,6 +93,15 @@ export function decodeRequest(body: string | Uint8Array): RpcRequest {
   if (!isDict(data)) throw new MalformedRequest(`Message body must be a JSON object, not ${pyTypeName(data)}`);
   if (!hasOwn(data, "args") || !hasOwn(data, "kwargs"))
     throw new MalformedRequest("Message missing `args` or `kwargs`");
+  return data;
+}
+
+/**
+ * Decode an RPC request body. Throws MalformedRequest as {@link requestEnvelope} does, and
+ * IncorrectSignature where Nameko does (non-iterable args, non-dict kwargs).
+ */
+export function decodeRequest(body: string | Uint8Array): RpcRequest {
+  const data = requestEnvelope(body);
   return { args: requestArgs(data.args), kwargs: requestKwargs(data.kwargs) };
 }
 

@@ -1,7 +1,10 @@
 // Nameko's error classes and its error object (docs/nameko-wire.md, Error object, Nameko exception classes).
 // Class names are the `exc_type` a Python caller sees, so they are part of the wire and never renamed.
 import { types } from "node:util";
-import { isError, pyRepr, pyStr, pyStrArgs } from "./python";
+import { isError, isPlainObject, pyRepr, pyStr, pyStrArgs } from "./python";
+
+/** What Python's serialize() writes as `value` when `str(exc)` raises (docs/nameko-wire.md, Error object). */
+const UNREADABLE = "[__unicode__ failed]";
 
 /** The `error` member of a Nameko reply, keys in wire order (docs/nameko-wire.md, Error object). */
 export interface SerializedError {
@@ -16,6 +19,19 @@ export type ErrorClass = abstract new (...args: never[]) => Error;
 
 type Instantiable = new (...args: unknown[]) => Error;
 
+/** `read()`, or undefined when it throws (a failing getter, a value too deep to print). */
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+function strOfArgs(args: readonly unknown[]): string {
+  return attempt(() => pyStrArgs(args)) ?? UNREADABLE;
+}
+
 /**
  * Base of the errors that mirror a Python exception: keeps the constructor arguments as
  * `excArgs` (Python's `exc.args`) and derives the message the way Python's `str(exc)` does.
@@ -27,7 +43,7 @@ export class NamekoError extends Error {
   readonly excArgs: unknown[];
 
   constructor(...args: unknown[]) {
-    super(pyStrArgs(args));
+    super(strOfArgs(args));
     this.excArgs = args;
     this.name = new.target.name;
   }
@@ -200,7 +216,7 @@ export class KeyError extends LookupError {
   static override readonly excPath: string = "builtins.KeyError";
   constructor(...args: unknown[]) {
     super(...args);
-    if (args.length === 1) this.message = pyRepr(args[0]);
+    if (args.length === 1) this.message = attempt(() => pyRepr(args[0])) ?? UNREADABLE;
   }
 }
 /** Python's `IndexError`. */
@@ -279,8 +295,8 @@ function isBuiltinErrorClass(ctor: unknown, err: Error): boolean {
 
 /** Python-like class name of an error: an explicit `name`, else its constructor's name. */
 function excTypeOf(err: Error): string {
-  const name = err.name;
-  if (name && name !== "Error") return name;
+  const name = attempt(() => err.name);
+  if (typeof name === "string" && name && name !== "Error") return name;
   return err.constructor?.name || "Error";
 }
 
@@ -309,7 +325,7 @@ export function safeForSerialization(value: unknown): unknown {
 function makeSafe(value: unknown, depth: number): unknown {
   if (typeof value === "string") return value;
   if (value === null || typeof value !== "object") return safeStr(value);
-  if (depth > 100) return "[__unicode__ failed]";
+  if (depth > 100) return UNREADABLE;
   const next = depth + 1;
   if (Array.isArray(value)) return value.map((v) => makeSafe(v, next));
   if (value instanceof Uint8Array || value instanceof Set) return Array.from(value, (v) => makeSafe(v, next));
@@ -318,23 +334,22 @@ function makeSafe(value: unknown, depth: number): unknown {
     for (const [k, v] of value) out[String(makeSafe(k, next))] = makeSafe(v, next);
     return out;
   }
-  if (value instanceof Date || isError(value)) return safeStr(value);
+  // dicts are recursed; any other object (a date, an error, a class instance) is its str()
+  if (!isPlainObject(value)) return safeStr(value);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = makeSafe(v, next);
   return out;
 }
 
 function safeStr(value: unknown): string {
-  try {
-    return pyStr(value);
-  } catch {
-    return "[__unicode__ failed]";
-  }
+  return attempt(() => pyStr(value)) ?? UNREADABLE;
 }
 
 /**
- * Nameko's error object for anything thrown (docs/nameko-wire.md, Error object). A thrown non-Error value is
- * reported as Python's `Exception` with that value as its one argument.
+ * Nameko's error object for anything thrown (docs/nameko-wire.md, Error object). A thrown
+ * non-Error value is reported as Python's `Exception` with that value as its one argument. An
+ * error whose message cannot be read (a throwing getter) keeps its type, with Nameko's
+ * `[__unicode__ failed]` as its value.
  */
 export function serializeError(err: unknown): SerializedError {
   if (!isError(err)) {
@@ -345,13 +360,17 @@ export function serializeError(err: unknown): SerializedError {
       value: safeStr(err),
     };
   }
-  const own = (err as { excArgs?: unknown }).excArgs;
-  const args = Array.isArray(own) ? own : err.message ? [err.message] : [];
+  const message = attempt(() => {
+    const m: unknown = err.message;
+    return typeof m === "string" ? m : pyStr(m);
+  });
+  const own = attempt(() => (err as { excArgs?: unknown }).excArgs);
+  const args = Array.isArray(own) ? own : message ? [message] : [];
   return {
     exc_type: excTypeOf(err),
     exc_path: excPathOf(err),
     exc_args: args.map((a) => makeSafe(a, 0)),
-    value: err.message,
+    value: message ?? UNREADABLE,
   };
 }
 

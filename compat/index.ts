@@ -43,6 +43,7 @@ export {
   encodeRequest,
   JsonDecodeError,
   requestArgs,
+  requestEnvelope,
   requestKwargs,
 } from "./codec";
 export type { RpcReply, RpcRequest } from "./codec";
@@ -80,7 +81,7 @@ export {
   validatePrefix,
 } from "./naming";
 export type { EventQueueSpec, NameKind } from "./naming";
-export { pyRepr, pyStr } from "./python";
+export { MAX_NESTING, pyRepr, pyStr } from "./python";
 export { InFlight } from "./in-flight";
 export { maskUrlCredentials } from "./logging";
 export type { Logger } from "./logging";

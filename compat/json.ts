@@ -2,7 +2,7 @@
 // may send (docs/nameko-wire.md, JSON bodies). Both sit on the path of every call, so common inputs
 // take native fast paths.
 import { UnserializableValueError } from "./errors";
-import { isError, pyNumber } from "./python";
+import { isPlainObject, MAX_NESTING, pyNumber, pyTypeName } from "./python";
 
 /** Text that is not JSON (Python's json.JSONDecodeError), with the offset where parsing failed. */
 export class JsonDecodeError extends SyntaxError {
@@ -19,8 +19,6 @@ export class JsonDecodeError extends SyntaxError {
 /** Printable ASCII except `"` and `\`: such strings are written verbatim. */
 const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const NON_ASCII = /[\u007f-\uffff]/g;
-// Python's circular-reference check raises; a depth bound catches cycles without a seen-set.
-const MAX_DEPTH = 1000;
 
 /** Raised inside the encoder; encodeJson turns it into UnserializableValueError of the whole value. */
 class Unencodable extends Error {}
@@ -53,7 +51,9 @@ function encodeKey(key: string): string {
 function encodeNumber(n: number): string {
   const abs = n < 0 ? -n : n;
   // below 2^53 JavaScript prints what Python's repr prints (integral values without `.0`)
-  if ((abs >= 1e-4 && abs < 9007199254740992) || n === 0) return String(n);
+  if (abs >= 1e-4 && abs < 9007199254740992) return String(n);
+  // Python has no negative integer zero: -0 can only have been the float -0.0
+  if (n === 0) return 1 / n < 0 ? "-0.0" : "0";
   if (n !== n) return "NaN";
   if (abs === Infinity) return n > 0 ? "Infinity" : "-Infinity";
   return pyNumber(n);
@@ -133,7 +133,7 @@ function encodeValue(value: unknown, depth: number): string {
       throw new Unencodable(`${typeof value} is not JSON serializable`);
   }
   if (value === null) return "null";
-  if (depth > MAX_DEPTH) throw new Unencodable("nesting too deep or circular");
+  if (depth >= MAX_NESTING) throw new Unencodable(`nesting deeper than ${MAX_NESTING} levels, or a cycle`);
   const next = depth + 1;
   if (Array.isArray(value)) {
     let out = "[";
@@ -144,9 +144,9 @@ function encodeValue(value: unknown, depth: number): string {
   // Buffer has a toJSON; bytes must still be refused (kombu 5.2; docs/nameko-wire.md, JSON bodies)
   if (ArrayBuffer.isView(value)) throw new Unencodable("bytes are not JSON serializable");
   const obj = value as Record<string, unknown>;
+  // toJSON() is the JavaScript form of kombu's __json__(): the object says what it is on the wire
   if (typeof obj.toJSON === "function") return encodeValue((obj.toJSON as (key: string) => unknown)(""), next);
-  const proto = Object.getPrototypeOf(obj);
-  if (proto === Object.prototype || proto === null) {
+  if (isPlainObject(obj)) {
     let out = "{";
     let first = true;
     for (const key in obj) {
@@ -158,36 +158,34 @@ function encodeValue(value: unknown, depth: number): string {
     return out + "}";
   }
   if (value instanceof Map) return encodeEntries(value, next);
-  if (value instanceof Set) return encodeValue([...value], next);
-  if (
-    value instanceof ArrayBuffer ||
-    isError(value) ||
-    value instanceof Promise ||
-    value instanceof RegExp ||
-    value instanceof WeakMap ||
-    value instanceof WeakSet
-  ) {
-    // a Promise here is a missing `await`
-    throw new Unencodable(`${proto?.constructor?.name ?? "object"} is not JSON serializable`);
-  }
   if (value instanceof Number || value instanceof String || value instanceof Boolean) {
     return encodeValue(value.valueOf(), next);
   }
-  // other class instances: their own enumerable fields, as JSON.stringify does
-  return encodeEntries(Object.entries(obj), next);
+  // Any other object is what Python's json refuses: a set, an error, a promise (a missing
+  // `await`), a class instance whose state would be guessed from its fields (docs/values.md).
+  throw new Unencodable(`Object of type ${pyTypeName(value)} is not JSON serializable`);
 }
 
 /**
  * CPython `json.dumps` with kombu 5.2's extras: `", "`/`": "` separators, ensure_ascii, bare
- * NaN/Infinity, bigint as digits, Date as UTC ISO with `Z`. Map is written as an object, Set as a
- * list, class instances as their own enumerable fields, `toJSON()` honoured; `undefined` is null
- * in lists and omitted in objects. Integral numbers print without `.0` (JavaScript cannot tell
- * 1.0 from 1). Throws UnserializableValueError for functions, symbols, binary data, errors,
- * promises and cycles.
+ * NaN/Infinity, bigint as digits, Date as UTC ISO with `Z`. Plain objects and Maps are written as
+ * objects, arrays as lists, `toJSON()` is honoured; `undefined` is null in lists and omitted in
+ * objects. Integral numbers print without `.0` (JavaScript cannot tell 1.0 from 1) except -0,
+ * which is Python's -0.0. Throws UnserializableValueError for what Python's json refuses:
+ * functions, symbols, binary data, Sets, errors, promises, class instances without `toJSON()`,
+ * cycles and nesting deeper than {@link MAX_NESTING} (docs/values.md).
  */
 export function encodeJson(value: unknown): string {
+  return encodeJsonAt(value, 0);
+}
+
+/**
+ * encodeJson for a value written `depth` lists/objects deep inside a message (an RPC envelope),
+ * so the nesting bound applies to the whole message as a Python peer will read it.
+ */
+export function encodeJsonAt(value: unknown, depth: number): string {
   try {
-    return encodeValue(value, 0);
+    return encodeValue(value, depth);
   } catch (cause) {
     const err = new UnserializableValueError(value);
     err.cause = cause;
@@ -200,19 +198,25 @@ export function encodeJson(value: unknown): string {
 const utf8 = new TextDecoder("utf-8");
 
 /**
- * Whether a parsed value holds an integer beyond 2^53, i.e. one JSON.parse may have rounded.
- * Walking the parsed value is cheaper than scanning the text for long digit runs.
+ * Whether JSON.parse's reading may differ from Python's: an integer beyond 2^53 (rounded), a -0
+ * (Python reads `-0` as the integer 0, `-0.0` as the float), or nesting deeper than MAX_NESTING
+ * (refused). The full parser then decides. Walking the parsed value is cheaper than scanning the
+ * text for such tokens.
  */
-function hasUnsafeInteger(value: unknown): boolean {
-  if (typeof value === "number")
-    return (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) && Number.isInteger(value);
+function needsFullParser(value: unknown, depth: number): boolean {
+  if (typeof value === "number") {
+    if (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) return Number.isInteger(value);
+    return value === 0 && 1 / value < 0;
+  }
   if (typeof value !== "object" || value === null) return false;
+  if (depth >= MAX_NESTING) return true;
+  const next = depth + 1;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (hasUnsafeInteger(value[i])) return true;
+    for (let i = 0; i < value.length; i++) if (needsFullParser(value[i], next)) return true;
     return false;
   }
   const obj = value as Record<string, unknown>;
-  for (const key in obj) if (hasUnsafeInteger(obj[key])) return true;
+  for (const key in obj) if (needsFullParser(obj[key], next)) return true;
   return false;
 }
 
@@ -255,6 +259,8 @@ function untag(type: unknown, value: unknown): { ok: true; value: unknown } | { 
 /** A JSON parser for what Python writes: NaN/Infinity tokens, arbitrary-size integers, tagged objects. */
 class PythonJsonParser {
   private pos = 0;
+  /** Lists and objects open at `pos`. */
+  private depth = 0;
   constructor(private readonly text: string) {}
 
   parseDocument(): unknown {
@@ -295,8 +301,10 @@ class PythonJsonParser {
       case 0x22: // "
         return this.parseString();
       case 0x7b: // {
+        this.enter();
         return this.parseObject();
       case 0x5b: // [
+        this.enter();
         return this.parseArray();
       case 0x74: // t
         return this.literal("true", true);
@@ -315,6 +323,12 @@ class PythonJsonParser {
         if (c >= 0x30 && c <= 0x39) return this.parseNumber();
         return this.fail("Expecting value");
     }
+  }
+
+  /** Python's decoder runs out of stack here (RecursionError); refusing is what a peer would do. */
+  private enter(): void {
+    if (this.depth >= MAX_NESTING) this.fail(`Nesting deeper than ${MAX_NESTING} levels`);
+    this.depth++;
   }
 
   private parseNumber(): number | bigint {
@@ -347,6 +361,8 @@ class PythonJsonParser {
     const token = t.slice(start, p);
     const n = Number(token);
     if (integral && p - digitsStart > 15 && !Number.isSafeInteger(n)) return BigInt(token);
+    // `-0` is Python's integer 0; only `-0.0` (or `-0e0`) is the float -0.0
+    if (integral && n === 0) return 0;
     return n;
   }
 
@@ -381,13 +397,17 @@ class PythonJsonParser {
     this.skipWhitespace();
     if (this.text.charCodeAt(this.pos) === 0x5d) {
       this.pos++;
+      this.depth--;
       return out;
     }
     for (;;) {
       out.push(this.parseValue());
       this.skipWhitespace();
       const c = this.text.charCodeAt(this.pos++);
-      if (c === 0x5d) return out;
+      if (c === 0x5d) {
+        this.depth--;
+        return out;
+      }
       if (c !== 0x2c) this.fail("Expecting ',' delimiter", this.pos - 1);
     }
   }
@@ -399,6 +419,7 @@ class PythonJsonParser {
     this.skipWhitespace();
     if (this.text.charCodeAt(this.pos) === 0x7d) {
       this.pos++;
+      this.depth--;
       return out;
     }
     for (;;) {
@@ -420,6 +441,7 @@ class PythonJsonParser {
       if (c === 0x7d) break;
       if (c !== 0x2c) this.fail("Expecting ',' delimiter", this.pos - 1);
     }
+    this.depth--;
     if (count === 2 && "__type__" in out && "__value__" in out) {
       const tagged = untag(out.__type__, out.__value__);
       if (tagged.ok) return tagged.value;
@@ -433,9 +455,10 @@ function isDigit(c: number): boolean {
 }
 
 /**
- * Parse JSON as Python writes it: NaN/Infinity/-Infinity tokens, integers beyond 2^53 as bigint,
- * kombu >= 5.3 `{"__type__", "__value__"}` objects as plain strings (UUIDs canonical). Throws
- * JsonDecodeError on bad JSON.
+ * Parse JSON as Python reads it: NaN/Infinity/-Infinity tokens, integers beyond 2^53 as bigint,
+ * `-0` as 0 and `-0.0` as -0, kombu >= 5.3 `{"__type__", "__value__"}` objects as plain strings
+ * (UUIDs canonical). Throws JsonDecodeError on bad JSON and on nesting deeper than
+ * {@link MAX_NESTING}, which a Python peer could not decode either.
  */
 export function decodeJson(input: string | Uint8Array): unknown {
   const text = toText(input);
@@ -447,7 +470,7 @@ export function decodeJson(input: string | Uint8Array): unknown {
       // NaN/Infinity tokens, or really bad JSON: the full parser decides and reports where
       return new PythonJsonParser(text).parseDocument();
     }
-    if (!hasUnsafeInteger(value)) return value;
+    if (!needsFullParser(value, 0)) return value;
   }
   return new PythonJsonParser(text).parseDocument();
 }

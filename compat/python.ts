@@ -6,11 +6,32 @@ import { types } from "node:util";
 const NON_PRINTABLE = /[\p{C}\p{Z}\\]/u;
 
 /**
+ * The deepest nesting of lists and objects the codec writes, reads or prints (docs/values.md,
+ * Nesting). CPython 3.11 gives up at 1000 levels minus the frames already on its stack (json:
+ * 995 from a bare script, about 970 inside kombu's consumer): deeper values are ones a Python
+ * peer cannot decode, so they are refused. The bound also stops cycles without a seen-set.
+ */
+export const MAX_NESTING = 900;
+
+/**
  * Whether a value is an error, including errors from another realm (Node's own errors seen
  * inside a jest or vm context fail `instanceof Error`).
  */
 export function isError(value: unknown): value is Error {
   return value instanceof Error || types.isNativeError(value);
+}
+
+/**
+ * Whether an object is what Python reads as a dict literal: its prototype is Object.prototype
+ * (of any realm: jest and vm contexts have their own) or null. Class instances are not.
+ */
+export function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return true;
+  // another realm's Object.prototype: the root of its chain, with that realm's Object as constructor
+  if (typeof proto !== "object" || Object.getPrototypeOf(proto) !== null) return false;
+  const ctor = (proto as { constructor?: unknown }).constructor;
+  return typeof ctor === "function" && ctor.name === "Object";
 }
 
 /** Python's name for the type a JSON-ish JavaScript value would have on the Python side. */
@@ -27,16 +48,21 @@ export function pyTypeName(value: unknown): string {
       return Number.isInteger(value) ? "int" : "float";
     case "function":
       return "function";
+    case "symbol":
+      return "symbol";
     default:
       if (Array.isArray(value)) return "list";
       if (value instanceof Uint8Array) return "bytes";
       if (value instanceof Set) return "set";
-      return "dict";
+      if (value instanceof Map || isPlainObject(value as object)) return "dict";
+      return (value as object).constructor?.name || "object";
   }
 }
 
 /** Python's `repr(float)` for a JavaScript number (integers in the safe range print as Python ints). */
 export function pyNumber(n: number): string {
+  // -0 passes isSafeInteger, but Python has no negative integer zero: it was the float -0.0
+  if (n === 0 && 1 / n < 0) return "-0.0";
   if (Number.isSafeInteger(n)) return String(n);
   if (Number.isNaN(n)) return "nan";
   if (n === Infinity) return "inf";
@@ -121,21 +147,29 @@ function pyReprDate(d: Date): string {
   return `datetime.datetime(${parts.join(", ")}, tzinfo=datetime.timezone.utc)`;
 }
 
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+/** The containers being printed: Python prints one met again inside itself as `[...]` / `{...}`. */
+type Open = Set<object>;
+
+function nested(obj: object, open: Open, cycle: string, print: () => string): string {
+  if (open.has(obj)) return cycle;
+  // Python's repr runs out of stack too (RecursionError); JavaScript's name for that is RangeError
+  if (open.size >= MAX_NESTING)
+    throw new RangeError("maximum recursion depth exceeded while getting the repr of an object");
+  open.add(obj);
+  try {
+    return print();
+  } finally {
+    open.delete(obj);
+  }
 }
 
-function reprEntries(entries: Iterable<[unknown, unknown]>, depth: number): string {
+function reprEntries(entries: Iterable<[unknown, unknown]>, open: Open): string {
   const parts: string[] = [];
-  for (const [k, v] of entries) parts.push(`${repr(k, depth)}: ${repr(v, depth)}`);
+  for (const [k, v] of entries) parts.push(`${repr(k, open)}: ${repr(v, open)}`);
   return `{${parts.join(", ")}}`;
 }
 
-function repr(value: unknown, depth: number): string {
-  // Python prints a self-containing container as `[...]`; a depth bound gives the same safety.
-  if (depth > 100) return "...";
-  const next = depth + 1;
+function repr(value: unknown, open: Open): string {
   if (value === null || value === undefined) return "None";
   switch (typeof value) {
     case "string":
@@ -152,28 +186,32 @@ function repr(value: unknown, depth: number): string {
       return `<function ${value.name || "<anonymous>"}>`;
   }
   const obj = value as object;
-  if (Array.isArray(obj)) return `[${obj.map((v) => repr(v, next)).join(", ")}]`;
+  if (Array.isArray(obj)) return nested(obj, open, "[...]", () => `[${obj.map((v) => repr(v, open)).join(", ")}]`);
   if (obj instanceof Uint8Array) return pyReprBytes(obj);
   if (obj instanceof Date) return pyReprDate(obj);
-  if (obj instanceof Map) return reprEntries(obj.entries(), next);
-  if (obj instanceof Set) return obj.size ? `{${[...obj].map((v) => repr(v, next)).join(", ")}}` : "set()";
+  if (obj instanceof Map) return nested(obj, open, "{...}", () => reprEntries(obj.entries(), open));
+  if (obj instanceof Set) {
+    if (!obj.size) return "set()";
+    return nested(obj, open, "set(...)", () => `{${[...obj].map((v) => repr(v, open)).join(", ")}}`);
+  }
   if (isError(obj)) {
     const args = (obj as { excArgs?: unknown }).excArgs;
     const list = Array.isArray(args) ? args : obj.message ? [obj.message] : [];
-    return `${obj.name}(${list.map((v) => repr(v, next)).join(", ")})`;
+    return nested(obj, open, "...", () => `${obj.name}(${list.map((v) => repr(v, open)).join(", ")})`);
   }
   const custom = (obj as { __repr__?: unknown }).__repr__;
   if (typeof custom === "function") return String(custom.call(obj));
-  if (isPlainObject(obj)) return reprEntries(Object.entries(obj), next);
+  if (isPlainObject(obj)) return nested(obj, open, "{...}", () => reprEntries(Object.entries(obj), open));
   return `<${obj.constructor?.name || "object"} object>`;
 }
 
 /**
  * Python's `repr()` of a JavaScript value, reading arrays as lists and objects as dicts. An
- * object with a `__repr__()` method is shown by it, as in Python.
+ * object with a `__repr__()` method is shown by it, as in Python; a container inside itself is
+ * `[...]`. Throws RangeError beyond {@link MAX_NESTING} levels, where Python's repr fails too.
  */
 export function pyRepr(value: unknown): string {
-  return repr(value, 0);
+  return repr(value, new Set());
 }
 
 /** Python's `str()`: as `repr()` except for strings, errors (their message) and dates. */
@@ -181,12 +219,13 @@ export function pyStr(value: unknown): string {
   if (typeof value === "string") return value;
   if (isError(value)) return value.message;
   if (value instanceof Date) return pyStrDate(value);
-  return repr(value, 0);
+  return repr(value, new Set());
 }
 
 /** Python's `str(exc)` for an exception built with `args`: '' / str(arg) / repr(tuple). */
 export function pyStrArgs(args: readonly unknown[]): string {
   if (args.length === 0) return "";
   if (args.length === 1) return pyStr(args[0]);
-  return `(${args.map((a) => repr(a, 1)).join(", ")})`;
+  const open: Open = new Set();
+  return `(${args.map((a) => repr(a, open)).join(", ")})`;
 }

@@ -9,19 +9,21 @@
  *   it reports a missing NATS service; the runtime's RpcClient raises UnknownService.
  * - A request whose reply subject is a bridge inbox came from a bridge: it is never carried back to
  *   RabbitMQ (BridgeLoop error), so no call circles between the brokers.
- * - A body that is not JSON gets MalformedRequest here: Nameko would drop it without a reply.
+ * - A body that is not a JSON object with `args` and `kwargs` gets MalformedRequest here, as the
+ *   runtime answers it: Nameko would drop text that is not JSON without a reply, and answer a
+ *   list, string or null body with a TypeError.
  * - While RabbitMQ is away requests get a BridgeUnavailable error at once.
  * - A request without a reply subject (fire-and-forget) is carried and its reply dropped.
  */
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
-  decodeJson,
   describeError,
   InFlight,
   InvalidName,
   type Logger,
   MalformedRequest,
   MethodNotFound,
+  requestEnvelope,
   rpcQueueGroup,
   rpcServiceSubjects,
   validateName,
@@ -170,16 +172,18 @@ export class NatsRpcInbound {
     const data = msg.data;
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
-      decodeJson(body);
+      requestEnvelope(body);
     } catch (err) {
-      // Nameko acks an undecodable request and never answers it (docs/nameko-wire.md, RPC server),
-      // which would leave the caller to its timeout: answer here instead.
-      log.warn("bridge rpc request with a body that is not JSON answered with MalformedRequest", {
+      if (!(err instanceof MalformedRequest)) throw err;
+      // Nameko acks an undecodable request and never answers it (docs/nameko-wire.md, Values), and
+      // answers a body that is not an object with a TypeError: both are answered here instead.
+      log.warn("bridge rpc request that is not a JSON request object answered with MalformedRequest", {
         direction: "nats_to_amqp",
         service,
         method,
+        error: err.message,
       });
-      msg.respond(errorReply(new MalformedRequest(`Invalid JSON body: ${describeError(err)}`)));
+      msg.respond(errorReply(err));
       return Promise.resolve("bad_json");
     }
     return outbound.call(service, method, body, amqpHeadersFromNats(msg.headers)).then((outcome) => {

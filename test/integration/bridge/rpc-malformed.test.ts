@@ -67,9 +67,21 @@ describe("bridge rpc: malformed input from AMQP callers", () => {
     expect(reply.error?.exc_type).toBe("MalformedRequest");
   });
 
-  it("answers a body that is not an object with an error", async () => {
-    const reply = parse((await caller.send("calc.add", "[1, 2]")).content);
-    expect(reply.error?.exc_type).toEqual(expect.any(String));
+  it.each([
+    ["[1, 2]", "list"],
+    ["null", "NoneType"],
+    ['"x"', "str"],
+  ])("answers the body %s, which is not an object, with MalformedRequest (MIGRATION.md)", async (body, type) => {
+    const reply = parse((await caller.send("calc.add", body)).content);
+    expect(reply).toEqual({
+      result: null,
+      error: {
+        exc_type: "MalformedRequest",
+        exc_path: "nameko.exceptions.MalformedRequest",
+        exc_args: [`Message body must be a JSON object, not ${type}`],
+        value: `Message body must be a JSON object, not ${type}`,
+      },
+    });
   });
 
   it("answers a body without kwargs with MalformedRequest", async () => {
@@ -181,9 +193,32 @@ describe("bridge rpc: malformed input from NATS callers", () => {
     expect(legacy.dropped).toEqual([]);
   });
 
-  it("carries a body that is not an object to Nameko, which answers it", async () => {
-    const reply = await request("add", "[1, 2]");
-    expect(reply.error?.exc_type).toBe("TypeError");
+  it.each([
+    ["[1, 2]", "Message body must be a JSON object, not list"],
+    ["null", "Message body must be a JSON object, not NoneType"],
+    ['"x"', "Message body must be a JSON object, not str"],
+    ['{"args": [1, 2]}', "Message missing `args` or `kwargs`"],
+  ])("answers the body %s with MalformedRequest itself, never publishing it to Nameko", async (body, message) => {
+    const before = legacy.deliveries.length;
+    expect(await request("add", body)).toEqual({
+      result: null,
+      error: {
+        exc_type: "MalformedRequest",
+        exc_path: "nameko.exceptions.MalformedRequest",
+        exc_args: [message],
+        value: message,
+      },
+    });
+    expect(legacy.deliveries.length).toBe(before);
+  });
+
+  it("answers a body nested deeper than Nameko can decode with MalformedRequest, never publishing it", async () => {
+    const before = legacy.deliveries.length;
+    const deep = "[".repeat(1000) + "]".repeat(1000);
+    const reply = await request("add", `{"args": [${deep}], "kwargs": {}}`);
+    expect(reply.error).toMatchObject({ exc_type: "MalformedRequest" });
+    expect(reply.error?.value).toMatch(/Nesting deeper than 900 levels/);
+    expect(legacy.deliveries.length).toBe(before);
   });
 
   it("answers a wildcard method token with MethodNotFound, never publishing it", async () => {

@@ -5,6 +5,7 @@ import {
   encodeReply,
   encodeRequest,
   JsonDecodeError,
+  requestEnvelope,
 } from "../../../compat/codec";
 import {
   IncorrectSignature,
@@ -13,6 +14,14 @@ import {
   UnserializableValueError,
   ValueError,
 } from "../../../compat/errors";
+import { MAX_NESTING } from "../../../compat/python";
+
+/** `[[...[]...]]` with `depth` lists. */
+function nestedList(depth: number): unknown[] {
+  let v: unknown[] = [];
+  for (let i = 1; i < depth; i++) v = [v];
+  return v;
+}
 
 function thrown(fn: () => unknown): Error {
   try {
@@ -34,6 +43,38 @@ describe("encodeRequest", () => {
 
   it("throws UnserializableValueError for arguments that cannot be encoded", () => {
     expect(thrown(() => encodeRequest([() => 1]))).toBeInstanceOf(UnserializableValueError);
+  });
+
+  it("refuses class instances, Sets and too deep nesting in arguments as in replies (docs/values.md)", () => {
+    class Point {
+      x = 1;
+    }
+    let deep: unknown[] = [];
+    for (let i = 0; i < 1000; i++) deep = [deep];
+    expect(thrown(() => encodeRequest([new Point()]))).toBeInstanceOf(UnserializableValueError);
+    expect(thrown(() => encodeRequest([], { tags: new Set(["a"]) }))).toBeInstanceOf(UnserializableValueError);
+    expect(thrown(() => encodeRequest([deep]))).toBeInstanceOf(UnserializableValueError);
+  });
+
+  it("writes -0 as -0.0", () => {
+    expect(encodeRequest([-0])).toBe('{"args": [-0.0], "kwargs": {}}');
+  });
+});
+
+describe("requestEnvelope", () => {
+  it("returns the request object without looking inside args and kwargs", () => {
+    expect(requestEnvelope('{"args": 5, "kwargs": null, "x": 1}')).toEqual({ args: 5, kwargs: null, x: 1 });
+  });
+
+  it.each([
+    ["[1, 2]", "Message body must be a JSON object, not list"],
+    ["null", "Message body must be a JSON object, not NoneType"],
+    ['"x"', "Message body must be a JSON object, not str"],
+    ['{"args": []}', "Message missing `args` or `kwargs`"],
+  ])("refuses %s with MalformedRequest: %s", (body, message) => {
+    const err = thrown(() => requestEnvelope(body));
+    expect(err).toBeInstanceOf(MalformedRequest);
+    expect(err.message).toBe(message);
   });
 });
 
@@ -70,6 +111,13 @@ describe("decodeRequest", () => {
     const err = thrown(() => decodeRequest(body));
     expect(err).toBeInstanceOf(MalformedRequest);
     expect(err.message).toBe(`Message body must be a JSON object, not ${type}`);
+  });
+
+  it("throws MalformedRequest for a body nested deeper than a Python peer reads", () => {
+    const body = '{"args": [' + "[".repeat(1000) + "]".repeat(1000) + '], "kwargs": {}}';
+    const err = thrown(() => decodeRequest(body));
+    expect(err).toBeInstanceOf(MalformedRequest);
+    expect(err.message).toMatch(/^Message body is not valid JSON: Nesting deeper than 900 levels/);
   });
 
   it("splats string args into characters, as Python's *args does", () => {
@@ -112,6 +160,34 @@ describe("encodeReply / encodeErrorReply", () => {
     );
   });
 
+  it("turns a class instance without toJSON into the UnserializableValueError reply", () => {
+    class Account {
+      #balance = 10;
+      get balance(): number {
+        return this.#balance;
+      }
+    }
+    expect(encodeReply(new Account())).toBe(
+      '{"result": null, "error": {"exc_type": "UnserializableValueError", "exc_path": "nameko.exceptions.UnserializableValueError", "exc_args": [], "value": "Unserializable value: `<Account object>`"}}',
+    );
+  });
+
+  it("writes a -0 result as -0.0", () => {
+    expect(encodeReply(-0)).toBe('{"result": -0.0, "error": null}');
+  });
+
+  it("keeps the type of an error whose message cannot be read", () => {
+    class Unprintable extends Error {}
+    const err = Object.defineProperty(new Unprintable(), "message", {
+      get(): string {
+        throw new Error("no message");
+      },
+    });
+    expect(encodeErrorReply(err)).toBe(
+      '{"result": null, "error": {"exc_type": "Unprintable", "exc_path": "cliffracer.remote.Unprintable", "exc_args": [], "value": "[__unicode__ failed]"}}',
+    );
+  });
+
   it("turns a throwing toJSON into the UnserializableValueError reply", () => {
     const reply = encodeReply({
       toJSON() {
@@ -127,6 +203,25 @@ describe("encodeReply / encodeErrorReply", () => {
     );
     expect(encodeErrorReply("boom")).toBe(
       '{"result": null, "error": {"exc_type": "Exception", "exc_path": "builtins.Exception", "exc_args": ["boom"], "value": "boom"}}',
+    );
+  });
+});
+
+describe("nesting: the bound counts the envelope, so whatever is written can be read back", () => {
+  it("writes and reads a reply whose body nests MAX_NESTING levels, and refuses one level more", () => {
+    const body = encodeReply(nestedList(MAX_NESTING - 1));
+    expect(decodeReply(body)).toEqual({ result: nestedList(MAX_NESTING - 1), error: null });
+    expect(decodeReply(encodeReply(nestedList(MAX_NESTING))).error).toMatchObject({
+      exc_type: "UnserializableValueError",
+    });
+  });
+
+  it("writes and reads a request whose body nests MAX_NESTING levels, and refuses one level more", () => {
+    const body = encodeRequest([nestedList(MAX_NESTING - 2)], { k: nestedList(MAX_NESTING - 2) });
+    expect(decodeRequest(body).args).toEqual([nestedList(MAX_NESTING - 2)]);
+    expect(thrown(() => encodeRequest([nestedList(MAX_NESTING - 1)]))).toBeInstanceOf(UnserializableValueError);
+    expect(thrown(() => encodeRequest([], { k: nestedList(MAX_NESTING - 1) }))).toBeInstanceOf(
+      UnserializableValueError,
     );
   });
 });

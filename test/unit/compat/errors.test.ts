@@ -186,6 +186,13 @@ describe("safeForSerialization (Nameko's safe_for_serialization)", () => {
     expect(safeForSerialization(new Error("inner"))).toBe("inner");
   });
 
+  it("writes a class instance as its str(), as Python does with an object it cannot iterate", () => {
+    class Point {
+      x = 1;
+    }
+    expect(safeForSerialization([new Point()])).toEqual(["<Point object>"]);
+  });
+
   it("gives up on self-containing structures with [__unicode__ failed]", () => {
     const deep: unknown[] = [];
     deep.push(deep);
@@ -234,6 +241,56 @@ describe("serializeError", () => {
       exc_args: ["from elsewhere"],
       value: "from elsewhere",
     });
+  });
+
+  describe("an error whose message cannot be read (Python: str(exc) raises)", () => {
+    class Unprintable extends Error {}
+    const unreadable = (err: Error): Error =>
+      Object.defineProperty(err, "message", {
+        get(): string {
+          throw new Error("message getter failed");
+        },
+      });
+
+    it("keeps its type and path, with Nameko's placeholder value and no arguments", () => {
+      expect(serializeError(unreadable(new Unprintable()))).toEqual({
+        exc_type: "Unprintable",
+        exc_path: "cliffracer.remote.Unprintable",
+        exc_args: [],
+        value: "[__unicode__ failed]",
+      });
+    });
+
+    it("keeps the arguments of a NamekoError", () => {
+      expect(serializeError(unreadable(new ValueError("kept", 1)))).toEqual({
+        exc_type: "ValueError",
+        exc_path: "builtins.ValueError",
+        exc_args: ["kept", "1"],
+        value: "[__unicode__ failed]",
+      });
+    });
+
+    it("falls back to the class name when `name` cannot be read either", () => {
+      const err = Object.defineProperty(unreadable(new Unprintable()), "name", {
+        get(): string {
+          throw new Error("name getter failed");
+        },
+      });
+      expect(serializeError(err)).toMatchObject({ exc_type: "Unprintable", value: "[__unicode__ failed]" });
+    });
+
+    it("writes a message that is not a string as its str()", () => {
+      const err = Object.assign(new Unprintable(), { message: 42 as unknown as string });
+      expect(serializeError(err)).toMatchObject({ exc_args: ["42"], value: "42" });
+    });
+  });
+
+  it("builds a NamekoError whose argument is too deep to print, with Nameko's placeholder message", () => {
+    let deep: unknown[] = [];
+    for (let i = 0; i < 1000; i++) deep = [deep];
+    const err = new ValueError(deep);
+    expect(err.message).toBe("[__unicode__ failed]");
+    expect(err.excArgs).toEqual([deep]);
   });
 
   it("uses the class name when a subclass does not set `name`", () => {

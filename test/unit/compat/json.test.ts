@@ -1,4 +1,6 @@
+import { runInNewContext } from "node:vm";
 import { decodeJson, encodeJson, JsonDecodeError } from "../../../compat/json";
+import { MAX_NESTING } from "../../../compat/python";
 import { UnserializableValueError } from "../../../compat/errors";
 
 function thrown(fn: () => unknown): Error {
@@ -54,7 +56,11 @@ describe("encodeJson", () => {
   });
 
   it("writes integral numbers without a fractional part (JavaScript cannot tell 1.0 from 1)", () => {
-    expect(encodeJson([1, -0, 9007199254740991])).toBe("[1, 0, 9007199254740991]");
+    expect(encodeJson([1, 0, 9007199254740991])).toBe("[1, 0, 9007199254740991]");
+  });
+
+  it("writes -0 as Python's float -0.0 (Python has no negative integer zero)", () => {
+    expect(encodeJson([-0, 0, { z: -0 }])).toBe('[-0.0, 0, {"z": -0.0}]');
   });
 
   it("writes bigints as their digits", () => {
@@ -81,7 +87,7 @@ describe("encodeJson", () => {
     expect(encodeJson({ amount: money })).toBe('{"amount": "1.10"}');
   });
 
-  it("writes a Map as an object and a Set as a list", () => {
+  it("writes a Map as an object", () => {
     expect(
       encodeJson(
         new Map<unknown, unknown>([
@@ -90,7 +96,12 @@ describe("encodeJson", () => {
         ]),
       ),
     ).toBe('{"a": 1, "2": "b"}');
-    expect(encodeJson(new Set([1, "x"]))).toBe('[1, "x"]');
+  });
+
+  it("refuses a Set, as Python's json refuses a set", () => {
+    const err = thrown(() => encodeJson({ tags: new Set([1, 2]) }));
+    expect(err).toBeInstanceOf(UnserializableValueError);
+    expect(err.message).toBe("Unserializable value: `{'tags': {1, 2}}`");
   });
 
   it("writes Map keys as Python writes dict keys", () => {
@@ -107,17 +118,48 @@ describe("encodeJson", () => {
     expect(thrown(() => encodeJson(new Map([[{}, 1]])))).toBeInstanceOf(UnserializableValueError);
   });
 
-  it("writes class instances as their own enumerable fields", () => {
+  describe("class instances (docs/values.md: Python's json refuses any object it does not know)", () => {
     class Point {
       constructor(
         public x: number,
         public y: number,
       ) {}
-      norm(): number {
-        return Math.hypot(this.x, this.y);
+    }
+    class Account {
+      #balance = 10;
+      get balance(): number {
+        return this.#balance;
       }
     }
-    expect(encodeJson(new Point(1, 2))).toBe('{"x": 1, "y": 2}');
+    class Money {
+      constructor(private readonly cents: number) {}
+      toJSON(): string {
+        return (this.cents / 100).toFixed(2);
+      }
+    }
+
+    it.each([
+      ["with public fields", new Point(1, 2)],
+      ["whose state sits behind a getter and a #private field", new Account()],
+      ["made with Object.create", Object.create({ kind: "proto" }) as object],
+    ])("refuses an instance %s with UnserializableValueError", (_what, value) => {
+      const err = thrown(() => encodeJson({ value }));
+      expect(err).toBeInstanceOf(UnserializableValueError);
+    });
+
+    it("names the class in the UnserializableValueError, as Python's repr does", () => {
+      expect(thrown(() => encodeJson(new Point(1, 2))).message).toBe("Unserializable value: `<Point object>`");
+    });
+
+    it("writes an instance with toJSON() as what toJSON() returns (kombu's __json__)", () => {
+      expect(encodeJson({ price: new Money(110) })).toBe('{"price": "1.10"}');
+    });
+
+    it("writes a plain object made in another realm (a vm context) as a dict", () => {
+      const foreign = runInNewContext('({ a: [1, { b: "c" }] })') as object;
+      expect(Object.getPrototypeOf(foreign)).not.toBe(Object.prototype);
+      expect(encodeJson(foreign)).toBe('{"a": [1, {"b": "c"}]}');
+    });
   });
 
   it("writes objects without a prototype", () => {
@@ -166,12 +208,29 @@ describe("encodeJson", () => {
     expect(err.cause).toBeInstanceOf(Error);
   });
 
-  it("handles deep but acyclic nesting", () => {
-    let v: unknown = 1;
-    for (let i = 0; i < 500; i++) v = [v];
-    expect(encodeJson(v)).toBe("[".repeat(500) + "1" + "]".repeat(500));
+  it("writes nesting up to MAX_NESTING levels", () => {
+    expect(MAX_NESTING).toBe(900);
+    expect(encodeJson(nestedList(MAX_NESTING))).toBe("[".repeat(MAX_NESTING) + "]".repeat(MAX_NESTING));
+    expect(encodeJson({ a: nestedList(MAX_NESTING - 1) })).toBe(
+      '{"a": ' + "[".repeat(MAX_NESTING - 1) + "]".repeat(MAX_NESTING - 1) + "}",
+    );
+  });
+
+  it("refuses deeper nesting, which a Python peer could not decode, as Nameko refuses it", () => {
+    const err = thrown(() => encodeJson(nestedList(MAX_NESTING + 1)));
+    expect(err).toBeInstanceOf(UnserializableValueError);
+    // Python's repr of such a value fails too: Nameko's placeholder
+    expect(err.message).toBe("Unserializable value: `[__repr__ failed]`");
+    expect(thrown(() => encodeJson(nestedList(1000)))).toBeInstanceOf(UnserializableValueError);
   });
 });
+
+/** `[[...[]...]]` with `depth` lists. */
+function nestedList(depth: number): unknown[] {
+  let v: unknown[] = [];
+  for (let i = 1; i < depth; i++) v = [v];
+  return v;
+}
 
 describe("decodeJson", () => {
   it("parses ordinary JSON", () => {
@@ -271,6 +330,38 @@ describe("decodeJson", () => {
     expect(err).toBeInstanceOf(JsonDecodeError);
     expect(err).toBeInstanceOf(SyntaxError);
     expect(typeof (err as JsonDecodeError).position).toBe("number");
+  });
+
+  it("reads -0.0 as -0 and -0 as Python's integer 0", () => {
+    expect(Object.is(decodeJson("-0.0"), -0)).toBe(true);
+    expect(Object.is(decodeJson("-0"), 0)).toBe(true);
+    const fast = decodeJson('{"f": -0.0, "i": -0, "e": -0e0}') as Record<string, number>;
+    expect([Object.is(fast.f, -0), Object.is(fast.i, 0), Object.is(fast.e, -0)]).toEqual([true, true, true]);
+    // the same inside a document only the full parser reads (a NaN token)
+    const slow = decodeJson("[NaN, -0.0, -0]") as number[];
+    expect([Object.is(slow[1], -0), Object.is(slow[2], 0)]).toEqual([true, true]);
+  });
+
+  it("round-trips -0 through encodeJson", () => {
+    expect(Object.is(decodeJson(encodeJson(-0)), -0)).toBe(true);
+  });
+
+  it("reads nesting up to MAX_NESTING levels", () => {
+    const text = "[".repeat(MAX_NESTING) + "]".repeat(MAX_NESTING);
+    expect(encodeJson(decodeJson(text))).toBe(text);
+    const tagged = '{"a": ' + "[".repeat(MAX_NESTING - 1) + "NaN" + "]".repeat(MAX_NESTING - 1) + "}";
+    expect(decodeJson(tagged)).toBeDefined();
+  });
+
+  it.each([
+    ["a list", "[".repeat(MAX_NESTING + 1) + "]".repeat(MAX_NESTING + 1)],
+    ["objects", '{"a": '.repeat(MAX_NESTING + 1) + "1" + "}".repeat(MAX_NESTING + 1)],
+    ["a list the full parser reads (NaN)", "[".repeat(MAX_NESTING + 1) + "NaN" + "]".repeat(MAX_NESTING + 1)],
+    ["100,000 levels", "[".repeat(100_000) + "]".repeat(100_000)],
+  ])("refuses deeper nesting (Python's json raises RecursionError): %s", (_what, text) => {
+    const err = thrown(() => decodeJson(text));
+    expect(err).toBeInstanceOf(JsonDecodeError);
+    expect(err.message).toMatch(/^Nesting deeper than 900 levels: line 1 column \d+ \(char \d+\)$/);
   });
 
   it("reports Python-style positions", () => {

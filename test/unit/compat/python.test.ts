@@ -1,4 +1,15 @@
-import { pyNumber, pyRepr, pyReprBytes, pyReprString, pyStr, pyStrArgs, pyTypeName } from "../../../compat/python";
+import { runInNewContext } from "node:vm";
+import {
+  isPlainObject,
+  MAX_NESTING,
+  pyNumber,
+  pyRepr,
+  pyReprBytes,
+  pyReprString,
+  pyStr,
+  pyStrArgs,
+  pyTypeName,
+} from "../../../compat/python";
 
 // Expected texts are CPython 3.11's own output for the equivalent Python values.
 describe("pyReprString", () => {
@@ -75,10 +86,29 @@ describe("pyRepr", () => {
     expect(pyRepr(new Thing())).toBe("<Thing object>");
   });
 
-  it("stops at self-containing structures", () => {
+  it("prints a container met again inside itself as Python does", () => {
     const a: unknown[] = [];
     a.push(a);
-    expect(pyRepr(a)).toContain("...");
+    expect(pyRepr(a)).toBe("[[...]]");
+    const d: Record<string, unknown> = {};
+    d.self = d;
+    expect(pyRepr(d)).toBe("{'self': {...}}");
+    expect(pyRepr([a, 1])).toBe("[[[...]], 1]");
+    // the same list twice side by side is not a cycle
+    const shared = [1];
+    expect(pyRepr([shared, shared])).toBe("[[1], [1]]");
+  });
+
+  it("prints nesting up to MAX_NESTING levels and fails deeper, as Python's repr runs out of stack", () => {
+    let v: unknown[] = [];
+    for (let i = 1; i < MAX_NESTING; i++) v = [v];
+    expect(pyRepr(v)).toBe("[".repeat(MAX_NESTING) + "]".repeat(MAX_NESTING));
+    expect(() => pyRepr([v])).toThrow(RangeError);
+  });
+
+  it("writes -0 as -0.0", () => {
+    expect(pyRepr(-0)).toBe("-0.0");
+    expect(pyStr([-0, 0])).toBe("[-0.0, 0]");
   });
 });
 
@@ -111,8 +141,26 @@ describe("pyTypeName", () => {
     [[], "list"],
     [{}, "dict"],
     [new Set(), "set"],
+    [new Map(), "dict"],
     [Buffer.from(""), "bytes"],
+    [new (class Point {})(), "Point"],
   ])("names %p as %s", (value, name) => {
     expect(pyTypeName(value)).toBe(name);
+  });
+});
+
+describe("isPlainObject", () => {
+  it("accepts object literals, prototype-less objects and plain objects of another realm", () => {
+    expect(isPlainObject({})).toBe(true);
+    expect(isPlainObject(Object.create(null) as object)).toBe(true);
+    expect(isPlainObject(runInNewContext("({})") as object)).toBe(true);
+  });
+
+  it("refuses class instances, objects with another prototype and built-ins", () => {
+    class Point {}
+    expect(isPlainObject(new Point())).toBe(false);
+    expect(isPlainObject(Object.create({}) as object)).toBe(false);
+    expect(isPlainObject(new Map())).toBe(false);
+    expect(isPlainObject(runInNewContext("new (class Foreign {})()") as object)).toBe(false);
   });
 });
