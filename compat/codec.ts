@@ -26,7 +26,7 @@ export interface RpcReply {
   error: SerializedError | null;
 }
 
-// The envelope is one level of the message: values inside it may nest one level less (docs/values.md).
+// The envelope is one level of the message: values inside it may nest one level less (docs/nameko-wire.md, Values).
 
 /** `{"args": [...], "kwargs": {...}}` as a Nameko client writes it; UnserializableValueError if an argument cannot be encoded. */
 export function encodeRequest(args: unknown[], kwargs: Record<string, unknown> = {}): string {
@@ -81,7 +81,7 @@ export function requestKwargs(kwargs: unknown): Record<string, unknown> {
  * Parse an RPC request body and check its envelope: a JSON object with `args` and `kwargs`.
  * Throws MalformedRequest for text that is not JSON (or nested deeper than Python reads), a
  * non-object body (where Nameko's own indexing would fail with a TypeError) and a missing key.
- * Does not look inside `args`/`kwargs`: that is the callee's binding (docs/values.md, Requests).
+ * Does not look inside `args`/`kwargs`: that is the callee's binding (docs/nameko-wire.md, Values).
  */
 export function requestEnvelope(body: string | Uint8Array): Record<string, unknown> {
   let data: unknown;

@@ -162,7 +162,7 @@ function encodeValue(value: unknown, depth: number): string {
     return encodeValue(value.valueOf(), next);
   }
   // Any other object is what Python's json refuses: a set, an error, a promise (a missing
-  // `await`), a class instance whose state would be guessed from its fields (docs/values.md).
+  // `await`), a class instance whose state would be guessed from its fields (docs/nameko-wire.md, Values).
   throw new Unencodable(`Object of type ${pyTypeName(value)} is not JSON serializable`);
 }
 
@@ -173,7 +173,7 @@ function encodeValue(value: unknown, depth: number): string {
  * objects. Integral numbers print without `.0` (JavaScript cannot tell 1.0 from 1) except -0,
  * which is Python's -0.0. Throws UnserializableValueError for what Python's json refuses:
  * functions, symbols, binary data, Sets, errors, promises, class instances without `toJSON()`,
- * cycles and nesting deeper than {@link MAX_NESTING} (docs/values.md).
+ * cycles and nesting deeper than {@link MAX_NESTING} (docs/nameko-wire.md, Values).
  */
 export function encodeJson(value: unknown): string {
   return encodeJsonAt(value, 0);

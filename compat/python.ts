@@ -6,8 +6,8 @@ import { types } from "node:util";
 const NON_PRINTABLE = /[\p{C}\p{Z}\\]/u;
 
 /**
- * The deepest nesting of lists and objects the codec writes, reads or prints (docs/values.md,
- * Nesting). CPython 3.11 gives up at 1000 levels minus the frames already on its stack (json:
+ * The deepest nesting of lists and objects the codec writes, reads or prints (docs/nameko-wire.md,
+ * Values). CPython 3.11 gives up at 1000 levels minus the frames already on its stack (json:
  * 995 from a bare script, about 970 inside kombu's consumer): deeper values are ones a Python
  * peer cannot decode, so they are refused. The bound also stops cycles without a seen-set.
  */

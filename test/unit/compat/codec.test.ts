@@ -45,7 +45,7 @@ describe("encodeRequest", () => {
     expect(thrown(() => encodeRequest([() => 1]))).toBeInstanceOf(UnserializableValueError);
   });
 
-  it("refuses class instances, Sets and too deep nesting in arguments as in replies (docs/values.md)", () => {
+  it("refuses class instances, Sets and too deep nesting in arguments as in replies (docs/nameko-wire.md, Values)", () => {
     class Point {
       x = 1;
     }

@@ -118,7 +118,7 @@ describe("encodeJson", () => {
     expect(thrown(() => encodeJson(new Map([[{}, 1]])))).toBeInstanceOf(UnserializableValueError);
   });
 
-  describe("class instances (docs/values.md: Python's json refuses any object it does not know)", () => {
+  describe("class instances (docs/nameko-wire.md, Values: Python's json refuses any object it does not know)", () => {
     class Point {
       constructor(
         public x: number,
