@@ -1,5 +1,3 @@
-import { pyAmqpLongTagSupported } from "./py-amqp-long"; // must run before amqplib loads (see the module)
-import { amqpWritesBatched } from "./write-batching";
 import { EventEmitter } from "node:events";
 import * as amqp from "amqplib";
 import type {
@@ -13,6 +11,8 @@ import type {
 } from "amqplib";
 import { silentLogger } from "./logger";
 import { describeError, type Logger, maskUrlCredentials } from "../compat";
+import { decodePyAmqpLongTags, pyAmqpLongTagsDecoded } from "./py-amqp-long";
+import { amqpWritesBatched, batchAmqpWrites } from "./write-batching";
 
 /** Reconnect backoff (amqplib's built-in exponential backoff with jitter). */
 export interface ReconnectOptions {
@@ -36,6 +36,19 @@ export interface AmqpConnectionOptions {
   /** Shown by RabbitMQ as the connection's `connection_name` client property. */
   connectionName?: string;
   reconnect?: ReconnectOptions;
+  /**
+   * Write the frames amqplib queues in one callback in one system call (default true;
+   * docs/write-batching.md). Only this connection's socket is affected.
+   */
+  writeBatching?: boolean;
+}
+
+/** What amqp/ does to the socket of an {@link AmqpConnection} (docs/write-batching.md). */
+export interface AmqpSocketAdaptations {
+  /** Frames queued in one callback leave in one system call. */
+  writesBatched: boolean;
+  /** A py-amqp `L` header (integer beyond 32 bits) is decoded instead of closing the connection. */
+  pyAmqpLongTags: boolean;
 }
 
 /** The outcome of a confirmed publish. */
@@ -104,6 +117,8 @@ export class AmqpConnection extends EventEmitter {
   private connectWaiters: Array<{ resolve: (m: ChannelModel) => void; reject: (e: Error) => void }> = [];
   private closing = false;
   private isReady = false;
+  /** Shape warnings already logged, so a reconnecting connection says it once. */
+  private readonly warnedShape = new Set<"L" | "writes">();
 
   constructor(private readonly options: AmqpConnectionOptions) {
     super();
@@ -118,14 +133,6 @@ export class AmqpConnection extends EventEmitter {
   /** Connects (retrying per the backoff); resolves after the first successful connection. */
   async start(): Promise<void> {
     if (this.recovering) return this.whenReady();
-    if (!pyAmqpLongTagSupported()) {
-      this.log.warn(
-        "amqplib was loaded before amqp/: a py-amqp `L` header (integer beyond 32 bits) will drop the connection",
-      );
-    }
-    if (!amqpWritesBatched()) {
-      this.log.warn("amqplib's frame writer is not the one amqp/ knows: frames are written one system call each");
-    }
     const r = this.options.reconnect ?? {};
     const url = withHeartbeat(this.options.uri, this.options.heartbeatSeconds ?? 60);
     this.recovering = await amqp.connect(url, {
@@ -137,6 +144,8 @@ export class AmqpConnection extends EventEmitter {
         maxRetries: r.maxRetries ?? Infinity,
         initialMaxRetries: r.initialMaxRetries ?? r.maxRetries ?? Infinity,
         waitForConnect: false,
+        // amqplib's hook for each new connection, before any channel is opened on it.
+        setup: async (model: ChannelModel) => this.adaptSocket(model),
       },
     });
     const rec = this.recovering;
@@ -157,6 +166,13 @@ export class AmqpConnection extends EventEmitter {
     rec.on("unblocked", () => this.log.info("amqp connection unblocked"));
     await rec.waitForConnect();
     await this.whenReady();
+  }
+
+  /** What amqp/ does to the current connection's socket; undefined while disconnected. */
+  socketAdaptations(): AmqpSocketAdaptations | undefined {
+    const model = this.model;
+    if (!model) return undefined;
+    return { writesBatched: amqpWritesBatched(model), pyAmqpLongTags: pyAmqpLongTagsDecoded(model) };
   }
 
   /** Resolves once connected with every consumer established (now, or after the next reconnect). */
@@ -265,6 +281,28 @@ export class AmqpConnection extends EventEmitter {
     this.model = undefined;
     this.publisher = undefined;
     this.emit("closed");
+  }
+
+  /**
+   * Adapts a new connection's socket before any channel exists on it (docs/write-batching.md): it
+   * learns py-amqp's `L` header tag, and its writes are batched unless the options say otherwise.
+   * If amqplib no longer has the shape this relies on, the connection works as plain amqplib.
+   */
+  private adaptSocket(model: ChannelModel): void {
+    if (!decodePyAmqpLongTags(model) && !this.warnedShape.has("L")) {
+      this.warnedShape.add("L");
+      this.log.warn(
+        "amqplib no longer reads its socket as amqp/ knows: a py-amqp `L` header (integer beyond 32 bits) " +
+          "will close the connection (docs/write-batching.md)",
+      );
+    }
+    if (this.options.writeBatching !== false && !batchAmqpWrites(model) && !this.warnedShape.has("writes")) {
+      this.warnedShape.add("writes");
+      this.log.warn(
+        "amqplib no longer keeps its socket where amqp/ looks: frames are written one system call each " +
+          "(docs/write-batching.md)",
+      );
+    }
   }
 
   private async onConnect(model: ChannelModel): Promise<void> {

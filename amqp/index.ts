@@ -2,6 +2,7 @@
 export {
   AmqpConnection,
   type AmqpConnectionOptions,
+  type AmqpSocketAdaptations,
   type ReconnectOptions,
   type PublishOutcome,
   type ConsumerChannel,
@@ -53,5 +54,5 @@ export {
 } from "./events";
 export { silentLogger } from "./logger";
 export type { HandlerType, Logger } from "../compat";
-export { pyAmqpLongTagSupported } from "./py-amqp-long";
-export { amqpWritesBatched } from "./write-batching";
+export { decodePyAmqpLongTags } from "./py-amqp-long";
+export { batchAmqpWrites } from "./write-batching";

@@ -1,93 +1,193 @@
 /**
- * Teaches amqplib's field-table decoder py-amqp's `L` tag.
+ * Teaches one amqplib connection of ours py-amqp's `L` header tag (docs/write-batching.md, "py-amqp's
+ * `L` tag").
  *
  * py-amqp (Nameko) writes integers beyond 32 bits in headers as `L` (signed 64, `>q`); amqplib 2.x
  * only knows RabbitMQ's `l` and throws `Unexpected type tag "L"` while parsing the frame, which
  * closes the whole connection. With automatic reconnects the message is redelivered and closes it
- * again: one Nameko context value above 2^31 would be a poison message. Both tags carry the same
- * 8 bytes, so the table is copied with each `L` tag byte rewritten to `l` before amqplib decodes it.
+ * again: one Nameko context value above 2^31 would be a poison message. Both tags carry the same 8
+ * bytes, so each `L` tag byte of a message's headers is rewritten to `l` before amqplib parses the
+ * frame.
  *
- * amqplib binds `codec.decodeFields` when its protocol module loads, so this module must be
- * evaluated before amqplib is first required (connection.ts imports it first).
- * {@link pyAmqpLongTagSupported} checks whether the patch is in effect.
+ * This happens on the socket of a connection {@link AmqpConnection} opened: its `read()`, through
+ * which amqplib pulls bytes, hands amqplib whole frames only, with content-header frames rewritten.
+ * amqplib's decoder and other connections of the process are untouched.
  */
-import { dirname, join } from "node:path";
+import type { Socket } from "node:net";
+import type { ChannelModel } from "amqplib";
+import { amqplibWireOf } from "./amqplib-wire";
 
-interface Codec {
-  decodeFields(slice: Buffer): Record<string, unknown>;
-  cliffracerLongTag?: boolean;
-}
-interface Defs {
-  decode(id: number, buf: Buffer): { headers?: Record<string, unknown> };
-}
+/** type (1), channel (2), payload size (4). */
+const FRAME_HEADER_BYTES = 7;
+/** The frame-end octet after the payload. */
+const FRAME_END_BYTES = 1;
+/** Frame type of a content header (the message's properties). */
+const CONTENT_HEADER_FRAME = 2;
+/** Class id of `basic`, the only class with content. */
+const BASIC_CLASS = 60;
+/** Beyond amqplib's largest accepted frame (64 MiB): the bytes go on unframed, amqplib rejects them. */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024 + FRAME_HEADER_BYTES + FRAME_END_BYTES;
 
-const libDir = join(dirname(require.resolve("amqplib")), "lib");
-// Loaded by absolute path: amqplib's package "exports" hide lib/.
-const codec = require(join(libDir, "codec.js")) as Codec;
+const TAG_L = 0x4c; // 'L'
+const TAG_LOWER_L = 0x6c; // 'l'
+const ch = (c: string): number => c.charCodeAt(0);
+/** Value sizes of the fixed-size field types amqplib knows, and py-amqp's `L`. */
+const FIXED_SIZE = new Map<number, number>([
+  [ch("b"), 1],
+  [ch("B"), 1],
+  [ch("t"), 1],
+  [ch("s"), 2],
+  [ch("u"), 2],
+  [ch("I"), 4],
+  [ch("i"), 4],
+  [ch("f"), 4],
+  [ch("D"), 5],
+  [ch("l"), 8],
+  [TAG_L, 8],
+  [ch("d"), 8],
+  [ch("T"), 8],
+  [ch("V"), 0],
+]);
 
-const FIXED: Record<string, number> = {
-  b: 1,
-  B: 1,
-  t: 1,
-  s: 2,
-  u: 2,
-  I: 4,
-  i: 4,
-  f: 4,
-  l: 8,
-  L: 8,
-  d: 8,
-  T: 8,
-  D: 5,
-  V: 0,
-};
-
-/** Walks one value at `offset` (its tag), rewriting `L` tags; returns the offset after it, or -1 if unknown. */
-function walkValue(buf: Buffer, offset: number): number {
-  const tag = String.fromCharCode(buf[offset]);
-  if (tag === "L") buf[offset] = 0x6c; // 'l'
-  const start = offset + 1;
-  if (tag in FIXED) return start + FIXED[tag];
-  if (tag === "S" || tag === "x") return start + 4 + buf.readUInt32BE(start);
-  if (tag === "F" || tag === "A") {
-    const len = buf.readUInt32BE(start);
-    const end = start + 4 + len;
-    let at = start + 4;
-    while (at < end && at >= 0) {
-      if (tag === "F") at += 1 + buf[at]; // key
-      at = walkValue(buf, at);
-    }
-    return at < 0 ? -1 : end;
+/** Walks one field value at `at` (its tag) up to `end`, noting `L` tags; the offset after it, or -1 if malformed. */
+function walkValue(buf: Buffer, at: number, end: number, longTags: number[]): number {
+  if (at >= end) return -1;
+  const tag = buf[at];
+  const start = at + 1;
+  const fixed = FIXED_SIZE.get(tag);
+  if (fixed !== undefined) {
+    if (tag === TAG_L) longTags.push(at);
+    return start + fixed <= end ? start + fixed : -1;
+  }
+  if (start + 4 > end) return -1;
+  const valueEnd = start + 4 + buf.readUInt32BE(start);
+  if (valueEnd > end) return -1;
+  if (tag === ch("S") || tag === ch("x")) return valueEnd;
+  if (tag === ch("F")) return walkTable(buf, start + 4, valueEnd, longTags) ? valueEnd : -1;
+  if (tag === ch("A")) {
+    let item = start + 4;
+    while (item >= 0 && item < valueEnd) item = walkValue(buf, item, valueEnd, longTags);
+    return item === valueEnd ? valueEnd : -1;
   }
   return -1;
 }
 
-function rewriteLongTags(slice: Buffer): Buffer {
-  if (!slice.includes(0x4c)) return slice; // no 'L' byte at all: nothing to do, no copy
-  const copy = Buffer.from(slice);
-  let at = 0;
-  while (at < copy.length && at >= 0) {
-    at += 1 + copy[at];
-    at = walkValue(copy, at);
-  }
-  return copy;
+/** Walks a field table's entries in `[from, end)`, noting `L` tags; false if malformed. */
+function walkTable(buf: Buffer, from: number, end: number, longTags: number[]): boolean {
+  let at = from;
+  while (at >= 0 && at < end) at = walkValue(buf, at + 1 + buf[at], end, longTags); // key (shortstr), value
+  return at === end;
 }
 
-if (!codec.cliffracerLongTag) {
-  const original = codec.decodeFields;
-  codec.decodeFields = (slice: Buffer) => original(rewriteLongTags(slice));
-  codec.cliffracerLongTag = true;
+/**
+ * Rewrites the `L` tags of the headers table in the content-header payload `[start, end)` of `buf`,
+ * in place. A table that does not walk cleanly is left as it is, for amqplib to judge.
+ */
+export function rewriteLongTags(buf: Buffer, start: number, end: number): void {
+  // class-id (2), weight (2), body size (8), property flags (2), then the properties in flag order:
+  // content-type (shortstr), content-encoding (shortstr), headers (table), ...
+  if (end - start < 14 || buf.readUInt16BE(start) !== BASIC_CLASS) return;
+  const flags = buf.readUInt16BE(start + 12);
+  if (flags & 0x0001 || !(flags & 0x2000)) return; // a continued flag word is not basic's; no headers
+  let at = start + 14;
+  if (flags & 0x8000) at += 1 + (buf[at] ?? 0);
+  if (flags & 0x4000) at += 1 + (buf[at] ?? 0);
+  if (at + 4 > end) return;
+  const tableStart = at + 4;
+  const tableEnd = tableStart + buf.readUInt32BE(at);
+  if (tableEnd > end) return;
+  const firstL = buf.indexOf(TAG_L, tableStart);
+  if (firstL < 0 || firstL >= tableEnd) return; // the common case: no 'L' byte at all
+  const longTags: number[] = [];
+  if (walkTable(buf, tableStart, tableEnd, longTags)) for (const tag of longTags) buf[tag] = TAG_LOWER_L;
 }
 
-/** True when amqplib in this process decodes `L` header values (the patch ran before amqplib loaded). */
-export function pyAmqpLongTagSupported(): boolean {
-  const defs = require(join(libDir, "defs.js")) as Defs;
-  // Basic properties with only the headers flag: { "n": L 5 }
-  const table = Buffer.from([1, 0x6e, 0x4c, 0, 0, 0, 0, 0, 0, 0, 5]);
-  const buf = Buffer.concat([Buffer.from([0x20, 0x00]), Buffer.from([0, 0, 0, table.length]), table]);
-  try {
-    return defs.decode(60, buf).headers?.n === 5;
-  } catch {
-    return false;
+/**
+ * Cuts the bytes read from a socket into whole AMQP frames. It starts at a frame boundary: the
+ * first `delivered` bytes (what amqplib had already read when it was installed) are framed but not
+ * handed out again.
+ */
+export class FrameCutter {
+  private pending: Buffer;
+  private delivered: number;
+  /** Set when a frame claims more than amqplib accepts: from then on bytes pass unframed. */
+  unframed = false;
+
+  constructor(alreadyRead: Buffer) {
+    this.pending = Buffer.from(alreadyRead);
+    this.delivered = alreadyRead.length;
   }
+
+  add(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+  }
+
+  /** The whole frames not yet handed out, content headers rewritten; null when none is complete. */
+  take(): Buffer | null {
+    const buf = this.pending;
+    let at = 0;
+    while (buf.length - at >= FRAME_HEADER_BYTES) {
+      const total = FRAME_HEADER_BYTES + buf.readUInt32BE(at + 3) + FRAME_END_BYTES;
+      if (total > MAX_FRAME_BYTES) {
+        this.unframed = true;
+        at = buf.length;
+        break;
+      }
+      if (buf.length - at < total) break;
+      if (buf[at] === CONTENT_HEADER_FRAME && at >= this.delivered)
+        rewriteLongTags(buf, at + FRAME_HEADER_BYTES, at + total - FRAME_END_BYTES);
+      at += total;
+    }
+    if (at === 0) return null;
+    const from = this.delivered;
+    this.pending = buf.subarray(at);
+    this.delivered = Math.max(0, from - at);
+    return at > from ? buf.subarray(from, at) : null;
+  }
+}
+
+/**
+ * Makes `socket.read()` return whole frames with py-amqp's `L` header tags rewritten to `l`.
+ * amqplib calls `read()` without a size whenever its own buffer holds no whole frame.
+ */
+function readWholeFrames(socket: Socket, alreadyRead: Buffer): void {
+  const read = socket.read;
+  const cutter = new FrameCutter(alreadyRead);
+  const framedRead = function (this: Socket, size?: number): unknown {
+    if (cutter.unframed || size !== undefined) return read.call(this, size) as unknown;
+    for (;;) {
+      const frames = cutter.take();
+      if (frames !== null || cutter.unframed) return frames;
+      // Reading until the socket has nothing left also re-arms its 'readable' event.
+      const chunk: unknown = read.call(this);
+      if (chunk === null) return null;
+      if (!Buffer.isBuffer(chunk)) return chunk; // an encoding was set: not amqplib's use
+      cutter.add(chunk);
+    }
+  };
+  Object.defineProperty(socket, "read", { value: framedRead, writable: true, configurable: true });
+}
+
+const installed = new WeakSet<Socket>();
+
+/**
+ * Makes the connection of `model` accept py-amqp's `L` header tag. Returns false when its socket
+ * cannot be found or amqplib no longer pulls from it with `read()` (the connection then works as
+ * plain amqplib: an `L` header closes it).
+ */
+export function decodePyAmqpLongTags(model: ChannelModel): boolean {
+  const wire = amqplibWireOf(model);
+  // A flowing socket hands its bytes to 'data' listeners, past read(): amqplib 2.x never does that.
+  if (!wire || wire.socket.readableFlowing === true) return false;
+  if (!installed.has(wire.socket)) {
+    installed.add(wire.socket);
+    readWholeFrames(wire.socket, wire.unparsed);
+  }
+  return true;
+}
+
+/** True when the connection of `model` accepts py-amqp's `L` header tag. */
+export function pyAmqpLongTagsDecoded(model: ChannelModel): boolean {
+  const wire = amqplibWireOf(model);
+  return wire !== undefined && installed.has(wire.socket);
 }

@@ -19,7 +19,7 @@
  */
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../amqp";
-import { RpcClient, drainNats, logNatsStatus, natsOptions, rootLogger } from "../src/internal";
+import { RpcClient, batchNatsWrites, drainNats, logNatsStatus, natsOptions, rootLogger } from "../src/internal";
 import { createRegistry, FlowMetrics, UpGauge, type Registry } from "./observability/metrics";
 import { startOpsServer, type OpsServer, type ProbeResult } from "./observability/ops-server";
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
@@ -295,6 +295,7 @@ class BridgeImpl implements Bridge {
         logger: this.log.child({ connection: `amqp-${role}` }),
         heartbeatSeconds: config.heartbeatSeconds,
         connectionName: `${this.connectionName}:${role}`,
+        writeBatching: config.amqpWriteBatching,
       });
       conn.on("ready", () => this.setAmqpUp(role, true));
       conn.on("disconnected", () => this.setAmqpUp(role, false));
@@ -321,6 +322,7 @@ class BridgeImpl implements Bridge {
       // Keep trying while nats-server is down at start, as the AMQP side does.
       waitOnFirstConnect: true,
     });
+    if (config.runtime.nats.writeBatching) batchNatsWrites(this.nc, this.log.child({ connection: "nats" }));
     this.setNatsUp(true);
     void this.watchNats(this.nc);
   }

@@ -71,6 +71,8 @@ export interface BridgeConfig {
   amqpMaxMessageBytes: number;
   /** AMQP heartbeat in seconds (Nameko's HEARTBEAT). */
   heartbeatSeconds: number;
+  /** Batch each AMQP connection's socket writes (`BRIDGE.amqp_write_batching`, docs/write-batching.md). */
+  amqpWriteBatching: boolean;
   /** Ops HTTP server; `port: null` disables it, 0 picks a free port. */
   http: { port: number | null; host: string };
   inboxPrefix: string;
@@ -212,6 +214,7 @@ export function bridgeConfigFromObject(
     rpcTimeoutMs: rpcTimeout !== undefined ? rpcTimeout * 1000 : runtime.rpcTimeoutMs,
     amqpMaxMessageBytes: num(b, "amqp_max_message_size", p, 1) ?? DEFAULT_AMQP_MAX_MESSAGE_BYTES,
     heartbeatSeconds: num(raw, "HEARTBEAT", "") ?? 60,
+    amqpWriteBatching: bool(b, "amqp_write_batching", p) ?? true,
     http: { port: httpPort, host: str(b, "http_host", p) ?? "0.0.0.0" },
     inboxPrefix: str(b, "inbox_prefix", p) ?? DEFAULT_BRIDGE_INBOX_PREFIX,
     events,

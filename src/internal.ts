@@ -8,6 +8,7 @@ export { RpcClient } from "./client/rpc-client";
 export { EventNotStored, EventPublisher } from "./client/event-publisher";
 export { drainNats, logNatsStatus, natsOptions } from "./nats/connection";
 export { assertFitsNats, maxPayloadOf, natsPayloadTooLarge, oversize } from "./nats/payload-size";
+export { batchNatsWrites } from "./nats/write-batching";
 export { rootLogger } from "./logging";
 export type { EventsConfig, RuntimeConfig } from "./config/defaults";
 export { configFromObject, parseConfigText } from "./config/load-config";

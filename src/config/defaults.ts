@@ -33,6 +33,11 @@ export const DEFAULT_EVENTS_UNRELIABLE_INACTIVE_SECONDS = 30;
  * client's time in the bench (BENCHMARKS.md, Profiles), so it is off unless asked for.
  */
 export const DEFAULT_NO_ASYNC_TRACES = true;
+/**
+ * The runtime's NATS connections write what they send in one event-loop turn in one system call
+ * (docs/write-batching.md).
+ */
+export const DEFAULT_NATS_WRITE_BATCHING = true;
 /** Nameko's `WEB_SERVER_ADDRESS` default: where the shared @http server listens. */
 export const DEFAULT_WEB_SERVER_ADDRESS = "0.0.0.0:8000";
 /** Version reported to the NATS services protocol when a service declares none. */
@@ -61,6 +66,8 @@ export interface EventsConfig {
 export interface NatsConfig {
   /** Skip per-request async stack traces (see DEFAULT_NO_ASYNC_TRACES). */
   noAsyncTraces: boolean;
+  /** Batch this connection's socket writes per event-loop turn (see DEFAULT_NATS_WRITE_BATCHING). */
+  writeBatching: boolean;
   /** Connection name shown by `nats server report connections`. */
   name?: string;
   user?: string;
@@ -100,7 +107,7 @@ export function defaultConfig(): RuntimeConfig {
     rpcTimeoutMs: DEFAULT_RPC_TIMEOUT_MS,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
     announce: true,
-    nats: { noAsyncTraces: DEFAULT_NO_ASYNC_TRACES },
+    nats: { noAsyncTraces: DEFAULT_NO_ASYNC_TRACES, writeBatching: DEFAULT_NATS_WRITE_BATCHING },
     events: {
       maxAgeSeconds: DEFAULT_EVENTS_MAX_AGE_SECONDS,
       storage: DEFAULT_EVENTS_STORAGE,

@@ -82,6 +82,7 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
   const nats = new Reader(read.mapping("NATS_OPTIONS"), "NATS_OPTIONS.");
   config.nats = {
     noAsyncTraces: nats.boolean("no_async_traces") ?? config.nats.noAsyncTraces,
+    writeBatching: nats.boolean("write_batching") ?? config.nats.writeBatching,
     name: nats.string("name"),
     user: nats.string("user"),
     pass: nats.string("pass"),

@@ -1,7 +1,7 @@
 import { connect, type ConnectionOptions, type NatsConnection, type Status } from "@nats-io/transport-node";
 import type { RuntimeConfig } from "../config/defaults";
 import { rootLogger } from "../logging";
-import { natsWritesBatched } from "./write-batching";
+import { batchNatsWrites } from "./write-batching";
 import { type Logger, maskUrlCredentials } from "../../compat";
 
 /** Connection options from the runtime config (servers from natsUrl, comma-separated allowed). */
@@ -53,15 +53,18 @@ export function logNatsStatus(s: Status, log: Logger): void {
   }
 }
 
-/** Connect to NATS as configured; status changes are logged on `log`. */
+/**
+ * Connect to NATS as configured; status changes are logged on `log`. Unless the config turns it
+ * off (`NATS_OPTIONS.write_batching`), the connection's writes are batched per event-loop turn
+ * (docs/write-batching.md).
+ */
 export async function connectNats(
   config: Pick<RuntimeConfig, "natsUrl" | "nats">,
   options: { name?: string; log?: Logger } = {},
 ): Promise<NatsConnection> {
   const log = options.log ?? rootLogger;
-  if (!natsWritesBatched())
-    log.warn("nats.js's transport is not the one the runtime knows: each flush is its own socket write");
   const nc = await connect(natsOptions(config, options.name));
+  if (config.nats.writeBatching) batchNatsWrites(nc, log);
   logStatus(nc, log).catch(() => undefined);
   log.debug("nats connected", { server: maskUrlCredentials(nc.getServer()) });
   return nc;

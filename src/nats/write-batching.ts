@@ -1,63 +1,63 @@
 /**
- * Makes nats.js write what it sends during one turn of the event loop in one system call.
+ * Makes one NATS connection of ours write what it sends during one turn of the event loop in one
+ * system call (docs/write-batching.md).
  *
  * nats.js flushes its outbound buffer from a microtask queued by the first command after a write,
  * so commands issued in different microtask checkpoints of one turn (a worker's acks, then the pull
- * request its finish triggered; replies released by a semaphore one after another) leave in
- * separate `socket.write()` calls. On loopback each write is a system call that also runs the
- * receiver's TCP path, and it was the largest item in every profile (writeBuffer, 46-61% of the
- * bridge's and of an event handler's busy time, BENCHMARKS.md). Corking the socket at the first
- * write of a turn and uncorking it from setImmediate hands Node every frame of the turn at once
- * (one writev). setImmediate runs right after the poll phase, so a lone request or reply waits
- * only for the I/O callbacks already due in the same turn.
+ * request its finish triggered; replies released one after another) leave in separate
+ * `socket.write()` calls. On loopback each write is a system call that also runs the receiver's TCP
+ * path: it was the largest item in the event handler's and the bridge's profiles (BENCHMARKS.md).
+ * Corking the socket at the first write of a turn and uncorking it from setImmediate hands Node
+ * every frame of the turn at once (one writev). setImmediate runs right after the poll phase, so a
+ * lone request or reply waits only for the I/O callbacks already due in the same turn.
  *
- * The patch is on the transport's prototype, so it applies to every nats.js connection of the
- * process; {@link natsWritesBatched} reports whether it is in effect.
+ * Only the socket object of a connection the runtime or the bridge opened changes; nats.js itself
+ * and other connections of the process are untouched.
  */
-import { dirname, join } from "node:path";
+import { Socket } from "node:net";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { batchWrites, writesBatched, type Logger } from "../../compat";
 
-interface CorkableSocket {
-  cork(): void;
-  uncork(): void;
-  destroyed?: boolean;
-  cliffracerCorked?: boolean;
+/**
+ * The socket under `nc` at this moment (each reconnect opens a new one), where @nats-io/nats-core
+ * 3.x keeps it: `nc.protocol.transport.socket`. Undefined when nats.js no longer has that shape;
+ * test/integration/runtime/write-batching.test.ts fails loudly then.
+ */
+export function natsSocketOf(nc: NatsConnection): Socket | undefined {
+  const protocol: unknown = (nc as unknown as { protocol?: unknown }).protocol;
+  if (typeof protocol !== "object" || protocol === null) return undefined;
+  const transport: unknown = (protocol as { transport?: unknown }).transport;
+  if (typeof transport !== "object" || transport === null) return undefined;
+  const socket: unknown = (transport as { socket?: unknown }).socket;
+  return socket instanceof Socket ? socket : undefined;
 }
 
-interface TransportLike {
-  socket?: CorkableSocket;
-  _send(frame: Uint8Array): Promise<void>;
-}
+const SHAPE_WARNING =
+  "nats.js no longer keeps its socket where Cliffracer looks (protocol.transport.socket): " +
+  "this connection's writes are not batched (docs/write-batching.md)";
 
-interface TransportModule {
-  NodeTransport: { prototype: TransportLike & { cliffracerBatched?: boolean } };
-}
-
-// Loaded by absolute path: the package "exports" hide lib/.
-const transport = require(
-  join(dirname(require.resolve("@nats-io/transport-node")), "lib", "node_transport.js"),
-) as TransportModule;
-const proto = transport.NodeTransport.prototype;
-
-function uncork(socket: CorkableSocket): void {
-  socket.cliffracerCorked = false;
-  if (!socket.destroyed) socket.uncork();
-}
-
-if (!proto.cliffracerBatched && typeof proto._send === "function") {
-  const send = proto._send;
-  proto._send = function batched(this: TransportLike, frame: Uint8Array): Promise<void> {
-    const socket = this.socket;
-    if (socket && !socket.cliffracerCorked && !socket.destroyed) {
-      socket.cliffracerCorked = true;
-      socket.cork();
-      setImmediate(uncork, socket);
-    }
-    return send.call(this, frame);
+/**
+ * Batches the writes of `nc` per event-loop turn, now and after every reconnect. Returns false
+ * (after a warning on `log`) when the socket cannot be found: the connection then works unbatched.
+ */
+export function batchNatsWrites(nc: NatsConnection, log: Logger): boolean {
+  const apply = (): boolean => {
+    const socket = natsSocketOf(nc);
+    if (socket) batchWrites(socket, setImmediate);
+    return socket !== undefined;
   };
-  proto.cliffracerBatched = true;
+  if (!apply()) {
+    log.warn(SHAPE_WARNING);
+    return false;
+  }
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === "reconnect" && !apply()) log.warn(SHAPE_WARNING);
+  })().catch(() => undefined);
+  return true;
 }
 
-/** True when nats.js's writes are batched per turn (the patch found the transport it expects). */
-export function natsWritesBatched(): boolean {
-  return proto.cliffracerBatched === true;
+/** True when the socket `nc` writes to now is batched. */
+export function natsWritesBatched(nc: NatsConnection): boolean {
+  const socket = natsSocketOf(nc);
+  return socket !== undefined && writesBatched(socket);
 }

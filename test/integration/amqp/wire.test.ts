@@ -1,7 +1,5 @@
 import { createRequire } from "node:module";
-// compat first: its amqplib patch (py-amqp's `L` tag) must run before amqplib loads.
 import { AmqpConnection } from "../../../amqp/connection";
-import { pyAmqpLongTagSupported } from "../../../amqp/py-amqp-long";
 import { AmqpEventConsumer, AmqpEventDispatcher, type IncomingEvent } from "../../../amqp/events";
 import { amqpHeadersFromContext, decodeAmqpHeaders, encodeAmqpHeaders } from "../../../amqp/headers";
 import { AmqpRpcClient } from "../../../amqp/rpc-client";
@@ -210,7 +208,7 @@ describe("wire fidelity against the captured Nameko frames and header typing", (
   });
 
   it("survives py-amqp's `L` integer tag instead of dropping the connection", async () => {
-    expect(pyAmqpLongTagSupported()).toBe(true);
+    expect(conn.socketAdaptations()?.pyAmqpLongTags).toBe(true);
     const got: IncomingEvent[] = [];
     let resolve!: () => void;
     const arrived = new Promise<void>((r) => (resolve = r));

@@ -21,6 +21,8 @@ describe("bridge config", () => {
     expect(c.amqpMaxMessageBytes).toBe(DEFAULT_AMQP_MAX_MESSAGE_BYTES);
     expect(c.discovery.enabled).toBe(true);
     expect(c.discovery.managementUrl).toBe("http://u:p@rabbit:15672");
+    expect(c.amqpWriteBatching).toBe(true);
+    expect(c.runtime.nats.writeBatching).toBe(true);
   });
 
   it("lets the file override the environment and the flags override the file", () => {
@@ -36,6 +38,7 @@ describe("bridge config", () => {
         "  rpc_timeout: 2.5",
         "  amqp_max_message_size: 16777216",
         "  http_port: null",
+        "  amqp_write_batching: false",
         "  DISCOVERY: { interval: 1, misses: 3 }",
         "  EVENTS: { prefetch: 32, publish_timeout: 2 }",
       ].join("\n"),
@@ -51,6 +54,7 @@ describe("bridge config", () => {
       rpcTimeoutMs: 2500,
       amqpMaxMessageBytes: 16777216,
       http: { port: null },
+      amqpWriteBatching: false,
       discovery: { enabled: false, intervalMs: 1000, missesBeforeRemoval: 3 },
       events: { amqpPrefetch: 32, publishTimeoutMs: 2000 },
     });

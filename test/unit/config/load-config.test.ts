@@ -52,6 +52,7 @@ describe("configFromObject", () => {
     expect(config.maxWorkers).toBe(DEFAULT_MAX_WORKERS);
     expect(config.parentCallsTracked).toBe(10);
     expect(config.nats.noAsyncTraces).toBe(true);
+    expect(config.nats.writeBatching).toBe(true);
     expect(config.prefix).toBe("");
   });
 
@@ -74,11 +75,16 @@ describe("configFromObject", () => {
 
   it("converts timeouts from seconds and reads nested options", () => {
     const config = configFromObject(
-      { RPC_TIMEOUT: 1.5, NATS_OPTIONS: { no_async_traces: false, token: "t" }, EVENTS: { max_age: 60 } },
+      {
+        RPC_TIMEOUT: 1.5,
+        NATS_OPTIONS: { no_async_traces: false, write_batching: false, token: "t" },
+        EVENTS: { max_age: 60 },
+      },
       {},
     );
     expect(config.rpcTimeoutMs).toBe(1500);
     expect(config.nats.noAsyncTraces).toBe(false);
+    expect(config.nats.writeBatching).toBe(false);
     expect(config.nats.token).toBe("t");
     expect(config.events.maxAgeSeconds).toBe(60);
     const events = configFromObject(
