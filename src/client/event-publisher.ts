@@ -6,6 +6,12 @@ import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
 
 /** How long a publish waits for the stream's acknowledgement (nats.js JetStream client's default). */
 const PUB_ACK_TIMEOUT_MS = 5_000;
+/**
+ * Pause before a publish no stream answered is sent again. On a cluster the stream has no leader
+ * for a second or so after its leader's server died (docs/cluster.md), and nothing answers its
+ * subject meanwhile; the NATS Go client likewise retries such a publish after 250 ms.
+ */
+const NOT_STORED_RETRY_MS = 250;
 
 /** A publish that no stream stored: nothing captures the subject (no service has created the events stream yet). */
 export class EventNotStored extends Error {
@@ -50,12 +56,25 @@ export class EventPublisher {
   /**
    * Publish an already-encoded body to an events subject (from eventSubject): the bridge passes
    * Nameko's bytes through unchanged. Rejects at once with PayloadTooLarge for an event over the
-   * server's max_payload.
+   * server's max_payload. A publish that no stream answered was stored nowhere, so it
+   * is sent again every 250 ms within `timeoutMs` (a clustered stream electing a leader) before it
+   * fails with EventNotStored.
    */
   publishToSubject(subject: string, body: Payload, headers?: MsgHdrs, timeoutMs = PUB_ACK_TIMEOUT_MS): Promise<PubAck> {
-    let mux: ReplyMux;
     try {
       assertFitsNats(this.nc, `event on ${subject}`, body, headers);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const deadline = performance.now() + timeoutMs;
+    return this.request(subject, body, headers, timeoutMs).catch((err: unknown) =>
+      this.retryNotStored(err, subject, body, headers, deadline),
+    );
+  }
+
+  private request(subject: string, body: Payload, headers: MsgHdrs | undefined, timeoutMs: number): Promise<PubAck> {
+    let mux: ReplyMux;
+    try {
       mux = ReplyMux.of(this.nc);
     } catch (err) {
       return Promise.reject(err);
@@ -63,6 +82,24 @@ export class EventPublisher {
     // Not js.publish(): it goes through nc.request(), which builds an error with a stack on every
     // successful request (see ReplyMux). A JetStream publish is a request whose reply is the PubAck.
     return mux.request(subject, body, headers, timeoutMs, PUB_ACK, subject);
+  }
+
+  private async retryNotStored(
+    err: unknown,
+    subject: string,
+    body: Payload,
+    headers: MsgHdrs | undefined,
+    deadline: number,
+  ): Promise<PubAck> {
+    for (;;) {
+      if (!(err instanceof EventNotStored) || performance.now() + NOT_STORED_RETRY_MS >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, NOT_STORED_RETRY_MS));
+      try {
+        return await this.request(subject, body, headers, deadline - performance.now());
+      } catch (again) {
+        err = again;
+      }
+    }
   }
 }
 

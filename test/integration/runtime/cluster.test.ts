@@ -238,6 +238,9 @@ describe("the runtime on a three-node NATS cluster", () => {
     expect([...events.ids].filter(([, a]) => !a.ok)).toEqual([]);
     // And every call failure was one a caller can retry.
     expect(calls.failures().filter((f) => !/: (RpcTimeout|UnknownService):/.test(f))).toEqual([]);
+    // A dispatch fails only when its acknowledgement died with the node; while the stream elects
+    // a new leader the publisher tries again instead of failing with EventNotStored.
+    expect(events.failures().filter((f) => !/: TimeoutError:/.test(f))).toEqual([]);
 
     const newLeader = (await jsm.streams.info(stream)).cluster?.leader;
     expect(newLeader).toBeDefined();
