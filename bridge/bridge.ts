@@ -25,6 +25,7 @@ import { startOpsServer, type OpsServer, type ProbeResult } from "./observabilit
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
 import { AmqpRpcOutbound } from "./amqp/rpc-outbound";
 import { BRIDGE_CONNECTION_NAME_PREFIX, type BridgeConfig } from "./config";
+import { CallRecords } from "./nats/call-records";
 import { createEventBridge, type EventBridge, type EventBridgeMetrics, type EventBridgeStatus } from "./events";
 import { NatsRpcInbound } from "./nats/rpc-inbound";
 import { NatsRpcOutbound } from "./nats/rpc-outbound";
@@ -93,6 +94,7 @@ class BridgeImpl implements Bridge {
   private publisherConn?: AmqpConnection;
   private nc?: NatsConnection;
   private natsOut?: NatsRpcOutbound;
+  private records?: CallRecords;
   private amqpOut?: AmqpRpcOutbound;
   private events?: EventBridge;
   private discovery?: Discovery;
@@ -149,6 +151,7 @@ class BridgeImpl implements Bridge {
         timeoutMs: config.rpcTimeoutMs,
         isUp: () => this.natsUp,
       });
+      if (config.atMostOnce.enabled) this.records = await this.openRecords(nc);
       this.amqpOut = new AmqpRpcOutbound({
         connection: this.publisherConn!,
         exchange: config.rpcExchange,
@@ -287,6 +290,19 @@ class BridgeImpl implements Bridge {
     };
   }
 
+  /** The record of handed-over requests (docs/at-most-once.md); the bridge does not start without it. */
+  private async openRecords(nc: NatsConnection): Promise<CallRecords> {
+    const { atMostOnce, name } = this.config;
+    try {
+      return await CallRecords.open(nc, { ...atMostOnce, bridgeName: name, log: this.log });
+    } catch (err) {
+      throw new Error(
+        `the record of handed-over requests (JetStream KV bucket ${atMostOnce.bucket}) could not be opened: ` +
+          `${describeError(err)}; it needs JetStream (or set BRIDGE.AT_MOST_ONCE.enabled: false)`,
+      );
+    }
+  }
+
   private async connectAmqp(): Promise<void> {
     const { config } = this;
     const make = (role: "consumer" | "publisher"): AmqpConnection => {
@@ -420,6 +436,7 @@ class BridgeImpl implements Bridge {
         instruments: this.rpcMetrics.for("amqp_to_nats", name),
         log: this.log,
         paused: !this.natsUp,
+        records: this.records,
       });
       this.toNats.set(name, inbound);
       starting.push(

@@ -51,6 +51,29 @@ export interface DiscoveryConfig {
   management: boolean;
 }
 
+/** Replies up to this size are kept in the record of handed-over requests. */
+export const DEFAULT_AT_MOST_ONCE_MAX_REPLY_BYTES = 64 * 1024;
+/** How much longer than the call timeout a record of a handed-over request is kept. */
+export const DEFAULT_AT_MOST_ONCE_TTL_MARGIN_MS = 5 * 60_000;
+
+/** The record of AMQP requests handed over to NATS (`BRIDGE.AT_MOST_ONCE`, docs/at-most-once.md). */
+export interface AtMostOnceConfig {
+  /** Default on; off, a request redelivered after a bridge crash is forwarded again (at least once). */
+  enabled: boolean;
+  /** The JetStream KV bucket; every bridge carrying the same services must use the same one. */
+  bucket: string;
+  /** Max age of a record in milliseconds; default the call timeout plus five minutes. */
+  ttlMs: number;
+  storage: "file" | "memory";
+  replicas: number;
+  maxReplyBytes: number;
+}
+
+/** The default bucket: one per subject prefix, so bridges of different prefixes never share records. */
+export function defaultAtMostOnceBucket(prefix: string): string {
+  return prefix === "" ? "cliffracer_bridge_calls" : `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}_bridge_calls`;
+}
+
 /** The typed, validated bridge configuration. */
 export interface BridgeConfig {
   amqpUri: string;
@@ -78,6 +101,8 @@ export interface BridgeConfig {
   inboxPrefix: string;
   /** Tuning of the event paths (`BRIDGE.EVENTS`); unset fields take the event bridge's defaults. */
   events: Partial<EventBridgeOptions>;
+  /** At most once across a bridge crash (`BRIDGE.AT_MOST_ONCE`). */
+  atMostOnce: AtMostOnceConfig;
   /** This bridge's name, in its connection names and logs. */
   name: string;
   /** The whole file after substitution. */
@@ -196,6 +221,23 @@ export function bridgeConfigFromObject(
   if (publishTimeout !== undefined) events.publishTimeoutMs = publishTimeout * 1000;
   const drainTimeout = num(e, "drain_timeout", ep);
   if (drainTimeout !== undefined) events.drainTimeoutMs = drainTimeout * 1000;
+  const rpcTimeoutMs = rpcTimeout !== undefined ? rpcTimeout * 1000 : runtime.rpcTimeoutMs;
+  const a = mapping(b, "AT_MOST_ONCE");
+  const ap = `${p}AT_MOST_ONCE.`;
+  const bucket = str(a, "bucket", ap) ?? defaultAtMostOnceBucket(runtime.prefix);
+  if (!/^[A-Za-z0-9_-]+$/.test(bucket)) fail(`${ap}bucket`, "a KV bucket name (letters, digits, _ and -)", bucket);
+  const storage = str(a, "storage", ap) ?? "file";
+  if (storage !== "file" && storage !== "memory") fail(`${ap}storage`, "file or memory", storage);
+  const ttl = num(a, "ttl", ap);
+  if (ttl === 0) fail(`${ap}ttl`, "a number > 0", ttl);
+  const atMostOnce: AtMostOnceConfig = {
+    enabled: bool(a, "enabled", ap) ?? true,
+    bucket,
+    ttlMs: ttl !== undefined ? ttl * 1000 : rpcTimeoutMs + DEFAULT_AT_MOST_ONCE_TTL_MARGIN_MS,
+    storage,
+    replicas: num(a, "replicas", ap, 1) ?? 1,
+    maxReplyBytes: num(a, "max_reply_bytes", ap) ?? DEFAULT_AT_MOST_ONCE_MAX_REPLY_BYTES,
+  };
   return {
     amqpUri,
     runtime,
@@ -211,13 +253,14 @@ export function bridgeConfigFromObject(
     },
     rpcExchange: str(raw, "rpc_exchange", "") ?? RPC_EXCHANGE,
     prefetch,
-    rpcTimeoutMs: rpcTimeout !== undefined ? rpcTimeout * 1000 : runtime.rpcTimeoutMs,
+    rpcTimeoutMs,
     amqpMaxMessageBytes: num(b, "amqp_max_message_size", p, 1) ?? DEFAULT_AMQP_MAX_MESSAGE_BYTES,
     heartbeatSeconds: num(raw, "HEARTBEAT", "") ?? 60,
     amqpWriteBatching: bool(b, "amqp_write_batching", p) ?? true,
     http: { port: httpPort, host: str(b, "http_host", p) ?? "0.0.0.0" },
     inboxPrefix: str(b, "inbox_prefix", p) ?? DEFAULT_BRIDGE_INBOX_PREFIX,
     events,
+    atMostOnce,
     name: str(b, "name", p) ?? `${process.pid}`,
     raw,
   };

@@ -180,6 +180,18 @@ export class PayloadTooLarge extends NamekoError {
   }
 }
 
+/**
+ * A call crossed the bridge, and the bridge that carried it died before its reply reached the
+ * caller: it may have run, so it is not run again, and no reply is known (docs/at-most-once.md).
+ * The caller decides whether a retry is safe. Registered, so TS callers get this class back.
+ */
+export class CallOutcomeUnknown extends NamekoError {
+  static override readonly excPath: string = "cliffracer.bridge.CallOutcomeUnknown";
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 /** Invalid configuration (Nameko's ConfigurationError). */
 export class ConfigurationError extends NamekoError {
   static override readonly excPath: string = "nameko.exceptions.ConfigurationError";
@@ -269,6 +281,7 @@ registerError(MethodNotFound.excPath, MethodNotFound);
 registerError(IncorrectSignature.excPath, IncorrectSignature);
 registerError(ValidationFailed.excPath, ValidationFailed);
 registerError(PayloadTooLarge.excPath, PayloadTooLarge);
+registerError(CallOutcomeUnknown.excPath, CallOutcomeUnknown);
 
 const JS_BUILTIN_ERRORS = new Set<unknown>([
   Error,

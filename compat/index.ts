@@ -2,6 +2,7 @@
 export {
   AttributeError,
   BadRequest,
+  CallOutcomeUnknown,
   ConfigurationError,
   describeError,
   deserializeError,

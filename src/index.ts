@@ -65,6 +65,7 @@ export { connectNats } from "./nats/connection";
 export {
   AttributeError,
   BadRequest,
+  CallOutcomeUnknown,
   ConfigurationError,
   deserializeError,
   Exception,

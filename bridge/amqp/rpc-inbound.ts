@@ -16,9 +16,13 @@
 import type { ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../amqp";
 import { declareConsumerTopology, rpcExchange, serviceQueue } from "../../amqp";
-import { describeError, InFlight, type Logger, MalformedRequest } from "../../compat";
+import type { MsgHdrs } from "@nats-io/transport-node";
+import { CallOutcomeUnknown, describeError, InFlight, type Logger, MalformedRequest } from "../../compat";
 import type { FlowInstruments } from "../observability/metrics";
+import type { Claim, CallRecords } from "../nats/call-records";
 import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
+import { BridgeUnavailable } from "../errors";
+import { WarnThrottle } from "../warn-throttle";
 import {
   amqpPayloadTooLarge,
   errorReply,
@@ -45,6 +49,8 @@ export interface AmqpRpcInboundOptions {
   log: Logger;
   /** Start paused (NATS not connected yet). */
   paused?: boolean;
+  /** The record of handed-over requests; without it a redelivered request is forwarded again (at least once). */
+  records?: CallRecords;
 }
 
 /** The bridge's consumer of one service's `rpc-<service>` queue. */
@@ -58,10 +64,12 @@ export class AmqpRpcInbound {
   private readonly running = new InFlight();
   private readonly prefix: string;
   private readonly skipped: SkippedHeader[] = [];
+  private readonly recordFailures: WarnThrottle;
 
   constructor(private readonly options: AmqpRpcInboundOptions) {
     this.paused = options.paused ?? false;
     this.prefix = `${options.service}.`;
+    this.recordFailures = new WarnThrottle(options.log);
   }
 
   get service(): string {
@@ -178,7 +186,7 @@ export class AmqpRpcInbound {
   /** Handles one request; resolves with the error kind for metrics, or undefined on success. */
   private async process(cc: ConsumerChannel, msg: ConsumeMessage, startedAt: number): Promise<string | undefined> {
     const { properties, fields } = msg;
-    const { log, service, outbound } = this.options;
+    const { log, service } = this.options;
     const replyTo: unknown = properties.replyTo;
     if (typeof replyTo !== "string" || replyTo === "") {
       log.error("bridge rpc request without reply_to acked and dropped (no reply possible)", {
@@ -219,20 +227,14 @@ export class AmqpRpcInbound {
           skipped: this.skipped.splice(0),
         });
       }
-      const outcome = await outbound.forward(service, method, msg.content, headers);
+      const answer = await this.handOver(msg, replyTo, method, headers, startedAt);
       if (this.killed) return "killed";
-      if (outcome instanceof Uint8Array) {
-        body = outcome;
-        if (isErrorReply(outcome)) errorKind = "remote";
-      } else {
-        if (outcome.requeue) {
-          cc.reject(msg, true);
-          return outcome.kind;
-        }
-        this.logFailure(method, outcome, performance.now() - startedAt);
-        body = outcome.body!;
-        errorKind = outcome.kind;
+      if ("requeue" in answer) {
+        cc.reject(msg, true);
+        return answer.errorKind;
       }
+      body = answer.body;
+      errorKind = answer.errorKind;
     }
     let content = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (content.length > this.options.maxMessageBytes) {
@@ -265,6 +267,80 @@ export class AmqpRpcInbound {
     return errorKind;
   }
 
+  /**
+   * Forwards the request to NATS and says what to answer. With the record of handed-over requests
+   * (docs/at-most-once.md) the request is first recorded as handed over; a request recorded before
+   * (redelivered after a bridge died holding it) is not forwarded again: it gets the reply recorded
+   * for it, or CallOutcomeUnknown.
+   */
+  private async handOver(
+    msg: ConsumeMessage,
+    replyTo: string,
+    method: string,
+    headers: MsgHdrs | undefined,
+    startedAt: number,
+  ): Promise<Answer> {
+    const { outbound, records, service, log } = this.options;
+    const correlationId: unknown = msg.properties.correlationId;
+    let claim: Extract<Claim, { kind: "claimed" }> | undefined;
+    if (records && typeof correlationId === "string") {
+      const found = await records.claim(replyTo, correlationId);
+      const where = { direction: "amqp_to_nats", service, method, correlationId, redelivered: msg.fields.redelivered };
+      switch (found.kind) {
+        case "claimed":
+          claim = found;
+          break;
+        case "replied":
+          log.info("bridge rpc request handed over before; its recorded reply sent again", where);
+          return { body: found.body, errorKind: "replayed" };
+        case "unknown":
+          log.warn("bridge rpc request handed over before, reply unknown; answered with CallOutcomeUnknown", {
+            ...where,
+            handedOverBy: found.by,
+          });
+          return { body: errorReply(outcomeUnknown(service, method, found)), errorKind: "outcome_unknown" };
+        case "failed":
+          // Forwarding without a record could run the call twice; while NATS is away the request
+          // waits in the queue, as every other request does.
+          if (!outbound.up) return { requeue: true, errorKind: "unavailable" };
+          this.recordFailures.warn("record", "bridge could not record a request as handed over; error reply sent", {
+            direction: "amqp_to_nats",
+            service,
+            method,
+            error: describeError(found.error),
+          });
+          return {
+            body: errorReply(
+              new BridgeUnavailable(`the bridge could not record the call: ${describeError(found.error)}`),
+            ),
+            errorKind: "record_failed",
+          };
+      }
+    }
+    const outcome = await outbound.forward(service, method, msg.content, headers);
+    let answer: Answer;
+    if (outcome instanceof Uint8Array) {
+      answer = { body: outcome, errorKind: isErrorReply(outcome) ? "remote" : undefined };
+    } else if (outcome.requeue) {
+      if (!claim) return { requeue: true, errorKind: outcome.kind };
+      if (!outcome.mayHaveRun) {
+        // Nothing was sent: the redelivery must be forwarded, not taken for a duplicate.
+        await records!.release(claim);
+        return { requeue: true, errorKind: outcome.kind };
+      }
+      this.logFailure(method, outcome, performance.now() - startedAt);
+      const error = new CallOutcomeUnknown(
+        `${service}.${method}: the bridge's NATS connection closed before the reply came; the call may have run and is not run again`,
+      );
+      answer = { body: errorReply(error), errorKind: "outcome_unknown" };
+    } else {
+      this.logFailure(method, outcome, performance.now() - startedAt);
+      answer = { body: outcome.body!, errorKind: outcome.kind };
+    }
+    if (claim) records!.replied(claim, answer.body);
+    return answer;
+  }
+
   private logFailure(method: string, failure: OutboundFailure, elapsedMs: number): void {
     this.options.log.warn("bridge rpc call to NATS failed; error reply sent", {
       direction: "amqp_to_nats",
@@ -275,4 +351,15 @@ export class AmqpRpcInbound {
       elapsedMs: Math.round(elapsedMs),
     });
   }
+}
+
+/** What to do with a request: answer it with `body` (then ack), or hand it back to the queue. */
+type Answer = { body: Uint8Array; errorKind: string | undefined } | { requeue: true; errorKind: string };
+
+function outcomeUnknown(service: string, method: string, found: { by: string; replied: boolean }): CallOutcomeUnknown {
+  return new CallOutcomeUnknown(
+    found.replied
+      ? `${service}.${method} ran and replied through bridge ${found.by}, which died before acking it; the reply was too large to keep`
+      : `${service}.${method} was handed over to NATS by bridge ${found.by}, which died before its reply reached the caller; it may have run and is not run again`,
+  );
 }

@@ -10,13 +10,15 @@ import type { RpcClient } from "../../src/internal";
 import { BridgeUnavailable } from "../errors";
 import { errorReply } from "../translate";
 
-/** Why a call produced no reply from NATS; `requeue` means nothing was sent, so the request may be retried. */
+/** Why a call produced no reply from NATS; `requeue` means the request should go back to the queue. */
 export interface OutboundFailure {
   /** Error reply body for the caller, unless `requeue`. */
   body?: Buffer;
   /** For metrics and logs: unknown_service, timeout, bad_method, too_large, nats_error, unavailable. */
   kind: string;
   requeue: boolean;
+  /** True when the request may have reached the service (it may have run); false when nothing was sent. */
+  mayHaveRun: boolean;
   error: unknown;
 }
 
@@ -51,6 +53,11 @@ export class NatsRpcOutbound {
 
   constructor(private readonly options: NatsRpcOutboundOptions) {}
 
+  /** False while the NATS connection is away. */
+  get up(): boolean {
+    return this.options.isUp();
+  }
+
   /** The NATS connection is back: services may still be reconnecting (see DEFAULT_RECONNECT_SETTLE_MS). */
   reconnected(): void {
     this.settleUntil = performance.now() + (this.options.settleMs ?? DEFAULT_RECONNECT_SETTLE_MS);
@@ -71,6 +78,7 @@ export class NatsRpcOutbound {
       return Promise.resolve({
         kind: "unavailable",
         requeue: true,
+        mayHaveRun: false,
         error: new BridgeUnavailable("NATS is not connected"),
       });
     }
@@ -89,23 +97,26 @@ function failure(service: string, method: string, err: unknown): OutboundFailure
   if (err instanceof InvalidName) {
     // What Nameko answers for a routing key whose method part is not a usable name (docs/nameko-wire.md, RPC server).
     const error = new MethodNotFound(method);
-    return { kind: "bad_method", requeue: false, error, body: errorReply(error) };
+    return { kind: "bad_method", requeue: false, mayHaveRun: false, error, body: errorReply(error) };
   }
   // Refused before sending (over the server's max_payload): the caller learns size and limit.
-  if (err instanceof PayloadTooLarge) return { kind: "too_large", requeue: false, error: err, body: errorReply(err) };
+  if (err instanceof PayloadTooLarge)
+    return { kind: "too_large", requeue: false, mayHaveRun: false, error: err, body: errorReply(err) };
   if (err instanceof UnknownService)
-    return { kind: "unknown_service", requeue: false, error: err, body: errorReply(err) };
-  if (err instanceof RpcTimeout) return { kind: "timeout", requeue: false, error: err, body: errorReply(err) };
+    return { kind: "unknown_service", requeue: false, mayHaveRun: false, error: err, body: errorReply(err) };
+  if (err instanceof RpcTimeout)
+    return { kind: "timeout", requeue: false, mayHaveRun: true, error: err, body: errorReply(err) };
   if (named(err, "ClosedConnectionError") || named(err, "DrainingConnectionError")) {
     // Refused before anything was sent: safe to hand back to the queue.
-    return { kind: "unavailable", requeue: true, error: err };
+    return { kind: "unavailable", requeue: true, mayHaveRun: false, error: err };
   }
   if (named(err, "RequestError") && err instanceof Error && err.message === "connection closed") {
     // The bridge's NATS connection closed under the request: the reply can never come. Handing it
     // back to the queue is what a crash would do (another bridge, or this one later, takes it);
-    // the call may have run, which is Nameko's at-least-once.
-    return { kind: "unavailable", requeue: true, error: err };
+    // the call may have run, which is Nameko's at-least-once (with the record of handed-over
+    // requests, the bridge answers CallOutcomeUnknown instead: docs/at-most-once.md).
+    return { kind: "unavailable", requeue: true, mayHaveRun: true, error: err };
   }
   const error = new BridgeUnavailable(`NATS request to ${service}.${method} failed: ${describeError(err)}`);
-  return { kind: "nats_error", requeue: false, error, body: errorReply(error) };
+  return { kind: "nats_error", requeue: false, mayHaveRun: true, error, body: errorReply(error) };
 }

@@ -8,7 +8,12 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import winston, { type Logger } from "winston";
 import { eventsStreamName } from "../../../compat/naming";
 import { createBridge, type Bridge } from "../../../bridge/bridge";
-import { bridgeConfigFromObject, type BridgeConfig, type DiscoveryConfig } from "../../../bridge/config";
+import {
+  bridgeConfigFromObject,
+  defaultAtMostOnceBucket,
+  type BridgeConfig,
+  type DiscoveryConfig,
+} from "../../../bridge/config";
 import { NatsFixture, NATS_URL } from "../../helpers/brokers";
 import { createVhost, type TestVhost } from "../../helpers/rabbit";
 import { waitFor } from "../../helpers/waiters";
@@ -125,6 +130,7 @@ export class BridgeFixture {
     if (spec.rpcTimeoutMs !== undefined) config.rpcTimeoutMs = spec.rpcTimeoutMs;
     if (spec.amqpMaxMessageBytes !== undefined) config.amqpMaxMessageBytes = spec.amqpMaxMessageBytes;
     config.name = spec.name ?? "test";
+    config.atMostOnce = { ...config.atMostOnce, bucket: defaultAtMostOnceBucket(this.prefix) };
     config.discovery = { ...config.discovery, managementUrl: MANAGEMENT_URL, ...spec.discovery };
     return config;
   }
@@ -174,6 +180,7 @@ export class BridgeFixture {
     if (nc) {
       const jsm = await jetstreamManager(nc).catch(() => undefined);
       await jsm?.streams.delete(eventsStreamName(this.prefix)).catch(() => undefined);
+      await jsm?.streams.delete(`KV_${defaultAtMostOnceBucket(this.prefix)}`).catch(() => undefined);
     }
     await this.nats.cleanup();
     await this.vhostRef?.delete();
