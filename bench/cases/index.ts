@@ -5,7 +5,7 @@ import { jetstreamFloor } from "./events-jetstream-floor";
 import { runtimeEvents } from "./events-runtime";
 import { bridgeEventsAmqpToNats, bridgeEventsNatsToAmqp } from "./events-bridge";
 import { relayAmqpToJetStream, relayJetStreamToAmqp } from "./events-relay-reference";
-import { bridgeAmqpToRuntime } from "./rpc-bridge-amqp-to-runtime";
+import { bridgeAmqpToRuntime, bridgeAmqpToRuntimeAtLeastOnce } from "./rpc-bridge-amqp-to-runtime";
 import { bridgeRuntimeToAmqp } from "./rpc-bridge-runtime-to-amqp";
 import { amqpFloor } from "./rpc-amqp-floor";
 import { namekoAmqp } from "./rpc-nameko-amqp";
@@ -25,6 +25,7 @@ export const CASES: BenchCase[] = [
   namekoAmqp,
   namekoPython,
   bridgeAmqpToRuntime,
+  bridgeAmqpToRuntimeAtLeastOnce,
   bridgeRuntimeToAmqp,
   jetstreamFloor,
   runtimeEvents,

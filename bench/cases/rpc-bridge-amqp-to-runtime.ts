@@ -19,7 +19,27 @@ export const bridgeAmqpToRuntime: BenchCase = {
     const service = `bench_echo_${ctx.token}`;
     const [, , caller] = await ctx.spawnAll([
       ["service", "runtime-service", { name: service }],
-      ["bridge", "bridge", { natsServices: [service] }],
+      ["bridge", "bridge", { natsServices: [service], bucket: `bench_calls_${ctx.token}` }],
+      ["caller", "nameko-amqp-caller", { service }],
+    ]);
+    return measureRpc(ctx, caller);
+  },
+};
+
+/**
+ * (4) without the record of handed-over requests (`BRIDGE.AT_MOST_ONCE.enabled: false`): what at
+ * most once across a bridge crash costs per call is the difference with (4) (docs/at-most-once.md).
+ */
+export const bridgeAmqpToRuntimeAtLeastOnce: BenchCase = {
+  ...bridgeAmqpToRuntime,
+  id: "rpc.bridge-amqp-to-runtime-at-least-once",
+  title: "(4a) as (4), at least once (no record)",
+  limits: "As (4); the bridge does not record the requests it hands over, so it skips one JetStream KV write per call.",
+  async run(ctx) {
+    const service = `bench_echo_${ctx.token}`;
+    const [, , caller] = await ctx.spawnAll([
+      ["service", "runtime-service", { name: service }],
+      ["bridge", "bridge", { natsServices: [service], atMostOnce: false }],
       ["caller", "nameko-amqp-caller", { service }],
     ]);
     return measureRpc(ctx, caller);

@@ -2,6 +2,8 @@
  * The bridge in its own process, configured as `cliffracer bridge --nats-service A --amqp-service B`
  * would be (no discovery, no ops HTTP server), ready once every route and event path is set up.
  */
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { createBridge } from "../../bridge/bridge";
 import { bridgeConfigFromObject } from "../../bridge/config";
 import { AMQP_URI, NATS_URL } from "../lib/env";
@@ -22,6 +24,9 @@ export const start: StartRole = async (options) => {
     natsService: natsServices,
     amqpService: amqpServices,
   });
+  // The record of handed-over requests (docs/at-most-once.md): a bucket of the run's own, removed at stop.
+  config.atMostOnce.enabled = options.atMostOnce !== false;
+  if (options.bucket) config.atMostOnce.bucket = String(options.bucket);
   const bridge = createBridge(config);
   await bridge.start();
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -32,6 +37,12 @@ export const start: StartRole = async (options) => {
   }
   return {
     handle: (command) => Promise.reject(new Error(`unknown command ${command}`)),
-    stop: () => bridge.stop(),
+    stop: async () => {
+      await bridge.stop();
+      if (!config.atMostOnce.enabled || !options.bucket) return;
+      const nc = await connect({ servers: NATS_URL });
+      await (await jetstreamManager(nc)).streams.delete(`KV_${config.atMostOnce.bucket}`).catch(() => undefined);
+      await nc.close();
+    },
   };
 };

@@ -12,7 +12,7 @@
 // and NATS -> AMQP (ledger.tock).
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
-import { DEFAULT_BRIDGE_INBOX_PREFIX } from "../../../bridge/config";
+import { DEFAULT_BRIDGE_INBOX_PREFIX, defaultAtMostOnceBucket } from "../../../bridge/config";
 import { eventsStreamName } from "../../../compat/naming";
 import { EventPublisher, RpcClient, RpcTimeout, UnknownService, eventHandler, rpc } from "cliffracer";
 import { defaultConfig } from "../../../src/config/defaults";
@@ -23,6 +23,7 @@ import { deferred, waitFor, withTimeout, type Deferred } from "../../helpers/wai
 import {
   PeerCaller,
   PeerDispatcher,
+  PeerRemoteError,
   PeerRpcTimeout,
   startPeerHandler,
   startPeerService,
@@ -72,9 +73,9 @@ function ledgerClass(rec: LedgerRecord, workMs: number) {
   return Ledger;
 }
 
-/** How one call ended. */
+/** How one call ended; "unknown" is the bridge's CallOutcomeUnknown (docs/at-most-once.md). */
 export interface CallResult {
-  kind: "ok" | "timeout" | "error";
+  kind: "ok" | "timeout" | "unknown" | "error";
   /** performance.now() when the (first attempt of the) call was made and when it settled. */
   startedAt: number;
   endedAt: number;
@@ -435,7 +436,12 @@ export class ResilienceWorld {
         );
       } catch (err) {
         results.set(id, {
-          kind: err instanceof PeerRpcTimeout ? "timeout" : "error",
+          kind:
+            err instanceof PeerRpcTimeout
+              ? "timeout"
+              : err instanceof PeerRemoteError && err.excType === "CallOutcomeUnknown"
+                ? "unknown"
+                : "error",
           startedAt,
           endedAt: performance.now(),
           attempts: 1,
@@ -694,6 +700,7 @@ export class ResilienceWorld {
     if (this.nc && !this.nc.isClosed()) {
       const jsm = await jetstreamManager(this.nc).catch(() => undefined);
       await jsm?.streams.delete(this.streamName).catch(() => undefined);
+      await jsm?.streams.delete(`KV_${defaultAtMostOnceBucket(this.prefix)}`).catch(() => undefined);
       await this.nc.close();
     }
     await this.vhost?.delete();
@@ -729,7 +736,7 @@ export function missing(counts: Map<number, number>, total: number, base = 0): n
 
 /** Results by kind. */
 export function tally(results: Map<number, CallResult>): Record<CallResult["kind"], number> {
-  const t = { ok: 0, timeout: 0, error: 0 };
+  const t = { ok: 0, timeout: 0, unknown: 0, error: 0 };
   for (const r of results.values()) t[r.kind]++;
   return t;
 }
