@@ -77,6 +77,40 @@ describe("bridge config", () => {
     expect(() => bridgeConfigFromObject({}, { amqpUri: "not a uri" }, {})).toThrow(/AMQP_URI/);
   });
 
+  it("records handed-over requests by default, in a bucket per subject prefix kept the call timeout plus five minutes", () => {
+    const plain = bridgeConfigFromObject({}, {}, {});
+    expect(plain.atMostOnce).toEqual({
+      enabled: true,
+      bucket: "cliffracer_bridge_calls",
+      ttlMs: 30_000 + 300_000,
+      storage: "file",
+      replicas: 1,
+      maxReplyBytes: 65_536,
+    });
+    const tuned = bridgeConfigFromObject(
+      {
+        NATS_PREFIX: "team.a",
+        BRIDGE: { rpc_timeout: 10, AT_MOST_ONCE: { storage: "memory", max_reply_bytes: 0, replicas: 3 } },
+      },
+      {},
+      {},
+    );
+    expect(tuned.atMostOnce).toMatchObject({ bucket: "team_a_bridge_calls", ttlMs: 310_000, storage: "memory" });
+    expect(tuned.atMostOnce).toMatchObject({ maxReplyBytes: 0, replicas: 3 });
+    const off = bridgeConfigFromObject(
+      { BRIDGE: { AT_MOST_ONCE: { enabled: false, ttl: 60, bucket: "calls" } } },
+      {},
+      {},
+    );
+    expect(off.atMostOnce).toMatchObject({ enabled: false, ttlMs: 60_000, bucket: "calls" });
+    expect(() => bridgeConfigFromObject({ BRIDGE: { AT_MOST_ONCE: { bucket: "a.b" } } }, {}, {})).toThrow(
+      /AT_MOST_ONCE.bucket/,
+    );
+    expect(() => bridgeConfigFromObject({ BRIDGE: { AT_MOST_ONCE: { storage: "disk" } } }, {}, {})).toThrow(
+      /AT_MOST_ONCE.storage/,
+    );
+  });
+
   it("derives the management URL and the vhost from the AMQP URI", () => {
     expect(defaultManagementUrl("amqp://localhost")).toBe("http://guest:guest@localhost:15672");
     expect(vhostOf("amqp://guest:guest@localhost")).toBe("/");
