@@ -52,6 +52,7 @@ export {
   type IncomingEvent,
   type AmqpEventHandlerOptions,
 } from "./events";
+export { QueueConsumer, type QueueConsumerOptions } from "./queue-consumer";
 export { silentLogger } from "./logger";
 export type { HandlerType, Logger } from "../compat";
 export { decodePyAmqpLongTags } from "./py-amqp-long";

@@ -1,7 +1,9 @@
 /**
- * What AmqpRpcServer and AmqpEventConsumer share: declare an exchange, a queue and its binding and
- * consume the queue on every (re)connect; on stop, cancel the consumer, let deliveries already
- * taken finish (they still ack), then close the channel.
+ * The consume/cancel/close lifecycle every AMQP consumer shares (AmqpRpcServer, AmqpEventConsumer
+ * and the bridge's inbound paths): declare an exchange, a queue and its binding and consume the
+ * queue on every (re)connect; pause and resume with `basic.cancel` / `basic.consume` on the same
+ * channel; on stop, cancel the consumer, let deliveries already taken finish (they still ack),
+ * then close the channel.
  */
 import type { ConsumeMessage } from "amqplib";
 import { InFlight } from "../compat";
@@ -14,62 +16,109 @@ export interface QueueConsumerOptions {
   exchange: ExchangeDeclaration;
   queue: QueueDeclaration;
   prefetch: number;
+  /** The consumer's name in the connection's logs; default the queue's name. */
+  name?: string;
+  /** Declare the topology but take nothing until {@link QueueConsumer.resume}. */
+  paused?: boolean;
   /** Handles one delivery on the channel it came from (acks or rejects it there). */
   handle: (cc: ConsumerChannel, msg: ConsumeMessage) => Promise<void>;
+  /** Each new consumer channel, before anything is declared or consumed on it. */
+  onChannel?: (cc: ConsumerChannel) => void;
+  /** The broker cancelled the consumer (its queue was deleted, for one); we did not. */
+  onCancelled?: (cc: ConsumerChannel) => void;
+  /** stop() took the last delivery and now waits for those in flight: the moment to cut their waits short. */
+  onStopping?: () => void;
 }
 
 /** One consumed queue, with its deliveries in flight counted for a graceful stop. */
 export class QueueConsumer {
   private consumer?: ConsumerHandle;
-  private readonly tags = new WeakMap<ConsumerChannel, string>();
+  /** The channel of the latest (re)connect, and the consumer tag while it consumes there. */
+  private channel?: ConsumerChannel;
+  private consumerTag?: string;
+  private paused: boolean;
+  private stopping = false;
   private readonly running = new InFlight();
 
-  constructor(private readonly options: QueueConsumerOptions) {}
+  constructor(private readonly options: QueueConsumerOptions) {
+    this.paused = options.paused ?? false;
+  }
 
   /** Deliveries being handled right now. */
   get inFlight(): number {
     return this.running.count;
   }
 
-  /** Declares the topology and consumes (again after reconnects). */
+  /** True while the queue is declared on a live channel (consuming unless paused). */
+  get established(): boolean {
+    return this.consumer?.current() !== undefined;
+  }
+
+  /** Declares the topology and consumes (again after reconnects) unless paused. */
   async start(): Promise<void> {
     if (this.consumer) return;
-    const { connection, exchange, queue, prefetch } = this.options;
+    this.stopping = false;
+    const { connection, exchange, queue, prefetch, name } = this.options;
     this.consumer = await connection.addConsumer({
-      name: queue.queue,
+      name: name ?? queue.queue,
       prefetch,
       setup: async (cc) => {
+        this.options.onChannel?.(cc);
         await declareConsumerTopology(cc.channel, exchange, queue);
-        const { consumerTag } = await cc.channel.consume(
-          queue.queue,
-          (msg) => {
-            if (msg) void this.onMessage(cc, msg);
-          },
-          { noAck: false, exclusive: false },
-        );
-        this.tags.set(cc, consumerTag);
+        this.channel = cc;
+        this.consumerTag = undefined;
+        if (!this.paused && !this.stopping) await this.consume(cc);
       },
     });
   }
 
-  /** Cancels the consumer (`basic.cancel`), waits for deliveries in flight, closes the channel. */
+  /** Stops taking deliveries (`basic.cancel`); the channel stays, so those in flight still ack. */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await this.cancel();
+  }
+
+  /** Takes deliveries again after {@link pause} (or a paused start). */
+  async resume(): Promise<void> {
+    this.paused = false;
+    const cc = this.channel;
+    if (!this.stopping && cc?.isOpen() && this.consumerTag === undefined) await this.consume(cc);
+  }
+
+  /** Cancels the consumer, waits for deliveries in flight, closes the channel. */
   async stop(): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) return;
     this.consumer = undefined;
-    const cc = consumer.current();
-    const tag = cc ? this.tags.get(cc) : undefined;
-    if (cc && tag) await cc.channel.cancel(tag).catch(() => undefined);
+    this.stopping = true;
+    await this.cancel();
+    this.channel = undefined;
+    this.options.onStopping?.();
     await this.running.idle();
     await consumer.close();
   }
 
-  private async onMessage(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
-    this.running.enter();
-    try {
-      await this.options.handle(cc, msg);
-    } finally {
-      this.running.leave();
+  private async cancel(): Promise<void> {
+    const cc = this.channel;
+    const tag = this.consumerTag;
+    this.consumerTag = undefined;
+    if (cc?.isOpen() && tag !== undefined) await cc.channel.cancel(tag).catch(() => undefined);
+  }
+
+  private async consume(cc: ConsumerChannel): Promise<void> {
+    const { consumerTag } = await cc.channel.consume(
+      this.options.queue.queue,
+      (msg) => {
+        if (msg) void this.running.track(() => this.options.handle(cc, msg));
+        else this.options.onCancelled?.(cc);
+      },
+      { noAck: false, exclusive: false },
+    );
+    if (this.paused || this.stopping || this.channel !== cc || this.consumerTag !== undefined) {
+      // Paused, stopped, reconnected or resumed twice while basic.consume was on its way.
+      await cc.channel.cancel(consumerTag).catch(() => undefined);
+      return;
     }
+    this.consumerTag = consumerTag;
   }
 }

@@ -20,9 +20,9 @@
  * silently (loop guard).
  */
 import type { ConsumeMessage } from "amqplib";
-import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../amqp";
-import { declareExchange, declareQueue, eventsExchange, type QueueDeclaration } from "../../amqp";
-import { decodeJson, describeError, eventsExchangeName, InFlight, type Logger, validateName } from "../../compat";
+import type { AmqpConnection, ConsumerChannel } from "../../amqp";
+import { eventsExchange, QueueConsumer, type QueueDeclaration } from "../../amqp";
+import { decodeJson, describeError, eventsExchangeName, type Logger, validateName } from "../../compat";
 import { Backoff, Stopper, type EventBridgeMetrics, type EventDropReason, type NatsLink } from "../event-handover";
 import { EventTooLarge, eventHeadersToNats, type NatsEventOutbound } from "../nats/event-outbound";
 import { BRIDGED_HEADER, bridgedMark, isBridgedCopy } from "../routing/loop-guard";
@@ -71,70 +71,48 @@ export class AmqpEventInbound {
    * unacked messages, so a message still waiting for NATS must not be published after all) or
    * when the path stops.
    */
-  private readonly channelStoppers = new Set<Stopper>();
+  private readonly channelStoppers = new Map<ConsumerChannel, Stopper>();
   private stopping = false;
-  private readonly inFlight = new InFlight();
-  private consumer?: ConsumerHandle;
-  private readonly tags = new WeakMap<ConsumerChannel, string>();
+  private readonly consumer: QueueConsumer;
 
   constructor(private readonly options: AmqpEventInboundOptions) {
     this.queue = bridgeEventQueue(options.service);
     this.log = options.log.child({ direction: DIRECTION, service: options.service });
     this.backoff = new Backoff(options.retry.initialMs, options.retry.maxMs);
+    this.consumer = new QueueConsumer({
+      connection: options.connection,
+      // Declared as a Nameko handler declares its source's exchange (docs/nameko-wire.md, Events
+      // exchange), so the binding exists even before the service first dispatched.
+      exchange: eventsExchange(options.service),
+      queue: this.queue,
+      prefetch: options.prefetch,
+      onChannel: (cc) => this.watchChannel(cc),
+      handle: (cc, msg) => this.handle(cc, this.channelStoppers.get(cc) ?? stopped(), msg),
+      onCancelled: (cc) => this.onCancelled(cc),
+      onStopping: () => {
+        this.stopping = true;
+        for (const stopper of this.channelStoppers.values()) stopper.stop();
+      },
+    });
   }
 
   /** True while the consumer is established on the current connection. */
   get established(): boolean {
-    return this.consumer?.current() !== undefined;
+    return this.consumer.established;
   }
 
   /** Declares exchange, queue and binding, and consumes; again after every reconnect. */
   async start(): Promise<void> {
-    if (this.consumer) return;
     this.stopping = false;
-    const exchange = eventsExchange(this.options.service);
-    this.consumer = await this.options.connection.addConsumer({
-      name: this.queue.queue,
-      prefetch: this.options.prefetch,
-      setup: async (cc) => {
-        const stopper = new Stopper();
-        this.channelStoppers.add(stopper);
-        cc.channel.once("close", () => {
-          stopper.stop();
-          this.channelStoppers.delete(stopper);
-        });
-        // Declared as a Nameko handler declares its source's exchange (docs/nameko-wire.md, Events exchange),
-        // so the binding exists even before the service first dispatched.
-        await declareExchange(cc.channel, exchange);
-        await declareQueue(cc.channel, this.queue);
-        const { consumerTag } = await cc.channel.consume(
-          this.queue.queue,
-          (msg) => {
-            if (msg) void this.inFlight.track(() => this.handle(cc, stopper, msg));
-            else this.onCancelled(cc);
-          },
-          { noAck: false },
-        );
-        this.tags.set(cc, consumerTag);
-      },
-    });
+    await this.consumer.start();
   }
 
   /**
    * Stops consuming: waits for publishes under way (bounded by the PubAck timeout); messages
    * waiting for NATS or for a retry go back to the queue at once.
    */
-  async stop(): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return;
-    this.consumer = undefined;
-    const cc = consumer.current();
-    const tag = cc ? this.tags.get(cc) : undefined;
-    if (cc && tag) await cc.channel.cancel(tag).catch(() => undefined);
-    this.stopping = true;
-    for (const stopper of this.channelStoppers) stopper.stop();
-    await this.inFlight.idle();
-    await consumer.close();
+  stop(): Promise<void> {
+    return this.consumer.stop();
   }
 
   /**
@@ -150,7 +128,7 @@ export class AmqpEventInbound {
       const deadline = Date.now() + this.options.drainTimeoutMs;
       for (;;) {
         const { messageCount } = await connection.withChannel((ch) => ch.checkQueue(q.queue));
-        if (messageCount === 0 && this.inFlight.count === 0) break;
+        if (messageCount === 0 && this.consumer.inFlight === 0) break;
         if (Date.now() > deadline || !this.established) {
           this.log.warn("bridge event queue not drained; kept for the service's return", {
             queue: q.queue,
@@ -169,6 +147,16 @@ export class AmqpEventInbound {
       this.log.warn("could not retire bridge event queue; kept", { queue: q.queue, error: describeError(err) });
       await this.stop();
     }
+  }
+
+  /** A new consumer channel's stopper, stopped when the channel closes. */
+  private watchChannel(cc: ConsumerChannel): void {
+    const stopper = new Stopper();
+    this.channelStoppers.set(cc, stopper);
+    cc.channel.once("close", () => {
+      stopper.stop();
+      this.channelStoppers.delete(cc);
+    });
   }
 
   /** The broker cancelled the consumer (queue deleted, e.g. by another bridge): reopen the channel, which declares it again. */
@@ -244,4 +232,11 @@ export class AmqpEventInbound {
     cc.ack(msg);
     metrics.forwarded?.(DIRECTION, service, Number(process.hrtime.bigint() - started) / 1e9);
   }
+}
+
+/** A stopper already stopped: a delivery on a channel already gone goes straight back to the queue. */
+function stopped(): Stopper {
+  const stopper = new Stopper();
+  stopper.stop();
+  return stopper;
 }

@@ -14,10 +14,10 @@
  * another bridge) instead of failing; requests already taken but not yet sent are requeued.
  */
 import type { ConsumeMessage } from "amqplib";
-import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "../../amqp";
-import { declareConsumerTopology, rpcExchange, serviceQueue } from "../../amqp";
 import type { MsgHdrs } from "@nats-io/transport-node";
-import { CallOutcomeUnknown, describeError, InFlight, type Logger, MalformedRequest } from "../../compat";
+import type { AmqpConnection, ConsumerChannel } from "../../amqp";
+import { QueueConsumer, rpcExchange, serviceQueue } from "../../amqp";
+import { CallOutcomeUnknown, describeError, type Logger, MalformedRequest } from "../../compat";
 import type { FlowInstruments } from "../observability/metrics";
 import type { Claim, CallRecords } from "../nats/call-records";
 import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
@@ -55,21 +55,27 @@ export interface AmqpRpcInboundOptions {
 
 /** The bridge's consumer of one service's `rpc-<service>` queue. */
 export class AmqpRpcInbound {
-  private handle?: ConsumerHandle;
-  private channel?: ConsumerChannel;
-  private consumerTag?: string;
-  private paused: boolean;
+  private readonly consumer: QueueConsumer;
   private stopped = false;
   private killed = false;
-  private readonly running = new InFlight();
   private readonly prefix: string;
   private readonly skipped: SkippedHeader[] = [];
   private readonly recordFailures: WarnThrottle;
 
   constructor(private readonly options: AmqpRpcInboundOptions) {
-    this.paused = options.paused ?? false;
     this.prefix = `${options.service}.`;
     this.recordFailures = new WarnThrottle(options.log);
+    const queue = serviceQueue(options.service, options.exchange);
+    // Declared exactly as Nameko declares `nameko-rpc`, `rpc-<service>` and its binding.
+    this.consumer = new QueueConsumer({
+      connection: options.connection,
+      exchange: rpcExchange(options.exchange),
+      queue,
+      prefetch: options.prefetch,
+      name: `bridge ${queue.queue}`,
+      paused: options.paused,
+      handle: (cc, msg) => this.onMessage(cc, msg),
+    });
   }
 
   get service(): string {
@@ -78,60 +84,39 @@ export class AmqpRpcInbound {
 
   /** Requests taken and not yet acked. */
   get inFlight(): number {
-    return this.running.count;
+    return this.consumer.inFlight;
   }
 
   /** True while the queue is declared on a live channel (consuming unless paused). */
   get established(): boolean {
-    return this.handle?.current() !== undefined;
+    return this.consumer.established;
   }
 
-  /** Declares `nameko-rpc`, `rpc-<service>` and its binding exactly as Nameko does, then consumes (again after reconnects). */
-  async start(): Promise<void> {
-    if (this.handle) return;
-    const { connection, service, exchange, prefetch } = this.options;
-    const queue = serviceQueue(service, exchange);
-    this.handle = await connection.addConsumer({
-      name: `bridge ${queue.queue}`,
-      prefetch,
-      setup: async (cc) => {
-        await declareConsumerTopology(cc.channel, rpcExchange(exchange), queue);
-        this.channel = cc;
-        this.consumerTag = undefined;
-        if (!this.paused) await this.consume(cc);
-      },
-    });
+  /** Declares the topology, then consumes (again after reconnects) unless paused. */
+  start(): Promise<void> {
+    return this.consumer.start();
   }
 
   /** Stops taking requests (basic.cancel, channel kept so requests in flight can still be acked). */
-  async pause(): Promise<void> {
-    this.paused = true;
-    const cc = this.channel;
-    const tag = this.consumerTag;
-    this.consumerTag = undefined;
-    if (cc?.isOpen() && tag !== undefined) await cc.channel.cancel(tag).catch(() => undefined);
+  pause(): Promise<void> {
+    return this.consumer.pause();
   }
 
   /** Takes requests again after {@link pause}. */
   async resume(): Promise<void> {
-    if (this.stopped) return;
-    this.paused = false;
-    const cc = this.channel;
-    if (cc?.isOpen() && this.consumerTag === undefined) await this.consume(cc);
+    if (!this.stopped) await this.consumer.resume();
   }
 
   /** Stops taking requests for good (basic.cancel); those in flight still reply and ack. */
   async stopIntake(): Promise<void> {
     this.stopped = true;
-    await this.pause();
+    await this.consumer.pause();
   }
 
   /** Stops taking requests, lets those in flight reply and ack, then closes the channel. */
   async stop(): Promise<void> {
-    await this.stopIntake();
-    await this.running.idle();
-    await this.handle?.close();
-    this.handle = undefined;
+    this.stopped = true;
+    await this.consumer.stop();
   }
 
   /** Abandons everything in flight without replying or acking, as a crash would (RabbitMQ redelivers). */
@@ -140,47 +125,25 @@ export class AmqpRpcInbound {
     this.stopped = true;
   }
 
-  private async consume(cc: ConsumerChannel): Promise<void> {
-    const queue = `rpc-${this.options.service}`;
-    const { consumerTag } = await cc.channel.consume(
-      queue,
-      (msg) => {
-        if (msg) this.onMessage(cc, msg);
-      },
-      { noAck: false, exclusive: false },
-    );
-    if (this.paused || this.channel !== cc) {
-      // Paused (or replaced) while basic.consume was on its way.
-      await cc.channel.cancel(consumerTag).catch(() => undefined);
-      return;
-    }
-    this.consumerTag = consumerTag;
-  }
-
-  private onMessage(cc: ConsumerChannel, msg: ConsumeMessage): void {
+  private async onMessage(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
     const { instruments, log, service } = this.options;
     if (msg.fields.redelivered) instruments.redelivered();
     const startedAt = instruments.started();
-    this.running.enter();
-    this.process(cc, msg, startedAt).then(
-      (errorKind) => this.done(startedAt, errorKind),
-      (err: unknown) => {
-        // Never let one message take the consumer down, nor hold a prefetch slot for ever; not
-        // requeued, since what failed unexpectedly once would fail again (a poison message).
-        log.error("bridge rpc request handling failed; request dropped", {
-          direction: "amqp_to_nats",
-          service,
-          error: describeError(err),
-        });
-        cc.reject(msg, false);
-        this.done(startedAt, "internal");
-      },
-    );
-  }
-
-  private done(startedAt: number, errorKind: string | undefined): void {
-    this.options.instruments.finished(startedAt, errorKind);
-    this.running.leave();
+    let errorKind: string | undefined;
+    try {
+      errorKind = await this.process(cc, msg, startedAt);
+    } catch (err) {
+      // Never let one message take the consumer down, nor hold a prefetch slot for ever; not
+      // requeued, since what failed unexpectedly once would fail again (a poison message).
+      log.error("bridge rpc request handling failed; request dropped", {
+        direction: "amqp_to_nats",
+        service,
+        error: describeError(err),
+      });
+      cc.reject(msg, false);
+      errorKind = "internal";
+    }
+    instruments.finished(startedAt, errorKind);
   }
 
   /** Handles one request; resolves with the error kind for metrics, or undefined on success. */
