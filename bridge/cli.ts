@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { rootLogger } from "../src/internal";
+import { rootLogger, stopOnSignals } from "../src/internal";
 import { describeError } from "../compat";
 
 function collect(value: string, previous: string[]): string[] {
@@ -50,31 +50,18 @@ export function registerBridge(program: Command): void {
         httpPort: opts.httpPort,
       });
       const bridge = createBridge(config, { log: rootLogger });
-      const code = await new Promise<number>((resolve) => {
-        let signalled = false;
-        const onSignal = (signal: NodeJS.Signals): void => {
-          if (signalled) {
-            rootLogger.warn("second signal: killing the bridge", { signal });
-            void bridge.kill().finally(() => resolve(1));
-            return;
-          }
-          signalled = true;
-          rootLogger.info("stopping the bridge", { signal });
-          bridge.stop().then(
-            () => resolve(0),
-            (err: unknown) => {
-              rootLogger.error("bridge stop failed", { error: describeError(err) });
-              resolve(1);
-            },
-          );
-        };
-        process.on("SIGTERM", onSignal);
-        process.on("SIGINT", onSignal);
-        bridge.start().catch((err: unknown) => {
-          rootLogger.error("bridge failed to start", { error: describeError(err) });
-          resolve(1);
-        });
-      });
+      // Signals are handled from before the start, so a SIGTERM during start-up stops the bridge.
+      const stopped = stopOnSignals(bridge, rootLogger);
+      const code = await Promise.race([
+        stopped,
+        bridge.start().then(
+          () => stopped,
+          (err: unknown) => {
+            rootLogger.error("bridge failed to start", { error: describeError(err) });
+            return 1;
+          },
+        ),
+      ]);
       // Exit explicitly, as `run` does: nothing left over may keep a stopped bridge alive.
       process.exit(code);
     });

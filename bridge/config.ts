@@ -5,10 +5,9 @@
  * NATS_OPTIONS, EVENTS, parent_calls_tracked) is read by the runtime's own loader, so a service and the
  * bridge can share one config file.
  */
-import { readFileSync } from "node:fs";
-import { ConfigurationError, describeError, RPC_EXCHANGE, validateName } from "../compat";
+import { ConfigurationError, RPC_EXCHANGE, validateName } from "../compat";
 import type { RuntimeConfig } from "../src/internal";
-import { configFromObject, parseConfigText } from "../src/internal";
+import { configFromObject, readConfigFile } from "../src/internal";
 import type { EventBridgeOptions } from "./events";
 
 /** Nameko's CLI default broker. */
@@ -268,15 +267,6 @@ export function bridgeConfigFromObject(
 
 /** Resolve the bridge config: flags over the file (`--config`) over the environment over defaults. */
 export function loadBridgeConfig(flags: BridgeFlags = {}, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
-  let raw: Record<string, unknown> = {};
-  if (flags.config) {
-    let text: string;
-    try {
-      text = readFileSync(flags.config, "utf8");
-    } catch (err) {
-      throw new ConfigurationError(`Cannot read config file ${flags.config}: ${describeError(err)}`);
-    }
-    raw = parseConfigText(text, env);
-  }
+  const raw = flags.config ? readConfigFile(flags.config, env) : {};
   return bridgeConfigFromObject(raw, flags, env);
 }

@@ -84,7 +84,7 @@ export {
 export type { EventQueueSpec, NameKind } from "./naming";
 export { MAX_NESTING, pyRepr, pyStr } from "./python";
 export { InFlight } from "./in-flight";
-export { maskUrlCredentials } from "./logging";
+export { errorLogFields, maskUrlCredentials } from "./logging";
 export type { Logger } from "./logging";
 export { batchWrites, writesBatched } from "./batch-writes";
 export type { BatchRelease, CorkableStream } from "./batch-writes";

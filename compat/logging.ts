@@ -3,6 +3,8 @@
  * shape lives here (compat does no I/O): the runtime's winston loggers satisfy it, and amqp/
  * falls back to a silent one when it is given none.
  */
+import { describeError } from "./errors";
+import { isError } from "./python";
 
 /** A structured logger: a message plus an object of fields per entry. */
 export interface Logger {
@@ -14,6 +16,14 @@ export interface Logger {
   child(meta: Record<string, unknown>): Logger;
   /** Whether debug entries are written, so a hot path can skip building them. */
   isDebugEnabled(): boolean;
+}
+
+/**
+ * Log fields for a caught value: the error itself, so the logger keeps its stack, or a thrown
+ * non-Error value as text under `error`.
+ */
+export function errorLogFields(err: unknown): object {
+  return isError(err) ? err : { error: describeError(err) };
 }
 
 /** `scheme://user:password@host`: the password part. */

@@ -31,7 +31,8 @@ export {
 
 // Running services
 export { ServiceContainer, type ContainerOptions, type WorkerEvent } from "./core/service-container";
-export { ServiceRunner, stopOnSignals, type RunnerOptions } from "./core/service-runner";
+export { ServiceRunner, type RunnerOptions } from "./core/service-runner";
+export { stopOnSignals, type Stoppable } from "./core/signals";
 export {
   describeService,
   registerEntrypoint,

@@ -11,7 +11,7 @@ export { assertFitsNats, maxPayloadOf, natsPayloadTooLarge, oversize } from "./n
 export { batchNatsWrites } from "./nats/write-batching";
 export { rootLogger } from "./logging";
 export type { EventsConfig, RuntimeConfig } from "./config/defaults";
-export { configFromObject, parseConfigText } from "./config/load-config";
+export { configFromObject, parseConfigText, readConfigFile } from "./config/load-config";
 export {
   ensureEventConsumer,
   ensureEventsStream,
@@ -22,5 +22,5 @@ export {
   type EventConsumerSpec,
   type EventsSettings,
 } from "./nats/jetstream";
-export { stopOnSignals } from "./core/service-runner";
+export { stopOnSignals } from "./core/signals";
 export { registerRuntimeCommands } from "./cli/commands";

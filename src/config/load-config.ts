@@ -50,17 +50,18 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
   const env = options.env ?? process.env;
-  let raw: Record<string, unknown> = {};
-  if (options.file) {
-    let text: string;
-    try {
-      text = readFileSync(options.file, "utf8");
-    } catch (err) {
-      throw new ConfigurationError(`Cannot read config file ${options.file}: ${describeError(err)}`);
-    }
-    raw = parseConfigText(text, env);
+  return configFromObject(options.file ? readConfigFile(options.file, env) : {}, env);
+}
+
+/** Read and parse a YAML config file with Nameko's `${VAR}` substitution (see parseConfigText). */
+export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigurationError(`Cannot read config file ${file}: ${describeError(err)}`);
   }
-  return configFromObject(raw, env);
+  return parseConfigText(text, env);
 }
 
 /** The typed config for an already parsed mapping. */

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { describeError, InFlight, type Logger } from "../../compat";
+import { describeError, errorLogFields, InFlight, type Logger } from "../../compat";
 import { defaultConfig, DEFAULT_SERVICE_VERSION, type RuntimeConfig } from "../config/defaults";
 import { ContainerBeingKilled, ServiceDefinitionError } from "../errors";
 import { rootLogger } from "../logging";
@@ -263,7 +263,7 @@ export class ServiceContainer implements ContainerHandle {
 
   private logWorkerError(entrypoint: Entrypoint, worker: WorkerContext, error: unknown): void {
     const expected = entrypoint.expectedExceptions?.some((cls) => error instanceof cls) ?? false;
-    const detail = error instanceof Error ? error : { error: describeError(error) };
+    const detail = errorLogFields(error);
     if (expected) worker.log.warn("(expected) error handling worker", detail);
     else worker.log.error("error handling worker", detail);
   }
@@ -272,7 +272,7 @@ export class ServiceContainer implements ContainerHandle {
     try {
       await fn();
     } catch (err) {
-      worker.log.error(`dependency ${hook} failed`, err instanceof Error ? err : { error: describeError(err) });
+      worker.log.error(`dependency ${hook} failed`, errorLogFields(err));
     }
   }
 
@@ -280,18 +280,14 @@ export class ServiceContainer implements ContainerHandle {
     try {
       observer(event);
     } catch (err) {
-      this.log.error("worker observer failed", err instanceof Error ? err : { error: describeError(err) });
+      this.log.error("worker observer failed", errorLogFields(err));
     }
   }
 
   private async each<T>(items: readonly T[], fn: (item: T) => unknown, what: string): Promise<void> {
     const results = await Promise.allSettled(items.map(async (i) => fn(i)));
     for (const r of results) {
-      if (r.status === "rejected")
-        this.log.error(
-          `extension ${what} failed`,
-          r.reason instanceof Error ? r.reason : { error: describeError(r.reason) },
-        );
+      if (r.status === "rejected") this.log.error(`extension ${what} failed`, errorLogFields(r.reason));
     }
   }
 

@@ -70,35 +70,3 @@ export class ServiceRunner {
     if (this.nc && this.ownsConnection && !this.nc.isClosed()) await this.nc.close();
   }
 }
-
-/**
- * Stop the runner gracefully on SIGTERM or SIGINT and resolve with the exit code: 0 after a clean
- * stop, 1 if stopping failed. A second signal while stopping kills at once.
- */
-export function stopOnSignals(runner: ServiceRunner, log: Logger = rootLogger): Promise<number> {
-  return new Promise((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        log.warn("second signal: killing", { signal });
-        void runner.kill().finally(() => resolve(1));
-        return;
-      }
-      signalled = true;
-      log.info("stopping", { signal });
-      runner.stop().then(
-        () => {
-          process.off("SIGTERM", onSignal);
-          process.off("SIGINT", onSignal);
-          resolve(0);
-        },
-        (err: unknown) => {
-          log.error("graceful stop failed", err instanceof Error ? err : { error: String(err) });
-          resolve(1);
-        },
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
-}

@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigurationError } from "../../../compat/errors";
 import { DEFAULT_MAX_WORKERS, DEFAULT_NATS_URL } from "../../../src/config/defaults";
-import { configFromObject, loadConfig, parseConfigText, substituteEnv } from "../../../src/config/load-config";
+import {
+  configFromObject,
+  loadConfig,
+  parseConfigText,
+  readConfigFile,
+  substituteEnv,
+} from "../../../src/config/load-config";
 import { maskSecrets } from "../../../src/logging";
 
 describe("substituteEnv", () => {
@@ -100,6 +106,22 @@ describe("configFromObject", () => {
     expect(() => configFromObject({ max_workers: 2.5 }, {})).toThrow(/max_workers must be an integer/);
     expect(() => configFromObject({ NATS_OPTIONS: "x" }, {})).toThrow(/NATS_OPTIONS must be a mapping/);
     expect(() => configFromObject({ NATS_PREFIX: "a.*" }, {})).toThrow(/NATS_PREFIX/);
+  });
+});
+
+describe("readConfigFile", () => {
+  it("reads the mapping with ${ENV:default} substituted, for the runtime and the bridge alike", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "cliffracer-config-"));
+    const file = path.join(dir, "config.yaml");
+    writeFileSync(file, "AMQP_URI: ${AMQP_URI:amqp://localhost}\nBRIDGE:\n  prefetch: ${PREFETCH:5}\n");
+    expect(readConfigFile(file, { PREFETCH: "9" })).toEqual({ AMQP_URI: "amqp://localhost", BRIDGE: { prefetch: 9 } });
+  });
+
+  it("refuses a file it cannot read with a ConfigurationError naming it", () => {
+    expect(() => readConfigFile("/nonexistent/config.yaml", {})).toThrow(ConfigurationError);
+    expect(() => readConfigFile("/nonexistent/config.yaml", {})).toThrow(
+      /^Cannot read config file \/nonexistent\/config.yaml: ENOENT/,
+    );
   });
 });
 
