@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { describeError, errorLogFields, InFlight, type Logger } from "../../compat";
+import { errorLogFields, InFlight, type Logger } from "../../compat";
 import { defaultConfig, DEFAULT_SERVICE_VERSION, type RuntimeConfig } from "../config/defaults";
 import { ContainerBeingKilled, ServiceDefinitionError } from "../errors";
 import { rootLogger } from "../logging";
