@@ -406,13 +406,26 @@ export function deserializeError(data: SerializedError): Error {
  * caught value into a log field or another error's message. Never throws itself.
  */
 export function describeError(err: unknown): string {
-  if (isError(err)) return err.message;
+  if (isError(err)) {
+    const message = attempt(() => String(err.message));
+    return message ?? `${excTypeOf(err)} (its message cannot be read)`;
+  }
   try {
     return String(err);
   } catch {
     // An object whose toString throws or that has none (Object.create(null)).
     return Object.prototype.toString.call(err);
   }
+}
+
+/**
+ * Log fields for a caught value: the error itself, so the logger writes its message and stack,
+ * or `{ error: describeError(err) }` for a thrown non-Error and for an error whose message or
+ * stack cannot be read (a throwing getter would make the logger itself throw).
+ */
+export function errorLogFields(err: unknown): Error | { error: string } {
+  if (err instanceof Error && attempt(() => typeof err.message === "string" && err.stack !== null)) return err;
+  return { error: describeError(err) };
 }
 
 function noneOr(v: unknown): string {

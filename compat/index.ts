@@ -5,6 +5,7 @@ export {
   CallOutcomeUnknown,
   ConfigurationError,
   describeError,
+  errorLogFields,
   deserializeError,
   Exception,
   excPathOf,

@@ -48,6 +48,7 @@ export function pyDumps(v: unknown): string {
   if (v === null || v === undefined) return "null";
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "number") {
+    if (Object.is(v, -0)) return "-0.0"; // Python has no integer -0: it is the float -0.0
     if (Number.isNaN(v)) return "NaN";
     if (!Number.isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
     return String(v);

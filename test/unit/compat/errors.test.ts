@@ -4,6 +4,7 @@ import {
   ConfigurationError,
   describeError,
   deserializeError,
+  errorLogFields,
   Exception,
   excPathOf,
   IncorrectSignature,
@@ -419,7 +420,39 @@ describe("PayloadTooLarge", () => {
   });
 });
 
+/** An error whose `message` getter throws. */
+function withUnreadableMessage<E extends Error>(err: E): E {
+  return Object.defineProperty(err, "message", {
+    get(): string {
+      throw new Error("message getter failed");
+    },
+  });
+}
+
+describe("errorLogFields", () => {
+  it("gives an error itself, so the logger writes its message and stack", () => {
+    const err = new ValueError("x");
+    expect(errorLogFields(err)).toBe(err);
+  });
+
+  it("describes a thrown non-Error value", () => {
+    expect(errorLogFields("boom")).toEqual({ error: "boom" });
+  });
+
+  it("describes an error whose message cannot be read, instead of handing the logger a throwing getter", () => {
+    class Unprintable extends Error {}
+    expect(errorLogFields(withUnreadableMessage(new Unprintable()))).toEqual({
+      error: "Unprintable (its message cannot be read)",
+    });
+  });
+});
+
 describe("describeError", () => {
+  it("names the type of an error whose message cannot be read, and does not throw", () => {
+    class Unprintable extends Error {}
+    expect(describeError(withUnreadableMessage(new Unprintable()))).toBe("Unprintable (its message cannot be read)");
+  });
+
   it("gives an error's message, also for an error from another realm", () => {
     expect(describeError(new RpcTimeout(5))).toBe("5");
     expect(describeError(runInNewContext("new TypeError('elsewhere')"))).toBe("elsewhere");
