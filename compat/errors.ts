@@ -418,16 +418,6 @@ export function describeError(err: unknown): string {
   }
 }
 
-/**
- * Log fields for a caught value: the error itself, so the logger writes its message and stack,
- * or `{ error: describeError(err) }` for a thrown non-Error and for an error whose message or
- * stack cannot be read (a throwing getter would make the logger itself throw).
- */
-export function errorLogFields(err: unknown): Error | { error: string } {
-  if (err instanceof Error && attempt(() => typeof err.message === "string" && err.stack !== null)) return err;
-  return { error: describeError(err) };
-}
-
 function noneOr(v: unknown): string {
   return v === undefined || v === null ? "None" : pyStr(v);
 }

@@ -5,7 +5,6 @@ export {
   CallOutcomeUnknown,
   ConfigurationError,
   describeError,
-  errorLogFields,
   deserializeError,
   Exception,
   excPathOf,

@@ -20,10 +20,20 @@ export interface Logger {
 
 /**
  * Log fields for a caught value: the error itself, so the logger keeps its stack, or a thrown
- * non-Error value as text under `error`.
+ * non-Error value as text under `error`. An error whose message or stack cannot be read (a
+ * throwing getter) is described too: the logger reads both, and would throw itself.
  */
 export function errorLogFields(err: unknown): object {
-  return isError(err) ? err : { error: describeError(err) };
+  if (isError(err) && readable(err)) return err;
+  return { error: describeError(err) };
+}
+
+function readable(err: Error): boolean {
+  try {
+    return typeof err.message === "string" && err.stack !== null;
+  } catch {
+    return false;
+  }
 }
 
 /** `scheme://user:password@host`: the password part. */

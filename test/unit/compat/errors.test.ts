@@ -4,7 +4,6 @@ import {
   ConfigurationError,
   describeError,
   deserializeError,
-  errorLogFields,
   Exception,
   excPathOf,
   IncorrectSignature,
@@ -428,24 +427,6 @@ function withUnreadableMessage<E extends Error>(err: E): E {
     },
   });
 }
-
-describe("errorLogFields", () => {
-  it("gives an error itself, so the logger writes its message and stack", () => {
-    const err = new ValueError("x");
-    expect(errorLogFields(err)).toBe(err);
-  });
-
-  it("describes a thrown non-Error value", () => {
-    expect(errorLogFields("boom")).toEqual({ error: "boom" });
-  });
-
-  it("describes an error whose message cannot be read, instead of handing the logger a throwing getter", () => {
-    class Unprintable extends Error {}
-    expect(errorLogFields(withUnreadableMessage(new Unprintable()))).toEqual({
-      error: "Unprintable (its message cannot be read)",
-    });
-  });
-});
 
 describe("describeError", () => {
   it("names the type of an error whose message cannot be read, and does not throw", () => {

@@ -1,4 +1,5 @@
-import { maskUrlCredentials } from "../../../compat/logging";
+import { ValueError } from "../../../compat/errors";
+import { errorLogFields, maskUrlCredentials } from "../../../compat/logging";
 
 describe("maskUrlCredentials", () => {
   it("masks the password of a URL and keeps user, host, port and path", () => {
@@ -22,5 +23,26 @@ describe("maskUrlCredentials", () => {
 
   it("leaves a URL without a password alone", () => {
     expect(maskUrlCredentials("amqp://guest@rabbit")).toBe("amqp://guest@rabbit");
+  });
+});
+
+describe("errorLogFields", () => {
+  it("gives an error itself, so the logger writes its message and stack", () => {
+    const err = new ValueError("x");
+    expect(errorLogFields(err)).toBe(err);
+  });
+
+  it("describes a thrown non-Error value", () => {
+    expect(errorLogFields("boom")).toEqual({ error: "boom" });
+  });
+
+  it("describes an error whose message cannot be read, instead of handing the logger a throwing getter", () => {
+    class Unprintable extends Error {}
+    const err = Object.defineProperty(new Unprintable(), "message", {
+      get(): string {
+        throw new Error("message getter failed");
+      },
+    });
+    expect(errorLogFields(err)).toEqual({ error: "Unprintable (its message cannot be read)" });
   });
 });
