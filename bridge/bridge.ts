@@ -19,7 +19,15 @@
  */
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
 import { AmqpConnection } from "../amqp";
-import { RpcClient, batchNatsWrites, drainNats, logNatsStatus, natsOptions, rootLogger } from "../src/internal";
+import {
+  batchNatsWrites,
+  drainNats,
+  largeBodiesOf,
+  logNatsStatus,
+  natsOptions,
+  rootLogger,
+  RpcClient,
+} from "../src/internal";
 import { createRegistry, FlowMetrics, UpGauge, type Registry } from "./observability/metrics";
 import { startOpsServer, type OpsServer, type ProbeResult } from "./observability/ops-server";
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
@@ -147,7 +155,11 @@ class BridgeImpl implements Bridge {
       await Promise.all([this.connectAmqp(), this.connectNats()]);
       const nc = this.nc!;
       this.natsOut = new NatsRpcOutbound({
-        client: new RpcClient(nc, { prefix: config.runtime.prefix, timeoutMs: config.rpcTimeoutMs }),
+        client: new RpcClient(nc, {
+          prefix: config.runtime.prefix,
+          timeoutMs: config.rpcTimeoutMs,
+          largeBodies: largeBodiesOf(config.runtime),
+        }),
         timeoutMs: config.rpcTimeoutMs,
         isUp: () => this.natsUp,
       });
@@ -413,6 +425,7 @@ class BridgeImpl implements Bridge {
         prefix: this.config.runtime.prefix,
         outbound: this.amqpOut!,
         inboxPrefix: this.config.inboxPrefix,
+        largeBodies: largeBodiesOf(this.config.runtime),
         instruments: this.rpcMetrics.for("nats_to_amqp", name),
         log: this.log,
       });

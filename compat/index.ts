@@ -70,6 +70,7 @@ export {
   eventsSubjectFilter,
   eventSubject,
   HandlerType,
+  largeBodiesBucketName,
   methodOfSubject,
   replyQueueName,
   RPC_EXCHANGE,

@@ -96,6 +96,17 @@ export function eventsStreamName(prefix = ""): string {
     .replace(/[^A-Z0-9_-]/g, "_")}_NAMEKO_EVENTS`;
 }
 
+/**
+ * The object store bucket of bodies too large for one NATS message: `CLIFFRACER_BODIES`, or
+ * `<PREFIX>_CLIFFRACER_BODIES` reduced as eventsStreamName reduces it (docs/large-payloads.md).
+ */
+export function largeBodiesBucketName(prefix = ""): string {
+  if (prefix === "") return "CLIFFRACER_BODIES";
+  return `${validatePrefix(prefix)
+    .toUpperCase()
+    .replace(/[^A-Z0-9_-]/g, "_")}_CLIFFRACER_BODIES`;
+}
+
 // ---------------------------------- Nameko's AMQP names (docs/nameko-wire.md, Exchanges and queues)
 
 /** Nameko's RPC exchange (config key `rpc_exchange`). */

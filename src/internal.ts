@@ -9,6 +9,16 @@ export { EventNotStored, EventPublisher } from "./client/event-publisher";
 export { drainNats, logNatsStatus, natsOptions } from "./nats/connection";
 export { assertFitsNats, maxPayloadOf, natsPayloadTooLarge, oversize } from "./nats/payload-size";
 export { batchNatsWrites } from "./nats/write-batching";
+export {
+  BODY_REF_HEADER,
+  bodyBucketOf,
+  bodyRefOf,
+  BodyStore,
+  largeBodiesOf,
+  LargeBodyMissing,
+  withBodyRef,
+  type BodyBucket,
+} from "./nats/body-store";
 export { rootLogger } from "./logging";
 export type { EventsConfig, RuntimeConfig } from "./config/defaults";
 export { configFromObject, parseConfigText, readConfigFile } from "./config/load-config";

@@ -23,12 +23,21 @@ import {
   type Logger,
   MalformedRequest,
   MethodNotFound,
+  PayloadTooLarge,
   requestEnvelope,
   rpcQueueGroup,
   rpcServiceSubjects,
   validateName,
 } from "../../compat";
-import { maxPayloadOf, natsPayloadTooLarge, oversize } from "../../src/internal";
+import {
+  BodyStore,
+  bodyRefOf,
+  maxPayloadOf,
+  natsPayloadTooLarge,
+  oversize,
+  withBodyRef,
+  type BodyBucket,
+} from "../../src/internal";
 import type { FlowInstruments } from "../observability/metrics";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
 import { BridgeLoop } from "../errors";
@@ -45,6 +54,8 @@ export interface NatsRpcInboundOptions {
   outbound: AmqpRpcOutbound;
   /** Reply subjects of bridges' own requests start with `<inboxPrefix>.`. */
   inboxPrefix: string;
+  /** Where replies over max_payload go; `false` answers them with PayloadTooLarge. */
+  largeBodies: BodyBucket | false;
   instruments: FlowInstruments;
   log: Logger;
 }
@@ -139,7 +150,7 @@ export class NatsRpcInbound {
 
   /** Handles one request; resolves with the error kind for metrics, or undefined on success. */
   private handle(msg: Msg): Promise<string | undefined> {
-    const { service, outbound, log } = this.options;
+    const { service, log } = this.options;
     const subject = msg.subject;
     const method = subject.slice(subject.lastIndexOf(".") + 1);
     if (msg.reply !== undefined && msg.reply.startsWith(this.bridgeInbox)) {
@@ -169,7 +180,30 @@ export class NatsRpcInbound {
       msg.respond(errorReply(new MethodNotFound(method)));
       return Promise.resolve("bad_method");
     }
-    const data = msg.data;
+    const ref = bodyRefOf(msg);
+    if (ref === undefined) return this.carry(msg, method, msg.data);
+    // A body over max_payload, kept in the object store (docs/large-payloads.md).
+    return BodyStore.of(this.options.nc)
+      .take(ref)
+      .then(
+        (data) => this.carry(msg, method, data),
+        (err: unknown) => {
+          log.warn("bridge rpc request whose large body is gone answered with MalformedRequest", {
+            direction: "nats_to_amqp",
+            service,
+            method,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          if (msg.reply)
+            msg.respond(errorReply(new MalformedRequest(err instanceof Error ? err.message : String(err))));
+          return "bad_body_ref";
+        },
+      );
+  }
+
+  /** Checks a request body and carries it to RabbitMQ; resolves with the error kind, as handle. */
+  private carry(msg: Msg, method: string, data: Uint8Array): Promise<string | undefined> {
+    const { service, outbound, log } = this.options;
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
       requestEnvelope(body);
@@ -193,23 +227,47 @@ export class NatsRpcInbound {
     });
   }
 
-  private respond(msg: Msg, method: string, body: Buffer): string | undefined {
+  private respond(msg: Msg, method: string, body: Buffer): string | undefined | Promise<string | undefined> {
+    const kind = isErrorReply(body) ? "remote" : undefined;
+    if (!msg.reply) return kind;
     const max = maxPayloadOf(this.options.nc);
     const size = oversize(body, undefined, max);
-    if (size !== undefined) {
-      const error = natsPayloadTooLarge(`reply of ${this.options.service}.${method}`, size, max!);
+    if (size === undefined) {
+      msg.respond(body);
+      return kind;
+    }
+    const tooLarge = natsPayloadTooLarge(`reply of ${this.options.service}.${method}`, size, max!);
+    const refuse = (error: PayloadTooLarge): string => {
       this.options.log.warn("bridge rpc reply too large for NATS; error reply sent", {
         direction: "nats_to_amqp",
         service: this.options.service,
         method,
         bytes: size,
         maxPayload: max,
+        error: error.message,
       });
-      if (msg.reply) msg.respond(errorReply(error));
+      msg.respond(errorReply(error));
       return "too_large";
-    }
-    if (msg.reply) msg.respond(body);
-    return isErrorReply(body) ? "remote" : undefined;
+    };
+    const bucket = this.options.largeBodies;
+    if (bucket === false) return refuse(tooLarge);
+    // Over max_payload: the body goes to the object store, the reply carries the ref.
+    return BodyStore.of(this.options.nc)
+      .put(bucket, body)
+      .then(
+        (ref) => {
+          msg.respond(EMPTY, { headers: withBodyRef(undefined, ref) });
+          return kind;
+        },
+        (err: unknown) =>
+          refuse(
+            new PayloadTooLarge(
+              `${tooLarge.message}, and the large-body store failed: ${err instanceof Error ? err.message : String(err)}`,
+              size,
+              max!,
+            ),
+          ),
+      );
   }
 
   private fail(msg: Msg, method: string, failure: AmqpCallFailure): string {

@@ -7,6 +7,7 @@ import { loadConfig } from "../config/load-config";
 import { CommandError } from "../errors";
 import { createLogger } from "../logging";
 import { connectNats, drainNats } from "../nats/connection";
+import { largeBodiesOf } from "../nats/body-store";
 
 /** `service.method` -> its two parts (a service name never contains a dot). */
 function parseTarget(target: string): { service: string; method: string } {
@@ -78,7 +79,11 @@ export function registerCall(program: Command): void {
         // Logs go to stderr: stdout carries the result only.
         const nc = await connectNats(config, { name: "cliffracer call", log: createLogger({ stderr: true }) });
         try {
-          const client = new RpcClient(nc, { prefix: config.prefix, timeoutMs: config.rpcTimeoutMs });
+          const client = new RpcClient(nc, {
+            prefix: config.prefix,
+            timeoutMs: config.rpcTimeoutMs,
+            largeBodies: largeBodiesOf(config),
+          });
           const stack = [`standalone_rpc_proxy.call.${randomUUID()}`];
           const result = await client.call(service, method, args, kwargs, {
             timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,

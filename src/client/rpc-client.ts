@@ -1,9 +1,18 @@
-import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
-import { decodeReply, encodeRequest, deserializeError, RpcTimeout, UnknownService, rpcSubject } from "../../compat";
+import type { Msg, MsgHdrs, NatsConnection, Payload } from "@nats-io/transport-node";
+import {
+  decodeReply,
+  encodeRequest,
+  deserializeError,
+  PayloadTooLarge,
+  RpcTimeout,
+  UnknownService,
+  rpcSubject,
+} from "../../compat";
 import type { ContextData } from "../../compat";
-import { DEFAULT_PREFIX, DEFAULT_RPC_TIMEOUT_MS } from "../config/defaults";
+import { DEFAULT_PREFIX, DEFAULT_RPC_TIMEOUT_MS, defaultConfig } from "../config/defaults";
+import { bodyBucketOf, bodyRefOf, BodyStore, withBodyRef, type BodyBucket } from "../nats/body-store";
 import { maybeContextHeaders } from "../nats/headers";
-import { assertFitsNats } from "../nats/payload-size";
+import { assertFitsNats, maxPayloadOf, natsPayloadTooLarge, oversize } from "../nats/payload-size";
 import { ReplyMux, type ReplyCodec } from "../nats/reply-mux";
 
 /** Per-call options of RpcClient. */
@@ -24,7 +33,15 @@ export interface RpcClientOptions {
   prefix?: string;
   /** Default reply timeout in milliseconds. */
   timeoutMs?: number;
+  /**
+   * Where requests over the server's max_payload go (docs/large-payloads.md); `false` refuses them
+   * with PayloadTooLarge. Default: the prefix's bucket with the default TTL. Large replies are
+   * read whatever this says.
+   */
+  largeBodies?: BodyBucket | false;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * The one way to call a service over NATS: used by RpcProxy, the standalone proxy, `cliffracer call`,
@@ -35,6 +52,10 @@ export class RpcClient {
   readonly timeoutMs: number;
   /** Validated subjects by service, then method: names are checked once, not per call. */
   private readonly subjects = new Map<string, Map<string, string>>();
+  private readonly largeBodies: BodyBucket | false;
+  /** Reply codecs of this connection: a reply may name its body in the connection's object store. */
+  private readonly result: ReplyCodec<unknown>;
+  private readonly raw: ReplyCodec<Uint8Array>;
 
   constructor(
     readonly nc: NatsConnection,
@@ -42,6 +63,19 @@ export class RpcClient {
   ) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+    this.largeBodies = options.largeBodies ?? bodyBucketOf(defaultConfig().largeBodies, this.prefix);
+    const bodyOf = (msg: Msg): Uint8Array | Promise<Uint8Array> => {
+      const ref = bodyRefOf(msg);
+      return ref === undefined ? msg.data : BodyStore.of(nc).take(ref);
+    };
+    this.result = {
+      ...rpcErrors,
+      decode: (msg) => {
+        const body = bodyOf(msg);
+        return body instanceof Uint8Array ? resultOf(body) : body.then(resultOf);
+      },
+    };
+    this.raw = { ...rpcErrors, decode: bodyOf };
   }
 
   /** `[prefix.]rpc.<service>.<method>`; throws InvalidName for a name that is not a single plain token. */
@@ -73,7 +107,7 @@ export class RpcClient {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.send(service, method, body, options.timeoutMs ?? this.timeoutMs, options, RESULT);
+    return this.send(service, method, body, options.timeoutMs ?? this.timeoutMs, options, this.result);
   }
 
   /**
@@ -88,7 +122,7 @@ export class RpcClient {
     body: string | Uint8Array,
     options: RpcCallOptions = {},
   ): Promise<Uint8Array> {
-    return this.send(service, method, body, options.timeoutMs ?? this.timeoutMs, options, RAW);
+    return this.send(service, method, body, options.timeoutMs ?? this.timeoutMs, options, this.raw);
   }
 
   /**
@@ -119,17 +153,68 @@ export class RpcClient {
   ): Promise<T> {
     let subject: string;
     let mux: ReplyMux;
+    let tooLarge: PayloadTooLarge | undefined;
     const headers = headersOf(options);
     try {
       subject = this.subject(service, method);
-      assertFitsNats(this.nc, `request to ${service}.${method}`, body, headers);
+      const max = maxPayloadOf(this.nc);
+      const size = oversize(body, headers, max);
+      if (size !== undefined) {
+        tooLarge = natsPayloadTooLarge(`request to ${service}.${method}`, size, max!);
+        if (this.largeBodies === false) throw tooLarge;
+      }
       mux = ReplyMux.of(this.nc);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (tooLarge !== undefined) {
+      return this.sendLarge(
+        this.largeBodies as BodyBucket,
+        mux,
+        subject,
+        body,
+        headers,
+        timeoutMs,
+        codec,
+        service,
+        tooLarge,
+      );
+    }
     // Not nc.request(): see ReplyMux. Requests still carry no-responders detection, so a missing
     // service is answered by the server at once (docs/nats-contract.md, RPC requests and replies).
     return mux.request(subject, body, headers, timeoutMs, codec, service);
+  }
+
+  /** A request over max_payload: its body goes to the object store, the message carries the ref. */
+  private async sendLarge<T>(
+    bucket: BodyBucket,
+    mux: ReplyMux,
+    subject: string,
+    body: Payload,
+    headers: MsgHdrs | undefined,
+    timeoutMs: number,
+    codec: ReplyCodec<T>,
+    service: string,
+    tooLarge: PayloadTooLarge,
+  ): Promise<T> {
+    const store = BodyStore.of(this.nc);
+    let ref: string;
+    try {
+      ref = await store.put(bucket, body);
+    } catch (err) {
+      throw new PayloadTooLarge(
+        `${tooLarge.message}, and the large-body store failed: ${err instanceof Error ? err.message : String(err)}`,
+        tooLarge.size,
+        tooLarge.limit,
+      );
+    }
+    try {
+      return await mux.request(subject, EMPTY, withBodyRef(headers, ref), timeoutMs, codec, service);
+    } catch (err) {
+      // Nothing received the request, so nobody will read its body.
+      if (err instanceof UnknownService) store.discard(ref);
+      throw err;
+    }
   }
 }
 
@@ -139,12 +224,6 @@ const rpcErrors = {
   timeout: (_service: string, timeoutMs: number): Error => new RpcTimeout(timeoutMs / 1000),
 };
 
-/** A call's reply: its result, or its error raised as the class Nameko's client would raise. */
-const RESULT: ReplyCodec<unknown> = { ...rpcErrors, decode: resultOf };
-
-/** A raw request's reply: the body, unchanged. */
-const RAW: ReplyCodec<Uint8Array> = { ...rpcErrors, decode: (msg: Msg) => msg.data };
-
 function headersOf(options: RpcCallOptions): MsgHdrs | undefined {
   if (options.headers) return options.headers;
   if (options.contextData === undefined && options.callIdStack === undefined) return undefined;
@@ -152,8 +231,8 @@ function headersOf(options: RpcCallOptions): MsgHdrs | undefined {
 }
 
 /** The result of a reply, or its error raised as the class Nameko's client would raise. */
-function resultOf(msg: Msg): unknown {
-  const reply = decodeReply(msg.data);
+function resultOf(body: Uint8Array): unknown {
+  const reply = decodeReply(body);
   // Only a truthy `error` counts (docs/nameko-wire.md, Error deserialisation).
   if (reply.error) throw deserializeError(reply.error);
   return reply.result;

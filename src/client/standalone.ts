@@ -6,6 +6,7 @@ import { connectNats, drainNats } from "../nats/connection";
 import { maybeContextHeaders } from "../nats/headers";
 import { RpcClient } from "./rpc-client";
 import { createServiceProxy, type ServiceProxy } from "./service-proxy";
+import { largeBodiesOf } from "../nats/body-store";
 
 /** Options of ClusterRpcProxy.connect. */
 export interface ClusterRpcProxyOptions {
@@ -49,6 +50,7 @@ export class ClusterRpcProxy {
     const client = new RpcClient(nc, {
       prefix: options.prefix ?? base.prefix,
       timeoutMs: options.timeoutMs ?? base.rpcTimeoutMs,
+      largeBodies: largeBodiesOf({ ...base, prefix: options.prefix ?? base.prefix }),
     });
     return new ClusterRpcProxy(client, { ...(options.contextData ?? {}) }, options.nats === undefined);
   }

@@ -40,6 +40,11 @@ export const DEFAULT_NO_ASYNC_TRACES = true;
 export const DEFAULT_NATS_WRITE_BATCHING = true;
 /** Nameko's `WEB_SERVER_ADDRESS` default: where the shared @http server listens. */
 export const DEFAULT_WEB_SERVER_ADDRESS = "0.0.0.0:8000";
+/**
+ * How long an unread large body stays in the object store (seconds). A body is deleted as soon as
+ * it is read; this only bounds what a caller that timed out or crashed leaves behind.
+ */
+export const DEFAULT_LARGE_BODIES_TTL_SECONDS = 600;
 /** Version reported to the NATS services protocol when a service declares none. */
 export const DEFAULT_SERVICE_VERSION = "0.0.0";
 
@@ -60,6 +65,18 @@ export interface EventsConfig {
   requeueDelaySeconds: number;
   /** Seconds after which the server removes an unused consumer of a reliableDelivery=false handler. */
   unreliableInactiveSeconds: number;
+}
+
+/** Bodies over the server's max_payload, carried through a JetStream object store (docs/large-payloads.md). */
+export interface LargeBodiesConfig {
+  /** Carry RPC requests and replies over max_payload through the store; when false they get PayloadTooLarge. */
+  enabled: boolean;
+  /** Bucket name; default derived from the prefix by compat/naming largeBodiesBucketName. */
+  bucket?: string;
+  /** Seconds an unread body is kept. */
+  ttlSeconds: number;
+  /** "file" (default) or "memory" (faster, held in the server's memory). */
+  storage: "file" | "memory";
 }
 
 /** Options handed to the NATS client. */
@@ -91,6 +108,7 @@ export interface RuntimeConfig {
   announce: boolean;
   nats: NatsConfig;
   events: EventsConfig;
+  largeBodies: LargeBodiesConfig;
   /** Nameko's `WEB_SERVER_ADDRESS` (`[host:]port`) of the @http server. */
   webServerAddress: string;
   /** The whole loaded file after substitution, for user keys (Nameko's `config` dict). */
@@ -117,6 +135,7 @@ export function defaultConfig(): RuntimeConfig {
       requeueDelaySeconds: DEFAULT_EVENTS_REQUEUE_DELAY_SECONDS,
       unreliableInactiveSeconds: DEFAULT_EVENTS_UNRELIABLE_INACTIVE_SECONDS,
     },
+    largeBodies: { enabled: true, ttlSeconds: DEFAULT_LARGE_BODIES_TTL_SECONDS, storage: "file" },
     webServerAddress: DEFAULT_WEB_SERVER_ADDRESS,
     raw: {},
   };

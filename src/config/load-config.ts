@@ -104,6 +104,18 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
     requeueDelaySeconds: events.number("requeue_delay") ?? config.events.requeueDelaySeconds,
     unreliableInactiveSeconds: events.number("unreliable_inactive") ?? config.events.unreliableInactiveSeconds,
   };
+  const large = new Reader(read.mapping("LARGE_BODIES"), "LARGE_BODIES.");
+  const largeStorage = large.string("storage") ?? config.largeBodies.storage;
+  if (largeStorage !== "file" && largeStorage !== "memory")
+    throw new ConfigurationError(
+      `Config key LARGE_BODIES.storage must be file or memory, got ${JSON.stringify(largeStorage)}`,
+    );
+  config.largeBodies = {
+    enabled: large.boolean("enabled") ?? config.largeBodies.enabled,
+    bucket: large.string("bucket"),
+    ttlSeconds: large.number("ttl") ?? config.largeBodies.ttlSeconds,
+    storage: largeStorage,
+  };
   if (config.prefix !== "" && !/^[^\s*>]+$/.test(config.prefix)) {
     throw new ConfigurationError(
       `NATS_PREFIX must be subject tokens without wildcards or whitespace, got ${JSON.stringify(config.prefix)}`,

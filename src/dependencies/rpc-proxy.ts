@@ -3,6 +3,7 @@ import { RpcClient } from "../client/rpc-client";
 import { createServiceProxy, type ServiceProxy } from "../client/service-proxy";
 import type { ContainerHandle, DependencyProvider, WorkerContext } from "../core/extension";
 import { registerDependency } from "../core/metadata";
+import { largeBodiesOf } from "../nats/body-store";
 import { OutgoingHeaders } from "../nats/headers";
 
 export type { ServiceProxy } from "../client/service-proxy";
@@ -38,6 +39,7 @@ export class RpcProxyProvider implements DependencyProvider {
     this.client = new RpcClient(container.nats, {
       prefix: container.config.prefix,
       timeoutMs: this.options.timeoutMs ?? container.config.rpcTimeoutMs,
+      largeBodies: largeBodiesOf(container.config),
     });
   }
 

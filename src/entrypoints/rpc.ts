@@ -7,6 +7,8 @@ import {
   dtoClassOf,
   encodeErrorReply,
   encodeReply,
+  MalformedRequest,
+  PayloadTooLarge,
   type ErrorClass,
   isFunction,
   MethodNotFound,
@@ -22,7 +24,10 @@ import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extensi
 import { registerEntrypoint } from "../core/metadata";
 import { ServiceDefinitionError } from "../errors";
 import { LazyNatsContext } from "../nats/headers";
+import { bodyRefOf, BodyStore, largeBodiesOf, withBodyRef } from "../nats/body-store";
 import { maxPayloadOf, natsPayloadTooLarge, oversize } from "../nats/payload-size";
+
+const EMPTY = new Uint8Array(0);
 import type { InboundMessage, Intake } from "../nats/service-announcer";
 
 /** Options of `@rpc()`, Nameko's `expected_exceptions` and `sensitive_arguments`. */
@@ -169,13 +174,39 @@ class RpcConsumer {
 
   private readonly onMessage = (msg: InboundMessage): void => {
     this.inFlight++;
+    let entrypoint: RpcEntrypoint | undefined;
     try {
       const subject = msg.subject;
       const method = subject.slice(subject.lastIndexOf(".") + 1);
-      const entrypoint = this.methods.get(method);
+      entrypoint = this.methods.get(method);
       // Route before unpacking, as Nameko does: an unknown method is MethodNotFound whatever the body.
       if (entrypoint === undefined) throw new MethodNotFound(method);
-      const request = decodeRequest(msg.data);
+    } catch (error) {
+      this.answer(msg, { ok: false, error });
+      return;
+    }
+    const ref = bodyRefOf(msg);
+    if (ref === undefined) {
+      this.dispatch(msg, entrypoint, msg.data);
+      return;
+    }
+    // A body over max_payload, kept in the object store (docs/large-payloads.md).
+    const target = entrypoint;
+    BodyStore.of(this.container.nats)
+      .take(ref)
+      .then(
+        (body) => this.dispatch(msg, target, body),
+        (err: unknown) =>
+          this.answer(msg, {
+            ok: false,
+            error: new MalformedRequest(err instanceof Error ? err.message : String(err)),
+          }),
+      );
+  };
+
+  private dispatch(msg: InboundMessage, entrypoint: RpcEntrypoint, body: Uint8Array): void {
+    try {
+      const request = decodeRequest(body);
       if (entrypoint.dto !== undefined) {
         entrypoint.bindDto(request).then(
           (args) => this.run(msg, entrypoint, args),
@@ -188,7 +219,7 @@ class RpcConsumer {
       // Routing, decoding and binding errors are answered without a worker (docs/nameko-wire.md, RPC server).
       this.answer(msg, { ok: false, error });
     }
-  };
+  }
 
   private run(msg: InboundMessage, entrypoint: RpcEntrypoint, args: unknown[]): void {
     const context = new LazyNatsContext(msg);
@@ -209,9 +240,11 @@ class RpcConsumer {
    */
   private answer(msg: InboundMessage, outcome: WorkerOutcome): void {
     if (msg.reply) {
-      this.replyMsgs.push(msg);
-      this.replyBodies.push(this.fitted(msg, this.encode(outcome)));
-      if (this.replyMsgs.length === 1) process.nextTick(this.flushReplies);
+      const body = this.encode(outcome);
+      const max = maxPayloadOf(this.container.nats);
+      const size = oversize(body, undefined, max);
+      if (size === undefined) this.queueReply(msg, body);
+      else this.answerLarge(msg, body, size, max!);
       return;
     }
     if (!outcome.ok && this.debug)
@@ -238,23 +271,59 @@ class RpcConsumer {
     }
   };
 
+  private queueReply(msg: InboundMessage, body: string): void {
+    this.replyMsgs.push(msg);
+    this.replyBodies.push(body);
+    if (this.replyMsgs.length === 1) process.nextTick(this.flushReplies);
+  }
+
   /**
-   * The reply itself, or a PayloadTooLarge error reply when it exceeds the server's max_payload:
-   * nats.js would refuse to publish it and the caller would wait for its timeout.
+   * A reply over the server's max_payload (nats.js would refuse to publish it and the caller would
+   * wait for its timeout): its body goes to the object store and the reply carries the ref
+   * (docs/large-payloads.md); with large bodies off, or when the store fails, the caller gets a
+   * PayloadTooLarge error reply instead.
    */
-  private fitted(msg: InboundMessage, body: string): string {
-    const max = maxPayloadOf(this.container.nats);
-    const size = oversize(body, undefined, max);
-    if (size === undefined) return body;
+  private answerLarge(msg: InboundMessage, body: string, size: number, max: number): void {
     const method = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
-    const error = natsPayloadTooLarge(`reply of ${this.container.serviceName}.${method}`, size, max!);
-    this.container.log.warn("rpc reply too large for NATS; PayloadTooLarge sent instead", {
-      method,
-      bytes: size,
-      maxPayload: max,
-      callIdStack: new LazyNatsContext(msg).parentStack,
-    });
-    return encodeErrorReply(error);
+    const tooLarge = natsPayloadTooLarge(`reply of ${this.container.serviceName}.${method}`, size, max);
+    const refuse = (error: PayloadTooLarge): void => {
+      this.container.log.warn("rpc reply too large for NATS; PayloadTooLarge sent instead", {
+        method,
+        bytes: size,
+        maxPayload: max,
+        error: error.message,
+        callIdStack: new LazyNatsContext(msg).parentStack,
+      });
+      this.queueReply(msg, encodeErrorReply(error));
+    };
+    const bucket = largeBodiesOf(this.container.config);
+    if (bucket === false) {
+      refuse(tooLarge);
+      return;
+    }
+    BodyStore.of(this.container.nats)
+      .put(bucket, body)
+      .then(
+        (ref) => {
+          try {
+            msg.respond(EMPTY, { headers: withBodyRef(undefined, ref) });
+          } catch (err) {
+            this.container.log.error("rpc reply failed", {
+              subject: msg.subject,
+              error: err instanceof Error ? err.message : String(err),
+            });
+          }
+          this.done();
+        },
+        (err: unknown) =>
+          refuse(
+            new PayloadTooLarge(
+              `${tooLarge.message}, and the large-body store failed: ${err instanceof Error ? err.message : String(err)}`,
+              size,
+              max,
+            ),
+          ),
+      );
   }
 
   private done(): void {

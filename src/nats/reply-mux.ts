@@ -13,8 +13,8 @@ import {
  * (RPC call, raw RPC, JetStream publish), shared by all its requests: nothing is allocated per call.
  */
 export interface ReplyCodec<T> {
-  /** The result of a reply; throw to reject the request with that error. */
-  decode(msg: Msg): T;
+  /** The result of a reply, or a promise of it (a body to fetch first); throw to reject the request with that error. */
+  decode(msg: Msg): T | Promise<T>;
   /** The error for a "no responders" status (503): nothing received the request. */
   noResponders(target: string): Error;
   /** The error when no reply came within `timeoutMs`. */

@@ -8,7 +8,7 @@ export interface InboundMessage {
   readonly reply?: string;
   readonly data: Uint8Array;
   readonly headers?: MsgHdrs;
-  respond(data: string | Uint8Array): boolean;
+  respond(data: string | Uint8Array, opts?: { headers?: MsgHdrs }): boolean;
 }
 
 /** A running intake subscription. */

@@ -10,6 +10,7 @@ import type { ServiceClass } from "../../src/core/metadata";
 import { ServiceContainer } from "../../src/core/service-container";
 import { ServiceRunner } from "../../src/core/service-runner";
 import { createLogger } from "../../src/logging";
+import { largeBodiesOf } from "../../src/nats/body-store";
 
 /** The NATS server the integration tests use. */
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -68,20 +69,24 @@ export class NatsFixture {
 
   /** A plain NATS connection (not the runtime's). */
   async connection(): Promise<NatsConnection> {
-    const nc = await connect({ servers: NATS_URL, noAsyncTraces: true });
+    const nc = await connect({ servers: this.config.natsUrl, noAsyncTraces: true });
     this.connections.push(nc);
     return nc;
   }
 
-  /** An RpcClient on this test's prefix. */
+  /** An RpcClient on this test's prefix, with this fixture's large-body settings. */
   async client(timeoutMs = 10_000): Promise<RpcClient> {
-    return new RpcClient(await this.connection(), { prefix: this.prefix, timeoutMs });
+    return new RpcClient(await this.connection(), {
+      prefix: this.prefix,
+      timeoutMs,
+      largeBodies: largeBodiesOf(this.config),
+    });
   }
 
   /** A standalone cluster proxy on this test's prefix. */
   async cluster(options: ClusterRpcProxyOptions = {}): Promise<ClusterRpcProxy> {
     const proxy = await ClusterRpcProxy.connect({
-      natsUrl: NATS_URL,
+      natsUrl: this.config.natsUrl,
       prefix: this.prefix,
       timeoutMs: 10_000,
       ...options,

@@ -163,6 +163,12 @@ interface ClusterMember {
   monitorPort: number;
 }
 
+/** Settings of a private nats-server that differ from nats-server's defaults. */
+export interface PrivateNatsOptions {
+  /** `max_payload` in bytes (nats-server allows up to `max_pending`, 64 MiB by default). */
+  maxPayload?: number;
+}
+
 /** A nats-server with JetStream on a free port and its own store directory, restartable on the same port. */
 export class PrivateNatsServer {
   private proc?: ServerProcess;
@@ -171,11 +177,12 @@ export class PrivateNatsServer {
   private constructor(
     readonly port: number,
     private readonly member?: ClusterMember,
+    private readonly options: PrivateNatsOptions = {},
   ) {}
 
   /** Starts a server; resolves once it accepts clients. */
-  static async start(): Promise<PrivateNatsServer> {
-    const server = new PrivateNatsServer(await freePort());
+  static async start(options: PrivateNatsOptions = {}): Promise<PrivateNatsServer> {
+    const server = new PrivateNatsServer(await freePort(), undefined, options);
     try {
       await server.restart();
     } catch (err) {
@@ -232,6 +239,12 @@ export class PrivateNatsServer {
         "-m",
         String(m.monitorPort),
       );
+    }
+    if (this.options.maxPayload !== undefined) {
+      // max_payload has no command-line flag; a config file sets it, the flags set the rest.
+      const conf = join(this.storeDir, "nats.conf");
+      writeFileSync(conf, `max_payload: ${this.options.maxPayload}\n`);
+      args.push("-c", conf);
     }
     const child = spawn("nats-server", args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.proc = new ServerProcess(child, `nats-server ${this.name}`);

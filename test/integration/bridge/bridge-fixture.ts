@@ -14,6 +14,7 @@ import {
   type BridgeConfig,
   type DiscoveryConfig,
 } from "../../../bridge/config";
+import type { RuntimeConfig } from "../../../src/config/defaults";
 import { NatsFixture, NATS_URL } from "../../helpers/brokers";
 import { createVhost, type TestVhost } from "../../helpers/rabbit";
 import { waitFor } from "../../helpers/waiters";
@@ -72,7 +73,7 @@ export interface BridgeSpec {
 }
 
 export class BridgeFixture {
-  readonly nats = new NatsFixture();
+  readonly nats: NatsFixture;
   readonly logs: LogEntry[] = [];
   readonly log: Logger;
   private vhostRef?: TestVhost;
@@ -80,7 +81,9 @@ export class BridgeFixture {
   private readonly peers: PeerService[] = [];
   private readonly callers: PeerCaller[] = [];
 
-  constructor() {
+  /** `runtime`: what the services, clients and bridges of this test change in the runtime config (e.g. natsUrl). */
+  constructor(runtime: Partial<RuntimeConfig> = {}) {
+    this.nats = new NatsFixture(runtime);
     const stream = new Writable({
       write: (chunk: Buffer, _enc, done) => {
         for (const line of chunk.toString("utf8").split("\n"))

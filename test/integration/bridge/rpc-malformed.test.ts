@@ -3,6 +3,7 @@
 import { connect } from "@nats-io/transport-node";
 import { Context, PayloadTooLarge, rpc, type WorkerContext } from "cliffracer";
 import { DEFAULT_BRIDGE_INBOX_PREFIX } from "../../../bridge/config";
+import { defaultConfig } from "../../../src/config/defaults";
 import { NATS_URL } from "../../helpers/brokers";
 import { listQueues } from "../../helpers/rabbit";
 import { waitFor } from "../../helpers/waiters";
@@ -34,6 +35,8 @@ class Calc {
  * 1 MiB max_payload shows the RabbitMQ limit without a broker of its own.
  */
 const AMQP_MAX = 512 * 1024;
+/** Bodies over max_payload get PayloadTooLarge here; large-payloads.test.ts carries them. */
+const NO_LARGE_BODIES = { largeBodies: { ...defaultConfig().largeBodies, enabled: false } };
 const BETWEEN_LIMITS = 600 * 1024;
 
 interface Reply {
@@ -46,7 +49,7 @@ function parse(body: Buffer | Uint8Array): Reply {
 }
 
 describe("bridge rpc: malformed input from AMQP callers", () => {
-  const fx = new BridgeFixture();
+  const fx = new BridgeFixture(NO_LARGE_BODIES);
   let caller: PeerCaller;
 
   beforeAll(async () => {
@@ -161,7 +164,7 @@ describe("bridge rpc: malformed input from AMQP callers", () => {
 });
 
 describe("bridge rpc: malformed input from NATS callers", () => {
-  const fx = new BridgeFixture();
+  const fx = new BridgeFixture(NO_LARGE_BODIES);
   let legacy: PeerService;
 
   beforeAll(async () => {

@@ -1,7 +1,10 @@
 // Size limits answer at once with a typed PayloadTooLarge, never with the caller's timeout: every
 // call here waits up to 600 s, far beyond the test's own timeout, so only an immediate answer passes.
+// Large bodies (the object store path, large-bodies.test.ts) are off here, as LARGE_BODIES.enabled:
+// false sets them; events never take that path.
 import { EventDispatcher, PayloadTooLarge, rpc, type Dispatch } from "cliffracer";
 import type { RpcClient } from "../../../src/client/rpc-client";
+import { defaultConfig } from "../../../src/config/defaults";
 import { NatsFixture } from "../../helpers/brokers";
 
 const LONG_MS = 600_000;
@@ -32,7 +35,7 @@ class Big {
 }
 
 describe("payload limits on NATS", () => {
-  const fx = new NatsFixture();
+  const fx = new NatsFixture({ largeBodies: { ...defaultConfig().largeBodies, enabled: false } });
   let client: RpcClient;
   let max: number;
 

@@ -7,6 +7,7 @@ import {
   eventsSubjectFilter,
   eventSubject,
   HandlerType,
+  largeBodiesBucketName,
   methodOfSubject,
   replyQueueName,
   RPC_EXCHANGE,
@@ -96,6 +97,11 @@ describe("NATS subjects", () => {
     expect(eventsStreamName()).toBe("NAMEKO_EVENTS");
     expect(eventsStreamName("acme.prod")).toBe("ACME_PROD_NAMEKO_EVENTS");
     expect(eventsStreamName("t-1")).toBe("T-1_NAMEKO_EVENTS");
+  });
+
+  it("names the large-body bucket like the events stream", () => {
+    expect(largeBodiesBucketName()).toBe("CLIFFRACER_BODIES");
+    expect(largeBodiesBucketName("acme.prod")).toBe("ACME_PROD_CLIFFRACER_BODIES");
   });
 });
 

@@ -101,6 +101,15 @@ describe("configFromObject", () => {
     expect(() => configFromObject({ EVENTS: { storage: "tape" } }, {})).toThrow(/EVENTS.storage/);
   });
 
+  it("reads LARGE_BODIES, on by default", () => {
+    expect(configFromObject({}, {}).largeBodies).toEqual({ enabled: true, ttlSeconds: 600, storage: "file" });
+    expect(
+      configFromObject({ LARGE_BODIES: { enabled: false, bucket: "BODIES", ttl: 60, storage: "memory" } }, {})
+        .largeBodies,
+    ).toEqual({ enabled: false, bucket: "BODIES", ttlSeconds: 60, storage: "memory" });
+    expect(() => configFromObject({ LARGE_BODIES: { storage: "tape" } }, {})).toThrow(/LARGE_BODIES.storage/);
+  });
+
   it("names the key in errors", () => {
     expect(() => configFromObject({ max_workers: "many" }, {})).toThrow(/max_workers/);
     expect(() => configFromObject({ max_workers: 2.5 }, {})).toThrow(/max_workers must be an integer/);
