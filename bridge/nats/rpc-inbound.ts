@@ -192,10 +192,9 @@ export class NatsRpcInbound {
             direction: "nats_to_amqp",
             service,
             method,
-            error: err instanceof Error ? err.message : String(err),
+            error: describeError(err),
           });
-          if (msg.reply)
-            msg.respond(errorReply(new MalformedRequest(err instanceof Error ? err.message : String(err))));
+          if (msg.reply) msg.respond(errorReply(new MalformedRequest(describeError(err))));
           return "bad_body_ref";
         },
       );
@@ -262,7 +261,7 @@ export class NatsRpcInbound {
         (err: unknown) =>
           refuse(
             new PayloadTooLarge(
-              `${tooLarge.message}, and the large-body store failed: ${err instanceof Error ? err.message : String(err)}`,
+              `${tooLarge.message}, and the large-body store failed: ${describeError(err)}`,
               size,
               max!,
             ),

@@ -1,6 +1,7 @@
 import type { Msg, MsgHdrs, NatsConnection, Payload } from "@nats-io/transport-node";
 import {
   decodeReply,
+  describeError,
   encodeRequest,
   deserializeError,
   PayloadTooLarge,
@@ -203,7 +204,7 @@ export class RpcClient {
       ref = await store.put(bucket, body);
     } catch (err) {
       throw new PayloadTooLarge(
-        `${tooLarge.message}, and the large-body store failed: ${err instanceof Error ? err.message : String(err)}`,
+        `${tooLarge.message}, and the large-body store failed: ${describeError(err)}`,
         tooLarge.size,
         tooLarge.limit,
       );

@@ -199,7 +199,7 @@ class RpcConsumer {
         (err: unknown) =>
           this.answer(msg, {
             ok: false,
-            error: new MalformedRequest(err instanceof Error ? err.message : String(err)),
+            error: new MalformedRequest(describeError(err)),
           }),
       );
   };
@@ -310,7 +310,7 @@ class RpcConsumer {
           } catch (err) {
             this.container.log.error("rpc reply failed", {
               subject: msg.subject,
-              error: err instanceof Error ? err.message : String(err),
+              error: describeError(err),
             });
           }
           this.done();
@@ -318,7 +318,7 @@ class RpcConsumer {
         (err: unknown) =>
           refuse(
             new PayloadTooLarge(
-              `${tooLarge.message}, and the large-body store failed: ${err instanceof Error ? err.message : String(err)}`,
+              `${tooLarge.message}, and the large-body store failed: ${describeError(err)}`,
               size,
               max,
             ),
