@@ -9,6 +9,7 @@ import { Objm, type ObjectStore } from "@nats-io/obj";
 import { headers as natsHeaders, nuid, type MsgHdrs, type NatsConnection, type Payload } from "@nats-io/transport-node";
 import { largeBodiesBucketName } from "../../compat";
 import type { LargeBodiesConfig, RuntimeConfig } from "../config/defaults";
+import { maxPayloadOf } from "./payload-size";
 
 /** The header naming a message's body in the object store: `<bucket>/<object>`. */
 export const BODY_REF_HEADER = "x-cliffracer-body-ref";
@@ -25,6 +26,8 @@ export class LargeBodyMissing extends Error {
 }
 
 const encoder = new TextEncoder();
+const MIN_CHUNK_BYTES = 128 * 1024;
+const MAX_CHUNK_BYTES = 1024 * 1024;
 const stores = new WeakMap<NatsConnection, BodyStore>();
 
 /**
@@ -71,7 +74,7 @@ export class BodyStore {
   private readonly objm: Objm;
   private readonly buckets = new Map<string, Promise<ObjectStore>>();
 
-  private constructor(nc: NatsConnection) {
+  private constructor(private readonly nc: NatsConnection) {
     this.objm = new Objm(nc);
   }
 
@@ -90,7 +93,8 @@ export class BodyStore {
       }),
     );
     const name = nuid.next();
-    await os.putBlob({ name }, typeof body === "string" ? encoder.encode(body) : body);
+    const data = typeof body === "string" ? encoder.encode(body) : body;
+    await os.putBlob({ name, options: { max_chunk_size: this.chunkSize() } }, data);
     return `${bucket.name}/${name}`;
   }
 
@@ -111,6 +115,16 @@ export class BodyStore {
     void this.bucket(bucket, () => this.objm.open(bucket))
       .then((os) => os.delete(name))
       .catch(() => undefined);
+  }
+
+  /**
+   * Half the server's max_payload, between nats.js's default of 128 KiB and 1 MiB: fewer, larger
+   * chunks put and read 20 MB about a quarter faster than 128 KiB ones (measured on the test
+   * server), and half the limit leaves room for the chunk's headers.
+   */
+  private chunkSize(): number {
+    const max = maxPayloadOf(this.nc) ?? 0;
+    return Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(max / 2)));
   }
 
   private bucket(name: string, make: () => Promise<ObjectStore>): Promise<ObjectStore> {
