@@ -234,7 +234,8 @@ export function bridgeConfigFromObject(
     bucket,
     ttlMs: ttl !== undefined ? ttl * 1000 : rpcTimeoutMs + DEFAULT_AT_MOST_ONCE_TTL_MARGIN_MS,
     storage,
-    replicas: num(a, "replicas", ap, 1) ?? 1,
+    // One knob for a cluster: the records are replicated as the events stream is (docs/cluster.md).
+    replicas: num(a, "replicas", ap, 1) ?? runtime.events.replicas,
     maxReplyBytes: num(a, "max_reply_bytes", ap) ?? DEFAULT_AT_MOST_ONCE_MAX_REPLY_BYTES,
   };
   return {

@@ -51,6 +51,15 @@ export type Claim =
   /** The record could not be read or written: forwarding could run the call twice. */
   | { kind: "failed"; error: unknown };
 
+/**
+ * A record no stream answered (nats.js says "jetstream is not enabled" for the server's "no
+ * responders") is written again after this pause, for up to NO_STREAM_RETRY_FOR_MS: on a cluster
+ * the bucket's stream has no leader for a second or more after its leader's server died
+ * (docs/cluster.md). Nothing received such a write, so writing again cannot record twice.
+ */
+const NO_STREAM_RETRY_MS = 250;
+const NO_STREAM_RETRY_FOR_MS = 5_000;
+
 const HANDED_OVER = 0x48; // "H"
 const REPLIED = 0x52; // "R"
 const REPLY_NOT_KEPT = 0x4c; // "L"
@@ -92,7 +101,7 @@ export class CallRecords {
       const value = new Uint8Array(1 + this.name.length);
       value[0] = HANDED_OVER;
       value.set(this.name, 1);
-      return { kind: "claimed", key, revision: await this.kv.create(key, value) };
+      return { kind: "claimed", key, revision: await this.create(key, value) };
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence))
         return { kind: "failed", error: err };
@@ -101,6 +110,21 @@ export class CallRecords {
       return found(await this.kv.get(key));
     } catch (err) {
       return { kind: "failed", error: err };
+    }
+  }
+
+  /** KV create, written again while no stream answers (see NO_STREAM_RETRY_MS). */
+  private async create(key: string, value: Uint8Array): Promise<number> {
+    const deadline = performance.now() + NO_STREAM_RETRY_FOR_MS;
+    for (;;) {
+      try {
+        return await this.kv.create(key, value);
+      } catch (err) {
+        // The class is not exported by nats.js's public entry; its name is stable.
+        const noStream = err instanceof Error && err.name === "JetStreamNotEnabled";
+        if (!noStream || performance.now() + NO_STREAM_RETRY_MS >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, NO_STREAM_RETRY_MS));
+      }
     }
   }
 

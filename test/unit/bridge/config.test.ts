@@ -97,6 +97,10 @@ describe("bridge config", () => {
     );
     expect(tuned.atMostOnce).toMatchObject({ bucket: "team_a_bridge_calls", ttlMs: 310_000, storage: "memory" });
     expect(tuned.atMostOnce).toMatchObject({ maxReplyBytes: 0, replicas: 3 });
+    // Without a setting of its own the bucket is replicated as the events stream is.
+    const cluster = bridgeConfigFromObject({ EVENTS: { replicas: 3 } }, {}, {});
+    expect(cluster.atMostOnce.replicas).toBe(3);
+    expect(cluster.runtime.events.replicas).toBe(3);
     const off = bridgeConfigFromObject(
       { BRIDGE: { AT_MOST_ONCE: { enabled: false, ttl: 60, bucket: "calls" } } },
       {},
