@@ -39,33 +39,16 @@ import { defaultConfig, type EventsConfig } from "../config/defaults";
 const NANOS_PER_MS = 1_000_000;
 const nanos = (seconds: number): number => Math.round(seconds * 1000 * NANOS_PER_MS);
 
-/** Stream and consumer settings after defaults were applied. */
-export interface EventsSettings {
-  streamName: string;
+/** The events config after defaults were applied, with the stream's name and subjects resolved. */
+export interface EventsSettings extends Required<EventsConfig> {
+  /** The subjects the stream captures. */
   subjectFilter: string;
-  maxAgeSeconds: number;
-  storage: "file" | "memory";
-  replicas: number;
-  ackWaitSeconds: number;
-  maxAckPending: number;
-  requeueDelaySeconds: number;
-  unreliableInactiveSeconds: number;
 }
 
 /** Resolve the events settings of a prefix; fields a hand-built config leaves out take the defaults. */
 export function eventsSettings(prefix: string, config: Partial<EventsConfig>): EventsSettings {
   const c: EventsConfig = { ...defaultConfig().events, ...definedOnly(config) };
-  return {
-    streamName: c.streamName || eventsStreamName(prefix),
-    subjectFilter: eventsSubjectFilter(prefix),
-    maxAgeSeconds: c.maxAgeSeconds,
-    storage: c.storage,
-    replicas: c.replicas,
-    ackWaitSeconds: c.ackWaitSeconds,
-    maxAckPending: c.maxAckPending,
-    requeueDelaySeconds: c.requeueDelaySeconds,
-    unreliableInactiveSeconds: c.unreliableInactiveSeconds,
-  };
+  return { ...c, streamName: c.streamName || eventsStreamName(prefix), subjectFilter: eventsSubjectFilter(prefix) };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
