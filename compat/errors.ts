@@ -37,8 +37,6 @@ function strOfArgs(args: readonly unknown[]): string {
  * `excArgs` (Python's `exc.args`) and derives the message the way Python's `str(exc)` does.
  */
 export class NamekoError extends Error {
-  /** Python module path plus class name; subclasses that mirror a Python class declare their own. */
-  static readonly excPath: string = "cliffracer.exceptions.NamekoError";
   /** The constructor arguments, serialized as `exc_args`. */
   readonly excArgs: unknown[];
 
@@ -55,40 +53,22 @@ export class NamekoError extends Error {
 }
 
 /** Nameko's base of caller-side errors (HTTP maps it to 400). */
-export class BadRequest extends NamekoError {
-  static override readonly excPath: string = "nameko.exceptions.BadRequest";
-}
+export class BadRequest extends NamekoError {}
 
 /** The RPC body lacks `args` or `kwargs`, or is not a JSON object. */
-export class MalformedRequest extends BadRequest {
-  static override readonly excPath: string = "nameko.exceptions.MalformedRequest";
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class MalformedRequest extends BadRequest {}
 
 /** No `@rpc` method of that name; the argument is the method name. */
-export class MethodNotFound extends BadRequest {
-  static override readonly excPath: string = "nameko.exceptions.MethodNotFound";
-  constructor(methodName: string) {
-    super(methodName);
-  }
-}
+export class MethodNotFound extends BadRequest {}
 
 /**
  * The arguments do not bind to the method; the message is Python's own TypeError text
  * (docs/nameko-wire.md, Argument binding).
  */
-export class IncorrectSignature extends BadRequest {
-  static override readonly excPath: string = "nameko.exceptions.IncorrectSignature";
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class IncorrectSignature extends BadRequest {}
 
 /** A DTO argument failed class-validator validation; `fields` maps property paths to messages. */
 export class ValidationFailed extends BadRequest {
-  static override readonly excPath: string = "cliffracer.exceptions.ValidationFailed";
   readonly fields: Record<string, string[]>;
   constructor(fields: Record<string, string[]>) {
     super(fields);
@@ -101,7 +81,6 @@ export class ValidationFailed extends BadRequest {
  * (docs/nameko-wire.md, Error deserialisation).
  */
 export class RemoteError extends NamekoError {
-  static override readonly excPath: string = "nameko.exceptions.RemoteError";
   readonly excType: string;
   readonly value: string;
   constructor(excType: string, value: string) {
@@ -114,7 +93,6 @@ export class RemoteError extends NamekoError {
 
 /** Nothing listens for the requested service (docs/nameko-wire.md, UnknownService); raised locally, never sent. */
 export class UnknownService extends NamekoError {
-  static override readonly excPath: string = "nameko.exceptions.UnknownService";
   readonly serviceName: string;
   constructor(serviceName: string) {
     super(serviceName);
@@ -125,7 +103,6 @@ export class UnknownService extends NamekoError {
 
 /** A return value could not be JSON-encoded; Nameko sends it with no args (docs/nameko-wire.md, RPC replies). */
 export class UnserializableValueError extends NamekoError {
-  static override readonly excPath: string = "nameko.exceptions.UnserializableValueError";
   readonly reprValue: string;
   constructor(value: unknown) {
     super();
@@ -142,7 +119,6 @@ export class UnserializableValueError extends NamekoError {
 
 /** A call got no reply within its timeout; the argument is the timeout in seconds. */
 export class RpcTimeout extends NamekoError {
-  static override readonly excPath: string = "nameko.exceptions.RpcTimeout";
   readonly timeoutSeconds: number;
   constructor(timeoutSeconds: number) {
     super(timeoutSeconds);
@@ -151,12 +127,7 @@ export class RpcTimeout extends NamekoError {
 }
 
 /** A reply body that is not Nameko's `{result, error}` object. */
-export class MalformedReply extends NamekoError {
-  static override readonly excPath: string = "cliffracer.exceptions.MalformedReply";
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class MalformedReply extends NamekoError {}
 
 /**
  * A message larger than the transport it must cross allows (NATS `max_payload`, RabbitMQ
@@ -164,7 +135,6 @@ export class MalformedReply extends NamekoError {
  * timeout; `size` and `limit` are in bytes (docs/large-payloads.md).
  */
 export class PayloadTooLarge extends NamekoError {
-  static override readonly excPath: string = "cliffracer.exceptions.PayloadTooLarge";
   /** Bytes the message would take on the wire; NaN when the sender did not say. */
   readonly size: number;
   /** The limit it exceeds, in bytes; NaN when the sender did not say. */
@@ -185,79 +155,63 @@ export class PayloadTooLarge extends NamekoError {
  * caller: it may have run, so it is not run again, and no reply is known (docs/at-most-once.md).
  * The caller decides whether a retry is safe. Registered, so TS callers get this class back.
  */
-export class CallOutcomeUnknown extends NamekoError {
-  static override readonly excPath: string = "cliffracer.bridge.CallOutcomeUnknown";
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class CallOutcomeUnknown extends NamekoError {}
 
 /** Invalid configuration (Nameko's ConfigurationError). */
-export class ConfigurationError extends NamekoError {
-  static override readonly excPath: string = "nameko.exceptions.ConfigurationError";
-  constructor(message: string) {
-    super(message);
-  }
-}
+export class ConfigurationError extends NamekoError {}
 
 /** A service, method or event type name that cannot be used as a subject token. */
-export class InvalidName extends ConfigurationError {
-  static override readonly excPath: string = "cliffracer.exceptions.InvalidName";
-}
+export class InvalidName extends ConfigurationError {}
 
 // Python built-ins, so a port can raise what the Python original raised and callers see the
 // same exc_type/exc_path. Not registered for deserialization: Nameko turns them into RemoteError.
 
 /** Python's `Exception`. */
-export class Exception extends NamekoError {
-  static override readonly excPath: string = "builtins.Exception";
-}
+export class Exception extends NamekoError {}
 /** Python's `ValueError`. */
-export class ValueError extends Exception {
-  static override readonly excPath: string = "builtins.ValueError";
-}
+export class ValueError extends Exception {}
 /** Python's `LookupError`. */
-export class LookupError extends Exception {
-  static override readonly excPath: string = "builtins.LookupError";
-}
+export class LookupError extends Exception {}
 /**
  * Python's `KeyError`: its `str()` is the repr of the key, so the value is quoted
  * (docs/nameko-wire.md, Error object).
  */
 export class KeyError extends LookupError {
-  static override readonly excPath: string = "builtins.KeyError";
   constructor(...args: unknown[]) {
     super(...args);
     if (args.length === 1) this.message = attempt(() => pyRepr(args[0])) ?? UNREADABLE;
   }
 }
 /** Python's `IndexError`. */
-export class IndexError extends LookupError {
-  static override readonly excPath: string = "builtins.IndexError";
-}
+export class IndexError extends LookupError {}
 /** Python's `AttributeError`. */
-export class AttributeError extends Exception {
-  static override readonly excPath: string = "builtins.AttributeError";
-}
+export class AttributeError extends Exception {}
 /** Python's `RuntimeError`. */
-export class RuntimeError extends Exception {
-  static override readonly excPath: string = "builtins.RuntimeError";
-}
+export class RuntimeError extends Exception {}
 /** Python's `NotImplementedError`. */
-export class NotImplementedError extends RuntimeError {
-  static override readonly excPath: string = "builtins.NotImplementedError";
-}
+export class NotImplementedError extends RuntimeError {}
 /** Python's `PermissionError`. */
-export class PermissionError extends Exception {
-  static override readonly excPath: string = "builtins.PermissionError";
-}
+export class PermissionError extends Exception {}
 
 const registry = new Map<string, Instantiable>();
 const pathOfClass = new Map<ErrorClass, string>();
 
-/** Deserialize errors with this `exc_path` to `cls` (built from `exc_args`), and serialize `cls` with it. */
-export function registerError(excPath: string, cls: ErrorClass): void {
-  registry.set(excPath, cls as unknown as Instantiable);
+/** Options of {@link registerError}. */
+export interface RegisterErrorOptions {
+  /**
+   * Also turn errors with this `exc_path` back into `cls` on the caller's side (default true).
+   * False only names the path `cls` is serialized with: callers then get a RemoteError, as
+   * Nameko's do for any class outside its registry.
+   */
+  deserialize?: boolean;
+}
+
+/**
+ * Serialize instances of `cls` (not of its subclasses, which get their own path) with this
+ * `exc_path`, and deserialize errors with it to `cls` (built from `exc_args`).
+ */
+export function registerError(excPath: string, cls: ErrorClass, options: RegisterErrorOptions = {}): void {
+  if (options.deserialize ?? true) registry.set(excPath, cls as unknown as Instantiable);
   pathOfClass.set(cls, excPath);
 }
 
@@ -274,14 +228,60 @@ export function registeredError(excPath: string): ErrorClass | undefined {
   return registry.get(excPath);
 }
 
-// Nameko's built-in registry (docs/nameko-wire.md, Error deserialisation) plus our own DTO error, so TS
-// callers get `fields` back.
-registerError(MalformedRequest.excPath, MalformedRequest);
-registerError(MethodNotFound.excPath, MethodNotFound);
-registerError(IncorrectSignature.excPath, IncorrectSignature);
-registerError(ValidationFailed.excPath, ValidationFailed);
-registerError(PayloadTooLarge.excPath, PayloadTooLarge);
-registerError(CallOutcomeUnknown.excPath, CallOutcomeUnknown);
+/**
+ * The Python module of each class above: its `exc_path` is `<module>.<class name>`
+ * (docs/nameko-wire.md, Nameko exception classes).
+ */
+const PYTHON_MODULES: ReadonlyArray<readonly [string, readonly ErrorClass[]]> = [
+  [
+    "nameko.exceptions",
+    [
+      BadRequest,
+      MalformedRequest,
+      MethodNotFound,
+      IncorrectSignature,
+      RemoteError,
+      UnknownService,
+      UnserializableValueError,
+      RpcTimeout,
+      ConfigurationError,
+    ],
+  ],
+  ["cliffracer.exceptions", [NamekoError, ValidationFailed, MalformedReply, PayloadTooLarge, InvalidName]],
+  ["cliffracer.bridge", [CallOutcomeUnknown]],
+  [
+    "builtins",
+    [
+      Exception,
+      ValueError,
+      LookupError,
+      KeyError,
+      IndexError,
+      AttributeError,
+      RuntimeError,
+      NotImplementedError,
+      PermissionError,
+    ],
+  ],
+];
+
+/**
+ * Nameko's built-in registry (docs/nameko-wire.md, Error deserialisation) plus our own errors that
+ * carry fields, so TS callers get them back as themselves; every other class above reaches a
+ * caller as RemoteError, as it would a Nameko caller.
+ */
+const DESERIALIZED = new Set<ErrorClass>([
+  MalformedRequest,
+  MethodNotFound,
+  IncorrectSignature,
+  ValidationFailed,
+  PayloadTooLarge,
+  CallOutcomeUnknown,
+]);
+
+for (const [module, classes] of PYTHON_MODULES) {
+  for (const cls of classes) registerError(`${module}.${cls.name}`, cls, { deserialize: DESERIALIZED.has(cls) });
+}
 
 const JS_BUILTIN_ERRORS = new Set<unknown>([
   Error,
@@ -314,7 +314,7 @@ function excTypeOf(err: Error): string {
 }
 
 /**
- * The `exc_path` of an error: its registered path, else the one its own class declares, else
+ * The `exc_path` of an error: the one registered for its class, else
  * `builtins.<Name>` for JavaScript's built-in error classes (mirroring where Python keeps its
  * built-ins; the JavaScript name is kept, so a plain Error is `builtins.Error`), else
  * `cliffracer.remote.<Name>`.
@@ -324,7 +324,6 @@ export function excPathOf(err: Error): string {
   if (ctor) {
     const registered = pathOfClass.get(ctor);
     if (registered !== undefined) return registered;
-    if (Object.prototype.hasOwnProperty.call(ctor, "excPath")) return (ctor as unknown as { excPath: string }).excPath;
     if (isBuiltinErrorClass(ctor, err)) return `builtins.${excTypeOf(err)}`;
   }
   return `cliffracer.remote.${excTypeOf(err)}`;

@@ -1,39 +1,6 @@
 // compat's public surface: what Nameko means, with no transport attached.
-export {
-  AttributeError,
-  BadRequest,
-  CallOutcomeUnknown,
-  ConfigurationError,
-  describeError,
-  deserializeError,
-  Exception,
-  excPathOf,
-  IncorrectSignature,
-  IndexError,
-  InvalidName,
-  KeyError,
-  LookupError,
-  MalformedReply,
-  MalformedRequest,
-  MethodNotFound,
-  NamekoError,
-  namekoError,
-  NotImplementedError,
-  PayloadTooLarge,
-  PermissionError,
-  registerError,
-  registeredError,
-  RemoteError,
-  RpcTimeout,
-  RuntimeError,
-  safeForSerialization,
-  serializeError,
-  UnknownService,
-  UnserializableValueError,
-  ValidationFailed,
-  ValueError,
-} from "./errors";
-export type { ErrorClass, SerializedError } from "./errors";
+// Nameko's error classes, its error object and the registry of exc_paths: all of errors.ts.
+export * from "./errors";
 export {
   decodeJson,
   decodeReply,

@@ -1,23 +1,32 @@
 import { runInNewContext } from "node:vm";
 import {
+  AttributeError,
   BadRequest,
+  CallOutcomeUnknown,
   ConfigurationError,
   describeError,
   deserializeError,
+  type ErrorClass,
   Exception,
   excPathOf,
   IncorrectSignature,
+  IndexError,
   InvalidName,
   KeyError,
+  LookupError,
+  MalformedReply,
   MalformedRequest,
   MethodNotFound,
   NamekoError,
   namekoError,
+  NotImplementedError,
   PayloadTooLarge,
+  PermissionError,
   registerError,
   registeredError,
   RemoteError,
   RpcTimeout,
+  RuntimeError,
   safeForSerialization,
   SerializedError,
   serializeError,
@@ -126,7 +135,68 @@ describe("the special error classes", () => {
   });
 });
 
+/** An instance of any error class, whatever its constructor's arguments. */
+const instanceOf = (cls: ErrorClass): Error => new (cls as unknown as new (...args: unknown[]) => Error)("x", 1, 2);
+
 describe("excPathOf", () => {
+  it.each<[ErrorClass, string, string]>([
+    [NamekoError, "NamekoError", "cliffracer.exceptions.NamekoError"],
+    [BadRequest, "BadRequest", "nameko.exceptions.BadRequest"],
+    [MalformedRequest, "MalformedRequest", "nameko.exceptions.MalformedRequest"],
+    [MethodNotFound, "MethodNotFound", "nameko.exceptions.MethodNotFound"],
+    [IncorrectSignature, "IncorrectSignature", "nameko.exceptions.IncorrectSignature"],
+    [ValidationFailed, "ValidationFailed", "cliffracer.exceptions.ValidationFailed"],
+    [RemoteError, "RemoteError", "nameko.exceptions.RemoteError"],
+    [UnknownService, "UnknownService", "nameko.exceptions.UnknownService"],
+    [UnserializableValueError, "UnserializableValueError", "nameko.exceptions.UnserializableValueError"],
+    [RpcTimeout, "RpcTimeout", "nameko.exceptions.RpcTimeout"],
+    [MalformedReply, "MalformedReply", "cliffracer.exceptions.MalformedReply"],
+    [PayloadTooLarge, "PayloadTooLarge", "cliffracer.exceptions.PayloadTooLarge"],
+    [CallOutcomeUnknown, "CallOutcomeUnknown", "cliffracer.bridge.CallOutcomeUnknown"],
+    [ConfigurationError, "ConfigurationError", "nameko.exceptions.ConfigurationError"],
+    [InvalidName, "InvalidName", "cliffracer.exceptions.InvalidName"],
+    [Exception, "Exception", "builtins.Exception"],
+    [ValueError, "ValueError", "builtins.ValueError"],
+    [LookupError, "LookupError", "builtins.LookupError"],
+    [KeyError, "KeyError", "builtins.KeyError"],
+    [IndexError, "IndexError", "builtins.IndexError"],
+    [AttributeError, "AttributeError", "builtins.AttributeError"],
+    [RuntimeError, "RuntimeError", "builtins.RuntimeError"],
+    [NotImplementedError, "NotImplementedError", "builtins.NotImplementedError"],
+    [PermissionError, "PermissionError", "builtins.PermissionError"],
+  ])("serializes %p as exc_type %s, exc_path %s", (cls, name, path) => {
+    const err = instanceOf(cls);
+    expect(err.name).toBe(name);
+    expect(excPathOf(err)).toBe(path);
+    expect(serializeError(err)).toMatchObject({ exc_type: name, exc_path: path });
+  });
+
+  it("deserializes Nameko's registry and our errors with fields as themselves, the rest as RemoteError", () => {
+    const registered: ErrorClass[] = [
+      MalformedRequest,
+      MethodNotFound,
+      IncorrectSignature,
+      ValidationFailed,
+      PayloadTooLarge,
+      CallOutcomeUnknown,
+    ];
+    for (const cls of registered) expect(registeredError(excPathOf(instanceOf(cls)))).toBe(cls);
+    for (const cls of [BadRequest, RemoteError, RpcTimeout, ConfigurationError, InvalidName, ValueError, KeyError]) {
+      expect(registeredError(excPathOf(instanceOf(cls)))).toBeUndefined();
+    }
+  });
+
+  it("registerError with deserialize: false names the path and leaves callers a RemoteError", () => {
+    class Throttled extends NamekoError {}
+    registerError("shop.exceptions.Throttled", Throttled, { deserialize: false });
+    const wire = serializeError(new Throttled("slow down"));
+    expect(wire).toMatchObject({ exc_type: "Throttled", exc_path: "shop.exceptions.Throttled" });
+    expect(registeredError("shop.exceptions.Throttled")).toBeUndefined();
+    const back = deserializeError(wire);
+    expect(back).toBeInstanceOf(RemoteError);
+    expect(back).toMatchObject({ excType: "Throttled", value: "slow down" });
+  });
+
   it("uses the class's declared Nameko path", () => {
     expect(excPathOf(new IncorrectSignature("x"))).toBe("nameko.exceptions.IncorrectSignature");
     expect(excPathOf(new KeyError("x"))).toBe("builtins.KeyError");
