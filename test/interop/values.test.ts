@@ -88,6 +88,13 @@ class ValuesService {
   }
 
   @rpc()
+  cycle(): unknown[] {
+    const list: unknown[] = [];
+    list.push(list);
+    return list;
+  }
+
+  @rpc()
   unprintable(): never {
     throw Object.defineProperty(new Unprintable(), "message", {
       get(): string {
@@ -133,6 +140,7 @@ describe("values as Nameko keeps or refuses them, through the bridge (docs/namek
     ["a set", "tags", []],
     ["the float -0.0", "negative_zero", []],
     ["a list nested 1000 levels", "nested", [1000]],
+    ["a list that contains itself", "cycle", []],
     ["a result nested 899 levels", "nested", [899]],
   ])("answers a Nameko caller with Nameko's reply for %s, byte for byte", async (name, method, args) => {
     expect(await call(method, args)).toBe(replyOf(name));

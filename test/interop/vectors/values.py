@@ -95,6 +95,12 @@ def nested(depth):
     return value
 
 
+def cyclic():
+    value = []
+    value.append(value)
+    return value
+
+
 def first_failing_depth(call, frames=0):
     """Smallest n for which call(n) raises RecursionError, with `frames` extra frames on the stack."""
     if frames:
@@ -137,6 +143,7 @@ vectors = {
         {"name": "a set", "body": reply({1, 2})},
         {"name": "the float -0.0", "body": reply(-0.0)},
         {"name": "a list nested 1000 levels", "body": reply(nested(1000))},
+        {"name": "a list that contains itself", "body": reply(cyclic())},
         {"name": "a result nested 899 levels", "body": reply(nested(899))},
         {"name": "an exception whose str() raises", "body": reply(exc=Unprintable())},
     ],
