@@ -14,6 +14,13 @@ export const AMQP_URI = process.env.AMQP_URI ?? "amqp://guest:guest@127.0.0.1:56
  */
 export const AMQP_SOCKET_OPTIONS = { noDelay: true } as const;
 
+/**
+ * Write batching on the sockets of the bench's Cliffracer processes (docs/write-batching.md):
+ * BENCH_WRITE_BATCHING=off turns it off in the runtime's and the bridge's connections, for a
+ * paired on/off run. The bench's plain nats.js and amqplib processes never have it.
+ */
+export const WRITE_BATCHING = process.env.BENCH_WRITE_BATCHING !== "off";
+
 /** A short random token: lower-case letters and digits only, so it is valid in every name we build. */
 export function randomToken(length = 8): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";

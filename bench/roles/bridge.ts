@@ -6,7 +6,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createBridge } from "../../bridge/bridge";
 import { bridgeConfigFromObject } from "../../bridge/config";
-import { AMQP_URI, NATS_URL } from "../lib/env";
+import { AMQP_URI, NATS_URL, WRITE_BATCHING } from "../lib/env";
 import type { StartRole } from "../lib/role";
 
 const READY_TIMEOUT_MS = 30_000;
@@ -15,7 +15,8 @@ export const start: StartRole = async (options) => {
   const natsServices = (options.natsServices as string[] | undefined) ?? [];
   const amqpServices = (options.amqpServices as string[] | undefined) ?? [];
   const raw: Record<string, unknown> = {
-    BRIDGE: { http_port: null, name: "bench", DISCOVERY: { enabled: false } },
+    BRIDGE: { http_port: null, name: "bench", DISCOVERY: { enabled: false }, amqp_write_batching: WRITE_BATCHING },
+    NATS_OPTIONS: { write_batching: WRITE_BATCHING },
     ...(options.prefix ? { NATS_PREFIX: String(options.prefix) } : {}),
   };
   const config = bridgeConfigFromObject(raw, {

@@ -1,12 +1,12 @@
 /** Runtime standalone client (ClusterRpcProxy) calling `<service>.echo(payload)`. */
 import { ClusterRpcProxy } from "cliffracer";
-import { NATS_URL } from "../lib/env";
 import { loadRole } from "../lib/load";
 import { echoArguments, PAYLOAD_COUNT } from "../lib/payload";
 import type { StartRole } from "../lib/role";
+import { benchConfig } from "./runtime-service";
 
 export const start: StartRole = async (options) => {
-  const cluster = await ClusterRpcProxy.connect({ natsUrl: NATS_URL, timeoutMs: 10_000 });
+  const cluster = await ClusterRpcProxy.connect({ config: benchConfig(), timeoutMs: 10_000 });
   const service = cluster.service(String(options.service));
   const payloads = echoArguments();
   return loadRole(

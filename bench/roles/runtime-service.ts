@@ -3,7 +3,7 @@
  * ServiceRunner, one NATS connection, default config (max_workers 10) unless told otherwise.
  */
 import { defaultConfig, rpc, ServiceRunner, type RuntimeConfig } from "cliffracer";
-import { NATS_URL } from "../lib/env";
+import { NATS_URL, WRITE_BATCHING } from "../lib/env";
 import type { StartRole } from "../lib/role";
 
 /** The echo service: `<name>.echo(payload)` returns its argument. Built per run for a unique name. */
@@ -19,10 +19,11 @@ export function echoServiceClass(name: string) {
   return BenchEchoService;
 }
 
-/** Runtime config for bench processes: defaults, the bench's NATS, optional max_workers. */
+/** Runtime config for bench processes: defaults, the bench's NATS and write batching, optional max_workers. */
 export function benchConfig(maxWorkers?: number): RuntimeConfig {
   const config = defaultConfig();
   config.natsUrl = NATS_URL;
+  config.nats.writeBatching = WRITE_BATCHING;
   if (maxWorkers !== undefined) config.maxWorkers = maxWorkers;
   return config;
 }
