@@ -5,7 +5,11 @@ import { jetstreamFloor } from "./events-jetstream-floor";
 import { runtimeEvents } from "./events-runtime";
 import { bridgeEventsAmqpToNats, bridgeEventsNatsToAmqp } from "./events-bridge";
 import { relayAmqpToJetStream, relayJetStreamToAmqp } from "./events-relay-reference";
-import { bridgeAmqpToRuntime, bridgeAmqpToRuntimeAtLeastOnce } from "./rpc-bridge-amqp-to-runtime";
+import {
+  bridgeAmqpToRuntime,
+  bridgeAmqpToRuntimeAtLeastOnce,
+  bridgeAmqpToRuntimeLeanRecord,
+} from "./rpc-bridge-amqp-to-runtime";
 import { bridgeRuntimeToAmqp } from "./rpc-bridge-runtime-to-amqp";
 import { amqpFloor } from "./rpc-amqp-floor";
 import { namekoAmqp } from "./rpc-nameko-amqp";
@@ -26,6 +30,7 @@ export const CASES: BenchCase[] = [
   namekoPython,
   bridgeAmqpToRuntime,
   bridgeAmqpToRuntimeAtLeastOnce,
+  bridgeAmqpToRuntimeLeanRecord,
   bridgeRuntimeToAmqp,
   jetstreamFloor,
   runtimeEvents,

@@ -45,3 +45,27 @@ export const bridgeAmqpToRuntimeAtLeastOnce: BenchCase = {
     return measureRpc(ctx, caller);
   },
 };
+
+/**
+ * (4) with the cheapest record: memory storage, replies not recorded (`storage: memory`,
+ * `max_reply_bytes: 0`): one KV write per call, no file write on nats-server.
+ */
+export const bridgeAmqpToRuntimeLeanRecord: BenchCase = {
+  ...bridgeAmqpToRuntime,
+  id: "rpc.bridge-amqp-to-runtime-lean-record",
+  title: "(4b) as (4), record in memory, no replies",
+  limits: "As (4); one KV create per call in a memory bucket, no reply recorded.",
+  async run(ctx) {
+    const service = `bench_echo_${ctx.token}`;
+    const [, , caller] = await ctx.spawnAll([
+      ["service", "runtime-service", { name: service }],
+      [
+        "bridge",
+        "bridge",
+        { natsServices: [service], bucket: `bench_calls_${ctx.token}`, storage: "memory", maxReplyBytes: 0 },
+      ],
+      ["caller", "nameko-amqp-caller", { service }],
+    ]);
+    return measureRpc(ctx, caller);
+  },
+};

@@ -28,6 +28,8 @@ export const start: StartRole = async (options) => {
   // The record of handed-over requests (docs/at-most-once.md): a bucket of the run's own, removed at stop.
   config.atMostOnce.enabled = options.atMostOnce !== false;
   if (options.bucket) config.atMostOnce.bucket = String(options.bucket);
+  if (options.storage === "memory") config.atMostOnce.storage = "memory";
+  if (typeof options.maxReplyBytes === "number") config.atMostOnce.maxReplyBytes = options.maxReplyBytes;
   const bridge = createBridge(config);
   await bridge.start();
   const deadline = Date.now() + READY_TIMEOUT_MS;

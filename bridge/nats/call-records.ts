@@ -33,7 +33,7 @@ export interface CallRecordsOptions {
   storage: "file" | "memory";
   /** Stream replicas (1 on a single server; 3 in a cluster so a record survives a server loss). */
   replicas: number;
-  /** Replies up to this size are kept, so a redelivered request gets its original reply. */
+  /** Replies up to this size are kept, so a redelivered request gets its original reply; 0: no reply is recorded (one write per call instead of two). */
   maxReplyBytes: number;
   /** This bridge's name, kept in its records for the error a redelivered request gets. */
   bridgeName: string;
@@ -134,6 +134,7 @@ export class CallRecords {
    * is still at most once.
    */
   replied(claim: { key: string }, body: Uint8Array): void {
+    if (this.options.maxReplyBytes === 0) return;
     let value: Uint8Array;
     if (body.length <= this.options.maxReplyBytes) {
       value = new Uint8Array(1 + body.length);
