@@ -199,7 +199,7 @@ class BridgeImpl implements Bridge {
         logger: this.log,
         metrics: this.eventHooks(),
         bridgeId: config.name,
-        options: config.events,
+        options: { ...config.events, amqpMaxMessageBytes: config.amqpMaxMessageBytes },
       });
       this.directory.on("change", () => void this.reconcile());
       await this.discovery?.start();

@@ -17,7 +17,7 @@ export type EventDropReason =
   | "not_json"
   /** An AMQP content type other than application/json (pickle, msgpack… cannot be read on NATS). */
   | "content_type"
-  /** Larger than the NATS server's max_payload. */
+  /** Larger than the other side takes: the NATS server's max_payload, RabbitMQ's max_message_size. */
   | "too_large";
 
 /** Optional hooks for the bridge's Prometheus metrics (bridge/bridge.ts wires them to prom-client). */

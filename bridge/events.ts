@@ -29,6 +29,7 @@ import { AmqpEventOutbound } from "./amqp/event-outbound";
 import { NatsLink, type EventBridgeMetrics } from "./event-handover";
 import { NatsEventInbound } from "./nats/event-inbound";
 import { NatsEventOutbound } from "./nats/event-outbound";
+import { DEFAULT_AMQP_MAX_MESSAGE_BYTES } from "./config";
 
 export type { EventBridgeMetrics, EventDirection, EventDropReason } from "./event-handover";
 
@@ -55,6 +56,8 @@ export interface EventBridgeOptions {
   retryInitialMs: number;
   retryMaxMs: number;
   drainTimeoutMs: number;
+  /** RabbitMQ's `max_message_size`: a larger NATS event is refused (dropped and counted), never published. */
+  amqpMaxMessageBytes: number;
 }
 
 /** What createEventBridge needs; the connections are owned (started and closed) by the caller. */
@@ -198,13 +201,14 @@ export function createEventBridge(deps: EventBridgeDeps): EventBridge {
     retryInitialMs: DEFAULT_EVENT_RETRY_INITIAL_MS,
     retryMaxMs: DEFAULT_EVENT_RETRY_MAX_MS,
     drainTimeoutMs: DEFAULT_EVENT_DRAIN_TIMEOUT_MS,
+    amqpMaxMessageBytes: DEFAULT_AMQP_MAX_MESSAGE_BYTES,
     ...deps.options,
   };
   const log = deps.logger.child({ component: "bridge-events", bridge: deps.bridgeId });
   const metrics = deps.metrics ?? {};
   const retry = { initialMs: o.retryInitialMs, maxMs: o.retryMaxMs };
   const link = new NatsLink(deps.nats);
-  const amqpOut = new AmqpEventOutbound(deps.amqpPublisher ?? deps.amqp);
+  const amqpOut = new AmqpEventOutbound(deps.amqpPublisher ?? deps.amqp, o.amqpMaxMessageBytes);
   let jsm: JetStreamManager | undefined;
   let repairing: Promise<void> | undefined;
 

@@ -39,11 +39,23 @@ export function eventHeadersToAmqp(h: MsgHdrs | undefined, mark: string): Record
 export class AmqpEventOutbound {
   private readonly dispatcher: AmqpEventDispatcher;
 
-  constructor(connection: AmqpConnection) {
+  constructor(
+    connection: AmqpConnection,
+    /** RabbitMQ's `max_message_size` (see {@link fits}). */
+    readonly maxMessageBytes: number,
+  ) {
     // declareExchange: an in-service dispatcher declares `<source>.events` before publishing
     // (docs/nameko-wire.md, Events exchange), so the event is routable to handlers that bound their queues
     // before it existed.
     this.dispatcher = new AmqpEventDispatcher({ connection, declareExchange: true });
+  }
+
+  /**
+   * False for a body over RabbitMQ's `max_message_size`: RabbitMQ would close the channel on it, so
+   * every attempt would fail and the event would come back for ever.
+   */
+  fits(body: Uint8Array): boolean {
+    return body.byteLength <= this.maxMessageBytes;
   }
 
   /** Publishes the body as received with `headers` (plain values); resolves once RabbitMQ confirmed. */

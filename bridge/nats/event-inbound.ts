@@ -196,6 +196,13 @@ export class NatsEventInbound {
     } catch (err) {
       return this.drop(msg, ack, "not_json", { ...meta, bytes: msg.data.length, error: describeError(err) });
     }
+    if (!this.options.amqp.fits(msg.data)) {
+      return this.drop(msg, ack, "too_large", {
+        ...meta,
+        bytes: msg.data.length,
+        maxMessageSize: this.options.amqp.maxMessageBytes,
+      });
+    }
     const headers = eventHeadersToAmqp(msg.headers, bridgedMark("nats", service, eventType));
     const started = process.hrtime.bigint();
     try {

@@ -165,23 +165,26 @@ describe("bridge events NATS -> AMQP", () => {
     );
   });
 
-  it("refuses subjects that are not one event-type token and non-JSON bodies: logged, acked, not redelivered", async () => {
+  it("refuses subjects that are not one event-type token, non-JSON bodies and events over RabbitMQ's max_message_size: logged, acked, not redelivered", async () => {
     const h = await fx.peerHandler({ source: "orders", eventType: "placed", service: "billing", method: "on_placed" });
-    const b = await fx.startBridge();
+    // Stands in for RabbitMQ's max_message_size (the shared broker's is 128 MiB, over any NATS message).
+    const b = await fx.startBridge({ options: { amqpMaxMessageBytes: 64 * 1024 } });
     await fx.publishNatsRaw("orders.a.b", '{"n": 1}');
     await fx.publishNatsRaw("orders.placed", "not json {");
+    await fx.publishNats("orders", "placed", "x".repeat(100 * 1024));
     await fx.publishNats("orders", "placed", { n: 2 });
     const [e] = await h.waitFor(1);
     expect(e.payload).toEqual({ n: 2 });
     await until(
       () =>
         (b.metrics.get("dropped:nats_to_amqp:orders:bad_event_type") === 1 &&
-          b.metrics.get("dropped:nats_to_amqp:orders:not_json") === 1) ||
+          b.metrics.get("dropped:nats_to_amqp:orders:not_json") === 1 &&
+          b.metrics.get("dropped:nats_to_amqp:orders:too_large") === 1) ||
         undefined,
-      "both refusals counted",
+      "the three refusals counted",
     );
     const warnings = b.logs.filter((l) => l.level === "warn" && l.message.startsWith("event refused"));
-    expect(warnings.map((w) => w.reason).sort()).toEqual(["bad_event_type", "not_json"]);
+    expect(warnings.map((w) => w.reason).sort()).toEqual(["bad_event_type", "not_json", "too_large"]);
     const jsm = await fx.jsm();
     await until(
       async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined,
