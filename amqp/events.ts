@@ -72,13 +72,21 @@ export class AmqpEventDispatcher {
     return this.dispatchRaw(source, eventType, encodeJson(payload), opts);
   }
 
-  /** Dispatches a body as is (must be JSON text; content type application/json). */
+  /**
+   * Dispatches a body as is (must be JSON text; content type application/json). Rejects with
+   * InvalidHeader, having sent nothing, when a header cannot be carried by AMQP.
+   */
   async dispatchRaw(
     source: string,
     eventType: string,
     body: Buffer | string,
     opts: DispatchOptions = {},
   ): Promise<void> {
+    // Encoded first: a header AMQP cannot carry throws InvalidHeader before any I/O.
+    const inService = opts.contextData !== undefined || opts.callIdStack !== undefined;
+    const headers = inService
+      ? amqpHeadersFromContext(opts.contextData ?? {}, opts.callIdStack ?? [])
+      : encodeAmqpHeaders(opts.headers ?? {});
     const exchange = eventsExchange(source, this.options.autoDeleteExchange ?? false);
     if (!this.checked.has(exchange.exchange)) {
       const declare = this.options.declareExchange ?? true;
@@ -87,10 +95,6 @@ export class AmqpEventDispatcher {
       );
       this.checked.add(exchange.exchange);
     }
-    const inService = opts.contextData !== undefined || opts.callIdStack !== undefined;
-    const headers = inService
-      ? amqpHeadersFromContext(opts.contextData ?? {}, opts.callIdStack ?? [])
-      : encodeAmqpHeaders(opts.headers ?? {});
     await this.options.connection.publish(
       exchange.exchange,
       eventType,

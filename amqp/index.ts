@@ -28,6 +28,9 @@ export {
   decodeAmqpHeaders,
   amqpHeadersFromContext,
   contextFromAmqpHeaders,
+  InvalidHeader,
+  MAX_HEADER_DEPTH,
+  MAX_HEADER_TABLE_BYTES,
   type AmqpFieldValue,
 } from "./headers";
 export {
@@ -55,5 +58,5 @@ export {
 export { QueueConsumer, type QueueConsumerOptions } from "./queue-consumer";
 export { silentLogger } from "./logger";
 export type { HandlerType, Logger } from "../compat";
-export { decodePyAmqpLongTags } from "./py-amqp-long";
+export { decodePyAmqpLongTags, MAX_DECODED_DEPTH } from "./py-amqp-long";
 export { batchAmqpWrites } from "./write-batching";

@@ -12,6 +12,14 @@
  * This happens on the socket of a connection {@link AmqpConnection} opened: its `read()`, through
  * which amqplib pulls bytes, hands amqplib whole frames only, with content-header frames rewritten.
  * amqplib's decoder and other connections of the process are untouched.
+ *
+ * The same pass keeps a header table amqplib cannot decode from closing the connection: RabbitMQ
+ * relays tables nested thousands of levels deep, and amqplib's recursive decoder overflows the
+ * stack on them (between 3,000 and 6,000 levels, measured), which drops the connection and, on
+ * redelivery, drops it again. A table nested deeper than {@link MAX_DECODED_DEPTH}, or one that
+ * does not walk cleanly, is overwritten in place (same length, so the frame stays valid) with the
+ * single header {@link UNDECODABLE_HEADER} saying why; decodeAmqpHeaders (headers.ts) refuses
+ * that one message with InvalidHeader.
  */
 import type { Socket } from "node:net";
 import type { ChannelModel } from "amqplib";
@@ -27,6 +35,16 @@ const CONTENT_HEADER_FRAME = 2;
 const BASIC_CLASS = 60;
 /** Beyond amqplib's largest accepted frame (64 MiB): the bytes go on unframed, amqplib rejects them. */
 const MAX_FRAME_BYTES = 64 * 1024 * 1024 + FRAME_HEADER_BYTES + FRAME_END_BYTES;
+
+/**
+ * Deepest nesting of a received header table that is decoded: beyond what py-amqp can write (its
+ * recursion stops near 1,000 levels), well within what amqplib's recursive decoder survives.
+ */
+export const MAX_DECODED_DEPTH = 1000;
+/** The one header of a table that could not be decoded; its value says why. */
+export const UNDECODABLE_HEADER = "x-cliffracer-undecodable";
+/** Every nesting level takes at least a tag and a 4-byte length: shorter tables cannot be too deep. */
+const MIN_LEVEL_BYTES = 5;
 
 const TAG_L = 0x4c; // 'L'
 const TAG_LOWER_L = 0x6c; // 'l'
@@ -96,10 +114,74 @@ export function rewriteLongTags(buf: Buffer, start: number, end: number): void {
   const tableStart = at + 4;
   const tableEnd = tableStart + buf.readUInt32BE(at);
   if (tableEnd > end) return;
+  if (markUndecodable(buf, tableStart, tableEnd)) return;
   const firstL = buf.indexOf(TAG_L, tableStart);
   if (firstL < 0 || firstL >= tableEnd) return; // the common case: no 'L' byte at all
   const longTags: number[] = [];
   if (walkTable(buf, tableStart, tableEnd, longTags)) for (const tag of longTags) buf[tag] = TAG_LOWER_L;
+}
+
+/** What one pass over a table found: fine, nested too deep, or not a field table. */
+type TableShape = "ok" | "too_deep" | "malformed";
+
+/** The shape of the field table in `[from, end)`, in one pass without recursion. */
+function tableShape(buf: Buffer, from: number, end: number, limit: number): TableShape {
+  const open: Array<{ end: number; table: boolean }> = [];
+  let scopeEnd = end;
+  let table = true;
+  let at = from;
+  for (;;) {
+    while (at === scopeEnd) {
+      const outer = open.pop();
+      if (!outer) return "ok";
+      ({ end: scopeEnd, table } = outer);
+    }
+    if (at > scopeEnd) return "malformed";
+    if (table) at += 1 + buf[at]; // key
+    if (at >= scopeEnd) return "malformed";
+    const tag = buf[at];
+    const fixed = FIXED_SIZE.get(tag);
+    at += 1;
+    if (fixed !== undefined) {
+      at += fixed;
+      continue;
+    }
+    if (at + 4 > scopeEnd) return "malformed";
+    const valueEnd = at + 4 + buf.readUInt32BE(at);
+    if (valueEnd > scopeEnd) return "malformed";
+    if (tag === ch("S") || tag === ch("x")) at = valueEnd;
+    else if (tag === ch("F") || tag === ch("A")) {
+      if (open.length >= limit) return "too_deep";
+      open.push({ end: scopeEnd, table });
+      scopeEnd = valueEnd;
+      table = tag === ch("F");
+      at += 4;
+    } else return "malformed";
+  }
+}
+
+/**
+ * Overwrites the header table in `[start, end)` with {@link UNDECODABLE_HEADER} when amqplib could
+ * not decode it (see the module comment); true if it did. Only a table long enough to nest past
+ * the limit is walked, so the usual small table costs nothing.
+ */
+function markUndecodable(buf: Buffer, start: number, end: number): boolean {
+  if (end - start < MAX_DECODED_DEPTH * MIN_LEVEL_BYTES) return false;
+  const shape = tableShape(buf, start, end, MAX_DECODED_DEPTH);
+  if (shape === "ok") return false;
+  const reason =
+    shape === "too_deep"
+      ? `the header table nests deeper than ${MAX_DECODED_DEPTH} levels`
+      : "the header table is not a valid AMQP field table";
+  // One entry of exactly the table's length: key (shortstr), then 'S', a 4-byte length and text.
+  let at = start;
+  at = buf.writeUInt8(UNDECODABLE_HEADER.length, at);
+  at += buf.write(UNDECODABLE_HEADER, at, "latin1");
+  at = buf.writeUInt8(ch("S"), at);
+  at = buf.writeUInt32BE(end - at - 4, at);
+  buf.fill(0x20, at, end);
+  buf.write(reason, at, "latin1");
+  return true;
 }
 
 /**

@@ -141,11 +141,19 @@ export class AmqpRpcClient {
 
   /**
    * Publishes `body` to `<service>.<method>` and resolves with the raw reply. Rejects with
-   * UnknownService when nothing is bound for the routing key, RpcTimeout on timeout, or the publish
-   * error. The body is sent unchanged (bridge passthrough).
+   * UnknownService when nothing is bound for the routing key, RpcTimeout on timeout, InvalidHeader
+   * (nothing sent) for a header AMQP cannot carry, or the publish error. The body is sent
+   * unchanged (bridge passthrough).
    */
   request(service: string, method: string, body: Buffer | string, options: RawRequestOptions = {}): Promise<RawReply> {
     if (!this.consumer) return Promise.reject(new Error("RPC client not started"));
+    let headers: Record<string, unknown>;
+    try {
+      // Checked before anything is registered or written: a bad header fails this call only.
+      headers = encodeAmqpHeaders(options.headers ?? {});
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(describeError(err)));
+    }
     const correlationId = randomUUID();
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const content = typeof body === "string" ? Buffer.from(body, "utf8") : body;
@@ -169,7 +177,7 @@ export class AmqpRpcClient {
           mandatory: true,
           contentType: options.contentType ?? "application/json",
           contentEncoding: "utf-8",
-          headers: encodeAmqpHeaders(options.headers ?? {}),
+          headers,
           deliveryMode: 2,
           priority: 0,
           correlationId,

@@ -9,13 +9,13 @@
  *   dies on it and the message poisons the queue);
  * - a body that is not JSON, or a content type other than application/json (or none), gets a
  *   `MalformedRequest` error reply with content type application/json (Nameko acks and drops it,
- *   leaving the caller to its timeout).
+ *   leaving the caller to its timeout); so does a header table amqp/ cannot decode (InvalidHeader).
  */
 import type { ConsumeMessage, MessageProperties } from "amqplib";
 import { decodeJson, describeError, encodeErrorReply, type Logger, MalformedRequest, RPC_EXCHANGE } from "../compat";
 import type { ContextData } from "../compat";
 import type { AmqpConnection, ConsumerChannel } from "./connection";
-import { contextFromAmqpHeaders, decodeAmqpHeaders } from "./headers";
+import { contextFromAmqpHeaders, decodeAmqpHeaders, InvalidHeader } from "./headers";
 import { silentLogger } from "./logger";
 import { QueueConsumer } from "./queue-consumer";
 import { rpcExchange, serviceQueue } from "./topology";
@@ -114,17 +114,17 @@ export class AmqpRpcServer {
     }
     const requestType: unknown = properties.contentType;
     let replyBody: Buffer;
-    const malformed = this.precheck(msg);
-    if (malformed) {
+    const request = this.read(msg);
+    const malformed = request instanceof MalformedRequest;
+    if (request instanceof MalformedRequest) {
       this.log.warn("amqp rpc request malformed", {
         service: this.options.service,
         routingKey: fields.routingKey,
-        error: malformed.message,
+        error: request.message,
       });
-      replyBody = Buffer.from(encodeErrorReply(malformed), "utf8");
+      replyBody = Buffer.from(encodeErrorReply(request), "utf8");
     } else {
       try {
-        const request = this.toRequest(msg);
         const out = await this.options.handler(request);
         replyBody = typeof out === "string" ? Buffer.from(out, "utf8") : out;
       } catch (err) {
@@ -151,6 +151,19 @@ export class AmqpRpcServer {
       return;
     }
     cc.ack(msg);
+  }
+
+  /** The request, or the MalformedRequest it gets as its reply. */
+  private read(msg: ConsumeMessage): IncomingRpcRequest | MalformedRequest {
+    const malformed = this.precheck(msg);
+    if (malformed) return malformed;
+    try {
+      return this.toRequest(msg);
+    } catch (err) {
+      return new MalformedRequest(
+        err instanceof InvalidHeader ? err.message : `Request could not be read: ${describeError(err)}`,
+      );
+    }
   }
 
   private precheck(msg: ConsumeMessage): MalformedRequest | undefined {

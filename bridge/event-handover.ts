@@ -18,7 +18,9 @@ export type EventDropReason =
   /** An AMQP content type other than application/json (pickle, msgpack… cannot be read on NATS). */
   | "content_type"
   /** Larger than the other side takes: the NATS server's max_payload, RabbitMQ's max_message_size. */
-  | "too_large";
+  | "too_large"
+  /** A header the other side cannot carry (amqp/headers.ts, InvalidHeader): refused, never retried. */
+  | "bad_header";
 
 /** Optional hooks for the bridge's Prometheus metrics (bridge/bridge.ts wires them to prom-client). */
 export interface EventBridgeMetrics {

@@ -21,7 +21,7 @@
  */
 import type { ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ConsumerChannel } from "../../amqp";
-import { eventsExchange, QueueConsumer, type QueueDeclaration } from "../../amqp";
+import { eventsExchange, InvalidHeader, QueueConsumer, type QueueDeclaration } from "../../amqp";
 import { decodeJson, describeError, eventsExchangeName, type Logger, validateName } from "../../compat";
 import { Backoff, Stopper, type EventBridgeMetrics, type EventDropReason, type NatsLink } from "../event-handover";
 import { EventTooLarge, eventHeadersToNats, type NatsEventOutbound } from "../nats/event-outbound";
@@ -201,7 +201,15 @@ export class AmqpEventInbound {
     } catch (err) {
       return this.drop(cc, msg, "not_json", { ...meta, bytes: msg.content.length, error: describeError(err) });
     }
-    const { headers, skipped } = eventHeadersToNats(raw, bridgedMark("amqp", service, eventType));
+    let translated: ReturnType<typeof eventHeadersToNats>;
+    try {
+      translated = eventHeadersToNats(raw, bridgedMark("amqp", service, eventType));
+    } catch (err) {
+      // A header table amqp/ could not decode (too deep, unknown tag): this event only.
+      if (err instanceof InvalidHeader) return this.drop(cc, msg, "bad_header", { ...meta, error: err.message });
+      throw err;
+    }
+    const { headers, skipped } = translated;
     if (skipped.length > 0) this.log.warn("headers NATS cannot carry were left out", { ...meta, skipped });
     try {
       this.options.nats.checkSize(msg.content, headers);

@@ -7,16 +7,17 @@
  *
  * Differences from Nameko, for robustness (docs/bridge-contract.md, Malformed input): a request
  * without `reply_to` is acked and logged (no reply is possible; Nameko's container would die on it);
- * a request with another content type than application/json gets a MalformedRequest reply instead of
- * being dropped silently.
+ * a request with another content type than application/json, or with a header table amqp/ could not
+ * decode (InvalidHeader: nesting too deep, an unknown field type), gets a MalformedRequest reply
+ * instead of being dropped silently or closing the connection.
  *
  * While NATS is away the consumer is cancelled (`pause`), so requests wait in the queue (or go to
  * another bridge) instead of failing; requests already taken but not yet sent are requeued.
  */
-import type { ConsumeMessage } from "amqplib";
 import type { MsgHdrs } from "@nats-io/transport-node";
+import type { ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ConsumerChannel } from "../../amqp";
-import { QueueConsumer, rpcExchange, serviceQueue } from "../../amqp";
+import { InvalidHeader, QueueConsumer, rpcExchange, serviceQueue } from "../../amqp";
 import { CallOutcomeUnknown, describeError, type Logger, MalformedRequest } from "../../compat";
 import type { FlowInstruments } from "../observability/metrics";
 import type { Claim, CallRecords } from "../nats/call-records";
@@ -181,23 +182,20 @@ export class AmqpRpcInbound {
       // A caller that sent another content type may still read this JSON error (the reply says what it is).
       props = { ...props, contentType: JSON_CONTENT_TYPE };
     } else {
-      const headers = natsHeadersFromAmqp(properties.headers as Record<string, unknown> | undefined, this.skipped);
-      if (this.skipped.length > 0) {
-        log.warn("bridge rpc request headers NATS cannot carry were left out", {
-          direction: "amqp_to_nats",
-          service,
-          method,
-          skipped: this.skipped.splice(0),
-        });
+      const headers = this.natsHeaders(properties.headers as Record<string, unknown> | undefined, method);
+      if (headers instanceof MalformedRequest) {
+        body = errorReply(headers);
+        errorKind = "bad_header";
+      } else {
+        const answer = await this.handOver(msg, replyTo, method, headers, startedAt);
+        if (this.killed) return "killed";
+        if ("requeue" in answer) {
+          cc.reject(msg, true);
+          return answer.errorKind;
+        }
+        body = answer.body;
+        errorKind = answer.errorKind;
       }
-      const answer = await this.handOver(msg, replyTo, method, headers, startedAt);
-      if (this.killed) return "killed";
-      if ("requeue" in answer) {
-        cc.reject(msg, true);
-        return answer.errorKind;
-      }
-      body = answer.body;
-      errorKind = answer.errorKind;
     }
     let content = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (content.length > this.options.maxMessageBytes) {
@@ -302,6 +300,39 @@ export class AmqpRpcInbound {
     }
     if (claim) records!.replied(claim, answer.body);
     return answer;
+  }
+
+  /**
+   * NATS headers for a request (keys NATS cannot carry are left out and logged), or the
+   * MalformedRequest it gets when amqp/ could not decode its header table.
+   */
+  private natsHeaders(
+    raw: Record<string, unknown> | undefined,
+    method: string,
+  ): MsgHdrs | undefined | MalformedRequest {
+    const { log, service } = this.options;
+    let headers: MsgHdrs | undefined;
+    try {
+      headers = natsHeadersFromAmqp(raw, this.skipped);
+    } catch (err) {
+      if (!(err instanceof InvalidHeader)) throw err;
+      log.warn("bridge rpc request with undecodable headers answered with MalformedRequest", {
+        direction: "amqp_to_nats",
+        service,
+        method,
+        error: err.message,
+      });
+      return new MalformedRequest(err.message);
+    }
+    if (this.skipped.length > 0) {
+      log.warn("bridge rpc request headers NATS cannot carry were left out", {
+        direction: "amqp_to_nats",
+        service,
+        method,
+        skipped: this.skipped.splice(0),
+      });
+    }
+    return headers;
   }
 
   private logFailure(method: string, failure: OutboundFailure, elapsedMs: number): void {

@@ -6,8 +6,8 @@
  * comes back unchanged.
  */
 import type { AmqpConnection } from "../../amqp";
-import { AmqpRpcClient } from "../../amqp";
-import { describeError, type Logger, RpcTimeout, UnknownService } from "../../compat";
+import { AmqpRpcClient, InvalidHeader } from "../../amqp";
+import { describeError, type Logger, MalformedRequest, RpcTimeout, UnknownService } from "../../compat";
 import { BridgeUnavailable } from "../errors";
 import { amqpPayloadTooLarge, errorReply, JSON_CONTENT_TYPE } from "../translate";
 
@@ -16,7 +16,7 @@ export const BRIDGE_REPLY_OWNER = "cliffracer_bridge";
 
 /** Why a Nameko call produced no reply body. */
 export interface AmqpCallFailure {
-  /** unknown_service, timeout, too_large, unavailable, amqp_error. */
+  /** unknown_service, timeout, too_large, bad_header, unavailable, amqp_error. */
   kind: string;
   /** Error reply for the caller; absent for unknown_service (answered as NATS "no responders"). */
   body?: Buffer;
@@ -73,7 +73,9 @@ export class AmqpRpcOutbound {
 
   /**
    * Sends `body` to `service.method` with `headers` (context, typed as py-amqp would) and resolves
-   * with the Nameko reply body, or an {@link AmqpCallFailure}. Never rejects.
+   * with the Nameko reply body, or an {@link AmqpCallFailure}. Never rejects. A header AMQP cannot
+   * carry is refused before anything is sent (MalformedRequest naming it): the caller's mistake,
+   * never a publish on the shared connection.
    */
   call(
     service: string,
@@ -94,6 +96,10 @@ export class AmqpRpcOutbound {
       (err: unknown): AmqpCallFailure => {
         if (err instanceof UnknownService) return { kind: "unknown_service", error: err };
         if (err instanceof RpcTimeout) return { kind: "timeout", error: err, body: errorReply(err) };
+        if (err instanceof InvalidHeader) {
+          const error = new MalformedRequest(err.message);
+          return { kind: "bad_header", error, body: errorReply(error) };
+        }
         const error = new BridgeUnavailable(`AMQP request to ${service}.${method} failed: ${describeError(err)}`);
         return { kind: "amqp_error", error, body: errorReply(error) };
       },

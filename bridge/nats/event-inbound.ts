@@ -10,16 +10,21 @@
  *
  * Each event goes to `<service>.events` (bridge/amqp/event-outbound.ts) and the JetStream message
  * is acked only after RabbitMQ confirmed; a failed publish is nak'ed with a backoff delay and comes
- * back. Refused, logged and acked: a subject tail that is not one valid event-type token and a
- * body that is not JSON (Nameko handlers drop what they cannot decode: docs/nameko-wire.md, Event acknowledgement).
+ * back. Refused, logged and acked: a subject tail that is not one valid event-type token, a
+ * body that is not JSON (Nameko handlers drop what they cannot decode: docs/nameko-wire.md, Event
+ * acknowledgement) and a header AMQP cannot carry (InvalidHeader: nothing is published, the log
+ * line names the header and the event's call id; retrying could never succeed).
  * The bridge's own copies of AMQP events are acked silently (loop guard).
  */
 import { JetStreamApiCodes, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { InvalidHeader } from "../../amqp";
 import {
+  CALL_ID_STACK_KEY,
   decodeJson,
   describeError,
   durableConsumerName,
+  HEADER_PREFIX,
   InFlight,
   type Logger,
   validateName,
@@ -214,6 +219,9 @@ export class NatsEventInbound {
         return;
       }
     } catch (err) {
+      if (err instanceof InvalidHeader) {
+        return this.drop(msg, ack, "bad_header", { ...meta, callId: lastCallId(headers), error: err.message });
+      }
       metrics.retried?.(DIRECTION, service);
       const delayMs = this.backoff.next();
       this.log.warn("publish to RabbitMQ failed; redelivery after backoff", {
@@ -228,4 +236,10 @@ export class NatsEventInbound {
     ack(msg);
     metrics.forwarded?.(DIRECTION, service, Number(process.hrtime.bigint() - started) / 1e9);
   }
+}
+
+/** The dispatching worker's call id (the last of the event's call id stack), for logs. */
+function lastCallId(headers: Record<string, unknown>): string | undefined {
+  const stack = headers[HEADER_PREFIX + CALL_ID_STACK_KEY];
+  return Array.isArray(stack) && stack.length > 0 ? String(stack[stack.length - 1]) : undefined;
 }

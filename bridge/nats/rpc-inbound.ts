@@ -12,6 +12,8 @@
  * - A body that is not a JSON object with `args` and `kwargs` gets MalformedRequest here, as the
  *   runtime answers it: Nameko would drop text that is not JSON without a reply, and answer a
  *   list, string or null body with a TypeError.
+ * - A header AMQP cannot carry (NaN, an integer beyond 64 bits, nesting too deep…) gets
+ *   MalformedRequest naming it; nothing is published (bridge/amqp/rpc-outbound.ts).
  * - While RabbitMQ is away requests get a BridgeUnavailable error at once.
  * - A request without a reply subject (fire-and-forget) is carried and its reply dropped.
  */
@@ -271,7 +273,11 @@ export class NatsRpcInbound {
 
   private fail(msg: Msg, method: string, failure: AmqpCallFailure): string {
     const { service } = this.options;
-    this.failures.warn(failure.kind, "bridge rpc call to RabbitMQ failed", {
+    const what =
+      failure.kind === "bad_header"
+        ? "bridge rpc request with a header AMQP cannot carry answered with MalformedRequest"
+        : "bridge rpc call to RabbitMQ failed";
+    this.failures.warn(failure.kind, what, {
       direction: "nats_to_amqp",
       service,
       method,
