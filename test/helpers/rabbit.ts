@@ -113,6 +113,31 @@ interface BrokerConnection {
   client_properties: Array<[string, string, unknown]>;
 }
 
+/** A client connection as the broker sees it. */
+export interface BrokerClientConnection {
+  /** The client's `connection_name` property ("" if none). */
+  connectionName: string;
+  /** When the broker accepted it (ms since the epoch): a reconnect shows as a new value. */
+  connectedAt: number;
+}
+
+/** The client connections of `vhost`. */
+export async function listConnections(vhost: string): Promise<BrokerClientConnection[]> {
+  const conns = await ctlJson<BrokerConnection & { connected_at: number }>(
+    "list_connections",
+    "name",
+    "vhost",
+    "client_properties",
+    "connected_at",
+  );
+  return conns
+    .filter((c) => c.vhost === vhost)
+    .map((c) => ({
+      connectionName: String(c.client_properties.find(([k]) => k === "connection_name")?.[2] ?? ""),
+      connectedAt: c.connected_at,
+    }));
+}
+
 /**
  * Force-closes the connections of `vhost` (only those whose `connection_name` client property
  * equals `connectionName`, if given), as a broker-side failure would. Returns how many were closed.
