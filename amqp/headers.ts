@@ -7,7 +7,11 @@
  * amqplib's `{ "!": type, value }` trapdoor: `I` for 32-bit integers, `l` (signed 64, RabbitMQ's own
  * choice; amqplib cannot write `L`, and py-amqp reads both) for larger integers and bigints, `d` for
  * non-integers. Arrays are `A`, plain objects `F`, strings `S`, booleans `t`; top-level
- * null/undefined values are dropped like Nameko drops None; a null inside an array is `V`.
+ * null/undefined values are dropped like Nameko drops None; a null nested in a list or table is `V`.
+ *
+ * Every value is checked before anything is written (see encodeAmqpHeaders): one header RabbitMQ
+ * or py-amqp cannot take (a NaN double makes RabbitMQ close the whole connection with 541) must
+ * fail its own message with InvalidHeader, never the connection other calls share.
  *
  * Decoding: amqplib returns `b s I i l u B` as numbers, `t` as boolean, `A` as array, `F` as object,
  * `V` as null, `x` as Buffer, and `T`/`D` as trapdoor objects; those two become a Date and a number.
