@@ -6,9 +6,18 @@ import * as runtimeErrors from "../../../src/errors";
 import * as eventPublisher from "../../../src/client/event-publisher";
 import * as bridgeErrors from "../../../bridge/errors";
 import * as bridgeEventOutbound from "../../../bridge/nats/event-outbound";
+import * as amqpHeaders from "../../../amqp/headers";
 
 // An error class is added together with its MIGRATION.md row; this keeps the catalogue honest.
-const modules = [compatErrors, compatJson, runtimeErrors, eventPublisher, bridgeErrors, bridgeEventOutbound];
+const modules = [
+  compatErrors,
+  compatJson,
+  runtimeErrors,
+  eventPublisher,
+  bridgeErrors,
+  bridgeEventOutbound,
+  amqpHeaders,
+];
 
 function errorClassNames(): string[] {
   const names = new Set<string>();
@@ -25,7 +34,7 @@ describe("error catalogue", () => {
 
   it("finds the exported error classes", () => {
     expect(errorClassNames()).toEqual(
-      expect.arrayContaining(["MethodNotFound", "RemoteError", "BridgeLoop", "EventNotStored"]),
+      expect.arrayContaining(["MethodNotFound", "RemoteError", "BridgeLoop", "EventNotStored", "InvalidHeader"]),
     );
   });
 
