@@ -12,9 +12,10 @@
  */
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import type { MessageProperties, Options } from "amqplib";
-import { decodeAmqpHeaders } from "../amqp";
+import { decodeAmqpHeaders, InvalidHeader } from "../amqp";
 import {
   decodeHeaderValue,
+  MAX_NESTING,
   describeError,
   encodeErrorReply,
   encodeHeaderValue,
@@ -64,9 +65,40 @@ export function natsHeadersFromAmqp(
   return h;
 }
 
+/** Whether JSON text opens more than `limit` lists or objects at once (strings skipped). */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * One NATS header value, decoded for AMQP (compat's decodeHeaderValue). Text that does not parse
+ * stays text, except a list or object nested deeper than any JSON reader here or in Python
+ * accepts: crossing as a string would silently change its type, so it throws InvalidHeader.
+ */
+export function headerValueFromNats(key: string, text: string): unknown {
+  const value = decodeHeaderValue(key, text);
+  if (value === text && (text.startsWith("[") || text.startsWith("{")) && nestsDeeperThan(text, MAX_NESTING)) {
+    throw new InvalidHeader(key, `the JSON value nests deeper than ${MAX_NESTING} levels`);
+  }
+  return value;
+}
+
 /**
  * NATS request headers -> a header record for an AMQP request (plain values; amqp/ types them
  * as py-amqp would). `call_id_stack` becomes a list again, JSON numbers and booleans typed values.
+ * Throws InvalidHeader for a value no reader can decode (see headerValueFromNats).
  */
 export function amqpHeadersFromNats(h: MsgHdrs | undefined): Record<string, unknown> | undefined {
   if (h === undefined) return undefined;
@@ -74,7 +106,7 @@ export function amqpHeadersFromNats(h: MsgHdrs | undefined): Record<string, unkn
   for (const [key, values] of h) {
     if (values.length === 0 || isBridgeKey(key)) continue;
     const name = prefixed(key);
-    (out ??= {})[name] = decodeHeaderValue(name, values[0]);
+    (out ??= {})[name] = headerValueFromNats(name, values[0]);
   }
   return out;
 }

@@ -9,8 +9,9 @@
 import type { MsgHdrs } from "@nats-io/transport-node";
 import type { AmqpConnection } from "../../amqp";
 import { AmqpEventDispatcher } from "../../amqp";
-import { contextFromHeaders, contextToHeaders, decodeHeaderValue, HEADER_PREFIX } from "../../compat";
+import { contextFromHeaders, contextToHeaders, HEADER_PREFIX } from "../../compat";
 import { BRIDGED_HEADER, isBridgeKey } from "../routing/loop-guard";
+import { headerValueFromNats } from "../translate";
 
 /**
  * NATS headers of an event -> the AMQP header table Nameko expects: only `nameko.*` headers are
@@ -26,7 +27,7 @@ export function eventHeadersToAmqp(h: MsgHdrs | undefined, mark: string): Record
   if (h) {
     for (const [key, values] of h) {
       if (!key.startsWith(HEADER_PREFIX) || isBridgeKey(key) || values.length === 0) continue;
-      record[key] = decodeHeaderValue(key, values[0]);
+      record[key] = headerValueFromNats(key, values[0]);
     }
   }
   const { data, parentStack } = contextFromHeaders(record);

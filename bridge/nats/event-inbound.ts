@@ -21,6 +21,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { InvalidHeader } from "../../amqp";
 import {
   CALL_ID_STACK_KEY,
+  decodeHeaderValue,
   decodeJson,
   describeError,
   durableConsumerName,
@@ -37,6 +38,7 @@ import { Backoff, Stopper, type EventBridgeMetrics, type EventDropReason } from 
 import { BRIDGED_HEADER, bridgedMark, isBridgedCopy } from "../routing/loop-guard";
 
 const DIRECTION = "nats_to_amqp";
+const STACK_HEADER = HEADER_PREFIX + CALL_ID_STACK_KEY;
 /** How long a stop lets publishes under way wait for RabbitMQ's confirm before giving them back. */
 const STOP_GRACE_MS = 3000;
 /**
@@ -208,7 +210,13 @@ export class NatsEventInbound {
         maxMessageSize: this.options.amqp.maxMessageBytes,
       });
     }
-    const headers = eventHeadersToAmqp(msg.headers, bridgedMark("nats", service, eventType));
+    let headers: Record<string, unknown>;
+    try {
+      headers = eventHeadersToAmqp(msg.headers, bridgedMark("nats", service, eventType));
+    } catch (err) {
+      if (!(err instanceof InvalidHeader)) throw err;
+      return this.drop(msg, ack, "bad_header", { ...meta, callId: lastCallId(msg), error: err.message });
+    }
     const started = process.hrtime.bigint();
     try {
       // While RabbitMQ is away the publish waits for the reconnect; the pull loop keeps the
@@ -220,7 +228,7 @@ export class NatsEventInbound {
       }
     } catch (err) {
       if (err instanceof InvalidHeader) {
-        return this.drop(msg, ack, "bad_header", { ...meta, callId: lastCallId(headers), error: err.message });
+        return this.drop(msg, ack, "bad_header", { ...meta, callId: lastCallId(msg), error: err.message });
       }
       metrics.retried?.(DIRECTION, service);
       const delayMs = this.backoff.next();
@@ -239,7 +247,9 @@ export class NatsEventInbound {
 }
 
 /** The dispatching worker's call id (the last of the event's call id stack), for logs. */
-function lastCallId(headers: Record<string, unknown>): string | undefined {
-  const stack = headers[HEADER_PREFIX + CALL_ID_STACK_KEY];
+function lastCallId(msg: JsMsg): string | undefined {
+  const text = msg.headers?.get(STACK_HEADER);
+  if (!text) return undefined;
+  const stack = decodeHeaderValue(STACK_HEADER, text);
   return Array.isArray(stack) && stack.length > 0 ? String(stack[stack.length - 1]) : undefined;
 }

@@ -43,6 +43,7 @@ import {
 import type { FlowInstruments } from "../observability/metrics";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
 import { BridgeLoop } from "../errors";
+import { InvalidHeader } from "../../amqp";
 import { amqpHeadersFromNats, errorReply, isErrorReply } from "../translate";
 import { WarnThrottle } from "../warn-throttle";
 
@@ -221,7 +222,16 @@ export class NatsRpcInbound {
       msg.respond(errorReply(err));
       return Promise.resolve("bad_json");
     }
-    return outbound.call(service, method, body, amqpHeadersFromNats(msg.headers)).then((outcome) => {
+    let headers: Record<string, unknown> | undefined;
+    try {
+      headers = amqpHeadersFromNats(msg.headers);
+    } catch (err) {
+      if (!(err instanceof InvalidHeader)) throw err;
+      return Promise.resolve(
+        this.fail(msg, method, { kind: "bad_header", error: err, body: errorReply(new MalformedRequest(err.message)) }),
+      );
+    }
+    return outbound.call(service, method, body, headers).then((outcome) => {
       if (this.killed) return "killed";
       if (Buffer.isBuffer(outcome)) return this.respond(msg, method, outcome);
       return this.fail(msg, method, outcome);

@@ -4,8 +4,11 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MessageProperties } from "amqplib";
 import { encodeAmqpHeaders } from "../../../amqp/headers";
+import { InvalidHeader } from "../../../amqp/headers";
+import { MAX_NESTING } from "../../../compat/python";
 import {
   amqpHeadersFromNats,
+  headerValueFromNats,
   errorReply,
   isErrorReply,
   natsHeadersFromAmqp,
@@ -119,5 +122,23 @@ describe("bridge translate: replies", () => {
     expect(isErrorReply(Buffer.from('{"result":{"ok":true}}'))).toBe(false);
     expect(isErrorReply(errorReply(new MethodNotFound("x")))).toBe(true);
     expect(isErrorReply(Buffer.from('{"result": null, "error":{"exc_type": "E"}}'))).toBe(true);
+  });
+});
+
+describe("bridge translate: NATS header values no reader can decode", () => {
+  it("refuses a JSON list or object nested deeper than the JSON limit, naming the header", () => {
+    const h = natsHeaders();
+    h.set("nameko.ok", "[1]");
+    h.set("nameko.deep", "[".repeat(MAX_NESTING + 1) + "]".repeat(MAX_NESTING + 1));
+    expect(() => amqpHeadersFromNats(h)).toThrow(InvalidHeader);
+    expect(() => amqpHeadersFromNats(h)).toThrow(/"nameko\.deep".*deeper than 900/);
+  });
+
+  it("keeps text that merely fails to parse as text, and brackets inside strings do not count", () => {
+    expect(headerValueFromNats("nameko.t", "[not json")).toBe("[not json");
+    const inString = JSON.stringify("[".repeat(MAX_NESTING + 5));
+    expect(headerValueFromNats("nameko.s", inString)).toBe("[".repeat(MAX_NESTING + 5));
+    const nested = "[".repeat(MAX_NESTING) + "]".repeat(MAX_NESTING);
+    expect(Array.isArray(headerValueFromNats("nameko.n", nested))).toBe(true);
   });
 });
