@@ -195,4 +195,38 @@ describe("bridge events NATS -> AMQP", () => {
     expect(h.events).toHaveLength(1);
     expect(h.dropped).toHaveLength(0);
   });
+  it("refuses an event whose header AMQP cannot carry: logged with its call id, acked, never published", async () => {
+    const h = await fx.peerHandler({ source: "orders", eventType: "placed", service: "billing", method: "on_placed" });
+    const b = await fx.startBridge();
+    const stack = ["standalone_rpc_proxy.call.1", "orders.place.bad"];
+    const bad = contextToNatsHeaders({ user_id: "u-1" }, stack);
+    bad.set("nameko.ratio", "NaN");
+    await fx.publishNats("orders", "placed", { n: 1 }, bad);
+    const deep = natsHeaders();
+    deep.set("nameko.tree", "[".repeat(1000) + "]".repeat(1000));
+    await fx.publishNats("orders", "placed", { n: 2 }, deep);
+    await fx.publishNats("orders", "placed", { n: 3 }, contextToNatsHeaders({ ratio: 0.5 }, stack));
+    const [e] = await h.waitFor(1);
+    expect(e.payload).toEqual({ n: 3 });
+    expect(e.properties.headers).toMatchObject({ "nameko.ratio": 0.5 });
+    await until(
+      () => b.metrics.get("dropped:nats_to_amqp:orders:bad_header") === 2 || undefined,
+      "both refusals counted",
+    );
+    const refused = b.logs.filter((l) => l.message.startsWith("event refused") && l.reason === "bad_header");
+    const byHeader = refused.map((l) => [l.callId, String(l.error).match(/Header "([^"]+)"/)?.[1]]);
+    expect(byHeader.sort((x, y) => String(x[1]).localeCompare(String(y[1])))).toEqual([
+      ["orders.place.bad", "nameko.ratio"],
+      [undefined, "nameko.tree"],
+    ]);
+    const jsm = await fx.jsm();
+    await until(
+      async () => (await jsm.streams.info(fx.nats.streamName)).state.messages === 0 || undefined,
+      "nothing left to redeliver",
+    );
+    const info = await jsm.consumers.info(fx.nats.streamName, bridgeConsumerName("orders"));
+    expect(info.num_redelivered).toBe(0);
+    expect(h.events).toHaveLength(1);
+    expect(b.logs.filter((l) => /amqp connection lost|channel error/.test(l.message))).toEqual([]);
+  });
 });

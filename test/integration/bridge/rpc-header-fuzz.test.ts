@@ -18,6 +18,8 @@ const BAD_CALLS = 3_000;
 /** Requests in flight at once from the NATS-side caller. */
 const CONCURRENCY = 48;
 const SEED = 20261207;
+/** A cap, not a speed claim: about 30 s on 2 cores at load 20; more when other suites share them. */
+const FUZZ_TIMEOUT_MS = 240_000;
 
 interface Reply {
   result?: unknown;
@@ -70,54 +72,58 @@ describe("bridge rpc: header fuzzing NATS -> AMQP", () => {
   });
   afterAll(() => fx.cleanup());
 
-  it("answers every good call, refuses every bad header alone, and never loses an AMQP connection", async () => {
-    expect(connectionsAtStart).toHaveLength(2); // the bridge's consumer and publisher connections
-    const subject = `${fx.prefix}.rpc.legacy.echo`;
-    const requests = plan();
-    const wrongGood: string[] = [];
-    const wrongBad: string[] = [];
-    const refusedByKind = new Map<BadKind, number>();
+  it(
+    "answers every good call, refuses every bad header alone, and never loses an AMQP connection",
+    async () => {
+      expect(connectionsAtStart).toHaveLength(2); // the bridge's consumer and publisher connections
+      const subject = `${fx.prefix}.rpc.legacy.echo`;
+      const requests = plan();
+      const wrongGood: string[] = [];
+      const wrongBad: string[] = [];
+      const refusedByKind = new Map<BadKind, number>();
 
-    const send = async (p: Planned): Promise<void> => {
-      const h = natsHeaders();
-      if (p.good) h.set("nameko.probe", JSON.stringify(p.probe));
-      else for (const [k, v] of p.headers) h.set(k, v);
-      const body = JSON.stringify({ args: [p.n], kwargs: {} });
-      const msg = await nc.request(subject, body, { timeout: 30_000, headers: h });
-      const reply = JSON.parse(Buffer.from(msg.data).toString("utf8")) as Reply;
-      if (p.good) {
-        const expected = [p.n + 1, JSON.parse(JSON.stringify(p.probe ?? null)) as unknown];
-        if (reply.error || JSON.stringify(reply.result) !== JSON.stringify(expected))
-          wrongGood.push(`good ${p.n}: ${JSON.stringify(reply).slice(0, 300)}`);
-        return;
-      }
-      const e = reply.error;
-      if (e?.exc_type === "MalformedRequest" && e.value.includes(`Header "${p.names}`)) {
-        refusedByKind.set(p.kind, (refusedByKind.get(p.kind) ?? 0) + 1);
-      } else {
-        wrongBad.push(`bad ${p.n} (${p.kind}): ${JSON.stringify(reply).slice(0, 300)}`);
-      }
-    };
+      const send = async (p: Planned): Promise<void> => {
+        const h = natsHeaders();
+        if (p.good) h.set("nameko.probe", JSON.stringify(p.probe));
+        else for (const [k, v] of p.headers) h.set(k, v);
+        const body = JSON.stringify({ args: [p.n], kwargs: {} });
+        const msg = await nc.request(subject, body, { timeout: 30_000, headers: h });
+        const reply = JSON.parse(Buffer.from(msg.data).toString("utf8")) as Reply;
+        if (p.good) {
+          const expected = [p.n + 1, JSON.parse(JSON.stringify(p.probe ?? null)) as unknown];
+          if (reply.error || JSON.stringify(reply.result) !== JSON.stringify(expected))
+            wrongGood.push(`good ${p.n}: ${JSON.stringify(reply).slice(0, 300)}`);
+          return;
+        }
+        const e = reply.error;
+        if (e?.exc_type === "MalformedRequest" && e.value.includes(`Header "${p.names}`)) {
+          refusedByKind.set(p.kind, (refusedByKind.get(p.kind) ?? 0) + 1);
+        } else {
+          wrongBad.push(`bad ${p.n} (${p.kind}): ${JSON.stringify(reply).slice(0, 300)}`);
+        }
+      };
 
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < requests.length) await send(requests[next++]);
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < requests.length) await send(requests[next++]);
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
-    expect(wrongGood).toEqual([]);
-    expect(wrongBad).toEqual([]);
-    for (const kind of refusedByKind.keys()) expect(refusedByKind.get(kind)).toBeGreaterThan(200);
-    expect(refusedByKind.size).toBe(7);
-    // Nothing bad reached RabbitMQ: the service saw exactly the good calls, none twice, none fatal.
-    expect(legacy.deliveries).toHaveLength(GOOD_CALLS);
-    expect(legacy.deliveries.filter((d) => d.redelivered)).toEqual([]);
-    expect(legacy.fatal).toEqual([]);
-    // The same two connections, never closed or reopened, and no channel error on them.
-    expect(await bridgeConnections(fx.vhost.name)).toEqual(connectionsAtStart);
-    expect(fx.logs.filter((l) => /amqp connection lost|channel error/.test(l.message))).toEqual([]);
-    expect(fx.logs.filter((l) => l.kind === "bad_header").length).toBeGreaterThan(0);
-  });
+      expect(wrongGood).toEqual([]);
+      expect(wrongBad).toEqual([]);
+      for (const kind of refusedByKind.keys()) expect(refusedByKind.get(kind)).toBeGreaterThan(200);
+      expect(refusedByKind.size).toBe(7);
+      // Nothing bad reached RabbitMQ: the service saw exactly the good calls, none twice, none fatal.
+      expect(legacy.deliveries).toHaveLength(GOOD_CALLS);
+      expect(legacy.deliveries.filter((d) => d.redelivered)).toEqual([]);
+      expect(legacy.fatal).toEqual([]);
+      // The same two connections, never closed or reopened, and no channel error on them.
+      expect(await bridgeConnections(fx.vhost.name)).toEqual(connectionsAtStart);
+      expect(fx.logs.filter((l) => /amqp connection lost|channel error/.test(l.message))).toEqual([]);
+      expect(fx.logs.filter((l) => l.kind === "bad_header").length).toBeGreaterThan(0);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 class Calc {
