@@ -1,4 +1,5 @@
 import { AmqpConnection } from "../../../amqp/connection";
+import { InvalidHeader } from "../../../amqp/headers";
 import { AmqpRpcClient } from "../../../amqp/rpc-client";
 import { IncorrectSignature, MethodNotFound, RemoteError, RpcTimeout, UnknownService } from "../../../compat/errors";
 import { createVhost, listQueues, type TestVhost } from "../../helpers/rabbit";
@@ -159,5 +160,18 @@ describe("AmqpRpcClient -> Nameko peer service", () => {
       deliveryMode: 2,
       priority: 0,
     });
+  });
+  it("fails only the call whose context AMQP cannot carry: nothing sent, nothing pending, connection kept", async () => {
+    let lost = 0;
+    conn.on("disconnected", () => lost++);
+    for (const bad of [NaN, -Infinity, 2n ** 64n, { deep: [[[["\ud800"]]]] }]) {
+      const err = await client.call("calc", "add", [1, 2], {}, { contextData: { bad } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidHeader);
+      expect(err).toMatchObject({ header: "nameko.bad" });
+    }
+    expect(client.inFlight).toBe(0);
+    expect(svc.deliveries).toHaveLength(0);
+    await expect(client.call("calc", "add", [1, 2], {}, { contextData: { ok: 2 ** 40 } })).resolves.toBe(3);
+    expect(lost).toBe(0);
   });
 });
