@@ -19,8 +19,9 @@
 import { createHash } from "node:crypto";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { describeError, type Logger } from "../../compat";
+import { EventNotStored, EventPublisher } from "../../src/internal";
 import { WarnThrottle } from "../warn-throttle";
 
 /** Where the record of handed-over requests lives and how long it is kept. */
@@ -53,9 +54,10 @@ export type Claim =
 
 /**
  * A record no stream answered (nats.js says "jetstream is not enabled" for the server's "no
- * responders") is written again after this pause, for up to NO_STREAM_RETRY_FOR_MS: on a cluster
- * the bucket's stream has no leader for a second or more after its leader's server died
- * (docs/cluster.md). Nothing received such a write, so writing again cannot record twice.
+ * responders"; the reply mux says EventNotStored) is written again after this pause, for up to
+ * NO_STREAM_RETRY_FOR_MS: on a cluster the bucket's stream has no leader for a second or more
+ * after its leader's server died (docs/cluster.md). Nothing received such a write, so writing
+ * again cannot record twice.
  */
 const NO_STREAM_RETRY_MS = 250;
 const NO_STREAM_RETRY_FOR_MS = 5_000;
@@ -68,13 +70,24 @@ const REPLY_NOT_KEPT = 0x4c; // "L"
 export class CallRecords {
   private readonly name: Uint8Array;
   private readonly warnings: WarnThrottle;
+  /** Where the bucket's keys are written: `$KV.<bucket>.<key>`. */
+  private readonly subjectPrefix: string;
+  /**
+   * Writes a record as a JetStream publish through the runtime's reply mux, as events are
+   * published: nats.js's KV writes go through nc.request(), which builds an error with a stack on
+   * every request, and cost the bridge more CPU than the call it records.
+   */
+  private readonly writer: EventPublisher;
 
   private constructor(
+    nc: NatsConnection,
     private readonly kv: KV,
     private readonly options: CallRecordsOptions,
   ) {
     this.name = Buffer.from(options.bridgeName, "utf8");
     this.warnings = new WarnThrottle(options.log);
+    this.subjectPrefix = `$KV.${options.bucket}.`;
+    this.writer = new EventPublisher(nc);
   }
 
   /** Opens the bucket, creating it (with `ttlMs`, `storage`, `replicas`) if no bridge did yet. */
@@ -86,7 +99,7 @@ export class CallRecords {
       replicas: options.replicas,
       description: "Cliffracer bridge: AMQP requests handed over to NATS (docs/at-most-once.md)",
     });
-    return new CallRecords(kv, options);
+    return new CallRecords(nc, kv, options);
   }
 
   /** The record key of a request: a hash, since `reply_to` and `correlation_id` may hold any character. */
@@ -113,8 +126,26 @@ export class CallRecords {
     }
   }
 
-  /** KV create, written again while no stream answers (see NO_STREAM_RETRY_MS). */
+  /**
+   * KV create: a publish that the stream stores only if the key has no message yet (what
+   * nats.js's `create` sends first). A key whose last message is a delete marker (a released
+   * claim) fails that check; nats.js's `create` then writes over the marker, so it decides.
+   */
   private async create(key: string, value: Uint8Array): Promise<number> {
+    try {
+      return (await this.writer.publishToSubject(this.subjectPrefix + key, value, NEW_KEY, NO_STREAM_RETRY_FOR_MS)).seq;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
+        return await this.createOverMarker(key, value);
+      }
+      throw err instanceof EventNotStored
+        ? new Error(`no stream stored the record of ${key} in ${this.options.bucket}`, { cause: err })
+        : err;
+    }
+  }
+
+  /** nats.js's KV create, written again while no stream answers (see NO_STREAM_RETRY_MS). */
+  private async createOverMarker(key: string, value: Uint8Array): Promise<number> {
     const deadline = performance.now() + NO_STREAM_RETRY_FOR_MS;
     for (;;) {
       try {
@@ -145,7 +176,9 @@ export class CallRecords {
       value[0] = REPLY_NOT_KEPT;
       value.set(this.name, 1);
     }
-    this.kv.put(claim.key, value).catch((err: unknown) => this.warn("reply", err));
+    this.writer
+      .publishToSubject(this.subjectPrefix + claim.key, value, undefined, NO_STREAM_RETRY_FOR_MS)
+      .catch((err: unknown) => this.warn("reply", err));
   }
 
   /**
@@ -166,6 +199,13 @@ export class CallRecords {
     });
   }
 }
+
+/** The header by which JetStream stores a message only on a subject that has none yet. */
+const NEW_KEY: MsgHdrs = (() => {
+  const h = headers();
+  h.set("Nats-Expected-Last-Subject-Sequence", "0");
+  return h;
+})();
 
 function found(entry: { value: Uint8Array; operation: string } | null): Claim {
   const value = entry?.operation === "PUT" ? entry.value : undefined;
