@@ -31,16 +31,21 @@ const legacyMethods = {
   length: (text: string) => text.length,
 };
 
+/** The port on NATS, the Nameko-protocol peer on RabbitMQ and a bridge between; returns a Nameko caller. */
+async function startWorld(fx: BridgeFixture): Promise<PeerCaller> {
+  await fx.setup();
+  await fx.nats.start(Files);
+  await fx.peerService({ name: "legacy", methods: legacyMethods });
+  await fx.readyBridge({ natsServices: ["files"], amqpServices: ["legacy"], rpcTimeoutMs: BIG_TEST_MS });
+  return fx.peerCaller({ timeoutMs: BIG_TEST_MS });
+}
+
 describe("large payloads across the bridge through the object store (max_payload 1 MiB)", () => {
   const fx = new BridgeFixture();
   let caller: PeerCaller;
 
   beforeAll(async () => {
-    await fx.setup();
-    await fx.nats.start(Files);
-    await fx.peerService({ name: "legacy", methods: legacyMethods });
-    await fx.readyBridge({ natsServices: ["files"], amqpServices: ["legacy"], rpcTimeoutMs: BIG_TEST_MS });
-    caller = await fx.peerCaller({ timeoutMs: BIG_TEST_MS });
+    caller = await startWorld(fx);
   });
   afterAll(async () => {
     const jsm = await jetstreamManager(await fx.nats.connection());
@@ -78,11 +83,7 @@ describe("large payloads across the bridge with a raised max_payload (64 MiB)", 
   beforeAll(async () => {
     server = await PrivateNatsServer.start({ maxPayload: 64 * MB });
     fx = new BridgeFixture({ natsUrl: server.url });
-    await fx.setup();
-    await fx.nats.start(Files);
-    await fx.peerService({ name: "legacy", methods: legacyMethods });
-    await fx.readyBridge({ natsServices: ["files"], amqpServices: ["legacy"], rpcTimeoutMs: BIG_TEST_MS });
-    caller = await fx.peerCaller({ timeoutMs: BIG_TEST_MS });
+    caller = await startWorld(fx);
   });
   afterAll(async () => {
     await fx?.cleanup();

@@ -148,20 +148,7 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
   });
 
   it("carries context data with its types and continues the call id stack", async () => {
-    const caller = await fx.peerCaller({
-      contextData: {
-        user_id: "u-1",
-        language: "en-gb",
-        auth_token: "tok",
-        num: 5,
-        big: 2 ** 40,
-        ratio: 0.5,
-        flag: true,
-        digits: "42",
-      },
-    });
-    const seen = (await caller.call("calc", "whoami")) as Seen;
-    expect(seen.data).toEqual({
+    const contextData = {
       user_id: "u-1",
       language: "en-gb",
       auth_token: "tok",
@@ -170,7 +157,10 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
       ratio: 0.5,
       flag: true,
       digits: "42",
-    });
+    };
+    const caller = await fx.peerCaller({ contextData });
+    const seen = (await caller.call("calc", "whoami")) as Seen;
+    expect(seen.data).toEqual(contextData);
     expect(seen.stack).toHaveLength(2);
     expect(seen.stack[0]).toBe(caller.callId);
     expect(seen.stack[1]).toMatch(/^calc\.whoami\.[0-9a-f-]{36}$/);
