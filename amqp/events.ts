@@ -153,6 +153,7 @@ export class AmqpEventConsumer {
     this.log = options.logger ?? silentLogger;
     this.consumer = new QueueConsumer({
       connection: options.connection,
+      log: this.log,
       exchange: eventsExchange(options.source, options.autoDeleteExchange ?? false),
       queue: this.queue,
       prefetch: options.prefetch ?? 10,

@@ -6,8 +6,9 @@
  * then close the channel.
  */
 import type { ConsumeMessage } from "amqplib";
-import { InFlight } from "../compat";
+import { describeError, InFlight, type Logger } from "../compat";
 import type { AmqpConnection, ConsumerChannel, ConsumerHandle } from "./connection";
+import { silentLogger } from "./logger";
 import { declareConsumerTopology, type ExchangeDeclaration, type QueueDeclaration } from "./topology";
 
 /** Options of {@link QueueConsumer}. */
@@ -20,7 +21,12 @@ export interface QueueConsumerOptions {
   name?: string;
   /** Declare the topology but take nothing until {@link QueueConsumer.resume}. */
   paused?: boolean;
-  /** Handles one delivery on the channel it came from (acks or rejects it there). */
+  /** Where a handler that throws is reported; default: nowhere. */
+  log?: Logger;
+  /**
+   * Handles one delivery on the channel it came from (acks or rejects it there). A handler that
+   * throws anyway is logged and its delivery requeued once (see {@link QueueConsumer}).
+   */
   handle: (cc: ConsumerChannel, msg: ConsumeMessage) => Promise<void>;
   /** Each new consumer channel, before anything is declared or consumed on it. */
   onChannel?: (cc: ConsumerChannel) => void;
@@ -105,11 +111,27 @@ export class QueueConsumer {
     if (cc?.isOpen() && tag !== undefined) await cc.channel.cancel(tag).catch(() => undefined);
   }
 
+  /**
+   * A handler threw instead of settling its delivery: a bug, but it must neither crash the process
+   * (an unhandled rejection) nor pin a prefetch slot forever. The delivery goes back to the queue
+   * once; a redelivered one that fails again is rejected, so a poison message cannot loop hot, and
+   * reaches the queue's dead-letter exchange when it has one.
+   */
+  private failed(cc: ConsumerChannel, msg: ConsumeMessage, err: unknown): void {
+    const requeue = !msg.fields.redelivered;
+    (this.options.log ?? silentLogger).error("amqp delivery handler threw; delivery rejected", {
+      queue: this.options.queue.queue,
+      requeue,
+      error: describeError(err),
+    });
+    cc.reject(msg, requeue);
+  }
+
   private async consume(cc: ConsumerChannel): Promise<void> {
     const { consumerTag } = await cc.channel.consume(
       this.options.queue.queue,
       (msg) => {
-        if (msg) void this.running.track(() => this.options.handle(cc, msg));
+        if (msg) void this.running.track(() => this.options.handle(cc, msg)).catch((err) => this.failed(cc, msg, err));
         else this.options.onCancelled?.(cc);
       },
       { noAck: false, exclusive: false },

@@ -69,6 +69,7 @@ export class AmqpRpcServer {
     this.log = options.logger ?? silentLogger;
     this.consumer = new QueueConsumer({
       connection: options.connection,
+      log: this.log,
       exchange: rpcExchange(this.exchange),
       queue: serviceQueue(options.service, this.exchange),
       prefetch: options.prefetch ?? 10,

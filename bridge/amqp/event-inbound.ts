@@ -81,6 +81,7 @@ export class AmqpEventInbound {
     this.backoff = new Backoff(options.retry.initialMs, options.retry.maxMs);
     this.consumer = new QueueConsumer({
       connection: options.connection,
+      log: this.log,
       // Declared as a Nameko handler declares its source's exchange, so the binding exists even
       // before the service first dispatched (docs/nameko-wire.md, Events exchange).
       exchange: eventsExchange(options.service),

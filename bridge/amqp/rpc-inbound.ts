@@ -70,6 +70,7 @@ export class AmqpRpcInbound {
     // Declared exactly as Nameko declares `nameko-rpc`, `rpc-<service>` and its binding.
     this.consumer = new QueueConsumer({
       connection: options.connection,
+      log: options.log,
       exchange: rpcExchange(options.exchange),
       queue,
       prefetch: options.prefetch,

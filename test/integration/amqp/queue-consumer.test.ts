@@ -1,5 +1,6 @@
 import type { ConsumeMessage } from "amqplib";
 import { AmqpConnection, type ConsumerChannel } from "../../../amqp/connection";
+import { silentLogger } from "../../../amqp/logger";
 import { QueueConsumer, type QueueConsumerOptions } from "../../../amqp/queue-consumer";
 import { eventsExchange, type QueueDeclaration } from "../../../amqp/topology";
 import { createVhost, eventually, type TestVhost } from "../../helpers/rabbit";
@@ -121,5 +122,28 @@ describe("QueueConsumer", () => {
     expect(channels).toHaveLength(1);
     await publish("x");
     await eventually(() => received.length === 1);
+  });
+
+  it("a handler that throws is logged, its delivery requeued once, then rejected", async () => {
+    const deliveries: boolean[] = [];
+    const logged: Array<Record<string, unknown>> = [];
+    const rejectedTwice = deferred();
+    const c = consumerOf({
+      log: { ...silentLogger, error: (_message, meta) => void logged.push({ ...(meta as Record<string, unknown>) }) },
+      handle: (_cc, msg) => {
+        deliveries.push(msg.fields.redelivered);
+        if (deliveries.length === 2) setImmediate(() => rejectedTwice.resolve());
+        return Promise.reject(new Error("handler bug"));
+      },
+    });
+    await c.start();
+    await publish("poison");
+    await withTimeout(rejectedTwice.promise, 10_000, "the redelivery");
+    await eventually(() => logged.length === 2);
+    expect(deliveries).toEqual([false, true]);
+    expect(logged.map((m) => m.requeue)).toEqual([true, false]);
+    expect(String(logged[0]?.error)).toContain("handler bug");
+    await eventually(async () => (await queued()) === 0);
+    expect(c.inFlight).toBe(0);
   });
 });
