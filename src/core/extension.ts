@@ -70,6 +70,14 @@ export interface DependencyProvider extends Extension {
   readonly attrName: string;
   getDependency(worker: WorkerContext): unknown;
   workerSetup?(worker: WorkerContext): Promise<void> | void;
+  /**
+   * The worker's commit point: runs once the service method finished and before the entrypoint acts
+   * on the outcome (before an RPC reply is sent or an event acked), in declaration order. For work
+   * the caller must not hear "success" before, such as committing a database transaction (or
+   * rolling it back when `outcome.ok` is false). A throw turns a successful outcome into that error;
+   * the providers after it then see the failed outcome.
+   */
+  workerCommit?(worker: WorkerContext, outcome: WorkerOutcome): Promise<void> | void;
   workerResult?(worker: WorkerContext, outcome: WorkerOutcome): Promise<void> | void;
   workerTeardown?(worker: WorkerContext): Promise<void> | void;
 }

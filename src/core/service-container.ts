@@ -60,6 +60,7 @@ export class ServiceContainer implements ContainerHandle {
   private readonly pending = new InFlight();
   private readonly queue: Array<() => void> = [];
   private readonly withSetup: DependencyProvider[];
+  private readonly withCommit: DependencyProvider[];
   private readonly withResult: DependencyProvider[];
   private readonly withTeardown: DependencyProvider[];
   private readonly observers = new Set<(event: WorkerEvent) => void>();
@@ -82,6 +83,7 @@ export class ServiceContainer implements ContainerHandle {
       attrs.add(d.attrName);
     }
     this.withSetup = this.dependencies.filter((d) => d.workerSetup);
+    this.withCommit = this.dependencies.filter((d) => d.workerCommit);
     this.withResult = this.dependencies.filter((d) => d.workerResult);
     this.withTeardown = this.dependencies.filter((d) => d.workerTeardown);
   }
@@ -235,11 +237,31 @@ export class ServiceContainer implements ContainerHandle {
       outcome = { ok: false, error };
       this.logWorkerError(entrypoint, worker, error);
     }
+    if (this.withCommit.length > 0) outcome = await this.commitWorker(entrypoint, worker, outcome);
     for (const d of this.withResult) await this.guard(() => d.workerResult!(worker, outcome), worker, "worker_result");
     for (const d of this.withTeardown) await this.guard(() => d.workerTeardown!(worker), worker, "worker_teardown");
     this.active--;
     this.finish();
     if (this.observers.size > 0) for (const o of this.observers) this.notify(o, { entrypoint, worker, args, outcome });
+    return outcome;
+  }
+
+  /** Run the workerCommit hooks; the first one to throw turns a success into its error. */
+  private async commitWorker(
+    entrypoint: Entrypoint,
+    worker: WorkerContext,
+    outcome: WorkerOutcome,
+  ): Promise<WorkerOutcome> {
+    for (const d of this.withCommit) {
+      try {
+        await d.workerCommit!(worker, outcome);
+      } catch (error) {
+        if (outcome.ok) {
+          outcome = { ok: false, error };
+          this.logWorkerError(entrypoint, worker, error);
+        } else worker.log.error("dependency worker_commit failed", errorLogFields(error));
+      }
+    }
     return outcome;
   }
 

@@ -28,6 +28,20 @@ function recorder(): PropertyDecorator {
     }));
 }
 
+/** A dependency recording its workerCommit and workerResult calls; its commit throws while `fail.on`. */
+function committer(label: string, order: string[], fail: { on: boolean }): PropertyDecorator {
+  return (target, key) =>
+    registerDependency(target, (): DependencyProvider => ({
+      attrName: String(key),
+      getDependency: () => label,
+      workerCommit: (_w, o: WorkerOutcome) => {
+        order.push(`commit ${label} ${o.ok}`);
+        if (fail.on && o.ok) throw new Error(`${label} commit failed`);
+      },
+      workerResult: (_w, o: WorkerOutcome) => void order.push(`result ${label} ${o.ok}`),
+    }));
+}
+
 let gate = deferred();
 let active = 0;
 let peak = 0;
@@ -116,6 +130,40 @@ describe("ServiceContainer workers", () => {
     expect(outcome.ok).toBe(false);
     expect((outcome as { error: Error }).error.message).toBe("boom");
     expect(calls).toEqual(["setup boom", "result boom false", "teardown boom"]);
+  });
+
+  it("runs workerCommit before the outcome is handed on; a failing commit turns success into its error", async () => {
+    const order: string[] = [];
+    const failCommit = { on: false };
+    class Committing {
+      name = "committing";
+      @committer("db", order, failCommit) db!: unknown;
+      @committer("cache", order, { on: false }) cache!: unknown;
+      @entry("ok")
+      ok() {
+        order.push("method");
+        return 1;
+      }
+      @entry("bad")
+      bad() {
+        throw new Error("method failed");
+      }
+    }
+    const container = new ServiceContainer(Committing, defaultConfig(), { log });
+    const incoming = { data: {}, parentStack: [] };
+    expect(await container.spawnWorker(ep("ok"), [], incoming)).toEqual({ ok: true, result: 1 });
+    expect(order).toEqual(["method", "commit db true", "commit cache true", "result db true", "result cache true"]);
+    order.length = 0;
+    failCommit.on = true;
+    const failed = await container.spawnWorker(ep("ok"), [], incoming);
+    expect(failed.ok).toBe(false);
+    expect((failed as { error: Error }).error.message).toBe("db commit failed");
+    // The providers after the failed one, and workerResult, see the failure.
+    expect(order).toEqual(["method", "commit db true", "commit cache false", "result db false", "result cache false"]);
+    order.length = 0;
+    const bad = await container.spawnWorker(ep("bad"), [], incoming);
+    expect((bad as { error: Error }).error.message).toBe("method failed");
+    expect(order).toEqual(["commit db false", "commit cache false", "result db false", "result cache false"]);
   });
 
   it("tells observers about finished workers", async () => {
