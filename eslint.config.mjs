@@ -5,7 +5,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "coverage/", "bench/results/"] },
+  { ignores: ["node_modules/", "dist/", "coverage/", "bench/results/", "test/types/.declarations/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -19,7 +19,20 @@ export {
 export { EventDispatcher, type Dispatch } from "./dependencies/event-dispatcher";
 
 // Calling services
-export { kwargs, KwArgs, type ServiceProxy, type RemoteMethod, type ProxyCallOptions } from "./client/service-proxy";
+export {
+  kwargs,
+  KwArgs,
+  type ServiceProxy,
+  type ServiceProxyMethods,
+  type TypedServiceProxyMethods,
+  type TypedRemoteMethods,
+  type RemoteMethod,
+  type RemoteMethodName,
+  type RemoteArgs,
+  type RemoteResult,
+  type RemoteKeywords,
+  type ProxyCallOptions,
+} from "./client/service-proxy";
 export { RpcClient, type RpcCallOptions, type RpcClientOptions } from "./client/rpc-client";
 export { ClusterRpcProxy, type ClusterRpcProxyOptions } from "./client/standalone";
 export { EventPublisher, EventNotStored } from "./client/event-publisher";

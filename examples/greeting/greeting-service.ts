@@ -15,10 +15,15 @@ export class WelcomeRequest {
 
 const GREETINGS = { en: "Welcome", fr: "Bienvenue" } as const;
 
+/** What this service calls on user_service: types the proxy's calls (docs/typed-proxies.md). */
+export interface UserApi {
+  get_user(userId: number): { name: string };
+}
+
 export class GreetingService {
   name = "greeting_service";
 
-  @RpcProxy("user_service") users!: ServiceProxy;
+  @RpcProxy("user_service") users!: ServiceProxy<UserApi>;
 
   @rpc()
   hello(name: string, punctuation = "!"): string {
@@ -27,7 +32,7 @@ export class GreetingService {
 
   @rpc()
   async greet_user(userId: number): Promise<string> {
-    const user = (await this.users.get_user(userId)) as { name: string };
+    const user = await this.users.get_user(userId);
     return this.hello(user.name);
   }
 

@@ -1,16 +1,26 @@
 import type { RpcCallOptions, RpcClient } from "./rpc-client";
 
-/** Keyword arguments for a proxy call: `proxy.get_user(1, kwargs({ verbose: true }))`. */
-export class KwArgs {
-  constructor(readonly values: Record<string, unknown>) {}
+/**
+ * Keyword arguments for a proxy call: `proxy.get_user(1, kwargs({ verbose: true }))`. In an
+ * interface given to a typed proxy, a trailing `KwArgs<{ verbose?: boolean }>` parameter declares
+ * the keywords a method takes (docs/typed-proxies.md, Keyword arguments).
+ */
+export class KwArgs<K extends object = Record<string, unknown>> {
+  // Nominal: an argument type that merely has a `values` field is not taken for declared keywords.
+  declare private readonly brand: "KwArgs";
+  constructor(readonly values: K) {}
 }
 
-/** Mark an object as Nameko keyword arguments when it is the last argument of a proxy method call. */
-export function kwargs(values: Record<string, unknown>): KwArgs {
-  return new KwArgs(values);
+/**
+ * Mark an object as Nameko keyword arguments when it is the last argument of a proxy method call.
+ * Its type comes from where it is passed (`NoInfer`), so on a typed proxy a misspelled or
+ * mistyped keyword is a compile error; elsewhere it is any object.
+ */
+export function kwargs<K extends object = Record<string, unknown>>(values: NoInfer<K>): KwArgs<K> {
+  return new KwArgs<K>(values);
 }
 
-/** A remote method: positional arguments, optionally ending with `kwargs({...})`. */
+/** A remote method of an untyped proxy: positional arguments, optionally ending with `kwargs({...})`. */
 export type RemoteMethod = (...args: unknown[]) => Promise<unknown>;
 
 /** Per-call options a proxy accepts (the context comes from the proxy itself). */
@@ -19,7 +29,7 @@ export interface ProxyCallOptions {
   timeoutMs?: number;
 }
 
-/** The explicit methods of a proxy; use them for remote methods named like one of these. */
+/** The explicit methods of an untyped proxy; use them for remote methods named like one of these. */
 export interface ServiceProxyMethods {
   /** Call `method` with positional arguments (a trailing `kwargs({...})` is sent as kwargs). */
   call(method: string, ...args: unknown[]): Promise<unknown>;
@@ -36,25 +46,93 @@ export interface ServiceProxyMethods {
   withOptions(options: ProxyCallOptions): ServiceProxy;
 }
 
+/** Any function, whatever it takes. */
+type AnyMethod = (...args: never) => unknown;
+
+/** Names the proxy itself uses (or `await` looks up); remote methods so named are reached through `call`. */
+type ReservedName = keyof ServiceProxyMethods | "then";
+
+/** The remote methods of `T`: its function-valued members with string names (fields and other data do not count). */
+export type RemoteMethodName<T> = {
+  [M in keyof T]-?: M extends string ? (T[M] extends AnyMethod ? M : never) : never;
+}[keyof T];
+
+/** What awaiting a call of `T[M]` gives: the method's result, promise unwrapped (a remote call is always async). */
+export type RemoteResult<T, M extends RemoteMethodName<T>> = T[M] extends (...args: never) => infer R
+  ? Awaited<R>
+  : never;
+
+/** The arguments of `T[M]` as a proxy takes them (for an overloaded method: its last overload). */
+export type RemoteArgs<T, M extends RemoteMethodName<T>> = T[M] extends (...args: infer A) => unknown ? A : never;
+
+/** The keywords `T[M]` declares through a `KwArgs<K>` parameter, else none. */
+export type RemoteKeywords<T, M extends RemoteMethodName<T>> = [
+  Extract<RemoteArgs<T, M>[number], KwArgs<object>>,
+] extends [KwArgs<infer K>]
+  ? K
+  : Record<string, never>;
+
+/** The explicit methods of a typed proxy: those of the untyped one, checked against `T`. */
+export interface TypedServiceProxyMethods<T extends object> {
+  /** Call `method` with positional arguments (a trailing `kwargs({...})` is sent as kwargs). */
+  call<M extends RemoteMethodName<T>>(method: M, ...args: RemoteArgs<T, M>): Promise<RemoteResult<T, M>>;
+  /**
+   * Call `method` with explicit args and kwargs, e.g. `proxy.callKw("greet", ["Ada"], { punctuation: "?" })`.
+   * Keywords are those the method declares with a `KwArgs<K>` parameter.
+   */
+  callKw<M extends RemoteMethodName<T>>(
+    method: M,
+    args?: Readonly<Partial<RemoteArgs<T, M>>>,
+    kwargs?: RemoteKeywords<T, M>,
+    options?: ProxyCallOptions,
+  ): Promise<RemoteResult<T, M>>;
+  /** Fire-and-forget: the service runs the call; nobody waits for, or sees, the result. */
+  publish<M extends RemoteMethodName<T>>(
+    method: M,
+    args?: Readonly<Partial<RemoteArgs<T, M>>>,
+    kwargs?: RemoteKeywords<T, M>,
+  ): void;
+  /** The same proxy with other per-call options, e.g. `proxy.withOptions({ timeoutMs: 500 }).add(1, 2)`. */
+  withOptions(options: ProxyCallOptions): ServiceProxy<T>;
+}
+
+/** The remote methods of a typed proxy: each method of `T` taking the same arguments, resolving to its awaited result. */
+export type TypedRemoteMethods<T extends object> = {
+  readonly [M in Exclude<RemoteMethodName<T>, ReservedName>]: (
+    ...args: RemoteArgs<T, M>
+  ) => Promise<RemoteResult<T, M>>;
+};
+
 /**
- * A proxy to one service: every other property is a remote method, `await users.get_user(1)`.
- * Nameko's `service.method(...)`; remote methods named `call`, `callKw`, `publish`, `withOptions`
- * or `then` are reached through `call("name", ...)`.
+ * A proxy to one service: every other property is a remote method, `await users.get_user(1)`
+ * (Nameko's `service.method(...)`).
+ *
+ * `ServiceProxy<UsersApi>` types it from an interface you declare (or from the service class
+ * itself): only `T`'s methods exist, each taking its declared arguments and resolving to its
+ * declared result. Plain `ServiceProxy` accepts any method name and resolves to `unknown`; its
+ * names come from an index signature, so under `noUncheckedIndexedAccess` reach them through
+ * `call("name", ...)` or use a typed proxy (docs/typed-proxies.md). Remote methods named `call`,
+ * `callKw`, `publish`, `withOptions` or `then` are reached through `call("name", ...)`.
  */
-export type ServiceProxy = ServiceProxyMethods & { readonly [method: string]: RemoteMethod };
+export type ServiceProxy<T extends object = never> = [T] extends [never]
+  ? ServiceProxyMethods & { readonly [method: string]: RemoteMethod }
+  : TypedServiceProxyMethods<T> & TypedRemoteMethods<T>;
 
 /** The caller's side of every call a proxy makes: context and call id stack, and maybe ready-made headers. */
 export type CallContext = () => RpcCallOptions;
 
 const NO_KWARGS: Record<string, unknown> = Object.freeze({});
 
-/** A ServiceProxy calling `service` through `client`, with the caller's context on every call. */
-export function createServiceProxy(
+/**
+ * A ServiceProxy calling `service` through `client`, with the caller's context on every call.
+ * The type argument only types the result: every proxy is the same object at run time.
+ */
+export function createServiceProxy<T extends object = never>(
   client: RpcClient,
   service: string,
   context: CallContext,
   options: ProxyCallOptions = {},
-): ServiceProxy {
+): ServiceProxy<T> {
   const callKw = (
     method: string,
     args: readonly unknown[] = [],
@@ -78,7 +156,7 @@ export function createServiceProxy(
     withOptions: (next) => createServiceProxy(client, service, context, { ...options, ...next }),
   };
   const remote = new Map<string, RemoteMethod>();
-  return new Proxy(methods, {
+  const proxy = new Proxy(methods, {
     get(target, prop) {
       if (typeof prop !== "string") return undefined;
       if (Object.prototype.hasOwnProperty.call(target, prop)) return target[prop as keyof ServiceProxyMethods];
@@ -88,5 +166,7 @@ export function createServiceProxy(
       if (fn === undefined) remote.set(prop, (fn = (...args: unknown[]) => invoke(prop, args)));
       return fn;
     },
-  }) as ServiceProxy;
+  });
+  // The one place a proxy gets its type: the same object serves both forms.
+  return proxy as unknown as ServiceProxy<T>;
 }

@@ -55,8 +55,12 @@ export class ClusterRpcProxy {
     return new ClusterRpcProxy(client, { ...(options.contextData ?? {}) }, options.nats === undefined);
   }
 
-  /** The proxy of one service (`cluster.service("calc").add(1, 2)`); names that are not identifiers work too. */
-  service(name: string): ServiceProxy {
+  /**
+   * The proxy of one service (`cluster.service("calc").add(1, 2)`); names that are not identifiers
+   * work too. `cluster.service<CalcApi>("calc")` types it from an interface or the service class
+   * (docs/typed-proxies.md).
+   */
+  service<T extends object = never>(name: string): ServiceProxy<T> {
     let proxy = this.services.get(name);
     if (proxy === undefined) {
       // Context and stack never change for this proxy, so the headers are built once and reused.
@@ -64,7 +68,8 @@ export class ClusterRpcProxy {
       const context = { headers };
       this.services.set(name, (proxy = createServiceProxy(this.client, name, () => context)));
     }
-    return proxy;
+    // One object per service whatever the type argument: the type only describes the calls.
+    return proxy as unknown as ServiceProxy<T>;
   }
 
   /** Close: drain the connection when this proxy opened it. */

@@ -16,7 +16,8 @@ export interface RpcProxyOptions {
 
 /**
  * Injects a proxy to another service (Nameko's RpcProxy): `@RpcProxy("users") users!: ServiceProxy`,
- * then `await this.users.get_user(1)`. Every call carries the worker's context data and call id stack.
+ * then `await this.users.get_user(1)`; `users!: ServiceProxy<UsersApi>` types the calls from an
+ * interface (docs/typed-proxies.md). Every call carries the worker's context data and call id stack.
  */
 export function RpcProxy(service: string, options: RpcProxyOptions = {}): PropertyDecorator {
   validateName("service", service);
