@@ -8,7 +8,7 @@ export { Context } from "./dependencies/context";
 export { eventHandler, type EventHandlerOptions } from "./entrypoints/events";
 export { HandlerType, type ErrorClass } from "../compat";
 export { timer, type TimerOptions } from "./entrypoints/timer";
-export { http, type HttpOptions } from "./entrypoints/http";
+export { http, httpWith, type HttpOptions, type ResponseFromException } from "./entrypoints/http";
 export {
   HttpResponse,
   type HttpRequest,
@@ -53,15 +53,29 @@ export {
   type ServiceClass,
   type ServiceDescription,
 } from "./core/metadata";
+
+// Writing extensions
 export type {
   ContainerHandle,
   DependencyProvider,
   Entrypoint,
   Extension,
   IncomingContext,
+  ManagedTask,
+  ResultHandler,
+  SharedExtensionClass,
   WorkerContext,
   WorkerOutcome,
 } from "./core/extension";
+export { SharedExtension, ProviderCollector } from "./core/shared-extension";
+export {
+  contextHeaders,
+  contextHeaderRecord,
+  contextFromNatsHeaders,
+  contextFromHeaderRecord,
+  type OutgoingContext,
+} from "./nats/headers";
+export type { ServiceAnnouncer, AnnouncedService, InboundMessage, Intake } from "./nats/service-announcer";
 
 // Configuration and logging
 export {

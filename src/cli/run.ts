@@ -7,7 +7,7 @@ import { ServiceRunner } from "../core/service-runner";
 import { stopOnSignals } from "../core/signals";
 import { CommandError } from "../errors";
 import { rootLogger } from "../logging";
-import { describeError } from "../../compat";
+import { describeError, errorLogFields } from "../../compat";
 
 /** Split `path/to/module.ts[:ClassName]`. */
 function parseSpec(spec: string): { file: string; className?: string } {
@@ -65,7 +65,14 @@ export function registerRun(program: Command): void {
       const runner = new ServiceRunner(config);
       for (const spec of specs) for (const cls of loadServiceClasses(spec)) runner.addService(cls);
       await runner.start();
-      const code = await stopOnSignals(runner, rootLogger);
+      // A service killed by an error (a failed managed task) ends the process, as in Nameko.
+      const died = new Promise<number>((resolve) => {
+        runner.wait().catch((err: unknown) => {
+          rootLogger.error("a service died", errorLogFields(err));
+          resolve(1);
+        });
+      });
+      const code = await Promise.race([stopOnSignals(runner, rootLogger), died]);
       rootLogger.info("exiting", { code });
       // Exit explicitly: a user's leftover timer or socket must not keep a stopped service alive.
       // (stdout/stderr writes are synchronous on Linux for files, pipes and terminals, so no log is lost.)

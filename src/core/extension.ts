@@ -14,6 +14,30 @@ export interface IncomingContext {
 /** The result of one worker run; a worker never rejects, it reports. */
 export type WorkerOutcome = { ok: true; result: unknown } | { ok: false; error: unknown };
 
+/**
+ * An entrypoint's handling of its worker's outcome (Nameko's `handle_result`): reply, ack, respond.
+ * Called once per spawned worker, as soon as the method has returned or thrown and before any
+ * dependency's workerResult or workerTeardown, so a slow teardown never delays a reply. It may
+ * return a different outcome (e.g. the reply could not be sent), which is what workerResult then
+ * sees. A handler that throws is logged and its error becomes the outcome.
+ */
+export type ResultHandler = (
+  worker: WorkerContext,
+  outcome: WorkerOutcome,
+) => WorkerOutcome | void | PromiseLike<WorkerOutcome | void>;
+
+/**
+ * A background task run on behalf of an extension (Nameko's `spawn_managed_thread`). It should end
+ * when `signal` aborts: at the end of a graceful stop (after the extensions stopped) or on kill.
+ */
+export type ManagedTask = (signal: AbortSignal) => Promise<void> | void;
+
+/**
+ * A class whose one instance per container (and key) is shared by several extensions (Nameko's
+ * SharedExtension); see {@link ContainerHandle.shared}.
+ */
+export type SharedExtensionClass<T extends object> = new (container: ContainerHandle) => T & Extension;
+
 /** One execution of an entrypoint (Nameko's WorkerContext). */
 export interface WorkerContext {
   readonly serviceName: string;
@@ -36,13 +60,36 @@ export interface ContainerHandle {
   readonly log: Logger;
   /** Concurrency bound for workers (max_workers). */
   readonly maxWorkers: number;
-  /** The services-protocol announcement of this container, when announcing is enabled. */
+  /** The services-protocol announcement of this container, when announcing is enabled (set at start). */
   readonly announcer?: ServiceAnnouncer;
   /**
    * Run the entrypoint's method in a worker, bounded by max_workers, with dependencies injected.
-   * Resolves once the worker finished; never rejects.
+   * `handleResult` gets the outcome as soon as the method ended,
+   * before dependencies' workerResult and workerTeardown; the returned promise resolves with the
+   * (possibly handled) outcome once teardown finished too, and never rejects. The worker holds its
+   * max_workers slot until teardown finished, and a graceful stop waits for it.
    */
-  spawnWorker(entrypoint: Entrypoint, args: unknown[], context: IncomingContext): Promise<WorkerOutcome>;
+  spawnWorker(
+    entrypoint: Entrypoint,
+    args: unknown[],
+    context: IncomingContext,
+    handleResult?: ResultHandler,
+  ): Promise<WorkerOutcome>;
+  /**
+   * The container's one instance of `cls` for `key` (default ""), built with `new cls(container)` on
+   * the first request (Nameko's SharedExtension). Request it from an extension's setup(); the
+   * container then sets it up after the extensions that asked for it (so they may register with
+   * it), starts it before them, and stops and kills it after them.
+   */
+  shared<T extends object>(cls: SharedExtensionClass<T>, key?: string): T;
+  /**
+   * Run `task` in the background, tracked by the container (Nameko's spawn_managed_thread): at the
+   * end of a graceful stop, after every extension stopped, its signal aborts and the stop waits for
+   * it (up to SHUTDOWN_TIMEOUT); a kill aborts it without waiting. A task that fails before its
+   * signal aborted kills the container, as in Nameko, and `wait()` rejects with its error. Resolves
+   * when the task ended; never rejects.
+   */
+  spawnManagedTask(name: string, task: ManagedTask): Promise<void>;
 }
 
 /** Lifecycle shared by every extension (Nameko's Extension). */

@@ -9,7 +9,11 @@ import type {
   ContainerHandle,
   DependencyProvider,
   Entrypoint,
+  Extension,
   IncomingContext,
+  ManagedTask,
+  ResultHandler,
+  SharedExtensionClass,
   WorkerContext,
   WorkerOutcome,
 } from "./extension";
@@ -64,6 +68,16 @@ export class ServiceContainer implements ContainerHandle {
   private readonly withResult: DependencyProvider[];
   private readonly withTeardown: DependencyProvider[];
   private readonly observers = new Set<(event: WorkerEvent) => void>();
+  /** Shared extensions by class and key, and the order they were built in, per group of users. */
+  private readonly sharedByClass = new Map<SharedExtensionClass<object>, Map<string, Extension>>();
+  private readonly sharedOfDependencies: Extension[] = [];
+  private readonly sharedOfEntrypoints: Extension[] = [];
+  /** Which extensions are being set up now; shared extensions may only be requested then. */
+  private settingUp?: Extension[];
+  private readonly tasks = new Map<Promise<void>, { name: string; abort: AbortController }>();
+  /** Settled when the container stopped (resolved) or was killed (rejected with the error, if any). */
+  private readonly died: Promise<void>;
+  private settleDeath!: (error?: unknown) => void;
 
   constructor(cls: ServiceClass, config: RuntimeConfig = defaultConfig(), options: ContainerOptions = {}) {
     this.description = describeService(cls);
@@ -86,6 +100,11 @@ export class ServiceContainer implements ContainerHandle {
     this.withCommit = this.dependencies.filter((d) => d.workerCommit);
     this.withResult = this.dependencies.filter((d) => d.workerResult);
     this.withTeardown = this.dependencies.filter((d) => d.workerTeardown);
+    this.died = new Promise<void>((resolve, reject) => {
+      this.settleDeath = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // wait() is optional: a death nobody waits for must not be an unhandled rejection.
+    this.died.catch(() => undefined);
   }
 
   /** The NATS connection; available once start() began. */
@@ -121,18 +140,24 @@ export class ServiceContainer implements ContainerHandle {
     return this.pending.count;
   }
 
-  /** Set up every extension, then start dependencies, then entrypoints (so a worker never meets an unstarted dependency). */
+  /**
+   * Set up every extension, then start dependencies, then entrypoints (so a worker never meets an
+   * unstarted dependency). Shared extensions are set up after their users and started before them.
+   */
   async start(): Promise<void> {
     if (this.state !== "created") throw new Error(`container ${this.serviceName} cannot start: it is ${this.state}`);
     this.state = "starting";
     try {
       this._nats ??= await connectNats(this.config, { name: this.serviceName, log: this.log });
-      for (const d of this.dependencies) await d.setup?.(this);
-      for (const e of this.entrypoints) await e.setup?.(this);
+      await this.setUp(this.dependencies, this.sharedOfDependencies);
+      await this.setUp(this.entrypoints, this.sharedOfEntrypoints);
       if (this.config.announce) {
         this._announcer = await ServiceAnnouncer.start(this.nats, this.announcement(), this.log);
       }
+      // Reversed: a shared extension built by another one's setup starts before the one using it.
+      for (const s of [...this.sharedOfDependencies].reverse()) await s.start?.();
       for (const d of this.dependencies) await d.start?.();
+      for (const s of [...this.sharedOfEntrypoints].reverse()) await s.start?.();
       for (const e of this.entrypoints) await e.start?.();
     } catch (err) {
       await this.kill();
@@ -155,51 +180,155 @@ export class ServiceContainer implements ContainerHandle {
     return (this.stopping ??= this.stopGracefully());
   }
 
+  /**
+   * Resolves once the container stopped or was killed; rejects with the error that killed it when
+   * a managed task failed (Nameko's ServiceContainer.wait).
+   */
+  wait(): Promise<void> {
+    return this.died;
+  }
+
   private async stopGracefully(): Promise<void> {
     this.state = "stopping";
     await this.each(this.entrypoints, (e) => e.stop?.(), "stop");
+    await this.each(this.sharedOfEntrypoints, (s) => s.stop?.(), "stop");
     const finished = await this.waitIdle(this.config.shutdownTimeoutMs);
     if (!finished)
       this.log.warn("stop: workers still running after the shutdown timeout", { workers: this.pending.count });
     await this.each(this.dependencies, (d) => d.stop?.(), "stop");
+    await this.each(this.sharedOfDependencies, (s) => s.stop?.(), "stop");
+    await this.endTasks(this.config.shutdownTimeoutMs);
     await this._announcer?.stop().catch(() => undefined);
     if (this.ownsConnection && this._nats) await drainNats(this._nats);
     this.state = "stopped";
     this.log.info("service stopped");
+    this.settleDeath();
   }
 
-  /** Stop at once: queued workers are refused, running ones abandoned. */
-  async kill(): Promise<void> {
+  /**
+   * Stop at once: queued workers are refused, running ones abandoned, managed tasks aborted. With
+   * an error (a managed task failed), wait() rejects with it.
+   */
+  async kill(error?: unknown): Promise<void> {
     if (this.state === "killed" || this.state === "stopped") return;
     this.state = "killed";
+    if (error !== undefined) this.log.error("killing the service", errorLogFields(error));
     for (const next of this.queue.splice(0)) next();
-    await this.each(this.entrypoints, (e) => (e.kill ?? e.stop)?.call(e), "kill");
-    await this.each(this.dependencies, (d) => (d.kill ?? d.stop)?.call(d), "kill");
+    const kill = (x: Extension): unknown => (x.kill ?? x.stop)?.call(x);
+    await this.each(this.entrypoints, kill, "kill");
+    await this.each(this.sharedOfEntrypoints, kill, "kill");
+    await this.each(this.dependencies, kill, "kill");
+    await this.each(this.sharedOfDependencies, kill, "kill");
+    await this.endTasks(0);
     await this._announcer?.stop().catch(() => undefined);
     if (this.ownsConnection && this._nats && !this._nats.isClosed()) await this._nats.close();
     this.log.info("service killed");
+    this.settleDeath(error);
   }
 
-  /** Run an entrypoint's method in a worker, bounded by max_workers; resolves with the outcome, never rejects. */
-  spawnWorker(entrypoint: Entrypoint, args: unknown[], context: IncomingContext): Promise<WorkerOutcome> {
-    if (this.state === "killed")
-      return Promise.resolve({ ok: false, error: new ContainerBeingKilled(this.serviceName) });
+  /** Run an entrypoint's method in a worker (see ContainerHandle.spawnWorker); never rejects. */
+  spawnWorker(
+    entrypoint: Entrypoint,
+    args: unknown[],
+    context: IncomingContext,
+    handleResult?: ResultHandler,
+  ): Promise<WorkerOutcome> {
+    if (this.state === "killed") return this.refuse(entrypoint, context, handleResult);
     this.pending.enter();
     if (this.active < this.maxWorkers) {
       this.active++;
-      return this.runWorker(entrypoint, args, context);
+      return this.runWorker(entrypoint, args, context, handleResult);
     }
     return new Promise((resolve) => {
       this.queue.push(() => {
         if (this.state === "killed") {
           this.finish();
-          resolve({ ok: false, error: new ContainerBeingKilled(this.serviceName) });
+          resolve(this.refuse(entrypoint, context, handleResult));
           return;
         }
         this.active++;
-        resolve(this.runWorker(entrypoint, args, context));
+        resolve(this.runWorker(entrypoint, args, context, handleResult));
       });
     });
+  }
+
+  /** See ContainerHandle.shared. */
+  shared<T extends object>(cls: SharedExtensionClass<T>, key = ""): T {
+    let byKey = this.sharedByClass.get(cls);
+    const found = byKey?.get(key);
+    if (found) return found as T;
+    if (!this.settingUp)
+      throw new Error(`${this.serviceName}: shared extension ${cls.name} requested outside an extension's setup()`);
+    if (!byKey) this.sharedByClass.set(cls, (byKey = new Map()));
+    const instance = new cls(this);
+    byKey.set(key, instance);
+    this.settingUp.push(instance);
+    return instance;
+  }
+
+  /** See ContainerHandle.spawnManagedTask. */
+  spawnManagedTask(name: string, task: ManagedTask): Promise<void> {
+    if (this.state === "killed" || this.state === "stopped") throw new ContainerBeingKilled(this.serviceName);
+    const abort = new AbortController();
+    // Started from a microtask, so a task that throws at once is handled like one that rejects.
+    const run: Promise<void> = Promise.resolve()
+      .then(() => task(abort.signal))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (abort.signal.aborted) {
+            this.log.debug("managed task ended with an error after it was aborted", {
+              task: name,
+              ...errorLogFields(err),
+            });
+            return;
+          }
+          this.log.error("managed task failed", { task: name, ...errorLogFields(err) });
+          void this.kill(err);
+        },
+      )
+      .finally(() => this.tasks.delete(run));
+    this.tasks.set(run, { name, abort });
+    return run;
+  }
+
+  /** Abort every managed task; wait up to timeoutMs for them to end. */
+  private async endTasks(timeoutMs: number): Promise<void> {
+    if (this.tasks.size === 0) return;
+    for (const { abort } of this.tasks.values()) abort.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const ended = await Promise.race([Promise.all(this.tasks.keys()).then(() => true), timeout]);
+    clearTimeout(timer);
+    if (!ended)
+      this.log.warn("managed tasks still running after they were aborted", {
+        tasks: [...this.tasks.values()].map((t) => t.name),
+      });
+  }
+
+  /**
+   * Set up a group of extensions, then the shared extensions they asked for (and those asked for
+   * by those, as the list grows while it is walked).
+   */
+  private async setUp(extensions: readonly Extension[], shared: Extension[]): Promise<void> {
+    this.settingUp = shared;
+    try {
+      for (const x of extensions) await x.setup?.(this);
+      for (let i = 0; i < shared.length; i++) await shared[i].setup?.(this);
+    } finally {
+      this.settingUp = undefined;
+    }
+  }
+
+  /** A worker refused because the container is being killed: the entrypoint still gets its outcome. */
+  private async refuse(
+    entrypoint: Entrypoint,
+    context: IncomingContext,
+    handleResult: ResultHandler | undefined,
+  ): Promise<WorkerOutcome> {
+    const outcome: WorkerOutcome = { ok: false, error: new ContainerBeingKilled(this.serviceName) };
+    if (!handleResult) return outcome;
+    return this.handle(handleResult, this.newWorker(entrypoint, context), outcome);
   }
 
   /** Watch finished workers; returns the function that stops watching. */
@@ -215,14 +344,18 @@ export class ServiceContainer implements ContainerHandle {
     return instance;
   }
 
-  private async runWorker(entrypoint: Entrypoint, args: unknown[], context: IncomingContext): Promise<WorkerOutcome> {
-    const worker = new Worker(
-      this.serviceName,
-      entrypoint.methodName,
-      context,
-      this.config.parentCallsTracked,
-      this.log,
-    );
+  private newWorker(entrypoint: Entrypoint, context: IncomingContext): Worker {
+    return new Worker(this.serviceName, entrypoint.methodName, context, this.config.parentCallsTracked, this.log);
+  }
+
+  /** Nameko's _run_worker: the method, then the entrypoint's result handling, then workerResult and teardown. */
+  private async runWorker(
+    entrypoint: Entrypoint,
+    args: unknown[],
+    context: IncomingContext,
+    handleResult: ResultHandler | undefined,
+  ): Promise<WorkerOutcome> {
+    const worker = this.newWorker(entrypoint, context);
     let outcome: WorkerOutcome;
     try {
       const instance = this.instantiate(worker);
@@ -238,6 +371,7 @@ export class ServiceContainer implements ContainerHandle {
       this.logWorkerError(entrypoint, worker, error);
     }
     if (this.withCommit.length > 0) outcome = await this.commitWorker(entrypoint, worker, outcome);
+    if (handleResult) outcome = await this.handle(handleResult, worker, outcome);
     for (const d of this.withResult) await this.guard(() => d.workerResult!(worker, outcome), worker, "worker_result");
     for (const d of this.withTeardown) await this.guard(() => d.workerTeardown!(worker), worker, "worker_teardown");
     this.active--;
@@ -263,6 +397,21 @@ export class ServiceContainer implements ContainerHandle {
       }
     }
     return outcome;
+  }
+
+  /** The entrypoint's result handler, guarded: what it throws becomes the outcome. */
+  private async handle(
+    handleResult: ResultHandler,
+    worker: WorkerContext,
+    outcome: WorkerOutcome,
+  ): Promise<WorkerOutcome> {
+    try {
+      const handled = handleResult(worker, outcome);
+      return (isThenable(handled) ? await handled : handled) ?? outcome;
+    } catch (error) {
+      worker.log.error("entrypoint failed to handle the worker result", errorLogFields(error));
+      return { ok: false, error };
+    }
   }
 
   /** A worker left (or a queued one was refused): hand the slot on, wake stop() when idle. */

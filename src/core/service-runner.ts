@@ -64,6 +64,19 @@ export class ServiceRunner {
     })());
   }
 
+  /**
+   * Resolves once every container stopped. When one is killed by an error (a managed task failed),
+   * the others are killed too and this rejects with the error (Nameko's ServiceRunner.wait).
+   */
+  async wait(): Promise<void> {
+    try {
+      await Promise.all(this.containers.map((c) => c.wait()));
+    } catch (err) {
+      await this.kill();
+      throw err;
+    }
+  }
+
   /** Stop at once. */
   async kill(): Promise<void> {
     await Promise.allSettled(this.containers.map((c) => c.kill()));

@@ -2,7 +2,7 @@ import { EventPublisher } from "../client/event-publisher";
 import type { ContainerHandle, DependencyProvider, WorkerContext } from "../core/extension";
 import { registerDependency } from "../core/metadata";
 import { ensureEventsStream, eventsSettings } from "../nats/jetstream";
-import { contextToNatsHeaders } from "../nats/headers";
+import { contextHeaders } from "../nats/headers";
 
 /**
  * What `@EventDispatcher()` injects: publish `payload` as event `eventType` of this service.
@@ -34,7 +34,7 @@ export class EventDispatcherProvider implements DependencyProvider {
     return async (eventType: string, payload?: unknown): Promise<void> => {
       // The stack ends with this worker's call id, so the handler's stack continues it
       // (docs/nameko-wire.md, Call id stack).
-      await publisher.publish(source, eventType, payload, contextToNatsHeaders(worker.data, worker.callIdStack));
+      await publisher.publish(source, eventType, payload, contextHeaders(worker));
     };
   }
 }

@@ -11,7 +11,7 @@ import {
   HandlerType,
   validateName,
 } from "../../compat";
-import type { ContainerHandle, Entrypoint } from "../core/extension";
+import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { ContainerBeingKilled } from "../errors";
 import { contextFromNatsHeaders } from "../nats/headers";
@@ -184,7 +184,16 @@ export class EventHandler implements Entrypoint {
       msg.term();
       return;
     }
-    const outcome = await container.spawnWorker(this, [payload], contextFromNatsHeaders(msg.headers));
+    // Settled from the result handler, as Nameko acks in handle_result: once the handler ended, before
+    // dependencies' workerResult and teardown (which therefore cannot cause a redelivery). Resolves after
+    // teardown, so the pull loop's in-flight bound covers the whole worker, like its max_workers slot.
+    await container.spawnWorker(this, [payload], contextFromNatsHeaders(msg.headers), (_worker, outcome) =>
+      this.settle(msg, ack, outcome),
+    );
+  }
+
+  /** Ack, or nak for a redelivery (requeueOnError, or a worker refused because the container is being killed). */
+  private settle(msg: JsMsg, ack: (msg: JsMsg) => void, outcome: WorkerOutcome): void {
     if (outcome.ok) {
       ack(msg);
     } else if (this.requeueOnError || outcome.error instanceof ContainerBeingKilled) {

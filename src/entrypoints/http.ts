@@ -6,22 +6,51 @@ import {
   type MethodSignature,
   signatureOf,
 } from "../../compat";
-import type { ContainerHandle, Entrypoint } from "../core/extension";
+import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
+import { ProviderCollector } from "../core/shared-extension";
 import { ServiceDefinitionError } from "../errors";
 import {
   responseFromException,
   responseFromResult,
+  type HttpRequest,
+  type HttpResult,
   type IncomingHttpRequest,
   type OutgoingResponse,
 } from "./http-messages";
 import { parseMethods, UrlRule, type PathValue } from "./http-rules";
 import { SharedHttpServer, type HttpRouteTarget } from "./http-server";
 
+/**
+ * Turns an error into a response (Nameko's `HttpRequestHandler.response_from_exception`): any return
+ * form of an @http method, or undefined for the default response. It sees every error of a request:
+ * arguments that do not bind, an error thrown by the method, a return value that is not a response.
+ */
+export type ResponseFromException = (
+  error: unknown,
+  request: HttpRequest,
+) => HttpResult | undefined | PromiseLike<HttpResult | undefined>;
+
 /** Options of `@http()`. */
 export interface HttpOptions {
   /** Errors answered with 400 instead of 500, and logged as warnings (Nameko's expected_exceptions). */
   expectedExceptions?: readonly ErrorClass[];
+  /**
+   * Map an error to a response; without it (or when it returns undefined, throws, or returns something
+   * that is not a response) the default is `Error: <Type>: <message>` with 400 or 500.
+   */
+  responseFromException?: ResponseFromException;
+}
+
+/**
+ * An `@http` decorator with default options, for what Nameko does by subclassing HttpRequestHandler:
+ * `const api = httpWith({ responseFromException: toJsonError })`, then `@api("GET", "/x")`. Options
+ * given at a method override the defaults.
+ */
+export function httpWith(
+  defaults: HttpOptions,
+): (method: string, url: string, options?: HttpOptions) => MethodDecorator {
+  return (method, url, options = {}) => http(method, url, { ...defaults, ...options });
 }
 
 /**
@@ -59,7 +88,7 @@ function takesArguments(signature: MethodSignature): boolean {
   return signature.params.length > 0 || signature.varArgs || signature.varKwargs;
 }
 
-/** One @http method of one container; the container's HttpRoutes own the server. */
+/** One @http method of one container; the container's shared HttpRoutes own the server. */
 export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
   readonly expectedExceptions?: readonly ErrorClass[];
   private container?: ContainerHandle;
@@ -70,7 +99,7 @@ export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
     readonly methods: readonly string[],
     readonly rule: UrlRule,
     readonly signature: MethodSignature,
-    options: HttpOptions,
+    private readonly options: HttpOptions,
   ) {
     this.expectedExceptions = options.expectedExceptions;
   }
@@ -82,65 +111,61 @@ export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
 
   setup(container: ContainerHandle): void {
     this.container = container;
-    this.routes = HttpRoutes.of(container);
+    this.routes = container.shared(HttpRoutes);
     this.routes.register(this);
-  }
-
-  start(): Promise<void> | undefined {
-    return this.routes?.start();
-  }
-
-  stop(): Promise<void> | undefined {
-    return this.routes?.stop();
-  }
-
-  kill(): Promise<void> | undefined {
-    return this.routes?.kill();
   }
 
   /** Nameko's HttpRequestHandler.handle_request: bind, run a worker, turn its outcome into a response. */
   async handle(request: IncomingHttpRequest, values: Record<string, PathValue>): Promise<OutgoingResponse> {
-    const expected = this.expectedExceptions ?? [];
     const container = this.container!;
     let args: unknown[] = [request];
     try {
       if (takesArguments(this.signature)) args = bindArguments(this.signature, args, values);
     } catch (err) {
-      return responseFromException(err, expected);
+      return this.errorResponse(err, request);
     }
-    // No context data from HTTP headers: the worker's stack is its own call id (docs/nameko-wire.md, HTTP).
-    const outcome = await container.spawnWorker(this, args, { data: {}, parentStack: [] });
-    if (!outcome.ok) return responseFromException(outcome.error, expected);
+    // The response is written as soon as the method ended, before dependencies' workerResult and
+    // teardown (Nameko's handle_result); the returned promise, settled after teardown, is the fallback.
+    const outcome = await new Promise<WorkerOutcome>((resolve) => {
+      // No context data from HTTP headers: the worker's stack is its own call id (docs/nameko-wire.md, HTTP).
+      void container.spawnWorker(this, args, { data: {}, parentStack: [] }, (_worker, o) => resolve(o)).then(resolve);
+    });
+    if (!outcome.ok) return this.errorResponse(outcome.error, request);
     try {
       return responseFromResult(outcome.result);
     } catch (err) {
       // Outside the worker, as in Nameko, so the container did not log it.
       container.log.error("http method returned an invalid response", { method: this.methodName, error: String(err) });
-      return responseFromException(err, expected);
+      return this.errorResponse(err, request);
     }
+  }
+
+  /** The service's responseFromException when it gives a response, else Nameko's default. */
+  private async errorResponse(error: unknown, request: HttpRequest): Promise<OutgoingResponse> {
+    const custom = this.options.responseFromException;
+    if (custom) {
+      try {
+        const result = await custom(error, request);
+        if (result !== undefined) return responseFromResult(result);
+      } catch (err) {
+        this.container?.log.error("responseFromException failed; default error response sent", {
+          method: this.methodName,
+          error: describeError(err),
+        });
+      }
+    }
+    return responseFromException(error, this.expectedExceptions ?? []);
   }
 }
 
-const routesOf = new WeakMap<ContainerHandle, HttpRoutes>();
-
-/** The @http rules of one container: added to the shared server at start, removed at stop. */
-class HttpRoutes {
+/**
+ * The @http rules of one container, a shared extension: added to the process's web server at start
+ * (after every method registered), removed at stop.
+ */
+class HttpRoutes extends ProviderCollector<HttpEntrypoint> {
   server?: SharedHttpServer;
-  private readonly entrypoints: HttpEntrypoint[] = [];
   private starting?: Promise<void>;
   private stopping?: Promise<void>;
-
-  private constructor(private readonly container: ContainerHandle) {}
-
-  static of(container: ContainerHandle): HttpRoutes {
-    let r = routesOf.get(container);
-    if (!r) routesOf.set(container, (r = new HttpRoutes(container)));
-    return r;
-  }
-
-  register(entrypoint: HttpEntrypoint): void {
-    this.entrypoints.push(entrypoint);
-  }
 
   /** Acquire the server once for all methods of the container; every rule goes live together. */
   start(): Promise<void> {
@@ -164,16 +189,16 @@ class HttpRoutes {
   private async open(): Promise<void> {
     const server = await SharedHttpServer.acquire(this.container.config.webServerAddress, this.container.log);
     try {
-      for (const e of this.entrypoints) server.rules.add(e.rule, e.methods, e);
+      for (const e of this.providers) server.rules.add(e.rule, e.methods, e);
     } catch (err) {
-      for (const e of this.entrypoints) server.rules.remove(e);
+      for (const e of this.providers) server.rules.remove(e);
       await server.release(0);
       throw err;
     }
     this.server = server;
     this.container.log.debug("http routes added", {
       url: server.url,
-      routes: this.entrypoints.map((e) => `${e.methods.join(",")} ${e.rule.rule}`),
+      routes: [...this.providers].map((e) => `${e.methods.join(",")} ${e.rule.rule}`),
     });
   }
 
@@ -181,7 +206,7 @@ class HttpRoutes {
     await this.starting?.catch(() => undefined);
     const server = this.server;
     if (!server) return;
-    for (const e of this.entrypoints) server.rules.remove(e);
+    for (const e of this.providers) server.rules.remove(e);
     await server.release(graceMs);
   }
 }

@@ -22,6 +22,7 @@ import {
 } from "../../compat";
 import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
+import { SharedExtension } from "../core/shared-extension";
 import { ServiceDefinitionError } from "../errors";
 import { LazyNatsContext } from "../nats/headers";
 import { bodyRefOf, BodyStore, largeBodiesOf, withBodyRef } from "../nats/body-store";
@@ -57,10 +58,9 @@ export function rpc(options: RpcOptions = {}): MethodDecorator {
   };
 }
 
-/** One `@rpc` method of one container; the container's RpcConsumer owns the subscription. */
+/** One `@rpc` method of one container; the container's shared RpcConsumer owns the subscription. */
 export class RpcEntrypoint implements Entrypoint {
   readonly expectedExceptions?: readonly ErrorClass[];
-  private consumer?: RpcConsumer;
 
   constructor(
     readonly methodName: string,
@@ -72,20 +72,7 @@ export class RpcEntrypoint implements Entrypoint {
   }
 
   setup(container: ContainerHandle): void {
-    this.consumer = RpcConsumer.of(container);
-    this.consumer.register(this);
-  }
-
-  start(): void {
-    this.consumer?.start();
-  }
-
-  stop(): Promise<void> | undefined {
-    return this.consumer?.stop();
-  }
-
-  kill(): void {
-    this.consumer?.kill();
+    container.shared(RpcConsumer).register(this);
   }
 
   /** The JS arguments for a request, or a rejection with IncorrectSignature / ValidationFailed. */
@@ -104,15 +91,13 @@ export class RpcEntrypoint implements Entrypoint {
   }
 }
 
-const consumers = new WeakMap<ContainerHandle, RpcConsumer>();
-
 /**
  * All @rpc methods of a container share one subscription on `rpc.<svc>.*`, queue group `rpc.<svc>`
- * (docs/nats-contract.md, RPC requests and replies: Nameko too has one queue per service). This is the hot
- * path: no awaits before the worker starts, no re-parsing, context decoded only when the worker reads it
- * (LazyNatsContext).
+ * (docs/nats-contract.md, RPC requests and replies: Nameko too has one queue per service), a shared
+ * extension started before and stopped after the entrypoints. This is the hot path: no awaits before
+ * the worker starts, no re-parsing, context decoded only when the worker reads it (LazyNatsContext).
  */
-class RpcConsumer {
+class RpcConsumer extends SharedExtension {
   private readonly methods = new Map<string, RpcEntrypoint>();
   private intake?: Intake;
   private stopping?: Promise<void>;
@@ -124,21 +109,12 @@ class RpcConsumer {
   private replyMsgs: InboundMessage[] = [];
   private replyBodies: string[] = [];
 
-  private constructor(private readonly container: ContainerHandle) {}
-
-  static of(container: ContainerHandle): RpcConsumer {
-    let c = consumers.get(container);
-    if (!c) consumers.set(container, (c = new RpcConsumer(container)));
-    return c;
-  }
-
   register(entrypoint: RpcEntrypoint): void {
     this.methods.set(entrypoint.methodName, entrypoint);
   }
 
-  /** Subscribe once; every entrypoint was registered during setup, before any start. */
+  /** Subscribe; every entrypoint registered during setup, before this starts. */
   start(): void {
-    if (this.intake) return;
     const { serviceName, config, announcer, log } = this.container;
     const subject = rpcServiceSubjects(serviceName, config.prefix);
     const queue = rpcQueueGroup(serviceName, config.prefix);
@@ -225,10 +201,8 @@ class RpcConsumer {
     const context = new LazyNatsContext(msg);
     if (this.debug)
       this.container.log.debug("rpc call", { method: entrypoint.methodName, args: entrypoint.redactedArgs(args) });
-    this.container.spawnWorker(entrypoint, args, context).then(
-      (outcome) => this.answer(msg, outcome),
-      (error: unknown) => this.answer(msg, { ok: false, error }),
-    );
+    // Answered from the result handler: before dependencies' workerResult and teardown run.
+    void this.container.spawnWorker(entrypoint, args, context, (_worker, outcome) => this.answer(msg, outcome));
   }
 
   /**

@@ -29,6 +29,27 @@ export function maybeContextHeaders(data: ContextData, stack: readonly string[])
 }
 
 /**
+ * The NATS headers a message sent on behalf of a worker carries, so whoever receives it continues
+ * the worker's context: its context data as it is now and its call id stack (docs/nats-contract.md,
+ * Headers). What `@RpcProxy` and `@EventDispatcher` send; for a provider's own NATS messages.
+ */
+export function contextHeaders(worker: OutgoingContext): MsgHdrs {
+  return contextToNatsHeaders(worker.data, worker.callIdStack);
+}
+
+/**
+ * The same context as text headers by name (`nameko.user_id`, `nameko.call_id_stack`, ...), for a
+ * provider whose calls go over another transport (HTTP headers, a queue's message attributes);
+ * {@link contextFromHeaderRecord} reads them back.
+ */
+export function contextHeaderRecord(worker: OutgoingContext): Record<string, string> {
+  const record = contextToHeaders(worker.data, worker.callIdStack);
+  const out: Record<string, string> = {};
+  for (const key in record) out[key] = encodeHeaderValue(record[key]);
+  return out;
+}
+
+/**
  * The incoming context of a NATS message; empty when it has no headers. Only `nameko.*` headers
  * count (docs/nats-contract.md, Headers): unlike AMQP, where Nameko takes every header as context
  * (docs/nameko-wire.md, Context data), NATS carries transport headers (JetStream's `Nats-*`, the
@@ -39,6 +60,19 @@ export function contextFromNatsHeaders(h?: MsgHdrs): IncomingContext {
   const record: Record<string, unknown> = {};
   for (const [key, values] of h) {
     if (values.length > 0 && key.startsWith(HEADER_PREFIX)) record[key] = decodeHeaderValue(key, values[0]);
+  }
+  return contextFromHeaders(record);
+}
+
+/**
+ * The incoming context of text headers such as {@link contextHeaderRecord} writes, for an entrypoint
+ * on another transport; as on NATS, only `nameko.*` names count.
+ */
+export function contextFromHeaderRecord(headers: Readonly<Record<string, string | undefined>>): IncomingContext {
+  const record: Record<string, unknown> = {};
+  for (const key in headers) {
+    const value = headers[key];
+    if (value !== undefined && key.startsWith(HEADER_PREFIX)) record[key] = decodeHeaderValue(key, value);
   }
   return contextFromHeaders(record);
 }

@@ -1,10 +1,11 @@
 // The container's worker machinery, without a broker: spawnWorker is driven directly.
 import { registerDependency, registerEntrypoint } from "../../../src/core/metadata";
-import { describeService } from "../../../src/core/metadata";
+import { describeService, type ServiceClass } from "../../../src/core/metadata";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { defaultConfig, type RuntimeConfig } from "../../../src/config/defaults";
 import type { DependencyProvider, Entrypoint, WorkerContext, WorkerOutcome } from "../../../src/core/extension";
 import { ServiceContainer } from "../../../src/core/service-container";
-import { defaultConfig } from "../../../src/config/defaults";
-import { ServiceDefinitionError } from "../../../src/errors";
+import { ContainerBeingKilled, ServiceDefinitionError } from "../../../src/errors";
 import { createLogger } from "../../../src/logging";
 import { deferred } from "../../helpers/waiters";
 
@@ -174,5 +175,171 @@ describe("ServiceContainer workers", () => {
     stop();
     await container.spawnWorker(ep("whoami"), [], { data: {}, parentStack: [] });
     expect(seen).toEqual(["whoami:true"]);
+  });
+});
+
+/** A container that starts without a broker: a stand-in connection it never uses, and no announcement. */
+function brokerless(cls: ServiceClass, overrides: Partial<RuntimeConfig> = {}): ServiceContainer {
+  const config = { ...defaultConfig(), announce: false, ...overrides };
+  return new ServiceContainer(cls, config, { log, nats: {} as NatsConnection });
+}
+
+/** Lets every pending promise callback and timer-free continuation run. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("ServiceContainer result handling (Nameko's handle_result)", () => {
+  let teardownGate = deferred();
+  const order: string[] = [];
+
+  function slowTeardown(): PropertyDecorator {
+    return (target, key) =>
+      registerDependency(target, (): DependencyProvider => ({
+        attrName: String(key),
+        getDependency: () => undefined,
+        workerResult: (_w, o) => void order.push(`result ${o.ok ? String(o.result) : "error"}`),
+        workerTeardown: async () => {
+          order.push("teardown begins");
+          await teardownGate.promise;
+          order.push("teardown ends");
+        },
+        stop: () => void order.push("dependency stop"),
+      }));
+  }
+
+  class Slow {
+    name = "slow";
+    @slowTeardown() dep!: unknown;
+
+    @entry("work")
+    work(n: number) {
+      order.push(`method ${n}`);
+      return n;
+    }
+  }
+
+  beforeEach(() => {
+    order.length = 0;
+    teardownGate = deferred();
+  });
+
+  it("hands the outcome to the entrypoint before workerResult and teardown, and resolves after teardown", async () => {
+    const container = brokerless(Slow);
+    const done = container.spawnWorker(ep("work"), [1], { data: {}, parentStack: [] }, (_w, o) => {
+      order.push(`handled ${o.ok ? String(o.result) : "error"}`);
+      return { ok: true, result: 10 };
+    });
+    await settle();
+    expect(order).toEqual(["method 1", "handled 1", "result 10", "teardown begins"]);
+    teardownGate.resolve();
+    expect(await done).toEqual({ ok: true, result: 10 });
+    expect(order).toEqual(["method 1", "handled 1", "result 10", "teardown begins", "teardown ends"]);
+  });
+
+  it("holds the max_workers slot until teardown ended", async () => {
+    const container = brokerless(Slow, { maxWorkers: 1 });
+    const first = container.spawnWorker(ep("work"), [1], { data: {}, parentStack: [] }, () => undefined);
+    const second = container.spawnWorker(ep("work"), [2], { data: {}, parentStack: [] });
+    await settle();
+    expect(container.activeWorkers).toBe(1);
+    expect(order).not.toContain("method 2");
+    teardownGate.resolve();
+    await Promise.all([first, second]);
+    expect(order.indexOf("method 2")).toBeGreaterThan(order.indexOf("teardown ends"));
+  });
+
+  it("lets a graceful stop wait for teardown before stopping dependencies", async () => {
+    const container = brokerless(Slow);
+    await container.start();
+    const done = container.spawnWorker(ep("work"), [1], { data: {}, parentStack: [] }, () => undefined);
+    await settle();
+    const stopped = container.stop();
+    await settle();
+    expect(order).not.toContain("dependency stop");
+    teardownGate.resolve();
+    await stopped;
+    await done;
+    expect(order.slice(-2)).toEqual(["teardown ends", "dependency stop"]);
+  });
+
+  it("makes an error thrown by the result handler the outcome dependencies see", async () => {
+    const container = brokerless(Slow);
+    teardownGate.resolve();
+    const outcome = await container.spawnWorker(ep("work"), [1], { data: {}, parentStack: [] }, () => {
+      throw new Error("reply failed");
+    });
+    expect(outcome.ok).toBe(false);
+    expect((outcome as { error: Error }).error.message).toBe("reply failed");
+    expect(order).toContain("result error");
+  });
+
+  it("still hands a worker refused by a killed container to the result handler", async () => {
+    const container = brokerless(Slow);
+    await container.kill();
+    const handled: WorkerOutcome[] = [];
+    const outcome = await container.spawnWorker(ep("work"), [1], { data: {}, parentStack: [] }, (_w, o) => {
+      handled.push(o);
+    });
+    expect(handled).toEqual([outcome]);
+    expect((outcome as { error: Error }).error).toBeInstanceOf(ContainerBeingKilled);
+    expect(order).not.toContain("method 1");
+  });
+});
+
+describe("ServiceContainer managed tasks (Nameko's spawn_managed_thread)", () => {
+  const order: string[] = [];
+
+  function stopRecorder(): PropertyDecorator {
+    return (target, key) =>
+      registerDependency(target, (): DependencyProvider => ({
+        attrName: String(key),
+        getDependency: () => undefined,
+        stop: () => void order.push("dependency stop"),
+      }));
+  }
+
+  class Tasks {
+    name = "tasks";
+    @stopRecorder() dep!: unknown;
+    @entry("noop")
+    noop() {}
+  }
+
+  beforeEach(() => void (order.length = 0));
+
+  it("aborts a task after the extensions stopped, and the stop waits for it to end", async () => {
+    const container = brokerless(Tasks);
+    await container.start();
+    const ended = container.spawnManagedTask("poller", async (signal) => {
+      await new Promise((resolve) => signal.addEventListener("abort", resolve));
+      order.push("task saw abort");
+      await settle();
+      order.push("task ended");
+    });
+    await container.stop();
+    expect(order).toEqual(["dependency stop", "task saw abort", "task ended"]);
+    await expect(ended).resolves.toBeUndefined();
+    await expect(container.wait()).resolves.toBeUndefined();
+  });
+
+  it("kills the container when a task fails, and wait() rejects with the error", async () => {
+    const container = brokerless(Tasks);
+    await container.start();
+    void container.spawnManagedTask("doomed", () => {
+      throw new Error("lost the database");
+    });
+    await expect(container.wait()).rejects.toThrow("lost the database");
+    expect(container.running).toBe(false);
+    expect(() => container.spawnManagedTask("late", () => undefined)).toThrow(ContainerBeingKilled);
+  });
+
+  it("does not count an error after the abort as a failure", async () => {
+    const container = brokerless(Tasks);
+    await container.start();
+    void container.spawnManagedTask("reader", async (signal) => {
+      await new Promise((resolve) => signal.addEventListener("abort", resolve));
+      throw new Error("connection closed");
+    });
+    await container.stop();
+    await expect(container.wait()).resolves.toBeUndefined();
   });
 });

@@ -1,0 +1,61 @@
+// ServiceRunner.wait (Nameko's runner.wait): a container killed by an error takes the others down.
+import type { NatsConnection } from "@nats-io/transport-node";
+import { defaultConfig } from "../../../src/config/defaults";
+import type { ContainerHandle, DependencyProvider, Entrypoint } from "../../../src/core/extension";
+import { registerDependency, registerEntrypoint } from "../../../src/core/metadata";
+import { ServiceRunner } from "../../../src/core/service-runner";
+import { createLogger } from "../../../src/logging";
+
+const log = createLogger({ level: "silent" });
+const fakeNats = { getServer: () => "nats://stand-in:4222" } as unknown as NatsConnection;
+
+function entry(method: string): MethodDecorator {
+  return (target) => registerEntrypoint(target, (): Entrypoint => ({ methodName: method }));
+}
+
+/** A dependency whose background task fails as soon as it starts. */
+function failingTask(): PropertyDecorator {
+  return (target, key) => {
+    let container: ContainerHandle | undefined;
+    registerDependency(target, (): DependencyProvider => ({
+      attrName: String(key),
+      getDependency: () => undefined,
+      setup: (c) => void (container = c),
+      start: () =>
+        void container!.spawnManagedTask("watcher", () => {
+          throw new Error("watched resource vanished");
+        }),
+    }));
+  };
+}
+
+class Healthy {
+  name = "healthy";
+  @entry("noop") noop() {}
+}
+
+class Doomed {
+  name = "doomed";
+  @failingTask() watcher!: unknown;
+  @entry("noop") noop() {}
+}
+
+describe("ServiceRunner.wait", () => {
+  it("resolves once every container stopped", async () => {
+    const runner = new ServiceRunner({ ...defaultConfig(), announce: false }, { nats: fakeNats, log });
+    runner.addService(Healthy);
+    await runner.start();
+    const waiting = runner.wait();
+    await runner.stop();
+    await expect(waiting).resolves.toBeUndefined();
+  });
+
+  it("kills every container and rejects when a managed task kills one", async () => {
+    const runner = new ServiceRunner({ ...defaultConfig(), announce: false }, { nats: fakeNats, log });
+    const healthy = runner.addService(Healthy);
+    runner.addService(Doomed);
+    await runner.start();
+    await expect(runner.wait()).rejects.toThrow("watched resource vanished");
+    expect(healthy.running).toBe(false);
+  });
+});
