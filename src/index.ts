@@ -5,6 +5,7 @@
 export { rpc, type RpcOptions } from "./entrypoints/rpc";
 export { RpcProxy, type RpcProxyOptions } from "./dependencies/rpc-proxy";
 export { Context } from "./dependencies/context";
+export { Config, type ConfigValues, type ConfigKeyOptions } from "./dependencies/config";
 export { eventHandler, type EventHandlerOptions } from "./entrypoints/events";
 export { HandlerType, type ErrorClass } from "../compat";
 export { timer, type TimerOptions } from "./entrypoints/timer";
