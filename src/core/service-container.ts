@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { errorLogFields, InFlight, type Logger } from "../../compat";
+import { errorLogFields, InFlight, type Logger, RuntimeError } from "../../compat";
 import { defaultConfig, DEFAULT_SERVICE_VERSION, type RuntimeConfig } from "../config/defaults";
 import { ContainerBeingKilled, ServiceDefinitionError } from "../errors";
 import { rootLogger } from "../logging";
@@ -43,15 +43,15 @@ type ServiceInstance = Record<string, unknown>;
 /**
  * Runs one service class (Nameko's ServiceContainer): builds its extensions, starts and stops them,
  * and runs each call in a worker on a fresh service instance, at most max_workers at a time across
- * all entrypoints.
+ * all entrypoints. `T` is the service's type (what cliffracer/testing types hooks and mocks from).
  */
-export class ServiceContainer implements ContainerHandle {
+export class ServiceContainer<T extends object = object> implements ContainerHandle {
   readonly serviceName: string;
   readonly config: RuntimeConfig;
   readonly log: Logger;
   readonly maxWorkers: number;
-  readonly entrypoints: readonly Entrypoint[];
-  readonly dependencies: readonly DependencyProvider[];
+  private _entrypoints: readonly Entrypoint[] = [];
+  private _dependencies: readonly DependencyProvider[] = [];
   readonly description: ServiceDescription;
   private _announcer?: ServiceAnnouncer;
   private _nats?: NatsConnection;
@@ -63,10 +63,10 @@ export class ServiceContainer implements ContainerHandle {
   /** Workers asked for and not finished, running or queued for a slot. */
   private readonly pending = new InFlight();
   private readonly queue: Array<() => void> = [];
-  private readonly withSetup: DependencyProvider[];
-  private readonly withCommit: DependencyProvider[];
-  private readonly withResult: DependencyProvider[];
-  private readonly withTeardown: DependencyProvider[];
+  private withSetup: DependencyProvider[] = [];
+  private withCommit: DependencyProvider[] = [];
+  private withResult: DependencyProvider[] = [];
+  private withTeardown: DependencyProvider[] = [];
   private readonly observers = new Set<(event: WorkerEvent) => void>();
   /** Shared extensions by class and key, and the order they were built in, per group of users. */
   private readonly sharedByClass = new Map<SharedExtensionClass<object>, Map<string, Extension>>();
@@ -79,7 +79,7 @@ export class ServiceContainer implements ContainerHandle {
   private readonly died: Promise<void>;
   private settleDeath!: (error?: unknown) => void;
 
-  constructor(cls: ServiceClass, config: RuntimeConfig = defaultConfig(), options: ContainerOptions = {}) {
+  constructor(cls: ServiceClass<T>, config: RuntimeConfig = defaultConfig(), options: ContainerOptions = {}) {
     this.description = describeService(cls);
     this.serviceName = this.description.name;
     this.config = config;
@@ -88,23 +88,49 @@ export class ServiceContainer implements ContainerHandle {
     this.log = (options.log ?? rootLogger).child({ service: this.serviceName });
     this._nats = options.nats;
     this.ownsConnection = options.nats === undefined;
-    this.entrypoints = this.description.entrypoints.map((f) => f());
-    this.dependencies = this.description.dependencies.map((f) => f());
-    const attrs = new Set<string>();
-    for (const d of this.dependencies) {
-      if (attrs.has(d.attrName))
-        throw new ServiceDefinitionError(`${this.serviceName}: two dependencies on property ${d.attrName}`);
-      attrs.add(d.attrName);
-    }
-    this.withSetup = this.dependencies.filter((d) => d.workerSetup);
-    this.withCommit = this.dependencies.filter((d) => d.workerCommit);
-    this.withResult = this.dependencies.filter((d) => d.workerResult);
-    this.withTeardown = this.dependencies.filter((d) => d.workerTeardown);
+    this.replaceExtensions(
+      this.description.entrypoints.map((f) => f()),
+      this.description.dependencies.map((f) => f()),
+    );
     this.died = new Promise<void>((resolve, reject) => {
       this.settleDeath = (error) => (error === undefined ? resolve() : reject(error));
     });
     // wait() is optional: a death nobody waits for must not be an unhandled rejection.
     this.died.catch(() => undefined);
+  }
+
+  /** The service class this container runs. */
+  get serviceClass(): ServiceClass<T> {
+    return this.description.cls as ServiceClass<T>;
+  }
+
+  get entrypoints(): readonly Entrypoint[] {
+    return this._entrypoints;
+  }
+
+  get dependencies(): readonly DependencyProvider[] {
+    return this._dependencies;
+  }
+
+  /**
+   * Run these extensions instead of the class's; only before start() (cliffracer/testing's
+   * replaceDependencies and restrictEntrypoints, as Nameko's helpers edit its container's sets).
+   */
+  replaceExtensions(entrypoints: readonly Entrypoint[], dependencies: readonly DependencyProvider[]): void {
+    if (this.state !== "created")
+      throw new RuntimeError(`container ${this.serviceName}: extensions can only be replaced before start()`);
+    const attrs = new Set<string>();
+    for (const d of dependencies) {
+      if (attrs.has(d.attrName))
+        throw new ServiceDefinitionError(`${this.serviceName}: two dependencies on property ${d.attrName}`);
+      attrs.add(d.attrName);
+    }
+    this._entrypoints = entrypoints;
+    this._dependencies = dependencies;
+    this.withSetup = dependencies.filter((d) => d.workerSetup);
+    this.withCommit = dependencies.filter((d) => d.workerCommit);
+    this.withResult = dependencies.filter((d) => d.workerResult);
+    this.withTeardown = dependencies.filter((d) => d.workerTeardown);
   }
 
   /** The NATS connection; available once start() began. */

@@ -31,8 +31,8 @@ export class ServiceRunner {
   }
 
   /** Add a service class; validated now (a bad name fails here, before anything connects). */
-  addService(cls: ServiceClass): ServiceContainer {
-    const container = new ServiceContainer(cls, this.config, { log: this.log });
+  addService<T extends object>(cls: ServiceClass<T>): ServiceContainer<T> {
+    const container = new ServiceContainer<T>(cls, this.config, { log: this.log });
     this.containers.push(container);
     return container;
   }

@@ -1,5 +1,6 @@
 import type { ServiceContainer, WorkerEvent } from "../core/service-container";
 import { findEntrypoint } from "./entrypoint-hook";
+import type { MethodName } from "./types";
 
 /** Options of entrypointWaiter. */
 export interface EntrypointWaiterOptions {
@@ -9,15 +10,16 @@ export interface EntrypointWaiterOptions {
 }
 
 /**
- * Resolve once a worker of `methodName` has finished (Nameko's entrypoint_waiter). Create it before
- * triggering the entrypoint: `const done = entrypointWaiter(c, "onPayment"); ...; await done`.
+ * Resolve once a worker of `methodName` has finished, its dependencies' teardown included (Nameko's
+ * entrypoint_waiter). Create it before triggering the entrypoint:
+ * `const done = entrypointWaiter(c, "onPayment"); ...; await done`.
  */
-export function entrypointWaiter(
-  container: ServiceContainer,
-  methodName: string,
+export function entrypointWaiter<T extends object>(
+  container: ServiceContainer<T>,
+  methodName: MethodName<T>,
   options: EntrypointWaiterOptions = {},
 ): Promise<WorkerEvent> {
-  const entrypoint = findEntrypoint(container, methodName);
+  findEntrypoint(container, methodName);
   const { timeoutMs = 30_000, until = () => true } = options;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -25,7 +27,8 @@ export function entrypointWaiter(
       reject(new Error(`entrypoint ${container.serviceName}.${methodName} did not fire within ${timeoutMs} ms`));
     }, timeoutMs);
     const stop = container.observeWorkers((event) => {
-      if (event.entrypoint !== entrypoint || !until(event)) return;
+      // By method name: a method may have several entrypoints (@rpc and @timer), as in Nameko.
+      if (event.entrypoint.methodName !== methodName || !until(event)) return;
       clearTimeout(timer);
       stop();
       resolve(event);

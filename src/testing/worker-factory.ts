@@ -1,42 +1,39 @@
 import { describeService, type ServiceClass } from "../core/metadata";
-
-/** One recorded call on a stub: the property path and the arguments. */
-export interface StubCall {
-  path: string;
-  args: unknown[];
-}
-
-/** A stand-in dependency: any property chain is callable, every call is recorded and resolves undefined. */
-export type Stub = { readonly calls: StubCall[] } & { readonly [key: string]: unknown };
-
-/** A Stub (Nameko's MagicMock, minus the magic): `stub.calls` lists what the code under test did. */
-export function createStub(): Stub {
-  const calls: StubCall[] = [];
-  const node = (path: string): unknown =>
-    new Proxy(function stub() {}, {
-      get: (_t, prop) => {
-        if (prop === "calls") return calls;
-        if (typeof prop !== "string" || prop === "then") return undefined;
-        return node(path ? `${path}.${prop}` : prop);
-      },
-      apply: (_t, _this, args: unknown[]) => {
-        calls.push({ path, args });
-        return Promise.resolve(undefined);
-      },
-    });
-  return node("") as Stub;
-}
+import { ExtensionNotFound } from "./errors";
+import { createMock, type DependencyMock } from "./mocks";
+import type { Injections, NoUnknownKeys } from "./types";
 
 /**
- * A service instance for unit tests without a broker (Nameko's worker_factory): every dependency
- * is the object given in `deps`, or a Stub.
+ * The service instance workerFactory returns: a given injection is typed as given; another property
+ * holding an object is typed as its mock (it is one, when it is a dependency); methods and plain
+ * values keep their types. A stubbed dependency typed as a function (an EventDispatcher's Dispatch)
+ * keeps its type: reach its mock API with `jest.mocked(service.dispatch)`.
  */
-export function workerFactory<T extends object>(cls: ServiceClass<T>, deps: Record<string, unknown> = {}): T {
-  const { dependencies } = describeService(cls);
+export type WorkerInstance<T, D> = {
+  [K in keyof T]: K extends keyof D
+    ? D[K]
+    : T[K] extends (...args: never[]) => unknown
+      ? T[K]
+      : T[K] extends object
+        ? DependencyMock<T[K]>
+        : T[K];
+};
+
+/**
+ * A service instance for unit tests, without a broker (Nameko's worker_factory): each dependency is
+ * the value given in `deps` under its property name, or a jest mock (createMock). A name in `deps`
+ * that is not a dependency of the class throws ExtensionNotFound, naming the dependencies it has.
+ */
+export function workerFactory<T extends object, D extends Injections<T> = Record<never, never>>(
+  cls: ServiceClass<T>,
+  deps?: D & NoUnknownKeys<D, T>,
+): WorkerInstance<T, D> {
+  const description = describeService(cls);
+  const names = description.dependencies.map((factory) => factory().attrName);
+  const given: Record<string, unknown> = deps ?? {};
+  const unknown = Object.keys(given).filter((name) => !names.includes(name));
+  if (unknown.length > 0) throw new ExtensionNotFound("dependency", unknown, names, cls.name);
   const instance = new cls() as Record<string, unknown>;
-  for (const factory of dependencies) {
-    const { attrName } = factory();
-    instance[attrName] = attrName in deps ? deps[attrName] : createStub();
-  }
-  return instance as T;
+  for (const name of names) instance[name] = Object.hasOwn(given, name) ? given[name] : createMock(name);
+  return instance as WorkerInstance<T, D>;
 }
