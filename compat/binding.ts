@@ -6,7 +6,7 @@ import { plainToInstance } from "class-transformer";
 import { getMetadataStorage, validate, type ValidationError } from "class-validator";
 import { requestArgs, requestKwargs } from "./codec";
 import { ConfigurationError, IncorrectSignature, ValidationFailed } from "./errors";
-import { pyReprString as pyQuote } from "./python";
+import { pyReprString as pyQuote, pyTypeName } from "./python";
 
 /** One named parameter of a method. */
 export interface ParamSpec {
@@ -408,32 +408,66 @@ function flattenErrors(
   return into;
 }
 
+/** Whether a value is a JSON object (not an array, not null): what can stand for a DTO's fields. */
+function isObjectBody(value: unknown): value is object {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Whether `cls` validates a property called `name`. */
+function hasValidatedField(cls: DtoClass, name: string): boolean {
+  return getMetadataStorage()
+    .getTargetValidationMetadatas(cls, "", true, false)
+    .some((rule) => rule.propertyName === name);
+}
+
 /**
- * Build and validate a DTO from a request: the kwargs become the instance (class-transformer,
- * then class-validator); a single positional object is accepted in their place. Anything else is
- * IncorrectSignature; a validation failure is ValidationFailed with per-field messages
- * (nested fields as dotted paths).
+ * Build and validate a DTO from a request. Three calls bind it (docs/nameko-wire.md, DTO parameters):
+ * a single positional object (Python's `create({...})`); kwargs holding only the parameter's own
+ * name, `paramName`, with an object value (`create(product={...})`), unless the DTO validates a field
+ * of that name; otherwise the kwargs themselves are the fields (`create(name=..., price=...)`). The
+ * instance is built with class-transformer and checked with class-validator. A positional call
+ * that Python would refuse for `def method(self, product)` gets Python's IncorrectSignature, and a
+ * positional value that is not an object one of its own; a validation failure is ValidationFailed
+ * with per-field messages (nested fields as dotted paths).
  */
 export async function bindDto<T extends object>(
   cls: DtoClass<T>,
   args: unknown,
   kwargs: unknown,
   methodName = "method",
+  paramName?: string,
 ): Promise<T> {
   const pos = requestArgs(args);
   const named = requestKwargs(kwargs);
+  const keys = Object.keys(named);
   let plain: unknown = named;
   if (pos.length > 0) {
+    // Python's checks for `def method(self, product)`, in getcallargs' order, counting `self`.
     const single = pos[0];
-    const usable =
-      pos.length === 1 &&
-      Object.keys(named).length === 0 &&
-      single !== null &&
-      typeof single === "object" &&
-      !Array.isArray(single);
-    if (!usable)
-      throw new IncorrectSignature(`${methodName}() takes 1 positional argument but ${pos.length + 1} were given`);
+    if (keys.length > 0) {
+      const kw = keys[0];
+      const problem =
+        kw === paramName && !hasValidatedField(cls, kw)
+          ? "got multiple values for argument"
+          : "got an unexpected keyword argument";
+      throw new IncorrectSignature(`${methodName}() ${problem} ${pyQuote(kw)}`);
+    }
+    if (pos.length > 1)
+      throw new IncorrectSignature(`${methodName}() takes 2 positional arguments but ${pos.length + 1} were given`);
+    // Python would bind any value; a DTO is built only from an object.
+    if (!isObjectBody(single)) {
+      const name = paramName === undefined ? "" : ` ${pyQuote(paramName)}`;
+      throw new IncorrectSignature(`${methodName}() argument${name} must be a dict, not ${pyTypeName(single)}`);
+    }
     plain = single;
+  } else if (
+    paramName !== undefined &&
+    keys.length === 1 &&
+    keys[0] === paramName &&
+    isObjectBody(named[paramName]) &&
+    !hasValidatedField(cls, paramName)
+  ) {
+    plain = named[paramName];
   }
   const instance = plainToInstance(cls as unknown as new () => T, plain) as T;
   const errors = await validate(instance, { forbidUnknownValues: false, whitelist: false });

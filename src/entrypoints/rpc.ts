@@ -77,7 +77,9 @@ export class RpcEntrypoint implements Entrypoint {
 
   /** The JS arguments for a request, or a rejection with IncorrectSignature / ValidationFailed. */
   bindDto(request: RpcRequest): Promise<unknown[]> {
-    return bindDto(this.dto!, request.args, request.kwargs, this.methodName).then((instance) => [instance]);
+    // The parameter's own name lets a Python caller's `create(product={...})` bind the whole body.
+    const paramName = this.signature.params[0]?.name;
+    return bindDto(this.dto!, request.args, request.kwargs, this.methodName, paramName).then((instance) => [instance]);
   }
 
   /** Arguments with sensitive values replaced, for debug logs only. */

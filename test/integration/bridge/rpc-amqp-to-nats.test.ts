@@ -1,5 +1,6 @@
 // A Nameko caller on RabbitMQ -> bridge (--nats-service) -> a runtime service on NATS. The caller is
 // the independent Nameko peer; an amqp/ client checks that registered errors come back typed.
+import { IsInt, IsString, Min, MinLength } from "class-validator";
 import { AmqpConnection } from "../../../amqp/connection";
 import { AmqpRpcClient } from "../../../amqp/rpc-client";
 import { Context, NamekoError, namekoError, rpc, ValueError, type WorkerContext } from "cliffracer";
@@ -12,6 +13,17 @@ class NotFound extends NamekoError {
   constructor(readonly what: string) {
     super(what);
   }
+}
+
+/** The body of `create`, validated before the method runs. */
+class NewProduct {
+  @IsString()
+  @MinLength(2)
+  title!: string;
+
+  @IsInt()
+  @Min(0)
+  stock!: number;
 }
 
 let release: () => void = () => undefined;
@@ -48,6 +60,11 @@ class Calc {
   @rpc()
   echo(value: unknown): unknown {
     return value;
+  }
+
+  @rpc()
+  create(product: NewProduct): { title: string; validated: boolean } {
+    return { title: product.title, validated: product instanceof NewProduct };
   }
 
   @rpc()
@@ -144,6 +161,23 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
       exc_path: "nameko.exceptions.IncorrectSignature",
       exc_args: ["add() missing 1 required positional argument: 'b'"],
       value: "add() missing 1 required positional argument: 'b'",
+    });
+  });
+
+  it("binds a DTO parameter as the Nameko caller's create(product={...}) and create({...}) bind", async () => {
+    const caller = await fx.peerCaller();
+    const body = { title: "Kettle", stock: 3 };
+    const created = { title: "Kettle", validated: true };
+    expect(await caller.call("calc", "create", [], { product: body })).toEqual(created);
+    expect(await caller.call("calc", "create", [body])).toEqual(created);
+    expect(await caller.call("calc", "create", [], body)).toEqual(created);
+    const bad = (await caller
+      .call("calc", "create", [], { product: { title: "K", stock: -1 } })
+      .catch((e: unknown) => e)) as PeerRemoteError;
+    expect(bad).toBeInstanceOf(PeerRemoteError);
+    expect(bad.toWire()).toMatchObject({
+      exc_type: "ValidationFailed",
+      exc_path: "cliffracer.exceptions.ValidationFailed",
     });
   });
 

@@ -186,6 +186,31 @@ describe("rpc arguments and errors", () => {
     expect(fields.age.join(" ")).toMatch(/age must not be less than 0/);
   });
 
+  it("binds a DTO parameter as a Python caller's register(user={...}) and register({...}) bind", async () => {
+    const body = { name: "Ada", age: 36, address: { city: "London" } };
+    const expected = { name: "Ada", isNewUser: true, city: "London" };
+    expect(await client.call("calc", "register", [], { user: body })).toEqual(expected);
+    expect(await client.call("calc", "register", [body])).toEqual(expected);
+    expect(await client.call("calc", "register", [], body)).toEqual(expected);
+    const cluster = await fx.cluster();
+    expect(await cluster.service("calc").register(kwargs({ user: body }))).toEqual(expected);
+  });
+
+  it("answers ValidationFailed for a bad body given by the parameter's name", async () => {
+    const err = await client
+      .call("calc", "register", [], { user: { name: "A", age: -1, address: { city: "L" } } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationFailed);
+    expect(Object.keys((err as ValidationFailed).fields).sort()).toEqual(["address.city", "age", "name"]);
+  });
+
+  it("answers IncorrectSignature for a DTO body given both by position and by name", async () => {
+    const body = { name: "Ada", age: 36, address: { city: "London" } };
+    const err = await client.call("calc", "register", [body], { user: body }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IncorrectSignature);
+    expect((err as Error).message).toBe("register() got multiple values for argument 'user'");
+  });
+
   it("sends keyword arguments from a proxy with kwargs()", async () => {
     const cluster = await fx.cluster();
     const calc = cluster.service("calc");

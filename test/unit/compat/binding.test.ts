@@ -347,6 +347,45 @@ describe("bindDto", () => {
     expect(dto.name).toBe("Ann");
   });
 
+  it("binds kwargs holding only the parameter's name as the body, as Python binds create(user={...})", async () => {
+    const dto = await bindDto(
+      CreateUser,
+      [],
+      { user: { name: "Ann", age: 1, address: { zip: "12345" } } },
+      "create",
+      "user",
+    );
+    expect(dto).toBeInstanceOf(CreateUser);
+    expect(dto.address).toBeInstanceOf(Address);
+    expect(dto).toEqual({ name: "Ann", age: 1, address: { zip: "12345" } });
+  });
+
+  it("validates a body given by the parameter's name field by field", async () => {
+    const err = await bindDto(CreateUser, [], { user: { name: 5, age: -1 } }, "create", "user").catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ValidationFailed);
+    expect(Object.keys((err as ValidationFailed).fields).sort()).toEqual(["age", "name"]);
+  });
+
+  it.each([
+    ["the DTO has a field of the parameter's name", { address: { zip: "12345" } }, "address"],
+    ["the value under the parameter's name is not an object", { user: ["Ann", 1] }, "user"],
+    ["other kwargs come with it", { user: { name: "Ann", age: 1 }, extra: 1 }, "user"],
+  ])("reads the kwargs as the fields when %s", async (_what, kwargs, paramName) => {
+    const err = await bindDto(CreateUser, [], kwargs, "create", paramName).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationFailed);
+    expect(Object.keys((err as ValidationFailed).fields).sort()).toEqual(["age", "name"]);
+  });
+
+  it("refuses a body given both by position and by the parameter's name, as Python does", async () => {
+    const err = await bindDto(CreateUser, [{ name: "Ann", age: 1 }], { user: {} }, "create", "user").catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(IncorrectSignature);
+    expect((err as Error).message).toBe("create() got multiple values for argument 'user'");
+  });
+
   it("reports every failing field with its messages", async () => {
     const err = await bindDto(CreateUser, [], { name: 5, age: -1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationFailed);
@@ -364,9 +403,9 @@ describe("bindDto", () => {
   });
 
   it.each([
-    ["two positional arguments", [{}, {}], {}, "create() takes 1 positional argument but 3 were given"],
-    ["a positional non-object", ["Ann"], {}, "create() takes 1 positional argument but 2 were given"],
-    ["a positional object with kwargs", [{}], { name: "x" }, "create() takes 1 positional argument but 2 were given"],
+    ["two positional arguments", [{}, {}], {}, "create() takes 2 positional arguments but 3 were given"],
+    ["a positional non-object", ["Ann"], {}, "create() argument must be a dict, not str"],
+    ["a positional object with kwargs", [{}], { name: "x" }, "create() got an unexpected keyword argument 'name'"],
     [
       "kwargs that are not a mapping",
       [],
