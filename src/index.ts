@@ -18,6 +18,7 @@ export {
   type HttpResult,
 } from "./entrypoints/http-messages";
 export { EventDispatcher, type Dispatch } from "./dependencies/event-dispatcher";
+export { decorate, type MemberDecorator } from "./core/decorate";
 
 // Calling services
 export {

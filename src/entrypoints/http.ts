@@ -63,7 +63,8 @@ export function http(method: string, url: string, options: HttpOptions = {}): Me
   return (target, propertyKey, descriptor) => {
     const methodName = String(propertyKey);
     const where = `@http(${JSON.stringify(method)}, ${JSON.stringify(url)}) on ${methodName}`;
-    const fn: unknown = descriptor.value;
+    // No descriptor when decorate() is given a name that is no method of the class.
+    const fn: unknown = (descriptor as PropertyDescriptor | undefined)?.value;
     if (!isFunction(fn)) throw new ServiceDefinitionError(`${where}: not a method`);
     let entry: { methods: string[]; rule: UrlRule; signature: MethodSignature };
     try {

@@ -49,7 +49,8 @@ export function rpc(options: RpcOptions = {}): MethodDecorator {
   return (target, propertyKey, descriptor) => {
     const methodName = String(propertyKey);
     validateName("method", methodName);
-    const fn: unknown = descriptor.value;
+    // No descriptor when decorate() is given a name that is no method of the class.
+    const fn: unknown = (descriptor as PropertyDescriptor | undefined)?.value;
     if (!isFunction(fn)) throw new ServiceDefinitionError(`@rpc() on ${methodName}: not a method`);
     // Parsed once when the class is defined, never per call.
     const signature = signatureOf(fn, methodName, options.signature);
