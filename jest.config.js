@@ -15,6 +15,8 @@ const project = (name, extra = {}) => ({
   transform,
   moduleNameMapper,
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+  // `npm pack` (and test/integration/package) builds into dist/, which holds a copy of package.json.
+  modulePathIgnorePatterns: ["<rootDir>/dist/"],
   ...extra,
 });
 

@@ -11,6 +11,9 @@ const sourceMain = path.join(root, "cli", "main.ts");
 function registerTypeScript(options) {
   require("ts-node").register({
     transpileOnly: true,
+    // Cliffracer's own TypeScript compiles (transpiles) the user's modules: the user's may be one
+    // without the compiler API ts-node needs (TypeScript 7 has none), and type checking is theirs.
+    compiler: require.resolve("typescript", { paths: [root] }),
     // The CLI loads modules with require(): CommonJS, whatever module setting a tsconfig has.
     compilerOptions: {
       experimentalDecorators: true,
