@@ -56,7 +56,7 @@ export {
   type ServiceDescription,
 } from "./core/metadata";
 
-// Writing extensions
+// Writing extensions (docs/extensions.md)
 export type {
   ContainerHandle,
   DependencyProvider,
@@ -78,6 +78,8 @@ export {
   type OutgoingContext,
 } from "./nats/headers";
 export type { ServiceAnnouncer, AnnouncedService, InboundMessage, Intake } from "./nats/service-announcer";
+// The nats.js types a ContainerHandle's connection hands out, so an extension needs no import of its own.
+export type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
 
 // Configuration and logging
 export {

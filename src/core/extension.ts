@@ -63,8 +63,8 @@ export interface ContainerHandle {
   /** The services-protocol announcement of this container, when announcing is enabled (set at start). */
   readonly announcer?: ServiceAnnouncer;
   /**
-   * Run the entrypoint's method in a worker, bounded by max_workers, with dependencies injected.
-   * `handleResult` gets the outcome as soon as the method ended,
+   * Run the entrypoint's method in a worker, bounded by max_workers, with dependencies injected
+   * (docs/extensions.md, The worker). `handleResult` gets the outcome as soon as the method ended,
    * before dependencies' workerResult and workerTeardown; the returned promise resolves with the
    * (possibly handled) outcome once teardown finished too, and never rejects. The worker holds its
    * max_workers slot until teardown finished, and a graceful stop waits for it.
@@ -79,13 +79,15 @@ export interface ContainerHandle {
    * The container's one instance of `cls` for `key` (default ""), built with `new cls(container)` on
    * the first request (Nameko's SharedExtension). Request it from an extension's setup(); the
    * container then sets it up after the extensions that asked for it (so they may register with
-   * it), starts it before them, and stops and kills it after them.
+   * it), starts it before them, and stops and kills it after them (docs/extensions.md, Shared
+   * extensions).
    */
   shared<T extends object>(cls: SharedExtensionClass<T>, key?: string): T;
   /**
-   * Run `task` in the background, tracked by the container (Nameko's spawn_managed_thread): at the
-   * end of a graceful stop, after every extension stopped, its signal aborts and the stop waits for
-   * it (up to SHUTDOWN_TIMEOUT); a kill aborts it without waiting. A task that fails before its
+   * Run `task` in the background, tracked by the container (Nameko's spawn_managed_thread;
+   * docs/extensions.md, Managed tasks): at the end of a graceful stop, after every extension
+   * stopped, its signal aborts and the stop waits for it (up to SHUTDOWN_TIMEOUT); a kill aborts it
+   * without waiting. A task that fails before its
    * signal aborted kills the container, as in Nameko, and `wait()` rejects with its error. Resolves
    * when the task ended; never rejects.
    */

@@ -3,7 +3,8 @@ import type { ContainerHandle } from "./extension";
 /**
  * Base of an extension that several extensions of one container share (Nameko's SharedExtension):
  * get the instance with `container.shared(MyShared)` from an extension's setup(); the container
- * builds it once and runs the Extension lifecycle methods it defines once.
+ * builds it once and runs the Extension lifecycle methods it defines once (docs/extensions.md,
+ * Shared extensions).
  */
 export abstract class SharedExtension {
   constructor(protected readonly container: ContainerHandle) {}

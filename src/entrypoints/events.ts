@@ -184,9 +184,10 @@ export class EventHandler implements Entrypoint {
       msg.term();
       return;
     }
-    // Settled from the result handler, as Nameko acks in handle_result: once the handler ended, before
-    // dependencies' workerResult and teardown (which therefore cannot cause a redelivery). Resolves after
-    // teardown, so the pull loop's in-flight bound covers the whole worker, like its max_workers slot.
+    // Settled from the result handler, as Nameko acks in handle_result (docs/extensions.md, The worker):
+    // once the handler ended, before dependencies' workerResult and teardown (which therefore cannot
+    // cause a redelivery). Resolves after teardown, so the pull loop's in-flight bound covers the whole
+    // worker, like its max_workers slot.
     await container.spawnWorker(this, [payload], contextFromNatsHeaders(msg.headers), (_worker, outcome) =>
       this.settle(msg, ack, outcome),
     );
