@@ -1,4 +1,4 @@
-// cliffracer/testing: Nameko's test kit in TypeScript (docs/nameko-wire.md, Test kit).
+// cliffracer/testing: Nameko's test kit in TypeScript (docs/testing.md).
 export { workerFactory, type WorkerInstance } from "./worker-factory";
 export { createMock, type AnyMock, type DependencyMock } from "./mocks";
 export { entrypointHook, findEntrypoint, type EntrypointHook, type TypedHook } from "./entrypoint-hook";
