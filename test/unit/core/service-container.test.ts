@@ -272,6 +272,22 @@ describe("ServiceContainer result handling (Nameko's handle_result)", () => {
     expect(order).toContain("result error");
   });
 
+  it("waits for an async result handler before workerResult, and takes its outcome or its rejection", async () => {
+    const container = brokerless(Slow);
+    teardownGate.resolve();
+    const replaced = await container.spawnWorker(ep("work"), [1], { data: {}, parentStack: [] }, async () => {
+      await settle();
+      order.push("handled");
+      return { ok: true, result: 2 };
+    });
+    expect(replaced).toEqual({ ok: true, result: 2 });
+    expect(order.slice(0, 3)).toEqual(["method 1", "handled", "result 2"]);
+    const rejected = await container.spawnWorker(ep("work"), [3], { data: {}, parentStack: [] }, () =>
+      Promise.reject(new Error("socket closed")),
+    );
+    expect((rejected as { error: Error }).error.message).toBe("socket closed");
+  });
+
   it("still hands a worker refused by a killed container to the result handler", async () => {
     const container = brokerless(Slow);
     await container.kill();
