@@ -185,8 +185,8 @@ export class EventHandler implements Entrypoint {
       return;
     }
     // Settled from the result handler, as Nameko acks in handle_result (docs/extensions.md, The worker):
-    // once the handler ended, before dependencies' workerResult and teardown (which therefore cannot
-    // cause a redelivery). Resolves after teardown, so the pull loop's in-flight bound covers the whole
+    // once the handler ended, before dependencies' workerResult and teardown, so a slow teardown does
+    // not hold the ack. Resolves after teardown, so the pull loop's in-flight bound covers the whole
     // worker, like its max_workers slot.
     await container.spawnWorker(this, [payload], contextFromNatsHeaders(msg.headers), (_worker, outcome) =>
       this.settle(msg, ack, outcome),
