@@ -1,5 +1,6 @@
 import type { ServiceContainer, WorkerEvent } from "../core/service-container";
 import { findEntrypoint } from "./entrypoint-hook";
+import { EntrypointWaiterTimeout } from "./errors";
 import type { MethodName } from "./types";
 
 /** Options of entrypointWaiter. */
@@ -11,7 +12,8 @@ export interface EntrypointWaiterOptions {
 
 /**
  * Resolve once a worker of `methodName` has finished, its dependencies' teardown included (Nameko's
- * entrypoint_waiter). Create it before triggering the entrypoint:
+ * entrypoint_waiter); reject with EntrypointWaiterTimeout after `timeoutMs` (default 30 s). Create it
+ * before triggering the entrypoint:
  * `const done = entrypointWaiter(c, "onPayment"); ...; await done`.
  */
 export function entrypointWaiter<T extends object>(
@@ -24,7 +26,7 @@ export function entrypointWaiter<T extends object>(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`entrypoint ${container.serviceName}.${methodName} did not fire within ${timeoutMs} ms`));
+      reject(new EntrypointWaiterTimeout(container.serviceName, methodName, timeoutMs));
     }, timeoutMs);
     const stop = container.observeWorkers((event) => {
       // By method name: a method may have several entrypoints (@rpc and @timer), as in Nameko.

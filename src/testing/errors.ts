@@ -18,6 +18,14 @@ export class ExtensionNotFound extends Error {
   }
 }
 
+/** No worker of the awaited entrypoint finished in time (Nameko's EntrypointWaiterTimeout). */
+export class EntrypointWaiterTimeout extends Error {
+  constructor(serviceName: string, methodName: string, timeoutMs: number) {
+    super(`entrypoint ${serviceName}.${methodName} did not fire within ${timeoutMs} ms`);
+    this.name = "EntrypointWaiterTimeout";
+  }
+}
+
 /** getContainer was asked for a service class the runner does not host. */
 export class ContainerNotFound extends Error {
   constructor(className: string, hosted: readonly string[]) {

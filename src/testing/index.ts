@@ -15,5 +15,5 @@ export {
   type RunnerFactory,
   type FactoryOptions,
 } from "./factories";
-export { ContainerNotFound, ExtensionNotFound, JestMockMissing } from "./errors";
+export { ContainerNotFound, EntrypointWaiterTimeout, ExtensionNotFound, JestMockMissing } from "./errors";
 export type { Injections, MethodName, PropertyName } from "./types";

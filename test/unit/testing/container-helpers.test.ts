@@ -1,5 +1,5 @@
-// replaceDependencies and restrictEntrypoints on a container that is not started: no broker needed,
-// a worker is run with entrypointHook straight through the container.
+// replaceDependencies, restrictEntrypoints and entrypointWaiter on a container that is not started: no
+// broker needed, a worker is run with entrypointHook straight through the container.
 import {
   defaultConfig,
   EventDispatcher,
@@ -11,7 +11,14 @@ import {
   type Dispatch,
   type ServiceProxy,
 } from "cliffracer";
-import { entrypointHook, ExtensionNotFound, replaceDependencies, restrictEntrypoints } from "cliffracer/testing";
+import {
+  entrypointHook,
+  entrypointWaiter,
+  EntrypointWaiterTimeout,
+  ExtensionNotFound,
+  replaceDependencies,
+  restrictEntrypoints,
+} from "cliffracer/testing";
 import { createLogger } from "../../../src/logging";
 
 class ShopService {
@@ -119,5 +126,31 @@ describe("entrypointHook", () => {
     const err = thrown(() => entrypointHook(container() as ServiceContainer, "missing"));
     expect(err).toBeInstanceOf(ExtensionNotFound);
     expect((err as ExtensionNotFound).known).toEqual(["checkout", "restock"]);
+  });
+});
+
+describe("entrypointWaiter", () => {
+  it("resolves with the outcome of the next worker of the method", async () => {
+    const c = container();
+    replaceDependencies(c, "payments", "dispatch", "stock");
+    const waited = entrypointWaiter(c, "restock", { timeoutMs: 10_000 });
+    await entrypointHook(c, "restock")();
+    expect((await waited).outcome).toEqual({ ok: true, result: "restocked" });
+  });
+
+  it("keeps waiting until `until` accepts a finished worker", async () => {
+    const c = container();
+    const [payments] = replaceDependencies(c, "payments", "dispatch", "stock");
+    payments.take_payment.mockResolvedValue("paid");
+    const waited = entrypointWaiter(c, "checkout", { timeoutMs: 10_000, until: (e) => e.args[0] === "paint" });
+    await entrypointHook(c, "checkout")("anvil");
+    await entrypointHook(c, "checkout")("paint");
+    expect((await waited).args).toEqual(["paint"]);
+  });
+
+  it("rejects with EntrypointWaiterTimeout when no worker finished in time", async () => {
+    const waited = entrypointWaiter(container(), "checkout", { timeoutMs: 20 });
+    await expect(waited).rejects.toBeInstanceOf(EntrypointWaiterTimeout);
+    await expect(waited).rejects.toThrow("entrypoint shop.checkout did not fire within 20 ms");
   });
 });
