@@ -8,6 +8,8 @@ const moduleNameMapper = {
   "^cliffracer/compat$": "<rootDir>/compat/index.ts",
   "^cliffracer/amqp$": "<rootDir>/amqp/index.ts",
   "^cliffracer/bridge$": "<rootDir>/bridge/index.ts",
+  "^cliffracer/sql$": "<rootDir>/providers/sql/index.ts",
+  "^cliffracer/redis$": "<rootDir>/providers/redis/index.ts",
 };
 const project = (name, extra = {}) => ({
   displayName: name,

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Make sure nats-server (with JetStream) and rabbitmq-server answer on 127.0.0.1.
+# Make sure nats-server (with JetStream), rabbitmq-server, PostgreSQL and Redis answer on 127.0.0.1.
 # Starts whichever is down; installs the Debian packages first when missing (needs root).
+#
+# The provider tests (test/integration/providers) need, beyond a running server:
+#   PostgreSQL: user postgres without a password on 127.0.0.1 (pg_hba.conf: `host all all
+#     127.0.0.1/32 trust`, a machine setting this script does not change) and a database `test`,
+#     which this script creates when it is missing;
+#   Redis: no password. Each test uses a schema or key prefix of its own and removes it.
 set -euo pipefail
 
 NATS_PORT=${NATS_PORT:-4222}
 AMQP_PORT=${AMQP_PORT:-5672}
+PG_PORT=${PG_PORT:-5432}
+REDIS_PORT=${REDIS_PORT:-6379}
 
 answers() { timeout 1 bash -c "</dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
@@ -59,4 +67,30 @@ if ! answers "$MGMT_PORT"; then
     || echo "ensure-servers: management API unavailable; bridge discovery of RabbitMQ services will rely on configuration" >&2
 else
   echo "ensure-servers: rabbitmq management API answers on 127.0.0.1:$MGMT_PORT"
+fi
+
+if ! answers "$PG_PORT"; then
+  command -v pg_ctlcluster >/dev/null || install_pkg postgresql
+  echo "ensure-servers: starting postgresql"
+  # Debian's cluster tools; --skip-systemctl-redirect starts it where systemd does not run.
+  for version in $(ls /etc/postgresql); do
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  done
+  wait_for "$PG_PORT" postgresql 60
+else
+  echo "ensure-servers: postgresql answers on 127.0.0.1:$PG_PORT"
+fi
+if command -v psql >/dev/null && ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d test -Atqc "SELECT 1" >/dev/null 2>&1; then
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atqc "CREATE DATABASE test" >/dev/null 2>&1 \
+    || echo "ensure-servers: cannot reach database test as postgres without a password on 127.0.0.1; the provider tests need it (trust for 127.0.0.1 in pg_hba.conf)" >&2
+fi
+
+if ! answers "$REDIS_PORT"; then
+  command -v redis-server >/dev/null || install_pkg redis-server
+  echo "ensure-servers: starting redis-server"
+  # No snapshots or append-only file: the tests' keys are throwaway.
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no >/dev/null
+  wait_for "$REDIS_PORT" redis-server 30
+else
+  echo "ensure-servers: redis-server answers on 127.0.0.1:$REDIS_PORT"
 fi

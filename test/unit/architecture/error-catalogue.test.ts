@@ -7,6 +7,8 @@ import * as eventPublisher from "../../../src/client/event-publisher";
 import * as bridgeErrors from "../../../bridge/errors";
 import * as bridgeEventOutbound from "../../../bridge/nats/event-outbound";
 import * as amqpHeaders from "../../../amqp/headers";
+import * as sqlProvider from "../../../providers/sql";
+import * as redisProvider from "../../../providers/redis";
 
 // An error class is added together with its MIGRATION.md row; this keeps the catalogue honest.
 const modules = [
@@ -17,6 +19,8 @@ const modules = [
   bridgeErrors,
   bridgeEventOutbound,
   amqpHeaders,
+  sqlProvider,
+  redisProvider,
 ];
 
 function errorClassNames(): string[] {

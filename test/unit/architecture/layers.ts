@@ -16,12 +16,14 @@ export const LAYERS: Record<string, { uses: string[]; forbiddenPackages: RegExp 
   compat: {
     uses: [],
     forbiddenPackages:
-      /^(amqplib|@nats-io\/.*|fastify|winston|prom-client|commander|node:(net|http|https|fs|dgram|child_process))$/,
+      /^(amqplib|@nats-io\/.*|fastify|winston|prom-client|commander|pg|ioredis|node:(net|http|https|fs|dgram|child_process))$/,
   },
-  amqp: { uses: ["compat"], forbiddenPackages: /^(@nats-io\/.*|fastify|prom-client|commander)$/ },
-  src: { uses: ["compat"], forbiddenPackages: /^(amqplib|prom-client)$/ },
-  bridge: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^$/ },
-  cli: { uses: ["compat", "src", "bridge"], forbiddenPackages: /^$/ },
+  amqp: { uses: ["compat"], forbiddenPackages: /^(@nats-io\/.*|fastify|prom-client|commander|pg|ioredis)$/ },
+  // The storage clients are optional peers: only the provider entries (cliffracer/sql, cliffracer/redis) load them.
+  src: { uses: ["compat"], forbiddenPackages: /^(amqplib|prom-client|pg|ioredis)$/ },
+  providers: { uses: ["compat", "src"], forbiddenPackages: /^(amqplib|prom-client|@nats-io\/.*|commander)$/ },
+  bridge: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },
+  cli: { uses: ["compat", "src", "bridge"], forbiddenPackages: /^(pg|ioredis)$/ },
 };
 
 /** The modules through which another layer may enter a layer. */
@@ -33,6 +35,8 @@ export const ENTRIES = new Set([
   "src/testing/index.ts",
   "bridge/index.ts",
   "bridge/cli.ts",
+  "providers/sql/index.ts",
+  "providers/redis/index.ts",
 ]);
 
 /** The package's own names, as tsconfig.json maps them (the package's `exports`). */
@@ -42,6 +46,8 @@ export const PACKAGE_ENTRIES: Record<string, string> = {
   "cliffracer/compat": "compat/index.ts",
   "cliffracer/amqp": "amqp/index.ts",
   "cliffracer/bridge": "bridge/index.ts",
+  "cliffracer/sql": "providers/sql/index.ts",
+  "cliffracer/redis": "providers/redis/index.ts",
 };
 
 /** Every module specifier a TypeScript or JavaScript source names, however it imports it. */
