@@ -1,5 +1,6 @@
 import type { Logger } from "../../compat";
-import { defaultConfig, type RuntimeConfig } from "../config/defaults";
+import type { RuntimeConfig } from "../config/defaults";
+import { loadConfig } from "../config/load-config";
 import type { ServiceClass } from "../core/metadata";
 import { ServiceContainer } from "../core/service-container";
 import { ServiceRunner } from "../core/service-runner";
@@ -7,7 +8,7 @@ import { ContainerNotFound } from "./errors";
 
 /** What the factories share: the config used when a call gives none, and the logger of what they make. */
 export interface FactoryOptions {
-  /** Default: defaultConfig() (NATS_URL and NATS_PREFIX from the environment). */
+  /** Default: loadConfig(), that is NATS_URL and NATS_PREFIX from the environment, else the defaults. */
   config?: RuntimeConfig;
   /** Default: the root logger. */
   log?: Logger;
@@ -39,7 +40,7 @@ export interface RunnerFactory {
 export function createContainerFactory(options: FactoryOptions = {}): ContainerFactory {
   const made: ServiceContainer[] = [];
   const factory = <T extends object>(cls: ServiceClass<T>, config?: RuntimeConfig): ServiceContainer<T> => {
-    const container = new ServiceContainer(cls, config ?? options.config ?? defaultConfig(), logOf(options));
+    const container = new ServiceContainer(cls, config ?? options.config ?? loadConfig(), logOf(options));
     made.push(container);
     return container;
   };
@@ -59,7 +60,7 @@ export function createRunnerFactory(options: FactoryOptions = {}): RunnerFactory
     const [config, classes] =
       first !== undefined && typeof first !== "function"
         ? [first, rest as ServiceClass[]]
-        : [options.config ?? defaultConfig(), args as ServiceClass[]];
+        : [options.config ?? loadConfig(), args as ServiceClass[]];
     const runner = new ServiceRunner(config, logOf(options));
     for (const cls of classes) runner.addService(cls);
     made.push(runner);
