@@ -60,3 +60,11 @@ export { silentLogger } from "./logger";
 export type { HandlerType, Logger } from "../compat";
 export { decodePyAmqpLongTags, MAX_DECODED_DEPTH } from "./py-amqp-long";
 export { batchAmqpWrites } from "./write-batching";
+export {
+  ManagementApi,
+  ManagementApiError,
+  vhostOf,
+  defaultManagementUrl,
+  type ManagementTarget,
+  type ManagementVhost,
+} from "./management";

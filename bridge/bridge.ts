@@ -18,7 +18,7 @@
  * and pass it on to every onward call (docs/nameko-wire.md, Context data); a reply subject goes nowhere.
  */
 import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
-import { AmqpConnection } from "../amqp";
+import { AmqpConnection, vhostOf } from "../amqp";
 import {
   batchNatsWrites,
   drainNats,
@@ -37,7 +37,7 @@ import { CallRecords } from "./nats/call-records";
 import { createEventBridge, type EventBridge, type EventBridgeMetrics, type EventBridgeStatus } from "./events";
 import { NatsRpcInbound } from "./nats/rpc-inbound";
 import { NatsRpcOutbound } from "./nats/rpc-outbound";
-import { Discovery, vhostOf } from "./routing/discovery";
+import { Discovery } from "./routing/discovery";
 import { ServiceDirectory, type Routes } from "./routing/service-directory";
 import { describeError, type Logger, maskUrlCredentials } from "../compat";
 

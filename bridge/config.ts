@@ -6,6 +6,7 @@
  * bridge can share one config file.
  */
 import { ConfigurationError, RPC_EXCHANGE, validateName } from "../compat";
+import { defaultManagementUrl } from "../amqp";
 import type { RuntimeConfig } from "../src/internal";
 import { configFromObject, readConfigFile } from "../src/internal";
 import type { EventBridgeOptions } from "./events";
@@ -166,14 +167,6 @@ function mapping(map: Record<string, unknown>, key: string): Record<string, unkn
   if (v === undefined || v === null) return {};
   if (typeof v !== "object" || Array.isArray(v)) return fail(key, "a mapping", v);
   return v as Record<string, unknown>;
-}
-
-/** `http://user:pass@host:15672` from the AMQP URI's host and credentials. */
-export function defaultManagementUrl(amqpUri: string): string {
-  const u = new URL(amqpUri);
-  const user = u.username === "" ? "guest" : u.username;
-  const pass = u.password === "" ? "guest" : u.password;
-  return `http://${user}:${pass}@${u.hostname || "localhost"}:15672`;
 }
 
 function unique(list: string[]): string[] {

@@ -16,13 +16,7 @@
 import { Empty, type NatsConnection } from "@nats-io/transport-node";
 import type { ServiceDirectory, Side } from "./service-directory";
 import { describeError, type Logger } from "../../compat";
-
-/** Where the RabbitMQ management API is and which vhost to look at. */
-export interface ManagementTarget {
-  /** Base URL, credentials allowed (`http://guest:guest@host:15672`). */
-  url: string;
-  vhost: string;
-}
+import { ManagementApi, type ManagementTarget } from "../../amqp";
 
 /** Options of {@link Discovery}. */
 export interface DiscoveryOptions {
@@ -37,12 +31,6 @@ export interface DiscoveryOptions {
   /** Consumers on connections whose name starts with this are bridges, not services. */
   bridgeConnectionPrefix: string;
   log: Logger;
-}
-
-/** The vhost an AMQP URI names (`/` when the path is empty or a lone slash). */
-export function vhostOf(amqpUri: string): string {
-  const path = new URL(amqpUri).pathname;
-  return path.length > 1 ? decodeURIComponent(path.slice(1)) : "/";
 }
 
 interface EndpointInfo {
@@ -87,28 +75,16 @@ interface MgmtConnection {
   client_properties?: { connection_name?: string };
 }
 
-async function getJson<T>(base: URL, path: string, auth: string): Promise<T> {
-  const res = await fetch(new URL(path, base), {
-    headers: { authorization: auth },
-    signal: AbortSignal.timeout(5_000),
-  });
-  if (!res.ok) throw new Error(`management API ${path}: HTTP ${res.status}`);
-  return (await res.json()) as T;
-}
-
 /**
  * Names of services with a non-bridge consumer on their `rpc-<name>` queue in `target.vhost`,
  * from the RabbitMQ management API.
  */
 export async function findAmqpServices(target: ManagementTarget, bridgeConnectionPrefix: string): Promise<Set<string>> {
-  const url = new URL(target.url);
-  const auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username || "guest")}:${decodeURIComponent(url.password || "guest")}`).toString("base64")}`;
-  url.username = "";
-  url.password = "";
+  const api = new ManagementApi(target.url);
   const vhost = encodeURIComponent(target.vhost);
   const [consumers, connections] = await Promise.all([
-    getJson<MgmtConsumer[]>(url, `/api/consumers/${vhost}`, auth),
-    getJson<MgmtConnection[]>(url, `/api/connections?columns=name,user_provided_name,client_properties`, auth),
+    api.getJson<MgmtConsumer[]>(`/api/consumers/${vhost}`),
+    api.getJson<MgmtConnection[]>(`/api/connections?columns=name,user_provided_name,client_properties`),
   ]);
   const bridges = new Set<string>();
   for (const c of connections) {

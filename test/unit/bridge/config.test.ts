@@ -1,12 +1,11 @@
 // The bridge's configuration: flags over the file over the environment over defaults.
 import {
   bridgeConfigFromObject,
-  defaultManagementUrl,
   DEFAULT_BRIDGE_HTTP_PORT,
   DEFAULT_AMQP_MAX_MESSAGE_BYTES,
   DEFAULT_BRIDGE_PREFETCH,
 } from "../../../bridge/config";
-import { vhostOf } from "../../../bridge/routing/discovery";
+import { defaultManagementUrl, vhostOf } from "../../../amqp";
 import { ServiceDirectory } from "../../../bridge/routing/service-directory";
 import { parseConfigText } from "../../../src/config/load-config";
 
