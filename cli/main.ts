@@ -1,9 +1,10 @@
 import { Command } from "commander";
 import pkg from "../package.json";
 import { registerBridge } from "../bridge/cli";
+import { registerSideBySide } from "../sidebyside/cli";
 import { registerRuntimeCommands } from "../src/internal";
 
-/** The command table of `cliffracer`: the runtime's commands and the bridge's, each in its own layer. */
+/** The command table of `cliffracer`: the runtime's commands, the bridge's and side by side's, each in its own layer. */
 export function buildProgram(): Command {
   const program = new Command("cliffracer")
     .description("Nameko-compatible microservices on NATS")
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRuntimeCommands(program);
   registerBridge(program);
+  registerSideBySide(program);
   return program;
 }
 

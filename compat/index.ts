@@ -56,3 +56,26 @@ export { errorLogFields, maskUrlCredentials } from "./logging";
 export type { Logger } from "./logging";
 export { batchWrites, writesBatched } from "./batch-writes";
 export type { BatchRelease, CorkableStream } from "./batch-writes";
+export {
+  addMaskOption,
+  CASSETTE_FORMAT,
+  CASSETTE_VERSION,
+  cassetteLine,
+  InvalidCassetteLine,
+  InvalidMaskSpec,
+  MASK,
+  maskCall,
+  maskEvent,
+  parseCassette,
+} from "./cassette";
+export type {
+  CassetteEntry,
+  CassetteHeader,
+  CassetteProblem,
+  CassetteSide,
+  MaskSpec,
+  ParsedCassette,
+  RecordedCall,
+  RecordedEvent,
+  RecordedReply,
+} from "./cassette";

@@ -13,6 +13,7 @@ import {
 import { bridgeRuntimeToAmqp } from "./rpc-bridge-runtime-to-amqp";
 import { amqpFloor } from "./rpc-amqp-floor";
 import { namekoAmqp } from "./rpc-nameko-amqp";
+import { namekoAmqpRecorded } from "./rpc-nameko-amqp-recorded";
 import { namekoPython } from "./rpc-nameko-python";
 import { moleculerPeer } from "./rpc-moleculer";
 import { natsFloor } from "./rpc-nats-floor";
@@ -27,6 +28,7 @@ export const CASES: BenchCase[] = [
   moleculerPeer,
   amqpFloor,
   namekoAmqp,
+  namekoAmqpRecorded,
   namekoPython,
   bridgeAmqpToRuntime,
   bridgeAmqpToRuntimeAtLeastOnce,

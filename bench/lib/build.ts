@@ -22,7 +22,7 @@ export function removeBuild(): void {
 }
 
 /** The folders children may load code from. */
-const SOURCE_DIRS = ["bench", "compat", "amqp", "src", "bridge", "cli"];
+const SOURCE_DIRS = ["bench", "compat", "amqp", "src", "bridge", "sidebyside", "cli"];
 
 function compilerOptions(): ts.CompilerOptions {
   const configPath = join(ROOT, "tsconfig.json");

@@ -23,7 +23,8 @@ export const LAYERS: Record<string, { uses: string[]; forbiddenPackages: RegExp 
   src: { uses: ["compat"], forbiddenPackages: /^(amqplib|prom-client|pg|ioredis)$/ },
   providers: { uses: ["compat", "src"], forbiddenPackages: /^(amqplib|prom-client|@nats-io\/.*|commander)$/ },
   bridge: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },
-  cli: { uses: ["compat", "src", "bridge"], forbiddenPackages: /^(pg|ioredis)$/ },
+  sidebyside: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },
+  cli: { uses: ["compat", "src", "bridge", "sidebyside"], forbiddenPackages: /^(pg|ioredis)$/ },
 };
 
 /** The modules through which another layer may enter a layer. */
@@ -37,6 +38,8 @@ export const ENTRIES = new Set([
   "bridge/cli.ts",
   "providers/sql/index.ts",
   "providers/redis/index.ts",
+  "sidebyside/index.ts",
+  "sidebyside/cli.ts",
 ]);
 
 /** The package's own names, as tsconfig.json maps them (the package's `exports`). */

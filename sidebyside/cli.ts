@@ -1,0 +1,105 @@
+import type { Command } from "commander";
+import { addMaskOption, describeError, type MaskSpec } from "../compat";
+import { rootLogger } from "../src/internal";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function collectMask(value: string, previous: MaskSpec): MaskSpec {
+  return addMaskOption(value, { ...previous });
+}
+
+function positive(flag: string, integer: boolean): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
+      throw new Error(`${flag} must be a ${integer ? "whole " : ""}number >= 0, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+interface RecordCommandOptions {
+  service: string[];
+  out: string;
+  side: string;
+  amqpUri?: string;
+  managementUrl?: string;
+  natsUrl?: string;
+  natsPrefix?: string;
+  seconds?: number;
+  max?: number;
+  mask: MaskSpec;
+}
+
+const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+
+/**
+ * `cliffracer record --service NAME... --out FILE [--side amqp|nats] [--amqp-uri URI]
+ * [--management-url URL] [--nats-url URL] [--nats-prefix P] [--seconds S] [--max N]
+ * [--mask service.method:path,...]...`: live traffic of the services into a cassette
+ * (docs/cassettes.md, The record command). Loaded only when the command runs.
+ */
+export function registerSideBySide(program: Command): void {
+  program
+    .command("record")
+    .description("record live calls and events of services into a cassette (JSON Lines)")
+    .requiredOption("--service <name>", "a service to record (repeatable)", collect, [])
+    .requiredOption("--out <file>", "the cassette to write")
+    .option("--side <side>", "where the services live: amqp (RabbitMQ) or nats", "amqp")
+    .option("--amqp-uri <uri>", "RabbitMQ URI (default: AMQP_URI, then amqp://guest:guest@localhost)")
+    .option("--management-url <url>", "RabbitMQ management API (default: http://<AMQP host>:15672, AMQP credentials)")
+    .option("--nats-url <url>", "NATS server(s) (default: NATS_URL, then nats://127.0.0.1:4222)")
+    .option("--nats-prefix <prefix>", "subject prefix of the services (default: NATS_PREFIX)")
+    .option("--seconds <s>", "stop after this many seconds", positive("--seconds", false))
+    .option("--max <n>", "stop after this many interactions", positive("--max", true))
+    .option(
+      "--mask <service.method:paths>",
+      "mask these argument paths (repeatable; docs/cassettes.md)",
+      collectMask,
+      {},
+    )
+    .action(async (opts: RecordCommandOptions) => {
+      if (opts.side !== "amqp" && opts.side !== "nats")
+        throw new Error(`--side must be amqp or nats, got ${JSON.stringify(opts.side)}`);
+      if (opts.service.length === 0) throw new Error("give at least one --service");
+      const { record } = await import("./recorder");
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals): void => {
+        rootLogger.info("stopping the recording", { signal });
+        stop.abort();
+      };
+      // Signals are handled from before the start, so tracing switched on is switched off again.
+      for (const s of SIGNALS) process.on(s, onSignal);
+      let code = 0;
+      try {
+        const summary = await record({
+          side: opts.side,
+          services: opts.service,
+          out: opts.out,
+          amqpUri: opts.amqpUri ?? process.env.AMQP_URI ?? "amqp://guest:guest@localhost",
+          managementUrl: opts.managementUrl,
+          natsUrl: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+          natsPrefix: opts.natsPrefix ?? process.env.NATS_PREFIX ?? "",
+          seconds: opts.seconds,
+          max: opts.max,
+          masks: opts.mask,
+          signal: stop.signal,
+          onListening: () => rootLogger.info("recording", { services: opts.service, side: opts.side, out: opts.out }),
+          log: rootLogger,
+        });
+        process.stdout.write(
+          `recorded ${summary.calls} calls and ${summary.events} events into ${summary.out}` +
+            (summary.unfinished > 0 ? ` (${summary.unfinished} calls without a reply left out)` : "") +
+            "\n",
+        );
+      } catch (err) {
+        process.stderr.write(`${err instanceof Error ? err.name : "Error"}: ${describeError(err)}\n`);
+        code = 1;
+      } finally {
+        for (const s of SIGNALS) process.off(s, onSignal);
+      }
+      // Exit explicitly, as `run` does: nothing left over may keep the process alive.
+      process.exit(code);
+    });
+}

@@ -1,0 +1,165 @@
+// Linking a worker's outgoing calls and events to the call that started it, through the call id stack.
+import { encodeJson, MASK, type CassetteEntry, type RecordedCall } from "../../../compat";
+import { CassetteAssembler, type Observation } from "../../../sidebyside";
+
+const STACK = "nameko.call_id_stack";
+
+function assemble(services: string[], observations: Observation[], masks = {}): CassetteEntry[] {
+  const out: CassetteEntry[] = [];
+  const a = new CassetteAssembler({ services, masks, onEntry: (e) => out.push(e) });
+  observations.forEach((o) => a.observe(o));
+  return out;
+}
+
+let clock = 0;
+const request = (
+  service: string,
+  method: string,
+  stack: string[],
+  replyKey: string,
+  args: unknown[] = [],
+): Observation => ({
+  kind: "request",
+  at: (clock += 1),
+  service,
+  method,
+  body: encodeJson({ args, kwargs: {} }),
+  headers: { "nameko.user_id": "u-1", [STACK]: stack },
+  replyKey,
+});
+const reply = (replyKey: string, result: unknown): Observation => ({
+  kind: "reply",
+  at: (clock += 1),
+  replyKey,
+  body: encodeJson({ result, error: null }),
+});
+const event = (source: string, type: string, stack: string[], payload: unknown = {}): Observation => ({
+  kind: "event",
+  at: (clock += 1),
+  source,
+  type,
+  body: encodeJson(payload),
+  headers: { [STACK]: stack },
+});
+
+const CALLER = ["standalone_rpc_proxy.call.c0"];
+
+describe("CassetteAssembler", () => {
+  it("nests a worker's outgoing call and event under the call that started it", () => {
+    const worker = [...CALLER, "orders.place.w1"];
+    const entries = assemble(
+      ["orders"],
+      [
+        request("orders", "place", CALLER, "r1", [5]),
+        request("stock", "reserve", worker, "r2", [5]),
+        reply("r2", true),
+        event("orders", "placed", worker, { id: 5 }),
+        reply("r1", "ok"),
+      ],
+    );
+    expect(entries).toHaveLength(1);
+    const call = entries[0] as RecordedCall;
+    expect(call).toMatchObject({
+      service: "orders",
+      method: "place",
+      args: [5],
+      context: { user_id: "u-1" },
+      callIdStack: CALLER,
+      reply: { result: "ok", error: null },
+      workerCallId: "orders.place.w1",
+      events: [{ source: "orders", type: "placed", payload: { id: 5 }, callIdStack: worker }],
+      calls: [{ service: "stock", method: "reserve", reply: { result: true, error: null }, calls: [] }],
+    });
+    expect(call.durationMs).toBeGreaterThan(0);
+    expect(call.ambiguous).toBeUndefined();
+  });
+
+  it("links by the end of the stack when the worker's stack was cut to parent_calls_tracked + 1", () => {
+    const deep = Array.from({ length: 11 }, (_, i) => `a.b.${i}`);
+    const worker = [...deep.slice(1), "orders.place.w1"];
+    const entries = assemble(
+      ["orders"],
+      [request("orders", "place", deep, "r1"), event("orders", "placed", worker), reply("r1", null)],
+    );
+    expect((entries[0] as RecordedCall).events).toHaveLength(1);
+  });
+
+  it("writes an event of a recorded source outside any call as its own line, and ignores other traffic", () => {
+    const entries = assemble(
+      ["orders"],
+      [
+        event("orders", "tick", ["orders.timer.t1"], { n: 1 }),
+        event("billing", "paid", []),
+        request("billing", "charge", CALLER, "r9"),
+        reply("r9", 1),
+      ],
+    );
+    expect(entries).toEqual([
+      {
+        kind: "event",
+        source: "orders",
+        type: "tick",
+        payload: { n: 1 },
+        context: {},
+        callIdStack: ["orders.timer.t1"],
+      },
+    ]);
+  });
+
+  it("marks calls whose worker cannot be told apart, and still records each once", () => {
+    const entries = assemble(
+      ["orders"],
+      [
+        request("orders", "place", CALLER, "r1", [1]),
+        request("orders", "place", CALLER, "r2", [2]),
+        event("orders", "placed", [...CALLER, "orders.place.wA"]),
+        event("orders", "placed", [...CALLER, "orders.place.wB"]),
+        reply("r2", 2),
+        reply("r1", 1),
+      ],
+    );
+    const calls = entries as RecordedCall[];
+    expect(calls.map((c) => c.args[0])).toEqual([2, 1]);
+    expect(calls.every((c) => c.ambiguous === true && c.events.length === 1)).toBe(true);
+  });
+
+  it("masks nested calls and events by their own method or event type", () => {
+    const worker = [...CALLER, "orders.place.w1"];
+    const entries = assemble(
+      ["orders"],
+      [
+        request("orders", "place", CALLER, "r1", ["4111"]),
+        request("payments", "charge", worker, "r2", ["4111"]),
+        reply("r2", true),
+        event("orders", "placed", worker, { card: "4111" }),
+        reply("r1", "ok"),
+      ],
+      { "orders.place": ["args.0"], "payments.charge": ["args.0"], "orders.placed": ["payload.card"] },
+    );
+    const call = entries[0] as RecordedCall;
+    expect(call.args).toEqual([MASK]);
+    expect(call.calls[0]?.args).toEqual([MASK]);
+    expect(call.events[0]?.payload).toEqual({ card: MASK });
+  });
+
+  it("leaves out a request whose body is not JSON and says so", () => {
+    const skipped: string[] = [];
+    const a = new CassetteAssembler({
+      services: ["orders"],
+      masks: {},
+      onEntry: () => undefined,
+      onSkipped: (w) => skipped.push(w),
+    });
+    a.observe({
+      kind: "request",
+      at: 1,
+      service: "orders",
+      method: "place",
+      body: "{oops",
+      headers: {},
+      replyKey: "r",
+    });
+    expect(skipped).toEqual(["request to orders.place"]);
+    expect(a.open).toBe(0);
+  });
+});
