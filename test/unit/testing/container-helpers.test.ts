@@ -3,6 +3,8 @@
 import {
   defaultConfig,
   EventDispatcher,
+  IncorrectSignature,
+  kwargs,
   rpc,
   RpcProxy,
   RuntimeError,
@@ -122,6 +124,17 @@ describe("restrictEntrypoints", () => {
 });
 
 describe("entrypointHook", () => {
+  it("binds keywords as a remote call does, and rejects ones that do not bind with IncorrectSignature", async () => {
+    const c = container();
+    const [stock, payments] = replaceDependencies(c, "stock", "payments", "dispatch");
+    stock.check_price.mockResolvedValue(3);
+    payments.take_payment.mockResolvedValue("paid");
+    const checkout = entrypointHook(c, "checkout");
+    expect(await checkout(kwargs({ item: "anvil" }))).toBe("paid");
+    expect(stock.check_price).toHaveBeenCalledWith("anvil");
+    await expect(checkout(kwargs({ item: "anvil", quantity: 2 }))).rejects.toBeInstanceOf(IncorrectSignature);
+  });
+
   it("throws ExtensionNotFound for a method without an entrypoint", () => {
     const err = thrown(() => entrypointHook(container() as ServiceContainer, "missing"));
     expect(err).toBeInstanceOf(ExtensionNotFound);
