@@ -16,6 +16,12 @@ export const REDIS_URIS_KEY = "REDIS_URIS";
 /** How long connecting may take before it fails, in milliseconds. */
 export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 5_000;
 /**
+ * How long a command may wait for its reply before it fails, in milliseconds: a Redis that
+ * accepts connections and stops answering fails calls instead of hanging them. Raise it (or set
+ * `commandTimeout: undefined`) for blocking commands that wait longer.
+ */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 10_000;
+/**
  * Reconnect attempts a command waits through while Redis is unreachable before it fails. ioredis
  * waits through 20 by default, well past an RPC timeout; one lets a quick restart pass.
  */
@@ -59,23 +65,33 @@ export class RedisProvider implements DependencyProvider {
     const client = new Client(uri, {
       connectionName: container.serviceName,
       connectTimeout: DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+      commandTimeout: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
       maxRetriesPerRequest: DEFAULT_REDIS_MAX_RETRIES_PER_REQUEST,
       ...this.options,
       lazyConnect: true,
     });
+    // ioredis's connectTimeout ends at the TCP connection; a server that accepts and never answers
+    // would hold connect() forever, so the whole handshake gets the same bound.
+    const connectTimeoutMs = client.options.connectTimeout ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
     let lastError: unknown;
     // ioredis reports each failed (re)connection here; unheard, it prints to the console.
     client.on("error", (err: unknown) => {
       lastError = err;
       if (this._client) log.warn("redis connection failed", { error: describeError(err) });
     });
+    let timer: NodeJS.Timeout | undefined;
+    const noAnswer = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    });
     try {
-      await client.connect();
+      await Promise.race([client.connect(), noAnswer]);
     } catch (err) {
       client.disconnect();
       throw new RedisUnavailable(
         `Cannot connect to Redis ${this.key} at ${maskUrlCredentials(uri)}: ${describeError(lastError ?? err)}`,
       );
+    } finally {
+      clearTimeout(timer);
     }
     this._client = client;
   }

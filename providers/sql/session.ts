@@ -96,8 +96,18 @@ export class SqlSession {
   private release(): void {
     const client = this.client;
     this.client = undefined;
+    client?.off("error", this.onClientError);
     client?.release(this.broken);
   }
+
+  /**
+   * A held connection that fails between queries (the server went away) emits `error`; node-postgres
+   * listens only while a connection is idle in the pool, and an unheard `error` would end the process.
+   */
+  private readonly onClientError = (err: Error): void => {
+    this.broken = err;
+    this.options.log?.warn("database connection failed", { error: describeError(err) });
+  };
 
   /** The connection, in a transaction: taken and begun on first use. */
   private begin(): Promise<PoolClient> {
@@ -111,7 +121,11 @@ export class SqlSession {
   }
 
   private async open(): Promise<PoolClient> {
-    const client = (this.client ??= await this.pool.connect());
+    if (!this.client) {
+      this.client = await this.pool.connect();
+      this.client.on("error", this.onClientError);
+    }
+    const client = this.client;
     // One round trip: BEGIN and the call id, which SET LOCAL scopes to this transaction.
     const callId = this.options.callId;
     const sql =

@@ -2,11 +2,12 @@
 // container's client, named after the service; a failed command is logged with the worker's call
 // id; the connection is closed at stop and kill; bad configuration and an unreachable Redis fail
 // start-up with errors that say why.
-import { Context, ConfigurationError, rpc, ServiceContainer, type WorkerContext } from "cliffracer";
+import { Context, ConfigurationError, rpc, RpcTimeout, ServiceContainer, type WorkerContext } from "cliffracer";
 import { Redis, RedisUnavailable, type RedisClient } from "cliffracer/redis";
 import { NatsFixture, uniqueName } from "../../helpers/brokers";
 import { captureLogger } from "../../helpers/jetstream";
 import { REDIS_URL, RedisKeys } from "../../helpers/storage";
+import { TcpProxy } from "../../helpers/tcp-proxy";
 import { waitFor, withTimeout } from "../../helpers/waiters";
 
 const SERVICE = uniqueName("redis_products");
@@ -127,6 +128,58 @@ describe("Redis provider on Redis", () => {
         what: `no connection named ${closing} after ${end}`,
       });
     }
+  });
+});
+
+describe("Redis provider when Redis goes away", () => {
+  const fx = new NatsFixture();
+  let proxy: TcpProxy;
+
+  const through = () => ({ REDIS_URIS: { development: proxy.via(REDIS_URL) } });
+
+  beforeEach(async () => {
+    proxy = await TcpProxy.start(Number(new URL(REDIS_URL).port || 6379));
+  });
+  afterEach(() => proxy.close());
+  afterAll(() => fx.cleanup());
+
+  it("calls fail with an error reply while it is unreachable, and succeed once it is back", async () => {
+    const service = uniqueName("redis_outage");
+    class Outage extends Products {
+      override name = service;
+    }
+    await fx.start(Outage, { raw: through() });
+    const client = await fx.client();
+    await client.call(service, "create", ["9", "Graf Zeppelin", 2]);
+    await proxy.cut();
+    const failed = await client.call(service, "get", ["9"]).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect(failed).not.toBeInstanceOf(RpcTimeout);
+    await proxy.restore();
+    await waitFor(
+      async () =>
+        ((await client.call(service, "get", ["9"]).catch(() => undefined)) as { title?: string } | undefined)?.title ===
+        "Graf Zeppelin",
+      { what: "a call to succeed once Redis is back" },
+    );
+  });
+
+  it("a Redis that accepts connections and never answers fails start-up after connectTimeout", async () => {
+    await proxy.silence();
+    const service = uniqueName("redis_silent");
+    class Silent {
+      name = service;
+      @Redis("development", { connectTimeout: 500 }) redis!: RedisClient;
+      @rpc()
+      ping() {
+        return this.redis.ping();
+      }
+    }
+    const error = await withTimeout(fx.start(Silent, { raw: through() }), 20_000, "start-up to fail").catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RedisUnavailable);
+    expect((error as Error).message).toMatch(/no answer within 500 ms/);
   });
 });
 

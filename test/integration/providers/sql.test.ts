@@ -13,6 +13,7 @@ import {
 } from "cliffracer/sql";
 import { NatsFixture, uniqueName } from "../../helpers/brokers";
 import { PG_URL, PgSchema } from "../../helpers/storage";
+import { TcpProxy } from "../../helpers/tcp-proxy";
 import { waitFor, withTimeout } from "../../helpers/waiters";
 
 const SERVICE = uniqueName("sql_items");
@@ -217,6 +218,57 @@ describe("SQL provider (Database) on PostgreSQL", () => {
     await expect(client.call(service, "record", ["bad"])).rejects.toMatchObject({ excType: "ValueError" });
     const { rows } = await ledgerSchema.admin.query<{ entry: string }>(`SELECT entry FROM ${ledger} ORDER BY id`);
     expect(rows.map((r) => r.entry)).toEqual(["audit good", "good", "audit bad"]);
+  });
+});
+
+describe("SQL provider when the database goes away", () => {
+  const fx = new NatsFixture();
+  const service = uniqueName("sql_outage");
+  let proxy: TcpProxy;
+
+  class Pinger {
+    name = service;
+    @DatabaseSession("Base") db!: SqlSession;
+
+    @rpc()
+    async ping() {
+      const { rows } = await this.db.query<{ one: number }>("SELECT 1 AS one");
+      return rows[0]?.one;
+    }
+  }
+
+  const through = (options: Record<string, unknown> = {}) => ({
+    DB_URIS: { [`${service}:Base`]: proxy.via(PG_URL) },
+    DB_ENGINE_OPTIONS: { connectionTimeoutMillis: 1000, ...options },
+  });
+
+  beforeEach(async () => {
+    proxy = await TcpProxy.start(new URL(PG_URL).port === "" ? 5432 : Number(new URL(PG_URL).port));
+  });
+  afterEach(() => proxy.close());
+  afterAll(() => fx.cleanup());
+
+  it("calls fail with an error reply while it is unreachable, and succeed once it is back", async () => {
+    await fx.start(Pinger, { raw: through() });
+    const client = await fx.client();
+    expect(await client.call(service, "ping", [])).toBe(1);
+    await proxy.cut();
+    const failed = await client.call(service, "ping", []).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect(failed).not.toBeInstanceOf(RpcTimeout);
+    await proxy.restore();
+    await waitFor(async () => (await client.call(service, "ping", []).catch(() => undefined)) === 1, {
+      what: "a call to succeed once the database is back",
+    });
+  });
+
+  it("a database that accepts connections and never answers fails start-up after connectionTimeoutMillis", async () => {
+    await proxy.silence();
+    const error = await withTimeout(fx.start(Pinger, { raw: through() }), 20_000, "start-up to fail").catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DatabaseUnavailable);
+    expect((error as Error).message).toMatch(/connection timeout/);
   });
 });
 
