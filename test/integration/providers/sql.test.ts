@@ -199,6 +199,15 @@ describe("SQL provider (Database) on PostgreSQL", () => {
       if (entry.startsWith("bad")) throw new ValueError(entry);
       return entry;
     }
+
+    @rpc()
+    async draft(entry: string, commit: boolean) {
+      // A session of its own: committed only when the method says so.
+      const own = this.db.getSession();
+      await own.query(`INSERT INTO ${ledger} (entry) VALUES ($1)`, [entry]);
+      if (commit) await own.commit();
+      return entry;
+    }
   }
 
   beforeAll(async () => {
@@ -218,6 +227,16 @@ describe("SQL provider (Database) on PostgreSQL", () => {
     await expect(client.call(service, "record", ["bad"])).rejects.toMatchObject({ excType: "ValueError" });
     const { rows } = await ledgerSchema.admin.query<{ entry: string }>(`SELECT entry FROM ${ledger} ORDER BY id`);
     expect(rows.map((r) => r.entry)).toEqual(["audit good", "good", "audit bad"]);
+  });
+
+  it("rolls back what a db.getSession() session did not commit when the worker finishes", async () => {
+    const client = await fx.client();
+    expect(await client.call(service, "draft", ["kept draft", true])).toBe("kept draft");
+    expect(await client.call(service, "draft", ["dropped draft", false])).toBe("dropped draft");
+    const { rows } = await ledgerSchema.admin.query<{ entry: string }>(
+      `SELECT entry FROM ${ledger} WHERE entry LIKE '%draft' ORDER BY id`,
+    );
+    expect(rows.map((r) => r.entry)).toEqual(["kept draft"]);
   });
 });
 
