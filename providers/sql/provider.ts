@@ -115,15 +115,26 @@ abstract class PoolProvider implements DependencyProvider {
     if (held) await Promise.all(held.map((s) => s.close()));
   }
 
+  /**
+   * The container stops dependencies once its workers finished, or once SHUTDOWN_TIMEOUT passed:
+   * the connections of workers still running then are destroyed, since ending the pool waits for
+   * every connection to come back.
+   */
   stop(): Promise<void> {
-    return this.end();
+    if (this.sessions.size > 0)
+      this.log?.warn("stopping while workers hold database connections; they are closed", {
+        workers: this.sessions.size,
+      });
+    return this.kill();
   }
 
-  /** Connections of abandoned workers are destroyed, so ending the pool does not wait for them. */
+  /**
+   * Connections of abandoned workers are destroyed, so ending the pool does not wait for them; the
+   * sessions stay known until the workers' teardown, so a worker that still finishes is failed
+   * (CommitFailed) rather than told it committed.
+   */
   kill(): Promise<void> {
     for (const held of this.sessions.values()) for (const s of held) s.destroy();
-    this.sessions.clear();
-    this.committed.clear();
     return this.end();
   }
 

@@ -27,6 +27,8 @@ export class SqlSession {
   /** Set when the connection cannot be trusted any more; it is destroyed instead of pooled. */
   private broken?: Error;
   private closed = false;
+  /** The connection was taken away (destroy()); an open transaction is lost. */
+  private destroyed = false;
 
   constructor(
     private readonly pool: Pool,
@@ -49,6 +51,12 @@ export class SqlSession {
 
   /** Commit the open transaction, if any; a CommitFailed when nothing of it was written. */
   async commit(): Promise<void> {
+    if (this.destroyed && this.opening) {
+      this.opening = undefined;
+      throw new CommitFailed(
+        "the connection was closed before COMMIT (the container stopped or was killed); the transaction was rolled back",
+      );
+    }
     const client = await this.end();
     if (!client) return;
     let result: QueryResult;
@@ -67,6 +75,8 @@ export class SqlSession {
 
   /** Roll back the open transaction, if any. */
   async rollback(): Promise<void> {
+    // A destroyed connection took its transaction with it.
+    if (this.destroyed) this.opening = undefined;
     const client = await this.end();
     if (!client) return;
     try {
@@ -86,9 +96,13 @@ export class SqlSession {
     this.release();
   }
 
-  /** Give the connection up at once, destroying it: for a container being killed. */
+  /**
+   * Give the connection up at once, destroying it: for a container being killed, or stopped while
+   * the worker still runs. A later commit() fails with CommitFailed, since the transaction is lost.
+   */
   destroy(): void {
     this.closed = true;
+    this.destroyed = true;
     this.broken ??= new Error("session destroyed");
     this.release();
   }

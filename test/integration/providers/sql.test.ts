@@ -2,7 +2,16 @@
 // committed when it succeeds and rolled back when it fails, before the caller hears; each
 // transaction carries the worker's call id; the pool is closed at stop and kill; bad configuration
 // and a database that is down fail start-up with errors that say why.
-import { Context, rpc, ConfigurationError, RpcTimeout, ValueError, type WorkerContext } from "cliffracer";
+import {
+  Context,
+  rpc,
+  ConfigurationError,
+  registerEntrypoint,
+  RpcTimeout,
+  ValueError,
+  type Entrypoint,
+  type WorkerContext,
+} from "cliffracer";
 import {
   CommitFailed,
   Database,
@@ -14,7 +23,7 @@ import {
 import { NatsFixture, uniqueName } from "../../helpers/brokers";
 import { PG_URL, PgSchema } from "../../helpers/storage";
 import { TcpProxy } from "../../helpers/tcp-proxy";
-import { waitFor, withTimeout } from "../../helpers/waiters";
+import { deferred, waitFor, withTimeout } from "../../helpers/waiters";
 
 const SERVICE = uniqueName("sql_items");
 let schema: PgSchema;
@@ -177,6 +186,56 @@ describe("SQL provider (DatabaseSession) on PostgreSQL", () => {
       await waitFor(async () => (await schema.connectionsOf(closing)) === 0, {
         what: `no connection named ${closing} after ${end}`,
       });
+    }
+  });
+});
+
+describe("SQL provider at a stop that outlasts SHUTDOWN_TIMEOUT", () => {
+  const fx = new NatsFixture();
+  const service = uniqueName("sql_stuck");
+  const gate = deferred();
+  const holding = deferred();
+
+  /** An entrypoint of the service's own (docs/extensions.md) whose stop does not wait for its workers. */
+  const manual = (): MethodDecorator => (target, key) =>
+    registerEntrypoint(target, (): Entrypoint => ({ methodName: String(key) }));
+
+  class Stuck {
+    name = service;
+    @DatabaseSession("Base") db!: SqlSession;
+
+    @manual()
+    async hold() {
+      await this.db.query("SELECT 1");
+      holding.resolve();
+      await gate.promise;
+    }
+  }
+
+  afterAll(() => fx.cleanup());
+
+  it("destroys the connections of workers still running, so the stop ends; those workers fail", async () => {
+    const container = await fx.start(Stuck, {
+      raw: { DB_URIS: { [`${service}:Base`]: PG_URL } },
+      shutdownTimeoutMs: 100,
+    });
+    const worker = container.spawnWorker(container.entrypoints[0]!, [], { data: {}, parentStack: [] });
+    await holding.promise;
+    const admin = await PgSchema.create();
+    try {
+      expect(await admin.connectionsOf(service)).toBe(1);
+      // ending the pool alone would wait for the held connection, i.e. for the stuck worker
+      await withTimeout(container.stop(), 20_000, "the stop to end");
+      await waitFor(async () => (await admin.connectionsOf(service)) === 0, { what: `no connection of ${service}` });
+      // The worker, let go, is not told "success": its transaction went with the connection.
+      gate.resolve();
+      const outcome = await worker;
+      expect(outcome.ok).toBe(false);
+      expect((outcome as { error: unknown }).error).toBeInstanceOf(CommitFailed);
+    } finally {
+      gate.resolve();
+      await worker;
+      await admin.cleanup();
     }
   });
 });
