@@ -122,7 +122,7 @@ abstract class PoolProvider implements DependencyProvider {
    */
   stop(): Promise<void> {
     if (this.sessions.size > 0)
-      this.log?.warn("stopping while workers hold database connections; they are closed", {
+      this.log?.warn("stopping while workers still run; their database connections are closed", {
         workers: this.sessions.size,
       });
     return this.kill();

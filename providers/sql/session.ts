@@ -136,7 +136,13 @@ export class SqlSession {
 
   private async open(): Promise<PoolClient> {
     if (!this.client) {
-      this.client = await this.pool.connect();
+      const taken = await this.pool.connect();
+      // Destroyed while the connection was being taken: it goes straight back, or the pool's end would wait for it.
+      if (this.destroyed) {
+        taken.release(this.broken);
+        throw new Error("the SQL session was closed (its container stopped) while connecting");
+      }
+      this.client = taken;
       this.client.on("error", this.onClientError);
     }
     const client = this.client;
