@@ -75,6 +75,11 @@ export class ManagementApi {
     await this.request("PUT", path, body);
   }
 
+  /** DELETE `path`; throws {@link ManagementApiError} on a failure status or no answer. */
+  async delete(path: string): Promise<void> {
+    await this.request("DELETE", path);
+  }
+
   /** The vhost `name`. */
   vhost(name: string): Promise<ManagementVhost> {
     return this.getJson<ManagementVhost>(`/api/vhosts/${encodeURIComponent(name)}`);
@@ -92,7 +97,7 @@ export class ManagementApi {
     });
   }
 
-  private async request(method: "GET" | "PUT", path: string, body?: unknown): Promise<Response> {
+  private async request(method: "GET" | "PUT" | "DELETE", path: string, body?: unknown): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.base), {

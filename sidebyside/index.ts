@@ -10,3 +10,11 @@ export {
 } from "./assembler";
 export { ManagementUnavailable, RecordingError, TracingRefused } from "./errors";
 export { TRACE_BINDINGS, TRACE_EXCHANGE } from "./amqp-source";
+export {
+  NAMEKO_PYTHON_ENV,
+  namekoPython,
+  NamekoOriginalFailed,
+  startNamekoOriginal,
+  type NamekoOriginal,
+  type NamekoOriginalOptions,
+} from "./nameko-original";
