@@ -1,5 +1,7 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { addMaskOption, describeError, type MaskSpec } from "../compat";
+import { addMaskOption, describeError, parseCassette, type MaskSpec } from "../compat";
+import { CommandError } from "../src";
 import { rootLogger } from "../src/internal";
 
 function collect(value: string, previous: string[]): string[] {
@@ -102,4 +104,87 @@ export function registerSideBySide(program: Command): void {
       // Exit explicitly, as `run` does: nothing left over may keep the process alive.
       process.exit(code);
     });
+  registerReplay(program);
+}
+
+interface ReplayCommandOptions {
+  target: string;
+  prefix?: string;
+  natsUrl?: string;
+  service: string[];
+  ignore: string[];
+  junit?: string;
+  timeoutMs: number;
+  settleMs: number;
+}
+
+/** Exit codes of `replay` (docs/cassettes.md, Replay): all matched, something differed, the command could not run. */
+const REPLAY_MATCHED = 0;
+const REPLAY_DIFFERED = 1;
+const REPLAY_USAGE = 2;
+
+/**
+ * `cliffracer replay FILE --target nats --prefix P [--nats-url URL] [--service NAME]...
+ * [--ignore PATH]... [--junit FILE] [--timeout-ms N] [--settle-ms N]`: the cassette's calls sent to
+ * the port under test, compared with the recording (docs/cassettes.md, Replay).
+ */
+function registerReplay(program: Command): void {
+  program
+    .command("replay")
+    .description("replay a cassette's calls against a port and compare with the recording")
+    .argument("<file>", "the cassette (JSON Lines)")
+    .requiredOption("--target <side>", "where the port under test runs: nats (amqp: not yet)")
+    .option("--prefix <prefix>", "the private subject prefix the port runs with (required for nats)")
+    .option("--nats-url <url>", "NATS server(s) (default: NATS_URL, then nats://127.0.0.1:4222)")
+    .option("--service <name>", "replay only calls to this service (repeatable; default: all)", collect, [])
+    .option("--ignore <path>", "do not count differences at [service.method:]path (repeatable)", collect, [])
+    .option("--junit <file>", "also write the verdicts as JUnit XML")
+    .option("--timeout-ms <n>", "per call", positive("--timeout-ms", true), 10_000)
+    .option(
+      "--settle-ms <n>",
+      "wait after the last reply for late events and calls",
+      positive("--settle-ms", true),
+      200,
+    )
+    // Usage errors exit 2, so CI tells "the port differs" (1) from "the replay could not run".
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : REPLAY_USAGE))
+    .action(async (file: string, opts: ReplayCommandOptions) => {
+      const code = await runReplay(file, opts).catch((err: unknown) => {
+        process.stderr.write(`${err instanceof Error ? err.name : "Error"}: ${describeError(err)}\n`);
+        return REPLAY_USAGE;
+      });
+      process.exit(code);
+    });
+}
+
+async function runReplay(file: string, opts: ReplayCommandOptions): Promise<number> {
+  if (opts.target === "amqp")
+    throw new CommandError(
+      "--target amqp is not yet supported: replay a cassette against a port on NATS (--target nats)",
+    );
+  if (opts.target !== "nats") throw new CommandError(`--target must be nats, got ${JSON.stringify(opts.target)}`);
+  const prefix = opts.prefix ?? "";
+  if (prefix === "")
+    throw new CommandError("--target nats needs --prefix: the private subject prefix the port under test runs with");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new CommandError(`cannot read the cassette ${file}: ${describeError(err)}`);
+  }
+  const { replay } = await import("./replay");
+  const { formatReport, junitXml } = await import("./report");
+  const report = await replay({
+    cassette: parseCassette(text),
+    natsUrl: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    prefix,
+    services: opts.service.length > 0 ? opts.service : undefined,
+    ignore: opts.ignore,
+    timeoutMs: opts.timeoutMs,
+    settleMs: opts.settleMs,
+    log: rootLogger,
+  });
+  process.stdout.write(formatReport(report, file));
+  if (opts.junit !== undefined) writeFileSync(opts.junit, junitXml(report, file));
+  return report.ok ? REPLAY_MATCHED : REPLAY_DIFFERED;
 }

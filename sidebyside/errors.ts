@@ -1,3 +1,5 @@
+import { NamekoError, registerError } from "../compat";
+
 /** Why a recording could not start (docs/cassettes.md, When recording cannot start). */
 export class RecordingError extends Error {
   override readonly name: string = "RecordingError";
@@ -12,3 +14,15 @@ export class ManagementUnavailable extends RecordingError {
 export class TracingRefused extends RecordingError {
   override readonly name = "TracingRefused";
 }
+
+/** An `--ignore` pattern that cannot be read (docs/cassettes.md, Ignoring noise). */
+export class InvalidIgnorePattern extends Error {
+  override readonly name = "InvalidIgnorePattern";
+}
+
+/**
+ * The reply a replay's stub responder gives a call the cassette holds no recording of
+ * (docs/cassettes.md, Stub responders): an error at once, so the port under test never waits.
+ */
+export class ReplayNoRecording extends NamekoError {}
+registerError("cliffracer.replay.ReplayNoRecording", ReplayNoRecording);

@@ -1,4 +1,4 @@
-/** Side by side: recording live Nameko traffic into cassettes (docs/cassettes.md). */
+/** Side by side: recording live Nameko traffic into cassettes and replaying them against a port (docs/cassettes.md). */
 export { record, type RecordOptions, type RecordSummary } from "./recorder";
 export {
   CassetteAssembler,
@@ -8,7 +8,37 @@ export {
   type ObservedReply,
   type ObservedRequest,
 } from "./assembler";
-export { ManagementUnavailable, RecordingError, TracingRefused } from "./errors";
+export {
+  InvalidIgnorePattern,
+  ManagementUnavailable,
+  RecordingError,
+  ReplayNoRecording,
+  TracingRefused,
+} from "./errors";
+export {
+  callLabel,
+  DEFAULT_REPLAY_TIMEOUT_MS,
+  DEFAULT_SETTLE_MS,
+  replay,
+  REPLAY_CALLER,
+  type CallReport,
+  type ReplayOptions,
+  type ReplayReport,
+} from "./replay";
+export {
+  diffOutcomes,
+  noisyPaths,
+  recordedOutcome,
+  replyView,
+  requestKey,
+  type CallView,
+  type EventView,
+  type Outcome,
+  type ReplyView,
+} from "./compare";
+export { diffValues, formatDifference, type Difference } from "./diff";
+export { IgnoreRules, parseIgnorePattern, type IgnorePattern } from "./ignore";
+export { escapeXml, formatReport, junitXml } from "./report";
 export { TRACE_BINDINGS, TRACE_EXCHANGE } from "./amqp-source";
 export {
   NAMEKO_PYTHON_ENV,
