@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { addMaskOption, describeError, parseCassette, type MaskSpec } from "../compat";
+import { vhostOf } from "../amqp";
 import { CommandError } from "../src";
 import { rootLogger } from "../src/internal";
+import type { ReplayOptions } from "./replay";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -111,6 +113,7 @@ interface ReplayCommandOptions {
   target: string;
   prefix?: string;
   natsUrl?: string;
+  amqpUri?: string;
   service: string[];
   ignore: string[];
   junit?: string;
@@ -124,18 +127,19 @@ const REPLAY_DIFFERED = 1;
 const REPLAY_USAGE = 2;
 
 /**
- * `cliffracer replay FILE --target nats --prefix P [--nats-url URL] [--service NAME]...
- * [--ignore PATH]... [--junit FILE] [--timeout-ms N] [--settle-ms N]`: the cassette's calls sent to
- * the port under test, compared with the recording (docs/cassettes.md, Replay).
+ * `cliffracer replay FILE --target nats|amqp [--prefix P] [--nats-url URL] [--amqp-uri URI]
+ * [--service NAME]... [--ignore PATH]... [--junit FILE] [--timeout-ms N] [--settle-ms N]`: the
+ * cassette's calls sent to the port under test, compared with the recording (docs/cassettes.md, Replay).
  */
 function registerReplay(program: Command): void {
   program
     .command("replay")
     .description("replay a cassette's calls against a port and compare with the recording")
     .argument("<file>", "the cassette (JSON Lines)")
-    .requiredOption("--target <side>", "where the port under test runs: nats (amqp: not yet)")
-    .option("--prefix <prefix>", "the private subject prefix the port runs with (required for nats)")
-    .option("--nats-url <url>", "NATS server(s) (default: NATS_URL, then nats://127.0.0.1:4222)")
+    .requiredOption("--target <side>", "where the port under test runs: nats or amqp (RabbitMQ)")
+    .option("--prefix <prefix>", "nats: the private subject prefix the port runs with (required)")
+    .option("--nats-url <url>", "nats: the server(s) (default: NATS_URL, then nats://127.0.0.1:4222)")
+    .option("--amqp-uri <uri>", "amqp: the port's private vhost (default: AMQP_URI)")
     .option("--service <name>", "replay only calls to this service (repeatable; default: all)", collect, [])
     .option("--ignore <path>", "do not count differences at [service.method:]path (repeatable)", collect, [])
     .option("--junit <file>", "also write the verdicts as JUnit XML")
@@ -158,14 +162,20 @@ function registerReplay(program: Command): void {
 }
 
 async function runReplay(file: string, opts: ReplayCommandOptions): Promise<number> {
-  if (opts.target === "amqp")
-    throw new CommandError(
-      "--target amqp is not yet supported: replay a cassette against a port on NATS (--target nats)",
-    );
-  if (opts.target !== "nats") throw new CommandError(`--target must be nats, got ${JSON.stringify(opts.target)}`);
-  const prefix = opts.prefix ?? "";
-  if (prefix === "")
-    throw new CommandError("--target nats needs --prefix: the private subject prefix the port under test runs with");
+  let target: ReplayOptions["target"];
+  if (opts.target === "nats") {
+    const prefix = opts.prefix ?? "";
+    if (prefix === "")
+      throw new CommandError("--target nats needs --prefix: the private subject prefix the port under test runs with");
+    target = { side: "nats", natsUrl: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222", prefix };
+  } else if (opts.target === "amqp") {
+    const amqpUri = opts.amqpUri ?? process.env.AMQP_URI;
+    if (amqpUri === undefined || vhostOf(amqpUri) === "/")
+      throw new CommandError(
+        "--target amqp needs --amqp-uri naming a vhost of the port's own (not /): the replay's stubs bind to nameko-rpc there",
+      );
+    target = { side: "amqp", amqpUri };
+  } else throw new CommandError(`--target must be nats or amqp, got ${JSON.stringify(opts.target)}`);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -176,8 +186,7 @@ async function runReplay(file: string, opts: ReplayCommandOptions): Promise<numb
   const { formatReport, junitXml } = await import("./report");
   const report = await replay({
     cassette: parseCassette(text),
-    natsUrl: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-    prefix,
+    target,
     services: opts.service.length > 0 ? opts.service : undefined,
     ignore: opts.ignore,
     timeoutMs: opts.timeoutMs,

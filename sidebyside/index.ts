@@ -25,6 +25,8 @@ export {
   type ReplayOptions,
   type ReplayReport,
 } from "./replay";
+export type { NatsReplayTarget } from "./nats-target";
+export type { AmqpReplayTarget } from "./amqp-target";
 export {
   diffOutcomes,
   noisyPaths,

@@ -1,29 +1,26 @@
 /**
- * `replay`: every recorded top-level call of a cassette sent to the port under test on NATS, and
- * what it answered, dispatched and called compared with the recording (docs/cassettes.md, Replay).
- * Each call gets a parent call id of its own, so the port's outgoing calls and events are tied to
- * it by their call id stack; its outgoing calls are answered from the cassette under the port's
- * private prefix, so a replay never reaches a real dependency.
+ * `replay`: every recorded top-level call of a cassette sent to the port under test, on NATS or
+ * RabbitMQ, and what it answered, dispatched and called compared with the recording
+ * (docs/cassettes.md, Replay). Each call gets a parent call id of its own, so the port's outgoing
+ * calls and events are tied to it by their call id stack; its outgoing calls are answered from the
+ * cassette under the port's private prefix or vhost, so a replay never reaches a real dependency.
  */
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   decodeJson,
   describeError,
   encodeErrorReply,
   encodeJson,
-  encodeRequest,
   RpcTimeout,
   UnknownService,
-  validatePrefix,
   type CassetteProblem,
   type Logger,
   type ParsedCassette,
   type RecordedCall,
   type RecordedReply,
 } from "../compat";
-import { RpcClient } from "../src/internal";
+import { connectAmqpTarget, type AmqpReplayTarget } from "./amqp-target";
 import {
   diffOutcomes,
   noisyPaths,
@@ -37,7 +34,8 @@ import {
 import { showValue, type Difference } from "./diff";
 import { ReplayNoRecording } from "./errors";
 import { IgnoreRules } from "./ignore";
-import { RecordedAnswers, startReplayListeners, type Observed } from "./responders";
+import { connectNatsTarget, type NatsReplayTarget } from "./nats-target";
+import { RecordedAnswers, type Observed, type ReplayConnection, type ReplayHooks } from "./responders";
 
 /** Default per-call timeout of a replay. */
 export const DEFAULT_REPLAY_TIMEOUT_MS = 10_000;
@@ -49,9 +47,8 @@ export const REPLAY_CALLER = "cliffracer_replay";
 /** Options of {@link replay}. */
 export interface ReplayOptions {
   cassette: ParsedCassette;
-  natsUrl: string;
-  /** The private prefix the port under test runs with; required, so no real dependency is reached. */
-  prefix: string;
+  /** Where the port under test runs: a private prefix on NATS, or a private vhost on RabbitMQ. */
+  target: NatsReplayTarget | AmqpReplayTarget;
   /** Replay only the calls to these services (default: every recorded call). */
   services?: readonly string[];
   /** `--ignore` patterns (docs/cassettes.md, Ignoring noise). */
@@ -115,11 +112,19 @@ function ownerOf(stack: readonly string[], inFlight: ReadonlyMap<string, InFligh
   return stack.length >= 2 ? inFlight.get(stack[stack.length - 2]!) : undefined;
 }
 
+/** The sources whose events a replay on RabbitMQ listens to: the replayed services and every recorded event's. */
+function eventSources(calls: readonly RecordedCall[]): Set<string> {
+  const out = new Set(calls.map((c) => c.service));
+  const add = (c: RecordedCall): void => {
+    for (const e of c.events) out.add(e.source);
+    c.calls.forEach(add);
+  };
+  calls.forEach(add);
+  return out;
+}
+
 /** Replays the cassette's calls one after another and compares each with its recording. */
 export async function replay(options: ReplayOptions): Promise<ReplayReport> {
-  if (options.prefix === "")
-    throw new Error("replay needs the private subject prefix the port under test runs with (--prefix)");
-  validatePrefix(options.prefix);
   // Patterns are read first: a bad one is a usage error, found before anything is sent.
   const rules = new IgnoreRules(options.ignore);
   const { cassette, log } = options;
@@ -132,28 +137,27 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const byParent = new Map<string, InFlightCall>();
   const timeoutMs = options.timeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS;
 
-  const nc: NatsConnection = await connect({ servers: options.natsUrl.split(","), name: "cliffracer-replay" });
   const states: InFlightCall[] = [];
+  const hooks: ReplayHooks = {
+    targets,
+    onCall: (o: Observed<CallView>) => {
+      const owner = ownerOf(o.callIdStack, byParent);
+      owner?.calls.push(o.what);
+      const found = answers.find(o.what, owner);
+      if (found?.reply) return encodeJson(found.reply);
+      const why = `no recording answers ${callLabel(o.what)}; the stub replied ReplayNoRecording`;
+      owner?.unanswered.set(owner.calls.length - 1, why);
+      log.warn("replay: a call the cassette cannot answer", { call: callLabel(o.what), callIdStack: o.callIdStack });
+      return encodeErrorReply(new ReplayNoRecording(`no recording of ${callLabel(o.what)}`));
+    },
+    onEvent: (o: Observed<EventView>) => ownerOf(o.callIdStack, byParent)?.events.push(o.what),
+  };
+  const target = options.target;
+  const connection: ReplayConnection =
+    target.side === "nats"
+      ? await connectNatsTarget(target, hooks, log)
+      : await connectAmqpTarget(target, hooks, eventSources(recorded), log);
   try {
-    const listeners = startReplayListeners({
-      nc,
-      prefix: options.prefix,
-      targets,
-      log,
-      onCall: (o: Observed<CallView>) => {
-        const owner = ownerOf(o.callIdStack, byParent);
-        owner?.calls.push(o.what);
-        const found = answers.find(o.what, owner);
-        if (found?.reply) return encodeJson(found.reply);
-        const why = `no recording answers ${callLabel(o.what)}; the stub replied ReplayNoRecording`;
-        owner?.unanswered.set(owner.calls.length - 1, why);
-        log.warn("replay: a call the cassette cannot answer", { call: callLabel(o.what), callIdStack: o.callIdStack });
-        return encodeErrorReply(new ReplayNoRecording(`no recording of ${callLabel(o.what)}`));
-      },
-      onEvent: (o: Observed<EventView>) => ownerOf(o.callIdStack, byParent)?.events.push(o.what),
-    });
-    await nc.flush();
-    const client = new RpcClient(nc, { prefix: options.prefix, timeoutMs, largeBodies: false });
     for (const call of recorded) {
       const parentId = `${REPLAY_CALLER}.call.${randomUUID()}`;
       const state: InFlightCall = {
@@ -168,28 +172,22 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
       states.push(state);
       const started = performance.now();
       try {
-        const body = await client.requestRaw(call.service, call.method, encodeRequest(call.args, call.kwargs), {
-          contextData: call.context,
-          callIdStack: [parentId],
-          timeoutMs,
-        });
-        state.reply = decodeJson(body) as RecordedReply;
+        state.reply = decodeJson(await connection.send(call, parentId, timeoutMs)) as RecordedReply;
       } catch (err) {
         state.failure =
           err instanceof RpcTimeout
             ? `no reply within ${timeoutMs} ms (RpcTimeout)`
             : err instanceof UnknownService
-              ? `no service answers ${call.service}.${call.method} (UnknownService): is the port running with this prefix?`
+              ? `no service answers ${call.service}.${call.method} (UnknownService): is the port running?`
               : `the call failed: ${err instanceof Error ? err.name : "Error"}: ${describeError(err)}`;
       }
       state.durationMs = performance.now() - started;
     }
     // Events and calls sent after a reply still count: wait a moment for them.
-    await nc.flush();
+    await connection.flush();
     await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? DEFAULT_SETTLE_MS));
-    listeners.stop();
   } finally {
-    await nc.drain().catch(() => undefined);
+    await connection.stop();
   }
 
   const noise = noisyPaths(recorded);

@@ -1,15 +1,13 @@
 /**
- * The replay's side of NATS under the port's private prefix (docs/cassettes.md, Stub responders):
- * stub responders that answer the port's outgoing calls from the cassette, and an observer of the
- * events it dispatches. What each message belongs to is told by its call id stack
- * (docs/nameko-wire.md, Call id stack); the linking and matching are the runner's.
+ * What a replay's stub responders answer with, whatever side the port runs on (docs/cassettes.md,
+ * Stub responders): the recorded calls matching a request, and the shapes the sides hand the
+ * runner. What each message belongs to is told by its call id stack (docs/nameko-wire.md, Call id
+ * stack); the linking is the runner's.
  */
-import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
   decodeJson,
   describeError,
   encodeErrorReply,
-  methodOfSubject,
   requestArgs,
   requestEnvelope,
   requestKwargs,
@@ -17,7 +15,6 @@ import {
   type Logger,
   type RecordedCall,
 } from "../compat";
-import { contextFromNatsHeaders } from "../src/internal";
 import { callView, requestKey, type CallView, type EventView } from "./compare";
 import { matches } from "./diff";
 
@@ -28,78 +25,52 @@ export interface Observed<T> {
   callIdStack: string[];
 }
 
-/** Options of {@link startReplayListeners}. */
-export interface ListenerOptions {
-  nc: NatsConnection;
-  /** The port's private prefix (non-empty). */
-  prefix: string;
+/** What a replay target hands the runner: the port's outgoing calls (to answer) and its events. */
+export interface ReplayHooks {
   /** Services replayed to: the port's own, whose requests the stubs leave alone. */
   targets: ReadonlySet<string>;
-  /** Answers an outgoing call of the port with a reply body (sent only when the request has a reply subject). */
+  /** Answers an outgoing call of the port with a reply body (sent only when a reply is owed). */
   onCall(call: Observed<CallView>): string;
   onEvent(event: Observed<EventView>): void;
-  log: Logger;
+}
+
+/** A replay's connection to the side the port runs on: it sends the recorded calls, and stops. */
+export interface ReplayConnection {
+  /** Sends a recorded call with its context and the stack `[parentId]`; resolves with the reply body. */
+  send(call: RecordedCall, parentId: string, timeoutMs: number): Promise<Uint8Array>;
+  /** Waits until everything the port sent so far has been handed to the hooks (a round trip). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
- * Subscribes to `<prefix>.rpc.*.*` (every service's requests; the port's own are left to it) and
- * `<prefix>.events.>` (docs/nats-contract.md, Subjects). Plain subscriptions: JetStream publishes of
- * events are seen like any other message, and the stream stores them as before.
+ * A stub's answer to a request body: the hooks' reply, or Nameko's error for a body that is not
+ * `{args, kwargs}`, as a real service would answer (docs/nameko-wire.md, Malformed requests).
  */
-export function startReplayListeners(options: ListenerOptions): { stop(): void } {
-  const { nc, prefix, log } = options;
-  const subs: Subscription[] = [];
-  const listen = (subject: string, fn: (m: Msg) => void): void => {
-    subs.push(
-      nc.subscribe(subject, {
-        callback: (err, m) => {
-          if (err) log.warn("replay subscription failed", { subject, error: err.message });
-          else fn(m);
-        },
-      }),
-    );
-  };
-  const rpcRoot = `${prefix}.rpc.`;
-  listen(`${rpcRoot}*.*`, (m) => {
-    const service = m.subject.slice(rpcRoot.length, m.subject.lastIndexOf("."));
-    if (options.targets.has(service)) return;
-    const { data, parentStack } = contextFromNatsHeaders(m.headers);
-    let body: string;
-    try {
-      const envelope = requestEnvelope(m.data);
-      const what = {
-        service,
-        method: methodOfSubject(m.subject),
-        args: requestArgs(envelope.args),
-        kwargs: requestKwargs(envelope.kwargs),
-      };
-      body = options.onCall({ what, context: data, callIdStack: parentStack });
-    } catch (err) {
-      // A request that does not read gets Nameko's error for it, as a real service would answer.
-      body = encodeErrorReply(err);
-    }
-    if (m.reply) m.respond(body);
-  });
-  const eventsRoot = `${prefix}.events.`;
-  listen(`${eventsRoot}>`, (m) => {
-    const rest = m.subject.slice(eventsRoot.length);
-    const dot = rest.indexOf(".");
-    if (dot <= 0) return;
-    const { data, parentStack } = contextFromNatsHeaders(m.headers);
-    let payload: unknown;
-    try {
-      payload = decodeJson(m.data);
-    } catch (err) {
-      log.warn("replay: an event body is not JSON", { subject: m.subject, error: describeError(err) });
-      payload = new TextDecoder().decode(m.data);
-    }
-    options.onEvent({
-      what: { source: rest.slice(0, dot), type: rest.slice(dot + 1), payload },
-      context: data,
-      callIdStack: parentStack,
-    });
-  });
-  return { stop: () => subs.forEach((s) => s.unsubscribe()) };
+export function answerRequest(
+  hooks: ReplayHooks,
+  service: string,
+  method: string,
+  body: Uint8Array,
+  context: { data: ContextData; parentStack: string[] },
+): string {
+  try {
+    const envelope = requestEnvelope(body);
+    const what = { service, method, args: requestArgs(envelope.args), kwargs: requestKwargs(envelope.kwargs) };
+    return hooks.onCall({ what, context: context.data, callIdStack: context.parentStack });
+  } catch (err) {
+    return encodeErrorReply(err);
+  }
+}
+
+/** An event body as its payload; a body that is not JSON is kept as text, and logged. */
+export function eventPayload(body: Uint8Array, where: string, log: Logger): unknown {
+  try {
+    return decodeJson(body);
+  } catch (err) {
+    log.warn("replay: an event body is not JSON", { where, error: describeError(err) });
+    return new TextDecoder().decode(body);
+  }
 }
 
 /**

@@ -92,12 +92,13 @@ describe("cliffracer replay (NATS target)", () => {
   let cassetteFile: string;
   let cassette: ParsedCassette;
   const peers: PeerService[] = [];
+  let dispatcher: PeerDispatcher;
   const fx = new EventsFixture();
 
   beforeAll(async () => {
     vhost = await createVhost("cliff-replay");
     dir = mkdtempSync(join(tmpdir(), "cliff-replay-"));
-    const dispatcher = await PeerDispatcher.start(vhost.uri);
+    dispatcher = await PeerDispatcher.start(vhost.uri);
     peers.push(
       await startPeerService({
         uri: vhost.uri,
@@ -113,7 +114,10 @@ describe("cliffracer replay (NATS target)", () => {
             async fn(this: PeerWorker, n: number) {
               if (n % 10 === 9) throw new PeerRemoteError("ValueError", "builtins.ValueError", ["no"], "no");
               const reserved = await this.call("stock", "reserve", [], { n });
-              await dispatcher.dispatch("orders", "placed", { n }, { service: { callIdStack: this.callIdStack } });
+              // Faults are off while recording; the AMQP target replays to this same original.
+              if (fault === "extraCall" && n === 4) await this.call("stock", "reserve", [], { n });
+              if (!(fault === "missingEvent" && n === 5))
+                await dispatcher.dispatch("orders", "placed", { n }, { service: { callIdStack: this.callIdStack } });
               return { n, reserved, ref: randomUUID() };
             },
           },
@@ -147,7 +151,6 @@ describe("cliffracer replay (NATS target)", () => {
       await dispatcher.dispatch("orders", "tick", { i }, { service: { callIdStack: [`orders.tick.${randomUUID()}`] } });
     await withTimeout(recording, 20_000, "the recording to end");
     await Promise.all(callers.map((c) => c.close()));
-    await dispatcher.close();
     cassette = parseCassette(readFileSync(cassetteFile, "utf8"));
     expect(cassette.problems).toEqual([]);
     await fx.start(Orders);
@@ -161,12 +164,19 @@ describe("cliffracer replay (NATS target)", () => {
     release.resolve();
     await fx.cleanup();
     for (const p of peers) await p.stop();
+    await dispatcher?.close();
     await vhost?.delete();
     rmSync(dir, { recursive: true, force: true });
   });
 
   const run = (timeoutMs = 5_000): Promise<ReplayReport> =>
-    replay({ cassette, natsUrl: NATS_URL, prefix: fx.prefix, timeoutMs, settleMs: 100, log: testLogger() });
+    replay({
+      cassette,
+      target: { side: "nats", natsUrl: NATS_URL, prefix: fx.prefix },
+      timeoutMs,
+      settleMs: 100,
+      log: testLogger(),
+    });
 
   it("a faithful port matches every recorded call, its outgoing call and its event; noise is ignored", async () => {
     const report = await run();
@@ -252,13 +262,13 @@ describe("cliffracer replay (NATS target)", () => {
     // The usage errors run beside the matching replay: none of them reaches the port.
     const [matched, amqp, missing] = await Promise.all([
       runCli(["replay", cassetteFile, "--target", "nats", "--prefix", fx.prefix, "--nats-url", NATS_URL]),
-      runCli(["replay", cassetteFile, "--target", "amqp"]),
+      runCli(["replay", cassetteFile, "--target", "amqp", "--amqp-uri", "amqp://guest:guest@127.0.0.1:5672/"]),
       runCli(["replay", join(dir, "nope.jsonl"), "--target", "nats", "--prefix", fx.prefix]),
     ]);
     expect(matched.stdout).toContain(`${cassetteFile}: ${CALLS} calls replayed, ${CALLS} match, 0 differ`);
     expect(matched.code).toBe(0);
     expect(amqp.code).toBe(2);
-    expect(amqp.stderr).toContain("CommandError: --target amqp is not yet supported");
+    expect(amqp.stderr).toContain("CommandError: --target amqp needs --amqp-uri naming a vhost of the port's own");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("cannot read the cassette");
 
@@ -290,4 +300,36 @@ describe("cliffracer replay (NATS target)", () => {
     expect(xml).toContain('<failure message="1 difference">reply.result.reserved: expected 6, got 7</failure>');
     expect(xml).toContain('name="call 1 orders.place(');
   }, 60_000);
+
+  describe("against the Nameko original on RabbitMQ (AMQP target)", () => {
+    const runAmqp = (): Promise<ReplayReport> =>
+      replay({ cassette, target: { side: "amqp", amqpUri: vhost.uri }, settleMs: 200, log: testLogger() });
+
+    beforeAll(async () => {
+      // The recording's `stock` goes: in the port's vhost the replay's stubs answer for it.
+      await peers.shift()!.stop();
+    });
+
+    it("the original matches its own recording, its calls answered by the stubs", async () => {
+      const report = await runAmqp();
+      expect(failures(report)).toEqual({});
+      expect(report.ok).toBe(true);
+      expect(report.calls).toHaveLength(CALLS);
+    });
+
+    it("names a missing event and an extra outgoing call", async () => {
+      fault = "missingEvent";
+      expect(failures(await runAmqp())).toEqual({
+        'orders.place(5, card="***masked***")': [
+          'events[0]: missing, expected {"source": "orders", "type": "placed", "payload": {"n": 5}}',
+        ],
+      });
+      fault = "extraCall";
+      expect(failures(await runAmqp())).toEqual({
+        'orders.place(4, card="***masked***")': [
+          'calls[1]: extra, got {"service": "stock", "method": "reserve", "args": [], "kwargs": {"n": 4}}',
+        ],
+      });
+    });
+  });
 });

@@ -1,0 +1,76 @@
+/**
+ * Replaying to a port on NATS under its private prefix (docs/cassettes.md, Stub responders): calls
+ * go to `<prefix>.rpc.<service>.<method>`; plain subscriptions on `<prefix>.rpc.*.*` answer the
+ * port's calls to every other service, and `<prefix>.events.>` shows its events
+ * (docs/nats-contract.md, Subjects). JetStream publishes of events are seen like any message, and
+ * the stream stores them as before.
+ */
+import { connect, type Msg, type Subscription } from "@nats-io/transport-node";
+import { encodeRequest, methodOfSubject, validatePrefix, type Logger } from "../compat";
+import { contextFromNatsHeaders, RpcClient } from "../src/internal";
+import { answerRequest, eventPayload, type ReplayConnection, type ReplayHooks } from "./responders";
+
+/** Where the port runs on NATS. */
+export interface NatsReplayTarget {
+  side: "nats";
+  natsUrl: string;
+  /** The port's private prefix; required (non-empty), so no real dependency is reached. */
+  prefix: string;
+}
+
+/** Connects, subscribes the stubs and the event observer, and returns the sender. */
+export async function connectNatsTarget(
+  target: NatsReplayTarget,
+  hooks: ReplayHooks,
+  log: Logger,
+): Promise<ReplayConnection> {
+  if (target.prefix === "")
+    throw new Error("a replay on NATS needs the private subject prefix the port under test runs with (--prefix)");
+  const prefix = validatePrefix(target.prefix);
+  const nc = await connect({ servers: target.natsUrl.split(","), name: "cliffracer-replay" });
+  const subs: Subscription[] = [];
+  const listen = (subject: string, fn: (m: Msg) => void): void => {
+    subs.push(
+      nc.subscribe(subject, {
+        callback: (err, m) => {
+          if (err) log.warn("replay subscription failed", { subject, error: err.message });
+          else fn(m);
+        },
+      }),
+    );
+  };
+  const rpcRoot = `${prefix}.rpc.`;
+  listen(`${rpcRoot}*.*`, (m) => {
+    const service = m.subject.slice(rpcRoot.length, m.subject.lastIndexOf("."));
+    if (hooks.targets.has(service)) return;
+    const body = answerRequest(hooks, service, methodOfSubject(m.subject), m.data, contextFromNatsHeaders(m.headers));
+    if (m.reply) m.respond(body);
+  });
+  const eventsRoot = `${prefix}.events.`;
+  listen(`${eventsRoot}>`, (m) => {
+    const rest = m.subject.slice(eventsRoot.length);
+    const dot = rest.indexOf(".");
+    if (dot <= 0) return;
+    const { data, parentStack } = contextFromNatsHeaders(m.headers);
+    hooks.onEvent({
+      what: { source: rest.slice(0, dot), type: rest.slice(dot + 1), payload: eventPayload(m.data, m.subject, log) },
+      context: data,
+      callIdStack: parentStack,
+    });
+  });
+  await nc.flush();
+  const client = new RpcClient(nc, { prefix, largeBodies: false });
+  return {
+    send: (call, parentId, timeoutMs) =>
+      client.requestRaw(call.service, call.method, encodeRequest(call.args, call.kwargs), {
+        contextData: call.context,
+        callIdStack: [parentId],
+        timeoutMs,
+      }),
+    flush: () => nc.flush(),
+    stop: async () => {
+      for (const s of subs) s.unsubscribe();
+      await nc.drain().catch(() => undefined);
+    },
+  };
+}
