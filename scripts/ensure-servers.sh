@@ -94,3 +94,6 @@ if ! answers "$REDIS_PORT"; then
 else
   echo "ensure-servers: redis-server answers on 127.0.0.1:$REDIS_PORT"
 fi
+
+# Not a server: the shell test (test/integration/runtime/shell.test.ts) drives `cliffracer shell` in tmux.
+command -v tmux >/dev/null || install_pkg tmux

@@ -10,6 +10,7 @@ export { drainNats, logNatsStatus, natsOptions } from "./nats/connection";
 export { assertFitsNats, maxPayloadOf, natsPayloadTooLarge, oversize } from "./nats/payload-size";
 export { batchNatsWrites } from "./nats/write-batching";
 export { contextFromNatsHeaders } from "./nats/headers";
+export { discoverServices } from "./nats/service-discovery";
 export {
   BODY_REF_HEADER,
   bodyBucketOf,

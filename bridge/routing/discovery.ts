@@ -13,10 +13,11 @@
  * `missesBeforeRemoval` rounds in a row is dropped, so one slow `$SRV.INFO` answer does not make
  * the bridge stop serving a service.
  */
-import { Empty, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { ServiceDirectory, Side } from "./service-directory";
 import { describeError, type Logger } from "../../compat";
 import { ManagementApi, type ManagementTarget } from "../../amqp";
+import { discoverServices } from "../../src/internal";
 
 /** Options of {@link Discovery}. */
 export interface DiscoveryOptions {
@@ -33,35 +34,9 @@ export interface DiscoveryOptions {
   log: Logger;
 }
 
-interface EndpointInfo {
-  name?: string;
-  subject?: string;
-}
-
 /** Names of runtime services under `prefix` that answer `$SRV.INFO` within `waitMs`. */
 export async function findNatsServices(nc: NatsConnection, prefix: string, waitMs: number): Promise<Set<string>> {
-  const head = prefix === "" ? "rpc." : `${prefix}.rpc.`;
-  const found = new Set<string>();
-  const replies = await nc.requestMany("$SRV.INFO", Empty, {
-    strategy: "stall",
-    stall: Math.min(150, waitMs),
-    maxWait: waitMs,
-  });
-  for await (const m of replies) {
-    let info: { endpoints?: EndpointInfo[] };
-    try {
-      info = m.json();
-    } catch {
-      continue; // not a services-protocol answer
-    }
-    for (const ep of info.endpoints ?? []) {
-      const subject = ep.subject;
-      if (typeof subject !== "string" || !subject.startsWith(head) || !subject.endsWith(".*")) continue;
-      const name = subject.slice(head.length, -2);
-      if (name !== "" && !name.includes(".")) found.add(name);
-    }
-  }
-  return found;
+  return new Set((await discoverServices(nc, prefix, waitMs)).keys());
 }
 
 interface MgmtConsumer {

@@ -49,6 +49,13 @@ export function parseCallArguments(json: string | undefined): { args: unknown[];
   return { args: [], kwargs: value };
 }
 
+/** The `--context` option: a JSON object of context data, sent as `nameko.*` headers. */
+export function parseContextOption(json: string): ContextData {
+  const parsed = parseJson(json, "--context");
+  if (!isPlainObject(parsed)) throw new CommandError("--context must be a JSON object");
+  return parsed;
+}
+
 /** `cliffracer call <service>.<method> [json]`: print the result as JSON, or the error and exit 1. */
 export function registerCall(program: Command): void {
   program
@@ -67,12 +74,7 @@ export function registerCall(program: Command): void {
       ) => {
         const { service, method } = parseTarget(target);
         const { args, kwargs } = parseCallArguments(json);
-        let contextData: ContextData | undefined;
-        if (opts.context !== undefined) {
-          const parsed = parseJson(opts.context, "--context");
-          if (!isPlainObject(parsed)) throw new CommandError("--context must be a JSON object");
-          contextData = parsed;
-        }
+        const contextData = opts.context === undefined ? undefined : parseContextOption(opts.context);
         if (opts.timeout !== undefined && !(opts.timeout > 0))
           throw new CommandError("--timeout must be a positive number of seconds");
         const config = loadConfig({ file: opts.config });
