@@ -67,6 +67,9 @@ export class MethodNotFound extends BadRequest {}
  */
 export class IncorrectSignature extends BadRequest {}
 
+/** No open WebSocket with this socket id (a hub subscribe for a socket that closed); the argument is the id. */
+export class ConnectionNotFound extends BadRequest {}
+
 /** A DTO argument failed class-validator validation; `fields` maps property paths to messages. */
 export class ValidationFailed extends BadRequest {
   readonly fields: Record<string, string[]>;
@@ -240,6 +243,7 @@ const PYTHON_MODULES: ReadonlyArray<readonly [string, readonly ErrorClass[]]> = 
       MalformedRequest,
       MethodNotFound,
       IncorrectSignature,
+      ConnectionNotFound,
       RemoteError,
       UnknownService,
       UnserializableValueError,

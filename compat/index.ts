@@ -15,6 +15,7 @@ export {
   requestKwargs,
 } from "./codec";
 export type { RpcReply, RpcRequest } from "./codec";
+export { encodeJsonAt } from "./json";
 export { bindArguments, bindDto, dtoClassOf, isFunction, signatureOf } from "./binding";
 export type { AnyFunction, DtoClass, MethodSignature, ParamSpec, SignatureOverride } from "./binding";
 export {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure nats-server (with JetStream), rabbitmq-server, PostgreSQL and Redis answer on 127.0.0.1.
-# Starts whichever is down; installs the Debian packages first when missing (needs root).
+# Starts whichever is down; installs the Debian packages first when missing (needs root). Also
+# installs Debian's chromium when missing, which the WebSocket browser test drives headless.
 #
 # The provider tests (test/integration/providers) need, beyond a running server:
 #   PostgreSQL: user postgres without a password on 127.0.0.1 (pg_hba.conf: `host all all
@@ -97,3 +98,6 @@ fi
 
 # Not a server: the shell test (test/integration/runtime/shell.test.ts) drives `cliffracer shell` in tmux.
 command -v tmux >/dev/null || install_pkg tmux
+
+# The browser test (test/integration/runtime/websocket-browser.test.ts) launches it; not a server either.
+command -v chromium >/dev/null || install_pkg chromium

@@ -18,6 +18,8 @@ export {
   type HttpResult,
 } from "./entrypoints/http-messages";
 export { EventDispatcher, type Dispatch } from "./dependencies/event-dispatcher";
+export { wsRpc, type WsRpcOptions } from "./entrypoints/websocket";
+export { WebSocketHub, WebSocketHubProvider } from "./dependencies/websocket-hub";
 export { decorate, type MemberDecorator } from "./core/decorate";
 
 // Calling services
@@ -99,6 +101,7 @@ export {
   BadRequest,
   CallOutcomeUnknown,
   ConfigurationError,
+  ConnectionNotFound,
   deserializeError,
   Exception,
   IncorrectSignature,

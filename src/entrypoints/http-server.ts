@@ -1,6 +1,8 @@
 // The one web server of a process that every @http entrypoint shares (Nameko's WebServer, a
 // SharedExtension): it listens while at least one container with @http methods runs, on config
-// WEB_SERVER_ADDRESS, and routes every request through the werkzeug-style RuleMap.
+// WEB_SERVER_ADDRESS, and routes every request through the werkzeug-style RuleMap. Its `/ws`
+// endpoint hands WebSocket upgrades to the one container that serves WebSocket RPC there.
+import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { ConfigurationError, type Logger } from "../../compat";
 import { IncomingHttpRequest, responseFromException, type OutgoingResponse } from "./http-messages";
@@ -17,6 +19,32 @@ export interface HttpRouteTarget {
   /** Run the request; resolves with the response, never rejects. */
   handle(request: IncomingHttpRequest, values: Record<string, PathValue>): Promise<OutgoingResponse>;
 }
+
+/**
+ * What the endpoint uses of an accepted `ws` socket. Declared here so that no declaration of the
+ * package names `ws`'s types, which a user's project need not have installed.
+ */
+export interface AcceptedSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  send(data: string, callback: (err?: Error) => void): void;
+  close(code?: number): void;
+  terminate(): void;
+  on(event: "message", listener: (data: Buffer | ArrayBuffer | Buffer[]) => void): this;
+  on(event: "close", listener: () => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+}
+
+/** What `/ws` hands an upgraded connection to: the WebSocket RPC server of one container. */
+export interface WebSocketTarget {
+  /** The service it belongs to, named when a second one asks for the same endpoint. */
+  readonly serviceName: string;
+  /** Take an open socket; the request is the upgrade request. */
+  accept(socket: AcceptedSocket, request: IncomingHttpRequest): void;
+}
+
+/** The path of Nameko's WebSocket endpoint. */
+export const WEBSOCKET_PATH = "/ws";
 
 /** Nameko's parse_address: `[host:]port`; an empty host (or none) means every interface. */
 export function parseAddress(text: string): BindAddress {
@@ -54,6 +82,9 @@ function decodePath(raw: string): string {
   }
 }
 
+// What eventlet's WebSocketWSGI answers a plain request to a WebSocket endpoint.
+const NOT_UPGRADED = (): OutgoingResponse => ({ status: 400, headers: [["connection", "close"]], body: "" });
+
 const servers = new Map<string, SharedHttpServer>();
 
 /** One listening fastify server, shared by the @http entrypoints of every container using its address. */
@@ -64,6 +95,7 @@ export class SharedHttpServer {
   private closing?: Promise<void>;
   private listening?: Promise<void>;
   private boundPort = 0;
+  private websocket?: WebSocketTarget;
 
   private constructor(
     private readonly key: string,
@@ -75,7 +107,43 @@ export class SharedHttpServer {
     this.app.removeAllContentTypeParsers();
     this.app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
     // One catch-all route: services add and remove rules while the server listens, which fastify's router does not allow.
+    // Declared before the websocket plugin loads, so its upgrade wrapper stays off this route: an
+    // upgrade to any other path is answered over HTTP (404), never accepted.
     this.app.all("*", (request, reply) => this.dispatch(request, reply));
+    void this.app.register(fastifyWebsocket);
+    void this.app.register((scope, _opts, done) => {
+      scope.route({
+        method: "GET",
+        url: WEBSOCKET_PATH,
+        // Without a WebSocket server attached, /ws is a path like any other, upgrade or not.
+        preHandler: async (request, reply) => {
+          if (request.ws && !this.websocket) return this.dispatch(request, reply);
+        },
+        handler: (request, reply) =>
+          this.websocket ? this.write(reply, NOT_UPGRADED()) : this.dispatch(request, reply),
+        wsHandler: (socket, request) => {
+          const target = this.websocket;
+          if (target) target.accept(socket, this.incoming(request));
+          else socket.close(1001);
+        },
+      });
+      done();
+    });
+  }
+
+  /** Serve `/ws` with this target; only one container per server may. */
+  attachWebSocket(target: WebSocketTarget): void {
+    if (this.websocket && this.websocket !== target) {
+      throw new ConfigurationError(
+        `${WEBSOCKET_PATH} on ${this.url} is already served by ${this.websocket.serviceName}; one service per WEB_SERVER_ADDRESS can serve WebSocket RPC`,
+      );
+    }
+    this.websocket = target;
+  }
+
+  /** Stop handing upgrades to this target; later upgrades of /ws are answered over HTTP. */
+  detachWebSocket(target: WebSocketTarget): void {
+    if (this.websocket === target) this.websocket = undefined;
   }
 
   /** The server for an address, listening once this resolves; each acquire needs one release. */
@@ -150,14 +218,28 @@ export class SharedHttpServer {
     const match = this.rules.match(request.method, path);
     let out: OutgoingResponse;
     if (match.kind === "found") {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const incoming = new IncomingHttpRequest(request.method, raw, path, request.headers, body, request.ip);
-      out = await match.target.handle(incoming, match.values).catch((err: unknown) => responseFromException(err));
+      out = await match.target
+        .handle(this.incoming(request), match.values)
+        .catch((err: unknown) => responseFromException(err));
     } else if (match.kind === "not-allowed") out = NOT_ALLOWED(match.allowed);
     else if (match.kind === "redirect") {
       out = { status: 308, headers: [["location", `${rawPath}/${q === -1 ? "" : raw.slice(q)}`]], body: "" };
     } else out = NOT_FOUND();
     return this.write(reply, out);
+  }
+
+  private incoming(request: FastifyRequest): IncomingHttpRequest {
+    const raw = request.raw.url ?? "/";
+    const q = raw.indexOf("?");
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    return new IncomingHttpRequest(
+      request.method,
+      raw,
+      decodePath(q === -1 ? raw : raw.slice(0, q)),
+      request.headers,
+      body,
+      request.ip,
+    );
   }
 
   private write(reply: FastifyReply, out: OutgoingResponse): FastifyReply {
