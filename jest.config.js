@@ -4,7 +4,7 @@ const transform = {
 };
 const moduleNameMapper = {
   "^cliffracer$": "<rootDir>/src/index.ts",
-  "^cliffracer/testing$": "<rootDir>/src/testing/index.ts",
+  "^cliffracer/testing$": "<rootDir>/sidebyside/testing.ts",
   "^cliffracer/compat$": "<rootDir>/compat/index.ts",
   "^cliffracer/amqp$": "<rootDir>/amqp/index.ts",
   "^cliffracer/bridge$": "<rootDir>/bridge/index.ts",

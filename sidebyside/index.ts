@@ -50,3 +50,5 @@ export {
   type NamekoOriginal,
   type NamekoOriginalOptions,
 } from "./nameko-original";
+export { InvalidCallsFile, parseCallsFile, type CallSpec } from "./calls-file";
+export { recordOriginal, type LiveRecordingOptions, type StubMethod, type StubServices } from "./live-recording";

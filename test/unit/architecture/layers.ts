@@ -40,12 +40,13 @@ export const ENTRIES = new Set([
   "providers/redis/index.ts",
   "sidebyside/index.ts",
   "sidebyside/cli.ts",
+  "sidebyside/testing.ts",
 ]);
 
 /** The package's own names, as tsconfig.json maps them (the package's `exports`). */
 export const PACKAGE_ENTRIES: Record<string, string> = {
   cliffracer: "src/index.ts",
-  "cliffracer/testing": "src/testing/index.ts",
+  "cliffracer/testing": "sidebyside/testing.ts",
   "cliffracer/compat": "compat/index.ts",
   "cliffracer/amqp": "amqp/index.ts",
   "cliffracer/bridge": "bridge/index.ts",
