@@ -164,9 +164,11 @@ export class WebSocketServer extends ProviderCollector<WsRpcEntrypoint> implemen
     return (this.stopping ??= this.close(this.container.config.shutdownTimeoutMs));
   }
 
-  /** No new connections; every socket is cut at once. */
+  /** No new connections; every socket is cut at once, also during a graceful stop. */
   kill(): Promise<void> {
-    return (this.stopping ??= this.close(0));
+    if (!this.stopping) return (this.stopping = this.close(0));
+    for (const open of this.sockets.values()) open.socket.terminate();
+    return this.stopping;
   }
 
   accept(socket: AcceptedSocket, _request: IncomingHttpRequest): void {
@@ -216,11 +218,13 @@ export class WebSocketServer extends ProviderCollector<WsRpcEntrypoint> implemen
     if (!server) return;
     server.detachWebSocket(this);
     const sockets = [...this.sockets.values()];
-    if (graceMs > 0) await Promise.all(sockets.map((s) => s.queue));
-    for (const s of sockets) s.socket.close(1001);
-    await this.within(Promise.all(sockets.map((s) => s.closed)), graceMs, () =>
-      sockets.forEach((s) => s.socket.terminate()),
-    );
+    const cut = () => sockets.forEach((s) => s.socket.terminate());
+    if (graceMs > 0) {
+      // Frames already read are answered first, within the same grace as the close.
+      await this.within(Promise.all(sockets.map((s) => s.queue)), graceMs, cut);
+      for (const s of sockets) s.socket.close(1001);
+      await this.within(Promise.all(sockets.map((s) => s.closed)), graceMs, cut);
+    } else cut();
     await server.release(graceMs);
   }
 

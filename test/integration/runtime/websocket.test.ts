@@ -12,7 +12,7 @@ import {
 import { WsRpcEntrypoint } from "../../../src/entrypoints/websocket";
 import { NatsFixture } from "../../helpers/brokers";
 import { WsClient } from "../../helpers/ws-client";
-import { withTimeout } from "../../helpers/waiters";
+import { deferred, withTimeout } from "../../helpers/waiters";
 
 const ADDRESS = { webServerAddress: "127.0.0.1:0" };
 
@@ -81,6 +81,20 @@ class SecondEndpoint {
   @wsRpc()
   ping(_socketId: string) {
     return "pong";
+  }
+}
+
+let slowStarted = deferred();
+let release = deferred();
+
+class SlowEndpoint {
+  name = "ws_slow";
+
+  @wsRpc()
+  async slow(_socketId: string) {
+    slowStarted.resolve();
+    await release.promise;
+    return "done";
   }
 }
 
@@ -250,6 +264,25 @@ describe("websocket rpc lifecycle", () => {
     expect(await client.call("ping")).toMatchObject({ data: "pong" });
     await container.stop();
     expect(await withTimeout(client.closed.promise, 5000, "the close")).toBe(1001);
+  });
+
+  it("answers a call in flight before closing when the service stops; a kill cuts the socket", async () => {
+    [slowStarted, release] = [deferred(), deferred()];
+    const container = await fx.start(SlowEndpoint);
+    const client = await WsClient.connect(wsUrl(container));
+    const reply = client.exchange('{"method": "slow", "correlation_id": 1}');
+    await withTimeout(slowStarted.promise, 5000, "the slow call");
+    const stopped = container.stop();
+    release.resolve();
+    expect(await reply).toBe('{"type": "result", "success": true, "data": "done", "correlation_id": 1}');
+    expect(await withTimeout(client.closed.promise, 5000, "the close")).toBe(1001);
+    await stopped;
+
+    const killed = await fx.start(SlowEndpoint);
+    const cut = await WsClient.connect(wsUrl(killed));
+    await killed.kill();
+    // Cut without a close frame: ws reports 1006.
+    expect(await withTimeout(cut.closed.promise, 5000, "the cut")).toBe(1006);
   });
 
   it("refuses a @wsRpc method without a parameter for the socket id when the class is defined", () => {
