@@ -225,7 +225,8 @@ const rpcErrors = {
   timeout: (_service: string, timeoutMs: number): Error => new RpcTimeout(timeoutMs / 1000),
 };
 
-function headersOf(options: RpcCallOptions): MsgHdrs | undefined {
+/** The headers a call with these options carries. */
+export function headersOf(options: RpcCallOptions): MsgHdrs | undefined {
   if (options.headers) return options.headers;
   if (options.contextData === undefined && options.callIdStack === undefined) return undefined;
   return maybeContextHeaders(options.contextData ?? {}, options.callIdStack ?? []);

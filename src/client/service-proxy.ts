@@ -1,4 +1,8 @@
-import type { RpcCallOptions, RpcClient } from "./rpc-client";
+import { SpanKind } from "@opentelemetry/api";
+import { withContextEntries } from "../nats/headers";
+import { rpcClientSpan } from "../tracing/attributes";
+import { traceOutgoing, traceOutgoingSync, tracingOn, type TraceCarrier } from "../tracing/tracing";
+import { headersOf, type RpcCallOptions, type RpcClient } from "./rpc-client";
 
 /**
  * Keyword arguments for a proxy call: `proxy.get_user(1, kwargs({ verbose: true }))`. In an
@@ -142,7 +146,12 @@ export function createServiceProxy<T extends object = never>(
     const base = context();
     const timeoutMs = opts?.timeoutMs ?? options.timeoutMs;
     // Only a proxy or call with its own timeout needs a new options object.
-    return client.call(service, method, args, kw, timeoutMs === undefined ? base : { ...base, timeoutMs });
+    const callOptions = timeoutMs === undefined ? base : { ...base, timeoutMs };
+    if (!tracingOn()) return client.call(service, method, args, kw, callOptions);
+    const { name, attributes } = rpcClientSpan(service, method);
+    return traceOutgoing(name, SpanKind.CLIENT, attributes, (carrier) =>
+      client.call(service, method, args, kw, withTraceContext(callOptions, carrier)),
+    );
   };
   /** Positional arguments, a trailing `kwargs({...})` sent as kwargs. */
   const invoke = (method: string, args: readonly unknown[]) => {
@@ -152,7 +161,14 @@ export function createServiceProxy<T extends object = never>(
   const methods: ServiceProxyMethods = {
     call: (method, ...args) => invoke(method, args),
     callKw,
-    publish: (method, args = [], kw = {}) => client.publish(service, method, args, kw, context()),
+    publish: (method, args = [], kw = {}) => {
+      if (!tracingOn()) return client.publish(service, method, args, kw, context());
+      const { name, attributes } = rpcClientSpan(service, method);
+      // The span covers the send only: nobody waits for a reply.
+      traceOutgoingSync(name, SpanKind.CLIENT, attributes, (carrier) =>
+        client.publish(service, method, args, kw, withTraceContext(context(), carrier)),
+      );
+    },
     withOptions: (next) => createServiceProxy(client, service, context, { ...options, ...next }),
   };
   const remote = new Map<string, RemoteMethod>();
@@ -169,4 +185,9 @@ export function createServiceProxy<T extends object = never>(
   });
   // The one place a proxy gets its type: the same object serves both forms.
   return proxy as unknown as ServiceProxy<T>;
+}
+
+/** The call's options with the trace context of its span added to the context it sends. */
+function withTraceContext(options: RpcCallOptions, carrier: TraceCarrier): RpcCallOptions {
+  return { timeoutMs: options.timeoutMs, headers: withContextEntries(headersOf(options), carrier) };
 }

@@ -1,8 +1,12 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import { SpanKind } from "@opentelemetry/api";
 import { defaultConfig, type EventsConfig, type NatsConfig } from "../config/defaults";
 import { rootLogger } from "../logging";
 import { connectNats, drainNats } from "../nats/connection";
 import { ensureEventsStream, eventsSettings } from "../nats/jetstream";
+import { withContextEntries } from "../nats/headers";
+import { eventProducerSpan } from "../tracing/attributes";
+import { traceOutgoing, tracingOn } from "../tracing/tracing";
 import { EventPublisher } from "./event-publisher";
 import type { Logger } from "../../compat";
 
@@ -28,7 +32,8 @@ export interface StandaloneDispatcher {
 
 /**
  * Nameko's standalone `event_dispatcher(config)`: the caller names the source service, and the
- * event carries no context headers (docs/nameko-wire.md, Standalone clients). The events stream is created if it
+ * event carries no context headers (docs/nameko-wire.md, Standalone clients) but, with an
+ * OpenTelemetry SDK registered, the trace context (docs/tracing.md, Spans). The events stream is created if it
  * is missing, never reconfigured, so a script cannot undo a service's stream settings.
  */
 export async function standaloneDispatcher(options: StandaloneDispatcherOptions = {}): Promise<StandaloneDispatcher> {
@@ -54,7 +59,15 @@ export async function standaloneDispatcher(options: StandaloneDispatcherOptions 
   }
   const publisher = new EventPublisher(nc, prefix);
   const dispatch = async (sourceService: string, eventType: string, payload?: unknown): Promise<void> => {
-    await publisher.publish(sourceService, eventType, payload);
+    if (!tracingOn()) {
+      await publisher.publish(sourceService, eventType, payload);
+      return;
+    }
+    // Only the trace context, as the Nameko instrumentation adds to its standalone dispatcher's headers.
+    const { name, attributes } = eventProducerSpan(sourceService, eventType);
+    await traceOutgoing(name, SpanKind.PRODUCER, attributes, (carrier) =>
+      publisher.publish(sourceService, eventType, payload, withContextEntries(undefined, carrier)),
+    );
   };
   return Object.assign(dispatch, {
     publisher,

@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { ContextData, ErrorClass, Logger } from "../../compat";
 import type { RuntimeConfig } from "../config/defaults";
 import type { ServiceAnnouncer } from "../nats/service-announcer";
+import type { EntrypointSpan } from "../tracing/tracing";
 
 /** What a worker is told about the call that started it. */
 export interface IncomingContext {
@@ -9,6 +10,12 @@ export interface IncomingContext {
   data: ContextData;
   /** The caller's call id stack (empty for a call from outside any worker). */
   parentStack: string[];
+  /**
+   * Where the caller's trace context is read from when it is not in `data` (an HTTP request's
+   * headers); default `data`, whose `traceparent`/`tracestate` came as `nameko.*` headers
+   * (docs/tracing.md, Interoperating with Nameko).
+   */
+  traceCarrier?: Readonly<Record<string, unknown>>;
 }
 
 /** The result of one worker run; a worker never rejects, it reports. */
@@ -111,6 +118,11 @@ export interface Entrypoint extends Extension {
   readonly methodName: string;
   /** Errors the method is expected to throw: logged as warnings, not errors (Nameko's expected_exceptions). */
   readonly expectedExceptions?: readonly ErrorClass[];
+  /**
+   * Kind and attributes of its workers' spans when an OpenTelemetry SDK is registered
+   * (docs/tracing.md, Spans); without it a worker's span is INTERNAL with no attributes.
+   */
+  readonly traceSpan?: EntrypointSpan;
 }
 
 /** Something injected into the service instance of each worker: @RpcProxy, @EventDispatcher, @Config. */

@@ -17,6 +17,8 @@ import type {
   WorkerContext,
   WorkerOutcome,
 } from "./extension";
+import { WorkerSpan, tracingOn } from "../tracing/tracing";
+import { workerSpanName } from "../tracing/attributes";
 import { describeService, type ServiceClass, type ServiceDescription } from "./metadata";
 import { Worker } from "./worker-context";
 
@@ -374,14 +376,35 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
     return new Worker(this.serviceName, entrypoint.methodName, context, this.config.parentCallsTracked, this.log);
   }
 
-  /** Nameko's _run_worker: the method, then the entrypoint's result handling, then workerResult and teardown. */
-  private async runWorker(
+  /**
+   * With an OpenTelemetry SDK registered, the worker runs inside its span (docs/tracing.md, Spans);
+   * without one, nothing is allocated for tracing.
+   */
+  private runWorker(
     entrypoint: Entrypoint,
     args: unknown[],
     context: IncomingContext,
     handleResult: ResultHandler | undefined,
   ): Promise<WorkerOutcome> {
+    if (!tracingOn()) return this.work(entrypoint, args, context, handleResult);
+    const span = WorkerSpan.start(
+      workerSpanName(this.serviceName, entrypoint.methodName),
+      entrypoint.traceSpan,
+      context.traceCarrier ?? context.data,
+    );
+    return span.run(() => this.work(entrypoint, args, context, handleResult, span));
+  }
+
+  /** Nameko's _run_worker: the method, then the entrypoint's result handling, then workerResult and teardown. */
+  private async work(
+    entrypoint: Entrypoint,
+    args: unknown[],
+    context: IncomingContext,
+    handleResult: ResultHandler | undefined,
+    span?: WorkerSpan,
+  ): Promise<WorkerOutcome> {
     const worker = this.newWorker(entrypoint, context);
+    span?.span.setAttribute("nameko.call_id", worker.callId);
     let outcome: WorkerOutcome;
     try {
       const instance = this.instantiate(worker);
@@ -402,6 +425,8 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
       const handled = this.handle(handleResult, worker, outcome);
       outcome = isThenable(handled) ? await handled : handled;
     }
+    // Ended once the caller has its answer, as Nameko's instrumentation ends it at worker_result.
+    span?.end(outcome.ok ? undefined : { error: outcome.error, expected: isExpected(entrypoint, outcome.error) });
     for (const d of this.withResult) await this.guard(() => d.workerResult!(worker, outcome), worker, "worker_result");
     for (const d of this.withTeardown) await this.guard(() => d.workerTeardown!(worker), worker, "worker_teardown");
     this.active--;
@@ -467,7 +492,7 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
   }
 
   private logWorkerError(entrypoint: Entrypoint, worker: WorkerContext, error: unknown): void {
-    const expected = entrypoint.expectedExceptions?.some((cls) => error instanceof cls) ?? false;
+    const expected = isExpected(entrypoint, error);
     const detail = errorLogFields(error);
     if (expected) worker.log.warn("(expected) error handling worker", detail);
     else worker.log.error("error handling worker", detail);
@@ -504,6 +529,10 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
       description: typeof cls.description === "string" ? cls.description : undefined,
     };
   }
+}
+
+function isExpected(entrypoint: Entrypoint, error: unknown): boolean {
+  return entrypoint.expectedExceptions?.some((cls) => error instanceof cls) ?? false;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

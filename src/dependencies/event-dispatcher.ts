@@ -2,7 +2,10 @@ import { EventPublisher } from "../client/event-publisher";
 import type { ContainerHandle, DependencyProvider, WorkerContext } from "../core/extension";
 import { registerDependency } from "../core/metadata";
 import { ensureEventsStream, eventsSettings } from "../nats/jetstream";
-import { contextHeaders } from "../nats/headers";
+import { SpanKind } from "@opentelemetry/api";
+import { contextHeaders, withContextEntries } from "../nats/headers";
+import { eventProducerSpan } from "../tracing/attributes";
+import { traceOutgoing, tracingOn } from "../tracing/tracing";
 
 /**
  * What `@EventDispatcher()` injects: publish `payload` as event `eventType` of this service.
@@ -34,7 +37,15 @@ export class EventDispatcherProvider implements DependencyProvider {
     return async (eventType: string, payload?: unknown): Promise<void> => {
       // The stack ends with this worker's call id, so the handler's stack continues it
       // (docs/nameko-wire.md, Call id stack).
-      await publisher.publish(source, eventType, payload, contextHeaders(worker));
+      const headers = contextHeaders(worker);
+      if (!tracingOn()) {
+        await publisher.publish(source, eventType, payload, headers);
+        return;
+      }
+      const { name, attributes } = eventProducerSpan(source, eventType);
+      await traceOutgoing(name, SpanKind.PRODUCER, attributes, (carrier) =>
+        publisher.publish(source, eventType, payload, withContextEntries(headers, carrier)),
+      );
     };
   }
 }

@@ -15,6 +15,8 @@ import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extensi
 import { registerEntrypoint } from "../core/metadata";
 import { ContainerBeingKilled } from "../errors";
 import { contextFromNatsHeaders } from "../nats/headers";
+import { eventConsumerSpan } from "../tracing/attributes";
+import type { EntrypointSpan } from "../tracing/tracing";
 import {
   deleteConsumer,
   deleteConsumerIfIdle,
@@ -50,6 +52,7 @@ export class EventHandler implements Entrypoint {
   readonly reliableDelivery: boolean;
   readonly requeueOnError: boolean;
   readonly expectedExceptions?: readonly ErrorClass[];
+  traceSpan?: EntrypointSpan;
   private container?: ContainerHandle;
   private settings?: EventsSettings;
   private spec?: EventConsumerSpec;
@@ -110,6 +113,13 @@ export class EventHandler implements Entrypoint {
       inactiveThresholdSeconds: transient ? this.settings.unreliableInactiveSeconds : undefined,
       description: `Nameko queue ${queueName}`,
     };
+    this.traceSpan = eventConsumerSpan(
+      this.sourceService,
+      this.eventType,
+      this.spec.filterSubject,
+      queueName,
+      this.handlerType,
+    );
     await ensureEventsStream(container.nats, this.settings, { update: true, log: container.log });
     this.jsm = await jetstreamManager(container.nats);
     await ensureEventConsumer(this.jsm, this.spec, container.log);

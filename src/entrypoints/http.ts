@@ -20,6 +20,8 @@ import {
 } from "./http-messages";
 import { parseMethods, UrlRule, type PathValue } from "./http-rules";
 import { SharedHttpServer, type HttpRouteTarget } from "./http-server";
+import { httpServerSpan } from "../tracing/attributes";
+import type { EntrypointSpan } from "../tracing/tracing";
 
 /**
  * Turns an error into a response (Nameko's `HttpRequestHandler.response_from_exception`): any return
@@ -92,6 +94,7 @@ function takesArguments(signature: MethodSignature): boolean {
 /** One @http method of one container; the container's shared HttpRoutes own the server. */
 export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
   readonly expectedExceptions?: readonly ErrorClass[];
+  readonly traceSpan: EntrypointSpan;
   private container?: ContainerHandle;
   private routes?: HttpRoutes;
 
@@ -103,6 +106,7 @@ export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
     private readonly options: HttpOptions,
   ) {
     this.expectedExceptions = options.expectedExceptions;
+    this.traceSpan = httpServerSpan(methods, rule.rule);
   }
 
   /** `http://host:port` of the server while this entrypoint is started (useful with port 0). */
@@ -129,7 +133,9 @@ export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
     // teardown (Nameko's handle_result); the returned promise, settled after teardown, is the fallback.
     const outcome = await new Promise<WorkerOutcome>((resolve) => {
       // No context data from HTTP headers: the worker's stack is its own call id (docs/nameko-wire.md, HTTP).
-      void container.spawnWorker(this, args, { data: {}, parentStack: [] }, (_worker, o) => resolve(o)).then(resolve);
+      // Only a W3C `traceparent` header is read, to parent the worker's span (docs/tracing.md, Spans).
+      const incoming = { data: {}, parentStack: [], traceCarrier: request.headers };
+      void container.spawnWorker(this, args, incoming, (_worker, o) => resolve(o)).then(resolve);
     });
     if (!outcome.ok) return this.errorResponse(outcome.error, request);
     try {

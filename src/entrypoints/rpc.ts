@@ -16,6 +16,7 @@ import {
   rpcQueueGroup,
   type RpcRequest,
   rpcServiceSubjects,
+  rpcSubject,
   signatureOf,
   type SignatureOverride,
   validateName,
@@ -25,6 +26,8 @@ import { registerEntrypoint } from "../core/metadata";
 import { SharedExtension } from "../core/shared-extension";
 import { ServiceDefinitionError } from "../errors";
 import { LazyNatsContext } from "../nats/headers";
+import { rpcServerSpan } from "../tracing/attributes";
+import type { EntrypointSpan } from "../tracing/tracing";
 import { bodyRefOf, BodyStore, largeBodiesOf, withBodyRef } from "../nats/body-store";
 import { maxPayloadOf, natsPayloadTooLarge, oversize } from "../nats/payload-size";
 
@@ -72,7 +75,15 @@ export class RpcEntrypoint implements Entrypoint {
     this.expectedExceptions = options.expectedExceptions;
   }
 
+  traceSpan?: EntrypointSpan;
+
   setup(container: ContainerHandle): void {
+    const service = container.serviceName;
+    this.traceSpan = rpcServerSpan(
+      service,
+      this.methodName,
+      rpcSubject(service, this.methodName, container.config.prefix),
+    );
     container.shared(RpcConsumer).register(this);
   }
 

@@ -1,6 +1,8 @@
 import { ConfigurationError, type ErrorClass } from "../../compat";
 import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
+import { timerSpan } from "../tracing/attributes";
+import type { EntrypointSpan } from "../tracing/tracing";
 
 /** Options of @timer. */
 export interface TimerOptions {
@@ -24,6 +26,7 @@ export class Timer implements Entrypoint {
   readonly interval: number;
   readonly eager: boolean;
   readonly expectedExceptions?: readonly ErrorClass[];
+  readonly traceSpan: EntrypointSpan;
   private container?: ContainerHandle;
   private timeout?: NodeJS.Timeout;
   private running?: Promise<WorkerOutcome>;
@@ -38,6 +41,7 @@ export class Timer implements Entrypoint {
     this.interval = options.interval;
     this.eager = options.eager ?? false;
     this.expectedExceptions = options.expectedExceptions;
+    this.traceSpan = timerSpan(this.interval);
   }
 
   setup(container: ContainerHandle): void {

@@ -38,6 +38,28 @@ export function contextHeaders(worker: OutgoingContext): MsgHdrs {
 }
 
 /**
+ * `headers` with each of `entries` set as the context data key it names (`nameko.<key>`), or
+ * removed where its value is undefined, in a copy, so a set that is built once and reused is never
+ * changed. For the trace context of one call or event (docs/tracing.md, Interoperating with Nameko).
+ */
+export function withContextEntries(
+  headers: MsgHdrs | undefined,
+  entries: Readonly<Record<string, string | undefined>>,
+): MsgHdrs | undefined {
+  let out: MsgHdrs | undefined;
+  if (headers)
+    for (const [key, values] of headers) {
+      if (key.startsWith(HEADER_PREFIX) && key.slice(HEADER_PREFIX.length) in entries) continue;
+      for (const value of values) (out ??= natsHeaders()).append(key, value);
+    }
+  for (const key in entries) {
+    const value = entries[key];
+    if (value !== undefined) (out ??= natsHeaders()).set(HEADER_PREFIX + key, encodeHeaderValue(value));
+  }
+  return out;
+}
+
+/**
  * The same context as text headers by name (`nameko.user_id`, `nameko.call_id_stack`, ...), for a
  * provider whose calls go over another transport (HTTP headers, a queue's message attributes);
  * {@link contextFromHeaderRecord} reads them back.

@@ -5,6 +5,7 @@ import {
   LazyNatsContext,
   maybeContextHeaders,
   OutgoingHeaders,
+  withContextEntries,
 } from "../../../src/nats/headers";
 
 describe("context <-> NATS headers", () => {
@@ -74,5 +75,29 @@ describe("context <-> NATS headers", () => {
     nested.a = 2;
     expect(out.get()).not.toBe(withObject);
     expect(out.get()?.get("nameko.nested")).toBe('{"a": 2}');
+  });
+});
+
+describe("withContextEntries", () => {
+  it("adds entries as nameko.* headers to a copy, replacing the same key and leaving the original as it was", () => {
+    const original = contextToNatsHeaders({ user_id: "u", traceparent: "00-old" }, ["a.b.c"]);
+    const out = withContextEntries(original, { traceparent: "00-new", tracestate: "k=v" })!;
+    expect(out.get("nameko.traceparent")).toBe("00-new");
+    expect(out.get("nameko.tracestate")).toBe("k=v");
+    expect(out.get("nameko.user_id")).toBe("u");
+    expect(out.get("nameko.call_id_stack")).toBe('["a.b.c"]');
+    expect(original.get("nameko.traceparent")).toBe("00-old");
+    expect(original.has("nameko.tracestate")).toBe(false);
+  });
+
+  it("removes an entry whose value is undefined", () => {
+    const original = contextToNatsHeaders({ tracestate: "stale=1", user_id: "u" }, []);
+    const out = withContextEntries(original, { traceparent: "00-new", tracestate: undefined })!;
+    expect(out.has("nameko.tracestate")).toBe(false);
+    expect(out.get("nameko.user_id")).toBe("u");
+  });
+
+  it("gives no headers when there is nothing to send", () => {
+    expect(withContextEntries(undefined, {})).toBeUndefined();
   });
 });
