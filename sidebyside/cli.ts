@@ -107,6 +107,7 @@ export function registerSideBySide(program: Command): void {
       process.exit(code);
     });
   registerReplay(program);
+  registerCompare(program);
 }
 
 interface ReplayCommandOptions {
@@ -195,5 +196,76 @@ async function runReplay(file: string, opts: ReplayCommandOptions): Promise<numb
   });
   process.stdout.write(formatReport(report, file));
   if (opts.junit !== undefined) writeFileSync(opts.junit, junitXml(report, file));
+  return report.ok ? REPLAY_MATCHED : REPLAY_DIFFERED;
+}
+
+interface CompareCommandOptions {
+  service: string;
+  calls: string;
+  prefix: string;
+  amqpUri?: string;
+  managementUrl?: string;
+  natsUrl?: string;
+  ignore: string[];
+  junit?: string;
+  timeoutMs: number;
+  settleMs: number;
+}
+
+/**
+ * `cliffracer compare --service NAME --calls FILE --prefix P [--amqp-uri URI] [--management-url URL]
+ * [--nats-url URL] [--ignore PATH]... [--junit FILE] [--timeout-ms N] [--settle-ms N]`: the calls
+ * at the original on RabbitMQ and at the port on NATS, diffed (docs/side-by-side.md, Against
+ * running services). Exit codes as `replay`'s.
+ */
+function registerCompare(program: Command): void {
+  program
+    .command("compare")
+    .description("send the same calls to the original on RabbitMQ and the port on NATS, and diff them")
+    .requiredOption("--service <name>", "the service both answer to")
+    .requiredOption("--calls <file>", "the calls to send (a JSON list; docs/cassettes.md, Calls files)")
+    .requiredOption("--prefix <prefix>", "the private subject prefix the port runs with")
+    .option("--amqp-uri <uri>", "RabbitMQ of the original (default: AMQP_URI, then amqp://guest:guest@localhost)")
+    .option("--management-url <url>", "RabbitMQ management API (default: http://<AMQP host>:15672, AMQP credentials)")
+    .option("--nats-url <url>", "NATS server(s) (default: NATS_URL, then nats://127.0.0.1:4222)")
+    .option("--ignore <path>", "do not count differences at [service.method:]path (repeatable)", collect, [])
+    .option("--junit <file>", "also write the verdicts as JUnit XML")
+    .option("--timeout-ms <n>", "per call", positive("--timeout-ms", true), 10_000)
+    .option("--settle-ms <n>", "wait after each reply for late events", positive("--settle-ms", true), 200)
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : REPLAY_USAGE))
+    .action(async (opts: CompareCommandOptions) => {
+      const code = await runCompare(opts).catch((err: unknown) => {
+        process.stderr.write(`${err instanceof Error ? err.name : "Error"}: ${describeError(err)}\n`);
+        return REPLAY_USAGE;
+      });
+      process.exit(code);
+    });
+}
+
+async function runCompare(opts: CompareCommandOptions): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(opts.calls, "utf8");
+  } catch (err) {
+    throw new CommandError(`cannot read the calls file ${opts.calls}: ${describeError(err)}`);
+  }
+  const { parseCallsFile } = await import("./calls-file");
+  const { compareLive } = await import("./compare-live");
+  const { formatReport, junitXml } = await import("./report");
+  const report = await compareLive({
+    service: opts.service,
+    calls: parseCallsFile(text),
+    amqpUri: opts.amqpUri ?? process.env.AMQP_URI ?? "amqp://guest:guest@localhost",
+    managementUrl: opts.managementUrl,
+    natsUrl: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    prefix: opts.prefix,
+    ignore: opts.ignore,
+    timeoutMs: opts.timeoutMs,
+    settleMs: opts.settleMs,
+    log: rootLogger,
+  });
+  const source = `${opts.service} (original on RabbitMQ, port on NATS)`;
+  process.stdout.write(formatReport(report, source));
+  if (opts.junit !== undefined) writeFileSync(opts.junit, junitXml(report, source));
   return report.ok ? REPLAY_MATCHED : REPLAY_DIFFERED;
 }

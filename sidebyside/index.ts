@@ -51,4 +51,12 @@ export {
   type NamekoOriginalOptions,
 } from "./nameko-original";
 export { InvalidCallsFile, parseCallsFile, type CallSpec } from "./calls-file";
-export { recordOriginal, type LiveRecordingOptions, type StubMethod, type StubServices } from "./live-recording";
+export {
+  recordCalls,
+  recordOriginal,
+  type CallRecordingOptions,
+  type LiveRecordingOptions,
+  type StubMethod,
+  type StubServices,
+} from "./live-recording";
+export { compareLive, type LiveCompareOptions } from "./compare-live";

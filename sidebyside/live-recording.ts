@@ -57,6 +57,63 @@ async function answerStub(methods: Record<string, StubMethod>, request: Incoming
   return encodeReply(await method(...args, ...trailing));
 }
 
+/** Options of {@link recordCalls}. */
+export interface CallRecordingOptions {
+  /** RabbitMQ, with the vhost where `service` runs. */
+  amqpUri: string;
+  /** Default: `http://<AMQP host>:15672` with the AMQP credentials. */
+  managementUrl?: string;
+  service: string;
+  calls: readonly CallSpec[];
+  /** The cassette to write. */
+  out: string;
+  masks?: MaskSpec;
+  log: Logger;
+}
+
+/**
+ * Records `service` from RabbitMQ's firehose while a Nameko-protocol client sends it `calls`, one
+ * after another: the cassette holds each call with its reply and what its worker did.
+ */
+export async function recordCalls(options: CallRecordingOptions): Promise<RecordSummary> {
+  const connection = new AmqpConnection({
+    uri: options.amqpUri,
+    connectionName: "cliffracer-side-by-side",
+    logger: options.log,
+  });
+  try {
+    await connection.start();
+    const client = new AmqpRpcClient({ connection, timeoutMs: 30_000, logger: options.log });
+    await client.start();
+    let listening = (): void => undefined;
+    const ready = new Promise<void>((resolve) => (listening = resolve));
+    const recording = record({
+      side: "amqp",
+      services: [options.service],
+      out: options.out,
+      amqpUri: options.amqpUri,
+      managementUrl: options.managementUrl,
+      natsUrl: "",
+      max: options.calls.length,
+      masks: options.masks,
+      onListening: () => listening(),
+      log: options.log,
+    });
+    await Promise.race([ready, recording]);
+    for (const call of options.calls) {
+      // An error reply is recorded like any other answer.
+      await client
+        .call(options.service, call.method, call.args ?? [], call.kwargs ?? {}, { contextData: call.context })
+        .catch(() => undefined);
+    }
+    const summary = await recording;
+    await client.stop();
+    return summary;
+  } finally {
+    await connection.close();
+  }
+}
+
 /** Runs the originals in a private vhost and records `service` while `calls` are sent to it. */
 export async function recordOriginal(options: LiveRecordingOptions): Promise<RecordSummary> {
   const vhost = `cliffracer-original-${randomBytes(4).toString("hex")}`;
@@ -65,11 +122,7 @@ export async function recordOriginal(options: LiveRecordingOptions): Promise<Rec
   const user = decodeURIComponent(new URL(amqpUri).username || "guest");
   await management.putJson(`/api/vhosts/${encodeURIComponent(vhost)}`, {});
   const running: NamekoOriginal[] = [];
-  const connection = new AmqpConnection({
-    uri: amqpUri,
-    connectionName: "cliffracer-side-by-side",
-    logger: options.log,
-  });
+  const connection = new AmqpConnection({ uri: amqpUri, connectionName: "cliffracer-stubs", logger: options.log });
   try {
     await management.putJson(`/api/permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`, {
       configure: ".*",
@@ -82,31 +135,7 @@ export async function recordOriginal(options: LiveRecordingOptions): Promise<Rec
       await server.start();
     }
     for (const original of options.originals) running.push(await startNamekoOriginal({ ...original, amqpUri }));
-    const client = new AmqpRpcClient({ connection, timeoutMs: 30_000, logger: options.log });
-    await client.start();
-    let listening = (): void => undefined;
-    const ready = new Promise<void>((resolve) => (listening = resolve));
-    const recording = record({
-      side: "amqp",
-      services: [options.service],
-      out: options.out,
-      amqpUri,
-      natsUrl: "",
-      max: options.calls.length,
-      masks: options.masks,
-      onListening: () => listening(),
-      log: options.log,
-    });
-    await ready;
-    for (const call of options.calls) {
-      // An error reply is recorded like any other answer.
-      await client
-        .call(options.service, call.method, call.args ?? [], call.kwargs ?? {}, { contextData: call.context })
-        .catch(() => undefined);
-    }
-    const summary = await recording;
-    await client.stop();
-    return summary;
+    return await recordCalls({ ...options, amqpUri });
   } finally {
     await connection.close();
     for (const original of running) await original.stop();
