@@ -17,6 +17,8 @@ import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extensi
 import { registerEntrypoint } from "../core/metadata";
 import { ProviderCollector } from "../core/shared-extension";
 import { ServiceDefinitionError } from "../errors";
+import { wsRpcServerSpan } from "../tracing/attributes";
+import type { EntrypointSpan } from "../tracing/tracing";
 import type { IncomingHttpRequest } from "./http-messages";
 import { type AcceptedSocket, SharedHttpServer, type WebSocketTarget } from "./http-server";
 import { decodeWsFrame, encodeWsError, encodeWsEvent, encodeWsResult } from "./websocket-frames";
@@ -52,6 +54,7 @@ export function wsRpc(options: WsRpcOptions = {}): MethodDecorator {
 /** One `@wsRpc` method of one container; the container's shared WebSocketServer owns the sockets. */
 export class WsRpcEntrypoint implements Entrypoint {
   readonly expectedExceptions?: readonly ErrorClass[];
+  traceSpan?: EntrypointSpan;
   private server?: WebSocketServer;
 
   constructor(
@@ -68,6 +71,7 @@ export class WsRpcEntrypoint implements Entrypoint {
   }
 
   setup(container: ContainerHandle): void {
+    this.traceSpan = wsRpcServerSpan(container.serviceName, this.methodName);
     this.server = container.shared(WebSocketServer);
     this.server.register(this);
   }

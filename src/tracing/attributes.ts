@@ -56,6 +56,19 @@ export function httpServerSpan(methods: readonly string[], route: string): Entry
   return { kind: SpanKind.SERVER, attributes: { "http.route": route, "nameko.http.methods": methods.join(",") } };
 }
 
+/** The span of a `@wsRpc` worker: a call in a frame of a WebSocket. */
+export function wsRpcServerSpan(service: string, method: string): EntrypointSpan {
+  return {
+    kind: SpanKind.SERVER,
+    attributes: {
+      "rpc.system": NAMEKO,
+      "rpc.service": service,
+      "rpc.method": method,
+      "network.protocol.name": "websocket",
+    },
+  };
+}
+
 /** The name of a worker's span, `service.method`. */
 export function workerSpanName(service: string, method: string): string {
   return `${service}.${method}`;
