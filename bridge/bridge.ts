@@ -21,15 +21,20 @@ import { connect, type NatsConnection, type Status } from "@nats-io/transport-no
 import { AmqpConnection, vhostOf } from "../amqp";
 import {
   batchNatsWrites,
+  createRegistry,
   drainNats,
+  FlowMetrics,
   largeBodiesOf,
   logNatsStatus,
   natsOptions,
   rootLogger,
   RpcClient,
+  startOpsServer,
+  UpGauge,
+  type OpsServer,
+  type ProbeResult,
+  type Registry,
 } from "../src/internal";
-import { createRegistry, FlowMetrics, UpGauge, type Registry } from "./observability/metrics";
-import { startOpsServer, type OpsServer, type ProbeResult } from "./observability/ops-server";
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
 import { AmqpRpcOutbound } from "./amqp/rpc-outbound";
 import { BRIDGE_CONNECTION_NAME_PREFIX, type BridgeConfig } from "./config";

@@ -310,8 +310,12 @@ function isBuiltinErrorClass(ctor: unknown, err: Error): boolean {
   );
 }
 
-/** Python-like class name of an error: an explicit `name`, else its constructor's name. */
-function excTypeOf(err: Error): string {
+/**
+ * Nameko's `exc_type` of anything thrown: an error's explicit `name`, else its constructor's name;
+ * Python's `Exception` for a value that is not an error (as serializeError reports it).
+ */
+export function excTypeOf(err: unknown): string {
+  if (!isError(err)) return "Exception";
   const name = attempt(() => err.name);
   if (typeof name === "string" && name && name !== "Error") return name;
   return err.constructor?.name || "Error";

@@ -36,3 +36,12 @@ export {
 } from "./nats/jetstream";
 export { stopOnSignals } from "./core/signals";
 export { registerRuntimeCommands } from "./cli/commands";
+export {
+  createRegistry,
+  FlowMetrics,
+  UpGauge,
+  type FlowInstruments,
+  type Registry,
+  type RegistryOptions,
+} from "./observability/metrics";
+export { startOpsServer, type OpsServer, type OpsServerOptions, type ProbeResult } from "./observability/ops-server";

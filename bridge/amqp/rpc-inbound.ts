@@ -19,7 +19,7 @@ import type { ConsumeMessage } from "amqplib";
 import type { AmqpConnection, ConsumerChannel } from "../../amqp";
 import { InvalidHeader, QueueConsumer, rpcExchange, serviceQueue } from "../../amqp";
 import { CallOutcomeUnknown, describeError, type Logger, MalformedRequest } from "../../compat";
-import type { FlowInstruments } from "../observability/metrics";
+import type { FlowInstruments } from "../../src/internal";
 import type { Claim, CallRecords } from "../nats/call-records";
 import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
 import { BridgeUnavailable } from "../errors";

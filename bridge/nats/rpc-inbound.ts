@@ -40,7 +40,7 @@ import {
   withBodyRef,
   type BodyBucket,
 } from "../../src/internal";
-import type { FlowInstruments } from "../observability/metrics";
+import type { FlowInstruments } from "../../src/internal";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
 import { BridgeLoop } from "../errors";
 import { InvalidHeader } from "../../amqp";

@@ -7,6 +7,8 @@ import { ServiceRunner } from "../core/service-runner";
 import { stopOnSignals } from "../core/signals";
 import { CommandError } from "../errors";
 import { rootLogger } from "../logging";
+import { ServiceMetrics } from "../observability/service-metrics";
+import { startServiceOps } from "../observability/service-ops";
 import { describeError, errorLogFields } from "../../compat";
 
 /** Split `path/to/module.ts[:ClassName]`. */
@@ -53,18 +55,33 @@ function hasName(cls: ServiceClass): boolean {
   }
 }
 
-/** `cliffracer run <module>[:Class]... [--config file]`: run services until SIGTERM/SIGINT, then stop gracefully. */
+/**
+ * `cliffracer run <module>[:Class]... [--config file] [--metrics [host:]port]`: run services until
+ * SIGTERM/SIGINT, then stop gracefully; with a metrics address, serve /metrics, /health and /ready
+ * there from before the services start (docs/metrics.md).
+ */
 export function registerRun(program: Command): void {
   program
     .command("run")
     .description("run services from .ts or .js modules")
     .argument("<modules...>", "module path, optionally :ClassName")
     .option("-c, --config <file>", "YAML config file")
-    .action(async (specs: string[], opts: { config?: string }) => {
+    .option("--metrics <address>", "serve /metrics, /health and /ready on [host:]port (default: METRICS_ADDRESS; off)")
+    .action(async (specs: string[], opts: { config?: string; metrics?: string }) => {
       const config = loadConfig({ file: opts.config });
-      const runner = new ServiceRunner(config);
+      if (opts.metrics !== undefined) config.metricsAddress = opts.metrics;
+      const metrics = config.metricsAddress === undefined ? undefined : new ServiceMetrics();
+      const runner = new ServiceRunner(config, { metrics });
       for (const spec of specs) for (const cls of loadServiceClasses(spec)) runner.addService(cls);
-      await runner.start();
+      // Listening first, so an orchestrator sees "alive, not ready" while the services start.
+      const ops = metrics && (await startServiceOps(runner, metrics, config, rootLogger));
+      try {
+        await runner.start();
+      } catch (err) {
+        // The open server would keep the process alive after the command failed.
+        await ops?.close();
+        throw err;
+      }
       // A service killed by an error (a failed managed task) ends the process, as in Nameko.
       const died = new Promise<number>((resolve) => {
         runner.wait().catch((err: unknown) => {

@@ -125,6 +125,12 @@ export type ServiceProxy<T extends object = never> = [T] extends [never]
 /** The caller's side of every call a proxy makes: context and call id stack, and maybe ready-made headers. */
 export type CallContext = () => RpcCallOptions;
 
+/**
+ * Told of each call a proxy makes (for metrics): `method` starts now, and the returned function is
+ * called once the call settled, with its error when it failed.
+ */
+export type CallObserver = (method: string) => (error?: unknown) => void;
+
 const NO_KWARGS: Record<string, unknown> = Object.freeze({});
 
 /**
@@ -136,6 +142,7 @@ export function createServiceProxy<T extends object = never>(
   service: string,
   context: CallContext,
   options: ProxyCallOptions = {},
+  observe?: CallObserver,
 ): ServiceProxy<T> {
   const callKw = (
     method: string,
@@ -147,10 +154,24 @@ export function createServiceProxy<T extends object = never>(
     const timeoutMs = opts?.timeoutMs ?? options.timeoutMs;
     // Only a proxy or call with its own timeout needs a new options object.
     const callOptions = timeoutMs === undefined ? base : { ...base, timeoutMs };
-    if (!tracingOn()) return client.call(service, method, args, kw, callOptions);
-    const { name, attributes } = rpcClientSpan(service, method);
-    return traceOutgoing(name, SpanKind.CLIENT, attributes, (carrier) =>
-      client.call(service, method, args, kw, withTraceContext(callOptions, carrier)),
+    let call: Promise<unknown>;
+    if (tracingOn()) {
+      const { name, attributes } = rpcClientSpan(service, method);
+      call = traceOutgoing(name, SpanKind.CLIENT, attributes, (carrier) =>
+        client.call(service, method, args, kw, withTraceContext(callOptions, carrier)),
+      );
+    } else call = client.call(service, method, args, kw, callOptions);
+    if (observe === undefined) return call;
+    const settled = observe(method);
+    return call.then(
+      (result) => {
+        settled();
+        return result;
+      },
+      (error: unknown) => {
+        settled(error);
+        throw error;
+      },
     );
   };
   /** Positional arguments, a trailing `kwargs({...})` sent as kwargs. */
@@ -169,7 +190,7 @@ export function createServiceProxy<T extends object = never>(
         client.publish(service, method, args, kw, withTraceContext(context(), carrier)),
       );
     },
-    withOptions: (next) => createServiceProxy(client, service, context, { ...options, ...next }),
+    withOptions: (next) => createServiceProxy(client, service, context, { ...options, ...next }, observe),
   };
   const remote = new Map<string, RemoteMethod>();
   const proxy = new Proxy(methods, {

@@ -111,6 +111,11 @@ export interface RuntimeConfig {
   largeBodies: LargeBodiesConfig;
   /** Nameko's `WEB_SERVER_ADDRESS` (`[host:]port`) of the @http server. */
   webServerAddress: string;
+  /**
+   * `METRICS_ADDRESS` (`[host:]port`): where `cliffracer run` serves /metrics, /health and /ready
+   * (docs/metrics.md). Unset (the default): not served.
+   */
+  metricsAddress?: string;
   /** The whole loaded file after substitution, for user keys (Nameko's `config` dict). */
   raw: Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import YAML from "yaml";
 import { ConfigurationError, describeError } from "../../compat";
+import { parseAddress } from "./address";
 import { defaultConfig, type RuntimeConfig } from "./defaults";
 
 /** `${VAR}` or `${VAR:default}`, as Nameko's config loader matches them (no nesting). */
@@ -46,7 +47,7 @@ export interface LoadConfigOptions {
 
 /**
  * Resolve the runtime config: file (after substitution), then environment (`NATS_URL`,
- * `NATS_PREFIX`) for keys the file leaves out, then defaults. Keys are documented in README.md.
+ * `NATS_PREFIX`, `METRICS_ADDRESS`) for keys the file leaves out, then defaults. Keys are documented in README.md.
  */
 export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
   const env = options.env ?? process.env;
@@ -80,6 +81,9 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
   if (shutdownTimeout !== undefined) config.shutdownTimeoutMs = shutdownTimeout * 1000;
   config.announce = read.boolean("ANNOUNCE") ?? config.announce;
   config.webServerAddress = read.string("WEB_SERVER_ADDRESS") ?? config.webServerAddress;
+  config.metricsAddress = read.string("METRICS_ADDRESS") ?? nonEmpty(env.METRICS_ADDRESS);
+  // Checked here, so a bad address fails at start-up and not when the server is started.
+  if (config.metricsAddress !== undefined) parseAddress(config.metricsAddress, "METRICS_ADDRESS");
   const nats = new Reader(read.mapping("NATS_OPTIONS"), "NATS_OPTIONS.");
   config.nats = {
     noAsyncTraces: nats.boolean("no_async_traces") ?? config.nats.noAsyncTraces,

@@ -59,6 +59,26 @@ export interface WorkerContext {
   readonly log: Logger;
 }
 
+/**
+ * What extensions report for the service's Prometheus metrics (docs/metrics.md). A container has it
+ * when its process serves /metrics (`cliffracer run` with `METRICS_ADDRESS`); extensions check for it.
+ */
+export interface ExtensionMetrics {
+  /**
+   * An outgoing RPC call to `targetService.method` starts now; call the returned function once it
+   * settled, with its error when it failed.
+   */
+  outgoingCall(targetService: string, method: string): (error?: unknown) => void;
+  /** An event of `sourceService.eventType` reached `entrypoint` `seconds` after it was published. */
+  eventLag(entrypoint: Entrypoint, sourceService: string, eventType: string, seconds: number): void;
+}
+
+/** What a container reports to its metrics: {@link ExtensionMetrics} and every worker it ran. */
+export interface ContainerMetrics extends ExtensionMetrics {
+  /** A worker of `entrypoint` ended with `outcome` (its result handled), `seconds` after it started. */
+  workerFinished(entrypoint: Entrypoint, outcome: WorkerOutcome, seconds: number): void;
+}
+
 /** What extensions see of the container that hosts them. */
 export interface ContainerHandle {
   readonly serviceName: string;
@@ -69,6 +89,8 @@ export interface ContainerHandle {
   readonly maxWorkers: number;
   /** The services-protocol announcement of this container, when announcing is enabled (set at start). */
   readonly announcer?: ServiceAnnouncer;
+  /** Where extensions report outgoing calls and event lag, when the process serves metrics. */
+  readonly metrics?: ExtensionMetrics;
   /**
    * Run the entrypoint's method in a worker, bounded by max_workers, with dependencies injected
    * (docs/extensions.md, The worker). `handleResult` gets the outcome as soon as the method ended,

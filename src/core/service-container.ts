@@ -7,6 +7,7 @@ import { connectNats, drainNats } from "../nats/connection";
 import { ServiceAnnouncer } from "../nats/service-announcer";
 import type {
   ContainerHandle,
+  ContainerMetrics,
   DependencyProvider,
   Entrypoint,
   Extension,
@@ -28,6 +29,13 @@ export interface ContainerOptions {
   nats?: NatsConnection;
   /** Parent logger; the container logs on `log.child({ service })`. Default: the root logger. */
   log?: Logger;
+  /** Where the container's workers, outgoing calls and event lag are counted (docs/metrics.md). */
+  metrics?: MetricsSource;
+}
+
+/** Gives each container its {@link ContainerMetrics} (src/observability/service-metrics.ts). */
+export interface MetricsSource {
+  forContainer(container: ServiceContainer): ContainerMetrics;
 }
 
 /** What observers of finished workers are told (used by cliffracer/testing). */
@@ -56,6 +64,7 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
   private _dependencies: readonly DependencyProvider[] = [];
   readonly description: ServiceDescription;
   private _announcer?: ServiceAnnouncer;
+  readonly metrics?: ContainerMetrics;
   private _nats?: NatsConnection;
   private ownsConnection: boolean;
   private state: State = "created";
@@ -94,6 +103,7 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
       this.description.entrypoints.map((f) => f()),
       this.description.dependencies.map((f) => f()),
     );
+    this.metrics = options.metrics?.forContainer(this);
     this.died = new Promise<void>((resolve, reject) => {
       this.settleDeath = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -405,6 +415,8 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
   ): Promise<WorkerOutcome> {
     const worker = this.newWorker(entrypoint, context);
     span?.span.setAttribute("nameko.call_id", worker.callId);
+    const metrics = this.metrics;
+    const startedAt = metrics === undefined ? 0 : performance.now();
     let outcome: WorkerOutcome;
     try {
       const instance = this.instantiate(worker);
@@ -427,6 +439,8 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
     }
     // Ended once the caller has its answer, as Nameko's instrumentation ends it at worker_result.
     span?.end(outcome.ok ? undefined : { error: outcome.error, expected: isExpected(entrypoint, outcome.error) });
+    // Timed as nameko-prometheus times a worker: from its start to its result handled, teardown excluded.
+    metrics?.workerFinished(entrypoint, outcome, (performance.now() - startedAt) / 1000);
     for (const d of this.withResult) await this.guard(() => d.workerResult!(worker, outcome), worker, "worker_result");
     for (const d of this.withTeardown) await this.guard(() => d.workerTeardown!(worker), worker, "worker_teardown");
     this.active--;

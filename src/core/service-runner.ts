@@ -3,7 +3,7 @@ import { defaultConfig, type RuntimeConfig } from "../config/defaults";
 import { rootLogger } from "../logging";
 import { connectNats, drainNats } from "../nats/connection";
 import type { ServiceClass } from "./metadata";
-import { ServiceContainer } from "./service-container";
+import { ServiceContainer, type MetricsSource } from "./service-container";
 import type { Logger } from "../../compat";
 
 /** Options of a runner. */
@@ -11,6 +11,8 @@ export interface RunnerOptions {
   /** Use this connection instead of opening one; the runner then leaves it open at stop. */
   nats?: NatsConnection;
   log?: Logger;
+  /** Counts every container's workers, outgoing calls and event lag (docs/metrics.md). */
+  metrics?: MetricsSource;
 }
 
 /** Several service containers in one process on one NATS connection (Nameko's ServiceRunner). */
@@ -32,7 +34,7 @@ export class ServiceRunner {
 
   /** Add a service class; validated now (a bad name fails here, before anything connects). */
   addService<T extends object>(cls: ServiceClass<T>): ServiceContainer<T> {
-    const container = new ServiceContainer<T>(cls, this.config, { log: this.log });
+    const container = new ServiceContainer<T>(cls, this.config, { log: this.log, metrics: this.options.metrics });
     this.containers.push(container);
     return container;
   }
@@ -54,6 +56,11 @@ export class ServiceRunner {
       services: this.containers.map((c) => c.serviceName),
       nats: this.nc.getServer(),
     });
+  }
+
+  /** True once every container started, until one stops or is killed (the `/ready` of docs/metrics.md). */
+  get ready(): boolean {
+    return this.containers.length > 0 && this.containers.every((c) => c.running);
   }
 
   /** Graceful stop of every container, then the connection is drained (pending replies flushed). */

@@ -1,7 +1,7 @@
 import { validateName } from "../../compat";
 import { RpcClient } from "../client/rpc-client";
-import { createServiceProxy, type ServiceProxy } from "../client/service-proxy";
-import type { ContainerHandle, DependencyProvider, WorkerContext } from "../core/extension";
+import { createServiceProxy, type CallObserver, type ServiceProxy } from "../client/service-proxy";
+import type { ContainerHandle, DependencyProvider, ExtensionMetrics, WorkerContext } from "../core/extension";
 import { registerDependency } from "../core/metadata";
 import { largeBodiesOf } from "../nats/body-store";
 import { OutgoingHeaders } from "../nats/headers";
@@ -29,6 +29,7 @@ export function RpcProxy(service: string, options: RpcProxyOptions = {}): Proper
 /** The dependency provider behind `@RpcProxy`. */
 export class RpcProxyProvider implements DependencyProvider {
   private client?: RpcClient;
+  private observe?: CallObserver;
 
   constructor(
     readonly attrName: string,
@@ -42,6 +43,8 @@ export class RpcProxyProvider implements DependencyProvider {
       timeoutMs: this.options.timeoutMs ?? container.config.rpcTimeoutMs,
       largeBodies: largeBodiesOf(container.config),
     });
+    const metrics: ExtensionMetrics | undefined = container.metrics;
+    if (metrics) this.observe = (method) => metrics.outgoingCall(this.targetService, method);
   }
 
   getDependency(worker: WorkerContext): ServiceProxy {
@@ -49,6 +52,6 @@ export class RpcProxyProvider implements DependencyProvider {
     // Read at call time (Nameko sends the context as it is when the call is made; docs/nameko-wire.md,
     // Context data), built once per worker while its data does not change.
     const headers = new OutgoingHeaders(worker);
-    return createServiceProxy(this.client, this.targetService, () => ({ headers: headers.get() }));
+    return createServiceProxy(this.client, this.targetService, () => ({ headers: headers.get() }), {}, this.observe);
   }
 }

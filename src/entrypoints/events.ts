@@ -194,6 +194,14 @@ export class EventHandler implements Entrypoint {
       msg.term();
       return;
     }
+    // Lag: how long the event waited for this handler since JetStream stored it (server and host clocks;
+    // a skew that would make it negative counts as none).
+    container.metrics?.eventLag(
+      this,
+      this.sourceService,
+      this.eventType,
+      Math.max(0, Date.now() / 1000 - Number(msg.info.timestampNanos) / 1e9),
+    );
     // Settled from the result handler, as Nameko acks in handle_result (docs/extensions.md, The worker):
     // once the handler ended, before dependencies' workerResult and teardown, so a slow teardown does
     // not hold the ack. Resolves after teardown, so the pull loop's in-flight bound covers the whole

@@ -7,12 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ConfigurationError, type Logger } from "../../compat";
 import { IncomingHttpRequest, responseFromException, type OutgoingResponse } from "./http-messages";
 import { RuleMap, type PathValue } from "./http-rules";
-
-/** A host and port to listen on. */
-export interface BindAddress {
-  host: string;
-  port: number;
-}
+import { parseAddress, type BindAddress } from "../config/address";
 
 /** What a rule routes to: one @http entrypoint of one container. */
 export interface HttpRouteTarget {
@@ -45,16 +40,6 @@ export interface WebSocketTarget {
 
 /** The path of Nameko's WebSocket endpoint. */
 export const WEBSOCKET_PATH = "/ws";
-
-/** Nameko's parse_address: `[host:]port`; an empty host (or none) means every interface. */
-export function parseAddress(text: string): BindAddress {
-  const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d+)$/.exec(text.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535)
-    throw new ConfigurationError(`WEB_SERVER_ADDRESS must be [host:]port, got ${JSON.stringify(text)}`);
-  const host = (m[1] ?? "").replace(/^\[(.*)\]$/, "$1");
-  return { host: host === "" ? "0.0.0.0" : host, port };
-}
 
 // Werkzeug's error pages (werkzeug 1.0, the version Nameko 2.14 runs on), so a client sees the same body.
 function errorPage(status: number, title: string, text: string): OutgoingResponse {

@@ -36,6 +36,7 @@ describe("cliffracer CLI", () => {
   const env = { ...process.env, NATS_URL, NATS_PREFIX: fx.prefix, LOG_LEVEL: "info" };
   let child: ChildProcessWithoutNullStreams;
   let exited: Promise<number | null>;
+  let opsUrl: string;
 
   const cli = (...args: string[]) => run(process.execPath, [bin, ...args], { cwd: root, env });
   const cliError = (...args: string[]) =>
@@ -48,11 +49,14 @@ describe("cliffracer CLI", () => {
 
   beforeAll(async () => {
     await fx.start(UserService);
-    child = spawn(process.execPath, [bin, "run", "examples/greeting/greeting-service.ts"], { cwd: root, env });
+    const args = [bin, "run", "examples/greeting/greeting-service.ts", "--metrics", "127.0.0.1:0"];
+    child = spawn(process.execPath, args, { cwd: root, env });
     const done = deferred<number | null>();
     child.on("exit", (code) => done.resolve(code));
     exited = done.promise;
+    const opsLine = waitForLine(child.stdout, /"message":"ops server listening"/, 30_000);
     await waitForLine(child.stdout, /"message":"services running"/, 30_000);
+    opsUrl = (JSON.parse(await opsLine) as { url: string }).url;
   }, 40_000);
 
   afterAll(async () => {
@@ -113,6 +117,12 @@ describe("cliffracer CLI", () => {
     });
     expect(stdout).toContain("natsUrl: nats://alice:***@127.0.0.1:4222");
     expect(stdout).not.toContain("s3cret");
+  });
+
+  it("serves /ready and /metrics with --metrics, counting the calls made", async () => {
+    expect((await fetch(`${opsUrl}/ready`)).status).toBe(200);
+    const text = await (await fetch(`${opsUrl}/metrics`)).text();
+    expect(text).toMatch(/^cliffracer_rpc_requests_total\{service="greeting_service",method_name="hello"\} [1-9]/m);
   });
 
   it("stops gracefully on SIGTERM and exits 0", async () => {

@@ -91,6 +91,32 @@ describe("layer boundaries", () => {
   });
 });
 
+describe("packages the public entry loads", () => {
+  /** The packages a module and everything it imports from the repository name, however they are imported. */
+  function packagesReachedFrom(entry: string): Set<string> {
+    const files = production();
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const specifier of specifiersOf(file, files.get(file) ?? "")) {
+        const target = resolveSpecifier(file, specifier, existsInRepo);
+        if (target === undefined) packages.add(specifier);
+        else if (files.has(target)) visit(target);
+      }
+    };
+    visit(entry);
+    return packages;
+  }
+
+  it('import "cliffracer" never loads prom-client, which only `cliffracer run` with metrics needs', () => {
+    expect(packagesReachedFrom("src/index.ts").has("prom-client")).toBe(false);
+    // The check can see prom-client where it is used.
+    expect(packagesReachedFrom("src/internal.ts").has("prom-client")).toBe(true);
+  });
+});
+
 describe("imports outside the layers", () => {
   it("examples use the framework only through its public package names", () => {
     const found = [...sourcesUnder("examples")].flatMap(([file, text]) =>

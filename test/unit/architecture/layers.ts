@@ -20,7 +20,10 @@ export const LAYERS: Record<string, { uses: string[]; forbiddenPackages: RegExp 
   },
   amqp: { uses: ["compat"], forbiddenPackages: /^(@nats-io\/.*|fastify|prom-client|commander|pg|ioredis)$/ },
   // The storage clients are optional peers: only the provider entries (cliffracer/sql, cliffracer/redis) load them.
-  src: { uses: ["compat"], forbiddenPackages: /^(amqplib|prom-client|pg|ioredis)$/ },
+  // prom-client is allowed since `cliffracer run` serves /metrics: its metrics and ops server live in
+  // src/observability/, shared with the bridge (one implementation), and only the `run` command
+  // loads them, never `import "cliffracer"` (import-boundaries.test.ts).
+  src: { uses: ["compat"], forbiddenPackages: /^(amqplib|pg|ioredis)$/ },
   providers: { uses: ["compat", "src"], forbiddenPackages: /^(amqplib|prom-client|@nats-io\/.*|commander)$/ },
   bridge: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },
   sidebyside: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },

@@ -110,6 +110,17 @@ describe("configFromObject", () => {
     expect(() => configFromObject({ LARGE_BODIES: { storage: "tape" } }, {})).toThrow(/LARGE_BODIES.storage/);
   });
 
+  it("reads METRICS_ADDRESS from the file, then the environment; unset means no metrics server", () => {
+    expect(configFromObject({}, {}).metricsAddress).toBeUndefined();
+    expect(configFromObject({}, { METRICS_ADDRESS: "9464" }).metricsAddress).toBe("9464");
+    expect(configFromObject({ METRICS_ADDRESS: "127.0.0.1:9465" }, { METRICS_ADDRESS: "9464" }).metricsAddress).toBe(
+      "127.0.0.1:9465",
+    );
+    expect(() => configFromObject({ METRICS_ADDRESS: "host:port" }, {})).toThrow(
+      new ConfigurationError('METRICS_ADDRESS must be [host:]port, got "host:port"'),
+    );
+  });
+
   it("names the key in errors", () => {
     expect(() => configFromObject({ max_workers: "many" }, {})).toThrow(/max_workers/);
     expect(() => configFromObject({ max_workers: 2.5 }, {})).toThrow(/max_workers must be an integer/);

@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics (prom-client registries) for message flows: calls, errors, latency, in-flight
- * and redeliveries, labelled by direction and service. Each process part gets its own Registry, so
- * two bridges or a bridge and a runtime in one test process never collide on metric names.
+ * Prometheus metrics (prom-client registries) shared by the bridge and `cliffracer run`
+ * (docs/metrics.md): families whose values are plain numbers kept per label set and read only when
+ * /metrics is scraped. Each process part gets its own Registry, so two bridges, or a bridge and a
+ * runtime, in one test process never collide on metric names.
  *
  * The hot path: prom-client hashes the label set on every `inc()`/`observe()`, which cost a sixth
- * of the bridge's CPU per call in the bench. Here each (direction, service) pair keeps plain
- * counters and histogram buckets, and the registry reads them only when /metrics is scraped.
+ * of the bridge's CPU per call in the bench. Here each label set keeps plain counters and histogram
+ * buckets, looked up once and cached by the caller where it can.
  */
 import { collectDefaultMetrics, Registry, type Metric } from "prom-client";
 
@@ -44,14 +45,45 @@ export interface FlowInstruments {
   redelivered(): void;
 }
 
+/** The numbers of one histogram series: count, sum and per-bucket counts. */
+export class Buckets {
+  total = 0;
+  sum = 0;
+  /** Per bucket (not cumulative); the last slot is +Inf. */
+  private readonly counts: Float64Array;
+
+  constructor(private readonly bounds: readonly number[] = LATENCY_BUCKETS_SECONDS) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(seconds: number): void {
+    this.total++;
+    this.sum += seconds;
+    let i = 0;
+    while (i < this.bounds.length && seconds > this.bounds[i]) i++;
+    this.counts[i]++;
+  }
+
+  /** The `_bucket`, `_sum` and `_count` samples of histogram `name` for these labels. */
+  samples(name: string, labels: Labels): Sample[] {
+    const out: Sample[] = [];
+    let cumulative = 0;
+    for (let i = 0; i < this.bounds.length; i++) {
+      cumulative += this.counts[i];
+      out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: this.bounds[i] }, value: cumulative });
+    }
+    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: "+Inf" }, value: this.total });
+    out.push({ metricName: `${name}_sum`, labels, value: this.sum });
+    out.push({ metricName: `${name}_count`, labels, value: this.total });
+    return out;
+  }
+}
+
 /** One (direction, service) pair's numbers. */
 class FlowState implements FlowInstruments {
   inFlight = 0;
-  total = 0;
   redeliveries = 0;
-  sum = 0;
-  /** Per bucket (not cumulative); the last slot is +Inf. */
-  readonly buckets = new Float64Array(LATENCY_BUCKETS_SECONDS.length + 1);
+  readonly latency = new Buckets();
   readonly errors = new Map<string, number>();
 
   constructor(readonly labels: { direction: string; service: string }) {}
@@ -68,11 +100,7 @@ class FlowState implements FlowInstruments {
   }
 
   observed(seconds: number): void {
-    this.total++;
-    this.sum += seconds;
-    let i = 0;
-    while (i < LATENCY_BUCKETS_SECONDS.length && seconds > LATENCY_BUCKETS_SECONDS[i]) i++;
-    this.buckets[i]++;
+    this.latency.observe(seconds);
   }
 
   failed(kind: string): void {
@@ -84,10 +112,15 @@ class FlowState implements FlowInstruments {
   }
 }
 
-type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
+type Labels = Record<string, string | number>;
+/** One line of a metric as prom-client's registry reads it. */
+export type Sample = { value: number; labels: Labels; metricName?: string };
 
-/** A metric whose values are computed when the registry is read (prom-client's Metric contract). */
-function collected(
+/**
+ * Registers a metric whose samples `values` computes each time the registry is read (prom-client's
+ * Metric contract), e.g. a gauge read from live state.
+ */
+export function collected(
   registry: Registry,
   name: string,
   help: string,
@@ -123,7 +156,7 @@ export class FlowMetrics {
       `${namespace}_total`,
       `${what} handled`,
       "counter",
-      each((s) => [{ labels: s.labels, value: s.total }]),
+      each((s) => [{ labels: s.labels, value: s.latency.total }]),
     );
     collected(
       registry,
@@ -137,7 +170,7 @@ export class FlowMetrics {
       `${namespace}_duration_seconds`,
       `time to handle ${what}, in seconds`,
       "histogram",
-      each((s) => histogramSamples(`${namespace}_duration_seconds`, s)),
+      each((s) => s.latency.samples(`${namespace}_duration_seconds`, s.labels)),
     );
     collected(
       registry,
@@ -162,23 +195,6 @@ export class FlowMetrics {
     if (state === undefined) this.states.set(key, (state = new FlowState({ direction, service })));
     return state;
   }
-}
-
-function histogramSamples(name: string, s: FlowState): Sample[] {
-  const out: Sample[] = [];
-  let cumulative = 0;
-  for (let i = 0; i < LATENCY_BUCKETS_SECONDS.length; i++) {
-    cumulative += s.buckets[i];
-    out.push({
-      metricName: `${name}_bucket`,
-      labels: { ...s.labels, le: LATENCY_BUCKETS_SECONDS[i] },
-      value: cumulative,
-    });
-  }
-  out.push({ metricName: `${name}_bucket`, labels: { ...s.labels, le: "+Inf" }, value: s.total });
-  out.push({ metricName: `${name}_sum`, labels: s.labels, value: s.sum });
-  out.push({ metricName: `${name}_count`, labels: s.labels, value: s.total });
-  return out;
 }
 
 /** A 0/1 gauge per named part (e.g. `part="nats"`), for connection state. */
