@@ -1,10 +1,11 @@
 import { Command } from "commander";
 import pkg from "../package.json";
 import { registerBridge } from "../bridge/cli";
+import { registerPort } from "../port/cli";
 import { registerSideBySide } from "../sidebyside/cli";
 import { registerRuntimeCommands } from "../src/internal";
 
-/** The command table of `cliffracer`: the runtime's commands, the bridge's and side by side's, each in its own layer. */
+/** The command table of `cliffracer`: the runtime's commands, the bridge's, side by side's and the porting tools', each in its own layer. */
 export function buildProgram(): Command {
   const program = new Command("cliffracer")
     .description("Nameko-compatible microservices on NATS")
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerRuntimeCommands(program);
   registerBridge(program);
   registerSideBySide(program);
+  registerPort(program);
   return program;
 }
 

@@ -30,9 +30,10 @@ export class GreetingService {
     return `Hello, ${name}${punctuation}`;
   }
 
+  // The parameter keeps the Python name: a Python caller may send it by keyword, greet_user(user_id=1).
   @rpc()
-  async greet_user(userId: number): Promise<string> {
-    const user = await this.users.get_user(userId);
+  async greet_user(user_id: number): Promise<string> {
+    const user = await this.users.get_user(user_id);
     return this.hello(user.name);
   }
 

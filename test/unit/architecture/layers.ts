@@ -27,7 +27,9 @@ export const LAYERS: Record<string, { uses: string[]; forbiddenPackages: RegExp 
   providers: { uses: ["compat", "src"], forbiddenPackages: /^(amqplib|prom-client|@nats-io\/.*|commander)$/ },
   bridge: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },
   sidebyside: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },
-  cli: { uses: ["compat", "src", "bridge", "sidebyside"], forbiddenPackages: /^(pg|ioredis)$/ },
+  // Reads Python and writes TypeScript: no broker, no storage.
+  port: { uses: ["compat", "src"], forbiddenPackages: /^(amqplib|@nats-io\/.*|fastify|prom-client|pg|ioredis)$/ },
+  cli: { uses: ["compat", "src", "bridge", "sidebyside", "port"], forbiddenPackages: /^(pg|ioredis)$/ },
 };
 
 /** The modules through which another layer may enter a layer. */
@@ -44,6 +46,8 @@ export const ENTRIES = new Set([
   "sidebyside/index.ts",
   "sidebyside/cli.ts",
   "sidebyside/testing.ts",
+  "port/index.ts",
+  "port/cli.ts",
 ]);
 
 /** The package's own names, as tsconfig.json maps them (the package's `exports`). */
