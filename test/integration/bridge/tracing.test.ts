@@ -1,13 +1,13 @@
 // One trace across the bridge (docs/tracing.md): a Nameko caller on AMQP sends its trace context as
 // `nameko.traceparent`; the bridge carries it to a TypeScript service on NATS, which calls another
 // TypeScript service, calls a Nameko service back through the bridge and dispatches an event. Every
-// span lands in one trace, and the AMQP request the bridge publishes carries the calling span's
-// traceparent, as opentelemetry-instrumentation-nameko reads it.
+// span lands in one trace, and the AMQP request and event the bridge publishes carry the calling
+// and dispatching spans' traceparent, as opentelemetry-instrumentation-nameko reads it.
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { eventHandler, rpc, RpcProxy, type ServiceProxy } from "cliffracer";
 import { EventDispatcher, type Dispatch } from "../../../src/dependencies/event-dispatcher";
-import type { PeerService, PeerWorker } from "../../interop/nameko-peer";
+import { startPeerHandler, type PeerHandler, type PeerService, type PeerWorker } from "../../interop/nameko-peer";
 import { installTracing, spanNamed, traceparentOf, type TestTracing } from "../../helpers/tracing";
 import { waitFor } from "../../helpers/waiters";
 import { BridgeFixture } from "./bridge-fixture";
@@ -51,6 +51,7 @@ describe("tracing across the bridge", () => {
   const fx = new BridgeFixture();
   let tracing: TestTracing;
   let ledger: PeerService;
+  let audit: PeerHandler;
 
   beforeAll(async () => {
     tracing = installTracing();
@@ -63,11 +64,20 @@ describe("tracing across the bridge", () => {
         },
       },
     });
+    // A Nameko handler of front's event on RabbitMQ, reached through the bridge's event legs.
+    audit = await startPeerHandler({
+      uri: fx.vhost.uri,
+      source: "front",
+      eventType: "ordered",
+      service: "audit",
+      method: "on_ordered",
+    });
     await fx.nats.start(Stock);
     await fx.nats.start(Front);
     await fx.readyBridge({ natsServices: ["front"], amqpServices: ["ledger"] });
   });
   afterAll(async () => {
+    await audit.stop();
     await fx.cleanup();
     await tracing.uninstall();
   });
@@ -108,6 +118,8 @@ describe("tracing across the bridge", () => {
     expect(handled.kind).toBe(SpanKind.CONSUMER);
     expect(parentOf(handled)).toBe(idOf(dispatched));
     expect(handled.attributes).toMatchObject({ "messaging.system": "nats", "nameko.events.source": "front" });
+    const [bridged] = await audit.waitFor(1);
+    expect(bridged.properties.headers?.["nameko.traceparent"]).toBe(traceparentOf(dispatched));
 
     const trace = [order, toStock, reserve, toLedger, dispatched, handled];
     expect(new Set(trace.map((s) => s.spanContext().traceId))).toEqual(new Set([CALLER_TRACE]));
