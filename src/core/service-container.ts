@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { errorLogFields, InFlight, type Logger, RuntimeError } from "../../compat";
 import { defaultConfig, DEFAULT_SERVICE_VERSION, type RuntimeConfig } from "../config/defaults";
@@ -228,9 +229,17 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
 
   private async stopGracefully(): Promise<void> {
     this.state = "stopping";
-    await this.each(this.entrypoints, (e) => e.stop?.(), "stop");
-    await this.each(this.sharedOfEntrypoints, (s) => s.stop?.(), "stop");
-    const finished = await this.waitIdle(this.config.shutdownTimeoutMs);
+    // One deadline for the whole wait: an entrypoint's stop() waits for its own requests to be
+    // answered (the RPC consumer does), so it must not outlast SHUTDOWN_TIMEOUT either.
+    const deadline = performance.now() + this.config.shutdownTimeoutMs;
+    const intakeStopped = await this.within(
+      deadline,
+      (async () => {
+        await this.each(this.entrypoints, (e) => e.stop?.(), "stop");
+        await this.each(this.sharedOfEntrypoints, (s) => s.stop?.(), "stop");
+      })(),
+    );
+    const finished = intakeStopped && (await this.waitIdle(Math.max(0, deadline - performance.now())));
     if (!finished)
       this.log.warn("stop: workers still running after the shutdown timeout", { workers: this.pending.count });
     await this.each(this.dependencies, (d) => d.stop?.(), "stop");
@@ -491,6 +500,18 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
   private finish(): void {
     this.pending.leave();
     if (this.active < this.maxWorkers && this.queue.length > 0) this.queue.shift()!();
+  }
+
+  /** True once `work` settled, false if `deadline` (performance.now() time) came first. */
+  private within(deadline: number, work: Promise<unknown>): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+      const settled = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      work.then(settled, settled);
+    });
   }
 
   /** Resolves true once no worker is pending, or false after timeoutMs. */

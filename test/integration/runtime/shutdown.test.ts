@@ -54,4 +54,17 @@ describe("graceful shutdown", () => {
     await stopped;
     expect(container.nats.isClosed()).toBe(true);
   });
+
+  it("a stop with a worker stuck past SHUTDOWN_TIMEOUT still ends, and the stuck call gets no reply", async () => {
+    gate = deferred();
+    const container = await fx.start(Slow, { shutdownTimeoutMs: 300 });
+    const client = await fx.client();
+    const stuck = client.call("slow", "work", [1], {}, { timeoutMs: 1_000 }).catch((e: unknown) => e);
+    await waitFor(() => container.activeWorkers === 1, { what: "the stuck worker" });
+    await container.stop();
+    expect(container.running).toBe(false);
+    expect(container.pendingWorkers).toBe(1);
+    gate.resolve();
+    expect(await stuck).toBeInstanceOf(Error);
+  });
 });
