@@ -140,7 +140,6 @@ function readEntrypoint(
       "reliable_delivery",
       "requeue_on_error",
       "expected_exceptions",
-      "sensitive_arguments",
     ],
     timer: ["interval", "eager", "expected_exceptions"],
     http: ["method", "url", "expected_exceptions"],
