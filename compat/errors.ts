@@ -160,6 +160,39 @@ export class PayloadTooLarge extends NamekoError {
  */
 export class CallOutcomeUnknown extends NamekoError {}
 
+/**
+ * A proxy refused a call at once, sending nothing, because its circuit breaker for the service is
+ * open: recent calls to it timed out or found no responder (docs/resilience.md, Circuit breaker).
+ */
+export class CircuitOpen extends NamekoError {
+  readonly serviceName: string;
+  constructor(serviceName: string) {
+    super(serviceName);
+    this.serviceName = serviceName;
+    this.message = `Circuit open for service \`${serviceName}\``;
+  }
+}
+
+/**
+ * A proxy refused a call at once, sending nothing, because the service already has as many calls
+ * running and queued as its bulkhead allows (docs/resilience.md, Bulkhead).
+ */
+export class BulkheadFull extends NamekoError {
+  readonly serviceName: string;
+  /** Calls the bulkhead lets run at once. */
+  readonly concurrency: number;
+  /** Calls it lets wait for a slot. */
+  readonly maxQueue: number;
+  constructor(serviceName: string, concurrency: number, maxQueue: number) {
+    super(serviceName, concurrency, maxQueue);
+    this.serviceName = String(serviceName);
+    // exc_args arrive as strings (see PayloadTooLarge).
+    this.concurrency = Number(concurrency);
+    this.maxQueue = Number(maxQueue);
+    this.message = `Bulkhead full for service \`${serviceName}\`: ${concurrency} calls running, ${maxQueue} queued`;
+  }
+}
+
 /** Invalid configuration (Nameko's ConfigurationError). */
 export class ConfigurationError extends NamekoError {}
 
@@ -251,7 +284,10 @@ const PYTHON_MODULES: ReadonlyArray<readonly [string, readonly ErrorClass[]]> = 
       ConfigurationError,
     ],
   ],
-  ["cliffracer.exceptions", [NamekoError, ValidationFailed, MalformedReply, PayloadTooLarge, InvalidName]],
+  [
+    "cliffracer.exceptions",
+    [NamekoError, ValidationFailed, MalformedReply, PayloadTooLarge, InvalidName, CircuitOpen, BulkheadFull],
+  ],
   ["cliffracer.bridge", [CallOutcomeUnknown]],
   [
     "builtins",
@@ -281,6 +317,8 @@ const DESERIALIZED = new Set<ErrorClass>([
   ValidationFailed,
   PayloadTooLarge,
   CallOutcomeUnknown,
+  CircuitOpen,
+  BulkheadFull,
 ]);
 
 for (const [module, classes] of PYTHON_MODULES) {

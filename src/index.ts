@@ -3,7 +3,7 @@
 
 // Defining services
 export { rpc, type RpcOptions } from "./entrypoints/rpc";
-export { RpcProxy, type RpcProxyOptions } from "./dependencies/rpc-proxy";
+export { RpcProxy, RpcProxyProvider, type RpcProxyOptions } from "./dependencies/rpc-proxy";
 export { Context } from "./dependencies/context";
 export { Config, type ConfigValues, type ConfigKeyOptions } from "./dependencies/config";
 export { eventHandler, type EventHandlerOptions } from "./entrypoints/events";
@@ -39,6 +39,18 @@ export {
 } from "./client/service-proxy";
 export { RpcClient, type RpcCallOptions, type RpcClientOptions } from "./client/rpc-client";
 export { ClusterRpcProxy, type ClusterRpcProxyOptions } from "./client/standalone";
+export {
+  observeResilience,
+  type BulkheadOptions,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  type ResilienceEvent,
+  type ResilienceListener,
+  type ResilienceOptions,
+  type ResilienceStats,
+  type RetryOptions,
+  type ServicePolicy,
+} from "./client/resilience";
 export { EventPublisher, EventNotStored } from "./client/event-publisher";
 export {
   standaloneDispatcher,
@@ -99,7 +111,9 @@ export { connectNats } from "./nats/connection";
 export {
   AttributeError,
   BadRequest,
+  BulkheadFull,
   CallOutcomeUnknown,
+  CircuitOpen,
   ConfigurationError,
   ConnectionNotFound,
   deserializeError,

@@ -2,6 +2,7 @@ import { SpanKind } from "@opentelemetry/api";
 import { withContextEntries } from "../nats/headers";
 import { rpcClientSpan } from "../tracing/attributes";
 import { traceOutgoing, traceOutgoingSync, tracingOn, type TraceCarrier } from "../tracing/tracing";
+import type { ServicePolicy } from "./resilience/policy";
 import { headersOf, type RpcCallOptions, type RpcClient } from "./rpc-client";
 
 /**
@@ -122,8 +123,14 @@ export type ServiceProxy<T extends object = never> = [T] extends [never]
   ? ServiceProxyMethods & { readonly [method: string]: RemoteMethod }
   : TypedServiceProxyMethods<T> & TypedRemoteMethods<T>;
 
-/** The caller's side of every call a proxy makes: context and call id stack, and maybe ready-made headers. */
-export type CallContext = () => RpcCallOptions;
+/** The caller's side of a call: context and call id stack (or ready-made headers), and the caller's call id for logs. */
+export interface ProxyCallContext extends RpcCallOptions {
+  /** The call id of the worker (or standalone proxy) making the call, logged with retries and refusals. */
+  callId?: string;
+}
+
+/** The caller's side of every call a proxy makes, read at call time. */
+export type CallContext = () => ProxyCallContext;
 
 /**
  * Told of each call a proxy makes (for metrics): `method` starts now, and the returned function is
@@ -131,19 +138,37 @@ export type CallContext = () => RpcCallOptions;
  */
 export type CallObserver = (method: string) => (error?: unknown) => void;
 
+/** What a proxy does around its calls beyond sending them. */
+export interface ProxyHooks {
+  /** Told of each call (its whole course: retries included, refusals as errors). */
+  observe?: CallObserver;
+  /** Retries, circuit breaker, bulkhead (docs/resilience.md). */
+  policy?: ServicePolicy;
+}
+
 const NO_KWARGS: Record<string, unknown> = Object.freeze({});
 
 /**
- * A ServiceProxy calling `service` through `client`, with the caller's context on every call.
- * The type argument only types the result: every proxy is the same object at run time.
+ * A ServiceProxy calling `service` through `client`, with the caller's context on every call, under
+ * the hooks' policy and observer when given. The type argument only types the result: every proxy is
+ * the same object at run time.
  */
 export function createServiceProxy<T extends object = never>(
   client: RpcClient,
   service: string,
   context: CallContext,
   options: ProxyCallOptions = {},
-  observe?: CallObserver,
+  hooks: ProxyHooks = {},
 ): ServiceProxy<T> {
+  const { observe, policy } = hooks;
+  /** One request; with tracing on, in a CLIENT span of its own (so each retry has its own span). */
+  const send = (method: string, args: readonly unknown[], kw: Record<string, unknown>, callOptions: RpcCallOptions) => {
+    if (!tracingOn()) return client.call(service, method, args, kw, callOptions);
+    const { name, attributes } = rpcClientSpan(service, method);
+    return traceOutgoing(name, SpanKind.CLIENT, attributes, (carrier) =>
+      client.call(service, method, args, kw, withTraceContext(callOptions, carrier)),
+    );
+  };
   const callKw = (
     method: string,
     args: readonly unknown[] = [],
@@ -154,13 +179,10 @@ export function createServiceProxy<T extends object = never>(
     const timeoutMs = opts?.timeoutMs ?? options.timeoutMs;
     // Only a proxy or call with its own timeout needs a new options object.
     const callOptions = timeoutMs === undefined ? base : { ...base, timeoutMs };
-    let call: Promise<unknown>;
-    if (tracingOn()) {
-      const { name, attributes } = rpcClientSpan(service, method);
-      call = traceOutgoing(name, SpanKind.CLIENT, attributes, (carrier) =>
-        client.call(service, method, args, kw, withTraceContext(callOptions, carrier)),
-      );
-    } else call = client.call(service, method, args, kw, callOptions);
+    const call =
+      policy === undefined
+        ? send(method, args, kw, callOptions)
+        : policy.call(method, base.callId, () => send(method, args, kw, callOptions));
     if (observe === undefined) return call;
     const settled = observe(method);
     return call.then(
@@ -190,7 +212,7 @@ export function createServiceProxy<T extends object = never>(
         client.publish(service, method, args, kw, withTraceContext(context(), carrier)),
       );
     },
-    withOptions: (next) => createServiceProxy(client, service, context, { ...options, ...next }, observe),
+    withOptions: (next) => createServiceProxy(client, service, context, { ...options, ...next }, hooks),
   };
   const remote = new Map<string, RemoteMethod>();
   const proxy = new Proxy(methods, {

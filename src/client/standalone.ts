@@ -7,6 +7,8 @@ import { maybeContextHeaders } from "../nats/headers";
 import { RpcClient } from "./rpc-client";
 import { createServiceProxy, type ServiceProxy } from "./service-proxy";
 import { largeBodiesOf } from "../nats/body-store";
+import { rootLogger } from "../logging";
+import { checkResilienceOptions, ServicePolicy, type ResilienceOptions } from "./resilience";
 
 /** Options of ClusterRpcProxy.connect. */
 export interface ClusterRpcProxyOptions {
@@ -22,6 +24,11 @@ export interface ClusterRpcProxyOptions {
   nats?: NatsConnection;
   /** Full runtime config; the fields above override it. */
   config?: RuntimeConfig;
+  /**
+   * Resilience policies by service name (idempotent methods, retry, circuit breaker, bulkhead;
+   * docs/resilience.md); a service not named here is called as Nameko does.
+   */
+  resilience?: Readonly<Record<string, ResilienceOptions>>;
 }
 
 /**
@@ -35,24 +42,39 @@ export class ClusterRpcProxy {
    */
   readonly callIdStack: readonly string[] = [`standalone_rpc_proxy.call.${randomUUID()}`];
   private readonly services = new Map<string, ServiceProxy>();
+  private readonly policies = new Map<string, ServicePolicy>();
 
   private constructor(
     readonly client: RpcClient,
     private readonly contextData: ContextData,
     private readonly ownsConnection: boolean,
-  ) {}
+    resilience: Readonly<Record<string, ResilienceOptions>>,
+  ) {
+    const log = rootLogger.child({ client: "standalone_rpc_proxy" });
+    for (const [service, options] of Object.entries(resilience)) {
+      const policy = ServicePolicy.of(service, options, log);
+      if (policy) this.policies.set(service, policy);
+    }
+  }
 
   /** Connect (or use `options.nats`) and return a ready proxy. */
   static async connect(options: ClusterRpcProxyOptions = {}): Promise<ClusterRpcProxy> {
     const base = options.config ?? defaultConfig();
     const natsUrl = options.natsUrl ?? (options.config ? base.natsUrl : (process.env.NATS_URL ?? base.natsUrl));
+    for (const [service, resilience] of Object.entries(options.resilience ?? {}))
+      checkResilienceOptions(service, resilience);
     const nc = options.nats ?? (await connectNats({ natsUrl, nats: base.nats }, { name: "standalone_rpc_proxy" }));
     const client = new RpcClient(nc, {
       prefix: options.prefix ?? base.prefix,
       timeoutMs: options.timeoutMs ?? base.rpcTimeoutMs,
       largeBodies: largeBodiesOf({ ...base, prefix: options.prefix ?? base.prefix }),
     });
-    return new ClusterRpcProxy(client, { ...(options.contextData ?? {}) }, options.nats === undefined);
+    return new ClusterRpcProxy(
+      client,
+      { ...(options.contextData ?? {}) },
+      options.nats === undefined,
+      options.resilience ?? {},
+    );
   }
 
   /**
@@ -65,11 +87,17 @@ export class ClusterRpcProxy {
     if (proxy === undefined) {
       // Context and stack never change for this proxy, so the headers are built once and reused.
       const headers = maybeContextHeaders(this.contextData, this.callIdStack);
-      const context = { headers };
-      this.services.set(name, (proxy = createServiceProxy(this.client, name, () => context)));
+      const context = { headers, callId: this.callIdStack[0] };
+      const policy = this.policies.get(name);
+      this.services.set(name, (proxy = createServiceProxy(this.client, name, () => context, {}, { policy })));
     }
     // One object per service whatever the type argument: the type only describes the calls.
     return proxy as unknown as ServiceProxy<T>;
+  }
+
+  /** The resilience policy of calls to `service` (its stats() for metrics), when the options gave it one. */
+  policyOf(service: string): ServicePolicy | undefined {
+    return this.policies.get(service);
   }
 
   /** Close: drain the connection when this proxy opened it. */

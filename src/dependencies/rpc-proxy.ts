@@ -1,6 +1,7 @@
 import { validateName } from "../../compat";
+import { checkResilienceOptions, ServicePolicy, type ResilienceOptions } from "../client/resilience";
 import { RpcClient } from "../client/rpc-client";
-import { createServiceProxy, type CallObserver, type ServiceProxy } from "../client/service-proxy";
+import { createServiceProxy, type CallObserver, type ProxyHooks, type ServiceProxy } from "../client/service-proxy";
 import type { ContainerHandle, DependencyProvider, ExtensionMetrics, WorkerContext } from "../core/extension";
 import { registerDependency } from "../core/metadata";
 import { largeBodiesOf } from "../nats/body-store";
@@ -8,8 +9,11 @@ import { OutgoingHeaders } from "../nats/headers";
 
 export type { ServiceProxy } from "../client/service-proxy";
 
-/** Options of `@RpcProxy`. */
-export interface RpcProxyOptions {
+/**
+ * Options of `@RpcProxy`: a timeout, and the resilience policies (idempotent methods, retry, circuit
+ * breaker, bulkhead; docs/resilience.md), none of which is on by default.
+ */
+export interface RpcProxyOptions extends ResilienceOptions {
   /** Reply timeout in milliseconds; default: the config's rpc timeout. */
   timeoutMs?: number;
 }
@@ -21,6 +25,7 @@ export interface RpcProxyOptions {
  */
 export function RpcProxy(service: string, options: RpcProxyOptions = {}): PropertyDecorator {
   validateName("service", service);
+  checkResilienceOptions(service, options);
   return (target, propertyKey) => {
     registerDependency(target, () => new RpcProxyProvider(String(propertyKey), service, options));
   };
@@ -30,6 +35,9 @@ export function RpcProxy(service: string, options: RpcProxyOptions = {}): Proper
 export class RpcProxyProvider implements DependencyProvider {
   private client?: RpcClient;
   private observe?: CallObserver;
+  /** The resilience policy of this proxy's calls, shared by every worker; undefined when none is on. */
+  policy?: ServicePolicy;
+  private hooks: ProxyHooks = {};
 
   constructor(
     readonly attrName: string,
@@ -45,6 +53,8 @@ export class RpcProxyProvider implements DependencyProvider {
     });
     const metrics: ExtensionMetrics | undefined = container.metrics;
     if (metrics) this.observe = (method) => metrics.outgoingCall(this.targetService, method);
+    this.policy = ServicePolicy.of(this.targetService, this.options, container.log);
+    this.hooks = { observe: this.observe, policy: this.policy };
   }
 
   getDependency(worker: WorkerContext): ServiceProxy {
@@ -52,6 +62,11 @@ export class RpcProxyProvider implements DependencyProvider {
     // Read at call time (Nameko sends the context as it is when the call is made; docs/nameko-wire.md,
     // Context data), built once per worker while its data does not change.
     const headers = new OutgoingHeaders(worker);
-    return createServiceProxy(this.client, this.targetService, () => ({ headers: headers.get() }), {}, this.observe);
+    // The caller's call id is read only for a policy's logs.
+    const context =
+      this.policy === undefined
+        ? () => ({ headers: headers.get() })
+        : () => ({ headers: headers.get(), callId: worker.callId });
+    return createServiceProxy(this.client, this.targetService, context, {}, this.hooks);
   }
 }
