@@ -10,6 +10,7 @@ export { eventHandler, type EventHandlerOptions } from "./entrypoints/events";
 export { HandlerType, type ErrorClass } from "../compat";
 export { timer, type TimerOptions } from "./entrypoints/timer";
 export { http, httpWith, type HttpOptions, type ResponseFromException } from "./entrypoints/http";
+export type { ContextDataFromHeaders } from "./entrypoints/http-context";
 export {
   HttpResponse,
   type HttpRequest,

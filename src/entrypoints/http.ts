@@ -1,5 +1,6 @@
 import {
   bindArguments,
+  type ContextData,
   describeError,
   type ErrorClass,
   isFunction,
@@ -18,6 +19,7 @@ import {
   type IncomingHttpRequest,
   type OutgoingResponse,
 } from "./http-messages";
+import { contextDataReader, type ContextDataFromHeaders } from "./http-context";
 import { parseMethods, UrlRule, type PathValue } from "./http-rules";
 import { SharedHttpServer, type HttpRouteTarget } from "./http-server";
 import { httpServerSpan } from "../tracing/attributes";
@@ -42,6 +44,13 @@ export interface HttpOptions {
    * that is not a response) the default is `Error: <Type>: <message>` with 400 or 500.
    */
   responseFromException?: ResponseFromException;
+  /**
+   * The worker's context data from the request's headers (Nameko's `context_data_from_headers`):
+   * `{ "X-Request-Id": "request_id" }` maps header names (any case) to context keys, or a function
+   * of the request returns the data. It reaches `ctx.data` and every call and event the worker
+   * makes. Default: none, as in Nameko.
+   */
+  contextDataFromHeaders?: ContextDataFromHeaders;
 }
 
 /**
@@ -68,9 +77,10 @@ export function http(method: string, url: string, options: HttpOptions = {}): Me
     // No descriptor when decorate() is given a name that is no method of the class.
     const fn: unknown = (descriptor as PropertyDescriptor | undefined)?.value;
     if (!isFunction(fn)) throw new ServiceDefinitionError(`${where}: not a method`);
-    let entry: { methods: string[]; rule: UrlRule; signature: MethodSignature };
+    let entry: { methods: string[]; rule: UrlRule; signature: MethodSignature; contextData?: ContextDataReader };
     try {
       entry = { methods: parseMethods(method), rule: new UrlRule(url), signature: signatureOf(fn, methodName) };
+      if (options.contextDataFromHeaders) entry.contextData = contextDataReader(options.contextDataFromHeaders);
       // Every request would fail with IncorrectSignature if the path variables do not fit the
       // parameters; say so when the class is defined instead.
       if (takesArguments(entry.signature) || entry.rule.variables.length > 0) {
@@ -81,10 +91,12 @@ export function http(method: string, url: string, options: HttpOptions = {}): Me
     }
     registerEntrypoint(
       target,
-      () => new HttpEntrypoint(methodName, entry.methods, entry.rule, entry.signature, options),
+      () => new HttpEntrypoint(methodName, entry.methods, entry.rule, entry.signature, options, entry.contextData),
     );
   };
 }
+
+type ContextDataReader = (request: HttpRequest) => ContextData;
 
 /** Python needs `def m(self, request)`; a JavaScript method may ignore the request by declaring no parameter at all. */
 function takesArguments(signature: MethodSignature): boolean {
@@ -104,6 +116,8 @@ export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
     readonly rule: UrlRule,
     readonly signature: MethodSignature,
     private readonly options: HttpOptions,
+    /** Reads the worker's context data from a request; none without `contextDataFromHeaders`. */
+    private readonly contextData?: ContextDataReader,
   ) {
     this.expectedExceptions = options.expectedExceptions;
     this.traceSpan = httpServerSpan(methods, rule.rule);
@@ -124,7 +138,10 @@ export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
   async handle(request: IncomingHttpRequest, values: Record<string, PathValue>): Promise<OutgoingResponse> {
     const container = this.container!;
     let args: unknown[] = [request];
+    let data: ContextData = {};
     try {
+      // Read first, as Nameko's handle_request does; a reader that throws is answered like a failed worker.
+      if (this.contextData) data = this.contextData(request);
       if (takesArguments(this.signature)) args = bindArguments(this.signature, args, values);
     } catch (err) {
       return this.errorResponse(err, request);
@@ -132,9 +149,9 @@ export class HttpEntrypoint implements Entrypoint, HttpRouteTarget {
     // The response is written as soon as the method ended, before dependencies' workerResult and
     // teardown (Nameko's handle_result); the returned promise, settled after teardown, is the fallback.
     const outcome = await new Promise<WorkerOutcome>((resolve) => {
-      // No context data from HTTP headers: the worker's stack is its own call id (docs/nameko-wire.md, HTTP).
-      // Only a W3C `traceparent` header is read, to parent the worker's span (docs/tracing.md, Spans).
-      const incoming = { data: {}, parentStack: [], traceCarrier: request.headers };
+      // The worker's stack is its own call id (docs/nameko-wire.md, HTTP); its data is what the headers
+      // gave. A W3C `traceparent` header parents the worker's span (docs/tracing.md, Spans).
+      const incoming = { data, parentStack: [], traceCarrier: request.headers };
       void container.spawnWorker(this, args, incoming, (_worker, o) => resolve(o)).then(resolve);
     });
     if (!outcome.ok) return this.errorResponse(outcome.error, request);
