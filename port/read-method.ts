@@ -221,6 +221,20 @@ function bodyText(ctx: ReadContext, body: PyNode | null): string {
     .replace(/\s+$/, "");
 }
 
+/**
+ * The exception classes a body raises that come from elsewhere: declared in the port under their
+ * Python path, so what the port raises keeps Nameko's `exc_path` (builtins have stand-ins).
+ */
+function declareRaised(ctx: ReadContext, body: PyNode | null): void {
+  body?.cursor().iterate((n) => {
+    if (n.name !== "RaiseStatement") return;
+    const raised = n.node.getChild("CallExpression")?.firstChild ?? n.node.lastChild;
+    if (!raised || (raised.name !== "VariableName" && raised.name !== "MemberExpression")) return;
+    const head = ctx.source.textOf(raised).split(".")[0];
+    if (ctx.imports.isImported(head)) errorClassName(ctx, raised);
+  });
+}
+
 /** Read one `def` of a service class with its decorators. */
 export function readMethod(ctx: ReadContext, def: PyNode, decorators: PyNode[]): MethodModel | undefined {
   const { source, issues } = ctx;
@@ -253,6 +267,7 @@ export function readMethod(ctx: ReadContext, def: PyNode, decorators: PyNode[]):
       });
     entrypoints.push(readEntrypoint(ctx, kind, args, where, line));
   }
+  declareRaised(ctx, def.getChild("Body"));
   const returnsNode = childrenOf(def).find((c) => c.name === "TypeDef");
   return {
     name,

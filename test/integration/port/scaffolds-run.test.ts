@@ -24,6 +24,8 @@ const SOURCES = [
   "test/fixtures/port/nameko_examples.py",
   "test/fixtures/port/signatures.py",
   "test/fixtures/port/typed_service.py",
+  "test/fixtures/port/products.py",
+  "test/fixtures/port/orders.py",
   "examples/greeting/greeting_service.py",
   "examples/payments/payments.py",
   "examples/demo/user_service.py",
@@ -91,7 +93,7 @@ describe("scaffolds under cliffracer run", () => {
     writeFileSync(
       config,
       YAML.stringify({
-        DB_URIS: { "port_orders:DeclarativeBase": PG_URL },
+        DB_URIS: { "port_orders:DeclarativeBase": PG_URL, "orders:DeclarativeBase": PG_URL },
         REDIS_URIS: { development: REDIS_URL },
         WEB_SERVER_ADDRESS: `127.0.0.1:${await freePort()}`,
       }),

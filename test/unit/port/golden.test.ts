@@ -14,6 +14,8 @@ export const PORTED: ReadonlyArray<[string, string]> = [
   ["test/fixtures/port/nameko_examples.py", `${GENERATED}/nameko_examples.ts`],
   ["test/fixtures/port/signatures.py", `${GENERATED}/signatures.ts`],
   ["test/fixtures/port/typed_service.py", `${GENERATED}/typed_service.ts`],
+  ["test/fixtures/port/products.py", `${GENERATED}/products.ts`],
+  ["test/fixtures/port/orders.py", `${GENERATED}/orders.ts`],
   ["examples/greeting/greeting_service.py", `${GENERATED}/greeting_service.ts`],
   ["examples/payments/payments.py", `${GENERATED}/payments.ts`],
   ["examples/demo/user_service.py", `${GENERATED}/user_service.ts`],
