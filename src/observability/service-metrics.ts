@@ -6,7 +6,9 @@
  */
 import { excTypeOf, RemoteError } from "../../compat";
 import type { ContainerMetrics, Entrypoint, WorkerOutcome } from "../core/extension";
+import type { ResilienceStats } from "../client/resilience";
 import type { MetricsSource, ServiceContainer } from "../core/service-container";
+import { RpcProxyProvider } from "../dependencies/rpc-proxy";
 import { EventHandler } from "../entrypoints/events";
 import { HttpEntrypoint } from "../entrypoints/http";
 import { RpcEntrypoint } from "../entrypoints/rpc";
@@ -110,6 +112,72 @@ interface WorkerFamilies {
   other: TimedFamily;
 }
 
+/** The gauge value of each circuit state: the higher, the less gets through. */
+const CIRCUIT_VALUES = { closed: 0, "half-open": 1, open: 2 } as const;
+
+/**
+ * One sample per label set of `entries`, their values combined (two @RpcProxy attributes of a
+ * service may call the same target, each with its own policy).
+ */
+function merged(entries: Sample[], combine: (a: number, b: number) => number): Sample[] {
+  const byKey = new Map<string, Sample>();
+  for (const e of entries) {
+    const key = Object.values(e.labels).join("\u0000");
+    const found = byKey.get(key);
+    if (found === undefined) byKey.set(key, { ...e });
+    else found.value = combine(found.value, e.value);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Retries, refusals and circuit states of the containers' @RpcProxy policies, read from their
+ * stats() when scraped (docs/resilience.md, Logs and metrics).
+ */
+function registerResilience(registry: Registry, containers: readonly ServiceContainer[]): void {
+  const policies = (): Array<{ labels: Labels; stats: ResilienceStats }> =>
+    containers.flatMap((c) =>
+      c.dependencies.flatMap((d) => {
+        const stats = d instanceof RpcProxyProvider ? d.policy?.stats() : undefined;
+        return stats ? [{ labels: { service: c.serviceName, target_service: stats.service }, stats }] : [];
+      }),
+    );
+  const sum = (a: number, b: number) => a + b;
+  collected(
+    registry,
+    "cliffracer_rpc_outgoing_retries_total",
+    "retries of calls to idempotent methods",
+    "counter",
+    () =>
+      merged(
+        policies().map(({ labels, stats }) => ({ labels, value: stats.retries })),
+        sum,
+      ),
+  );
+  collected(
+    registry,
+    "cliffracer_rpc_outgoing_refused_total",
+    "calls refused before sending, by reason (circuit_open, bulkhead_full)",
+    "counter",
+    () =>
+      merged(
+        policies().flatMap(({ labels, stats }) => [
+          { labels: { ...labels, reason: "circuit_open" }, value: stats.refusedCircuitOpen },
+          { labels: { ...labels, reason: "bulkhead_full" }, value: stats.refusedBulkheadFull },
+        ]),
+        sum,
+      ),
+  );
+  collected(registry, "cliffracer_circuit_state", "circuit to a service: 0 closed, 1 half-open, 2 open", "gauge", () =>
+    merged(
+      policies().flatMap(({ labels, stats }) =>
+        stats.circuit === undefined ? [] : [{ labels, value: CIRCUIT_VALUES[stats.circuit] }],
+      ),
+      Math.max,
+    ),
+  );
+}
+
 /**
  * The metrics of every container of a process, in one registry (give it to the runner as its
  * `metrics`, then serve `registry`). Counting is plain arithmetic on cached series; the registry
@@ -185,6 +253,7 @@ export class ServiceMetrics implements MetricsSource {
     gauge("cliffracer_workers_queued", "workers waiting for a max_workers slot", (c) =>
       Math.max(0, c.pendingWorkers - c.activeWorkers),
     );
+    registerResilience(registry, this.containers);
   }
 
   /** See MetricsSource: the metrics one container reports to. */

@@ -13,7 +13,9 @@ import {
   type ResilienceEvent,
   type ServiceProxy,
 } from "cliffracer";
-import { NatsFixture } from "../../helpers/brokers";
+import { ServiceRunner } from "../../../src/core/service-runner";
+import { ServiceMetrics } from "../../../src/observability/service-metrics";
+import { NatsFixture, testLogger } from "../../helpers/brokers";
 import { deferred, waitFor } from "../../helpers/waiters";
 
 /** Released in afterAll: every hanging worker ends then, so the containers stop at once. */
@@ -72,9 +74,21 @@ class Caller {
   @RpcProxy("flaky", { timeoutMs: 150, idempotent: ["read", "boom"], retry: { maxAttempts: 3, delayMs: 10 } })
   flaky!: ServiceProxy;
 
+  @RpcProxy("ghost_of_caller", { circuitBreaker: { minRequestCount: 1 } })
+  ghost!: ServiceProxy;
+
   @rpc()
   readVia() {
     return this.flaky.read();
+  }
+
+  /** Calls a service that is not there, returning the error's name. */
+  @rpc()
+  ghostVia() {
+    return this.ghost.call("anything").then(
+      () => "none",
+      (err: Error) => err.name,
+    );
   }
 
   /** The error of `method`, then its executions, asked on the same connection after every attempt was sent. */
@@ -93,14 +107,21 @@ describe("resilience policies of proxies", () => {
   const events: ResilienceEvent[] = [];
   let stopObserving: () => void;
 
+  const metrics = new ServiceMetrics({ processMetrics: false });
+  let runner: ServiceRunner;
+
   beforeAll(async () => {
     stopObserving = observeResilience((e) => events.push(e));
-    await fx.runner([Flaky, Caller]);
+    runner = new ServiceRunner(fx.config, { log: testLogger(), metrics });
+    runner.addService(Flaky);
+    runner.addService(Caller);
+    await runner.start();
   });
   afterAll(async () => {
     stopObserving();
     release.resolve();
     gate.resolve();
+    await runner.stop();
     await fx.cleanup();
   });
 
@@ -112,6 +133,19 @@ describe("resilience policies of proxies", () => {
     const retries = events.filter((e) => e.type === "retry" && e.method === "read");
     expect(retries.map((e) => e.type === "retry" && e.attempt)).toEqual([2, 3]);
     expect(retries[0].callId).toMatch(/^caller\.readVia\./);
+  });
+
+  it("shows retries, refusals and circuit states of @RpcProxy policies in the services' metrics", async () => {
+    const client = await fx.client();
+    expect(await client.call("caller", "ghostVia")).toBe("UnknownService");
+    expect(await client.call("caller", "ghostVia")).toBe("CircuitOpen");
+    const text = await metrics.registry.metrics();
+    const ghost = 'service="caller",target_service="ghost_of_caller"';
+    expect(text).toContain(`cliffracer_circuit_state{${ghost}} 2`);
+    expect(text).toContain(`cliffracer_rpc_outgoing_refused_total{${ghost},reason="circuit_open"} 1`);
+    // The retries of the first test.
+    expect(text).toContain('cliffracer_rpc_outgoing_retries_total{service="caller",target_service="flaky"} 2');
+    expect(text).not.toContain('cliffracer_circuit_state{service="caller",target_service="flaky"}');
   });
 
   it("calls a method not declared idempotent exactly once even when it times out", async () => {
