@@ -37,7 +37,8 @@ export function argumentLists(m: MethodModel): string[] {
   const varArgs = m.params.find((p) => p.kind === "varArgs");
   const varKwargs = m.params.some((p) => p.kind === "varKwargs");
   const lists: string[] = [];
-  for (let k = 0; k <= positional.length; k++) {
+  // Positional-only parameters (before Python's `/`) are never given by keyword.
+  for (let k = Math.min(m.positionalOnly, positional.length); k <= positional.length; k++) {
     const elements = positional.slice(0, k).map((p) => `${jsName(p.name)}: ${p.type}`);
     const byKeyword = [...positional.slice(k), ...keywordOnly];
     const hasKeywords = byKeyword.length > 0 || varKwargs;

@@ -33,10 +33,8 @@ function readParams(ctx: ReadContext, list: PyNode, where: string): { params: Pa
   for (let i = 0; i < kids.length; i++) {
     const k = kids[i];
     const text = source.textOf(k);
-    if (text === "/") {
-      positionalOnly = params.length;
-      continue;
-    }
+    // The grammar keeps no node for `/`: it shows in the text between two parameters.
+    if (source.text.slice(kids[i - 1]?.to ?? list.from, k.from).includes("/")) positionalOnly = params.length;
     if (k.name === "*" || k.name === "**") {
       // `*, a` (a bare star) only makes what follows keyword-only; `*args` names the rest.
       const next = k.nextSibling;
@@ -81,6 +79,7 @@ function readParams(ctx: ReadContext, list: PyNode, where: string): { params: Pa
     }
     params.push(param);
   }
+  if (kids.length && source.text.slice(kids[kids.length - 1].to, list.to).includes("/")) positionalOnly = params.length;
   if (positionalOnly > 0) {
     issues.push({
       line: source.line(list),

@@ -1,6 +1,7 @@
 // Reading Nameko modules: the model of services, parameters, entrypoints, dependencies and errors,
 // the report's entries with their lines, and the errors for input that cannot be ported.
 import {
+  emitInterface,
   emitService,
   NotANamekoService,
   PythonSyntaxError,
@@ -179,6 +180,22 @@ describe("readModule on input it cannot port", () => {
     expect(() => read(text, "Plain")).toThrow("svc.py:5: class Plain is not a Nameko service");
     expect(() => read(text)).toThrow(ServiceNotFound);
     expect(() => read(text, "Nope")).toThrow("svc.py: no class Nope at the top level of the module");
+  });
+
+  it("positional-only parameters are reported, and typed callers pass them by position only", () => {
+    const model = read(
+      "from nameko.rpc import rpc\n\nclass S:\n    name = 's'\n\n    @rpc\n    def f(self, a, /, b):\n        pass\n",
+    );
+    expect(model.issues).toEqual([
+      {
+        line: 7,
+        severity: "unmapped",
+        message: "f(): positional-only parameters (`/`) are bound by name too in Cliffracer",
+      },
+    ]);
+    expect(emitInterface(model, "types")).toContain(
+      "f(...args: [a: unknown, kw: KwArgs<{ b: unknown }>] | [a: unknown, b: unknown]): unknown;",
+    );
   });
 
   it("parameter names JavaScript reserves keep their Python names on the wire", () => {
