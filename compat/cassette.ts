@@ -75,8 +75,37 @@ export interface RecordedCall {
   calls: RecordedCall[];
 }
 
+/**
+ * An event a recorded service handled: the event as delivered to one of its handlers, and, linked
+ * through the call id stack, what the handler's worker did (docs/cassettes.md, Interactions).
+ */
+export interface HandledEvent {
+  kind: "handled";
+  /** The handling service. */
+  service: string;
+  /** The handler method, when the queue or the worker's call id named it; null when neither did. */
+  handler: string | null;
+  source: string;
+  type: string;
+  payload: unknown;
+  /** Context data of the event without the call id stack. */
+  context: ContextData;
+  /** The stack the event carried (its dispatcher's). */
+  callIdStack: string[];
+  /** Present and true when the broker delivered the event again (a handler that failed and requeued it). */
+  redelivered?: boolean;
+  /** The call id of the handler's worker, when its outgoing messages showed it. */
+  workerCallId?: string;
+  /** True when the link to `events` and `calls` is a guess by order (docs/cassettes.md, Linking). */
+  ambiguous?: boolean;
+  /** Events the handler's worker dispatched, in order. */
+  events: RecordedEvent[];
+  /** RPC calls the handler's worker made, in order, each with its reply and its own worker's doings. */
+  calls: RecordedCall[];
+}
+
 /** One interaction line. */
-export type CassetteEntry = RecordedCall | RecordedEvent;
+export type CassetteEntry = RecordedCall | RecordedEvent | HandledEvent;
 
 /** A line of a cassette that could not be read, by its 1-based number. */
 export interface CassetteProblem {
@@ -157,6 +186,24 @@ function checkEvent(v: Record<string, unknown>, at: string): RecordedEvent {
   return v as unknown as RecordedEvent;
 }
 
+/** The `events` and `calls` lists of a call or a handled event, each item checked. */
+function checkDoings(v: Record<string, unknown>, at: string, what: string): void {
+  need(Array.isArray(v.events) && Array.isArray(v.calls), `${at}: ${what} needs events and calls lists`);
+  (v.events as unknown[]).forEach((e, i) => {
+    need(isObject(e) && e.kind === "event", `${at}.events[${i}]: not an event`);
+    checkEvent(e as Record<string, unknown>, `${at}.events[${i}]`);
+  });
+  (v.calls as unknown[]).forEach((c, i) => checkEntry(c, `${at}.calls[${i}]`, "call"));
+}
+
+function checkHandled(v: Record<string, unknown>, at: string): HandledEvent {
+  checkEvent(v, at);
+  need(typeof v.service === "string", `${at}: a handled event needs the handling service`);
+  need(v.handler === null || typeof v.handler === "string", `${at}: handler must be a method name or null`);
+  checkDoings(v, at, "a handled event");
+  return v as unknown as HandledEvent;
+}
+
 function checkCall(v: Record<string, unknown>, at: string): RecordedCall {
   need(typeof v.service === "string" && typeof v.method === "string", `${at}: a call needs service and method`);
   need(Array.isArray(v.args) && isObject(v.kwargs), `${at}: a call needs args (a list) and kwargs (an object)`);
@@ -167,12 +214,7 @@ function checkCall(v: Record<string, unknown>, at: string): RecordedCall {
     `${at}: reply must be {result, error} or null`,
   );
   need(v.durationMs === null || typeof v.durationMs === "number", `${at}: durationMs must be a number or null`);
-  need(Array.isArray(v.events) && Array.isArray(v.calls), `${at}: a call needs events and calls lists`);
-  (v.events as unknown[]).forEach((e, i) => {
-    need(isObject(e) && e.kind === "event", `${at}.events[${i}]: not an event`);
-    checkEvent(e as Record<string, unknown>, `${at}.events[${i}]`);
-  });
-  (v.calls as unknown[]).forEach((c, i) => checkEntry(c, `${at}.calls[${i}]`, "call"));
+  checkDoings(v, at, "a call");
   return v as unknown as RecordedCall;
 }
 
@@ -181,7 +223,10 @@ function checkEntry(v: unknown, at: string, only?: "call"): CassetteEntry {
   const o = v as Record<string, unknown>;
   if (o.kind === "call") return checkCall(o, at);
   if (o.kind === "event" && only === undefined) return checkEvent(o, at);
-  throw new InvalidCassetteLine(`${at}: kind must be ${only === undefined ? '"call" or "event"' : '"call"'}`);
+  if (o.kind === "handled" && only === undefined) return checkHandled(o, at);
+  throw new InvalidCassetteLine(
+    `${at}: kind must be ${only === undefined ? '"call", "event" or "handled"' : '"call"'}`,
+  );
 }
 
 // ---------------------------------------------------------------- masking
@@ -261,7 +306,10 @@ export function maskCall<T extends Pick<RecordedCall, "service" | "method" | "ar
 }
 
 /** An event's payload and context with the paths `spec` lists for its `source.event_type` masked. */
-export function maskEvent(event: RecordedEvent, spec: MaskSpec): RecordedEvent {
+export function maskEvent<T extends Pick<RecordedEvent, "source" | "type" | "payload" | "context">>(
+  event: T,
+  spec: MaskSpec,
+): T {
   const masked = maskParts({ payload: event.payload, context: event.context }, spec[`${event.source}.${event.type}`]);
   return { ...event, ...masked };
 }

@@ -33,6 +33,7 @@ export type { ContextData } from "./context";
 export {
   durableConsumerName,
   eventQueueName,
+  handlerOfEventQueue,
   eventsExchangeName,
   eventsStreamName,
   eventsSubjectFilter,
@@ -74,6 +75,7 @@ export type {
   CassetteHeader,
   CassetteProblem,
   CassetteSide,
+  HandledEvent,
   MaskSpec,
   ParsedCassette,
   RecordedCall,

@@ -175,6 +175,22 @@ export function eventQueueName(spec: EventQueueSpec): string {
   }
 }
 
+/**
+ * The handler an event handler queue belongs to, read back from its name: `--<service>.<method>`,
+ * then for a broadcast queue `-<id>` (a method name, a Python identifier, has no `-`). Undefined
+ * for a singleton queue, which names no handler, and for any other queue.
+ */
+export function handlerOfEventQueue(queue: string): { service: string; method: string } | undefined {
+  if (!queue.startsWith("evt-")) return undefined;
+  const sep = queue.lastIndexOf("--");
+  if (sep < 0) return undefined;
+  const rest = queue.slice(sep + 2);
+  const dot = rest.indexOf(".");
+  if (dot <= 0) return undefined;
+  const method = rest.slice(dot + 1).split("-")[0] ?? "";
+  return method === "" ? undefined : { service: rest.slice(0, dot), method };
+}
+
 const MAX_CONSUMER_NAME = 200;
 
 /**

@@ -4,6 +4,8 @@
  * `publish.<exchange>`; a private queue bound there for `nameko-rpc` and the `<source>.events`
  * exchanges sees requests, replies and events, while no binding is added to `nameko-rpc` itself,
  * so a request nobody serves is still returned to its caller (docs/nameko-wire.md, UnknownService).
+ * Deliveries, `deliver.<queue>`, show which event handler queues got an event; only those to
+ * `evt-` queues are kept.
  */
 import { performance } from "node:perf_hooks";
 import type { ConsumeMessage } from "amqplib";
@@ -22,8 +24,14 @@ import { ManagementUnavailable, TracingRefused } from "./errors";
 
 /** RabbitMQ's firehose exchange, one per vhost. */
 export const TRACE_EXCHANGE = "amq.rabbitmq.trace";
-/** The trace routing keys recorded: RPC requests and replies, and events of every source. */
-export const TRACE_BINDINGS = [`publish.${RPC_EXCHANGE}`, "publish.*.events"] as const;
+/**
+ * The trace routing keys recorded: RPC requests and replies, events of every source, and deliveries
+ * (a handler queue's name has dots, which a topic pattern cannot match by prefix, so every delivery
+ * is traced here and all but event handler queues' are dropped).
+ */
+export const TRACE_BINDINGS = [`publish.${RPC_EXCHANGE}`, "publish.*.events", "deliver.#"] as const;
+
+const DELIVER = "deliver.";
 
 /** Options of {@link startAmqpTrace}. */
 export interface AmqpTraceOptions {
@@ -89,6 +97,20 @@ export function observationOfTrace(m: ConsumeMessage, at: number): Observation |
   const routingKey = typeof keys[0] === "string" ? keys[0] : "";
   const props = (h.properties ?? {}) as Record<string, unknown>;
   const correlationId = typeof props.correlation_id === "string" ? props.correlation_id : "";
+  if (m.fields.routingKey.startsWith(DELIVER)) {
+    const queue = m.fields.routingKey.slice(DELIVER.length);
+    if (!queue.startsWith("evt-") || !exchange.endsWith(".events")) return undefined;
+    return {
+      kind: "delivery",
+      at,
+      queue,
+      source: exchange.slice(0, -".events".length),
+      type: routingKey,
+      body: m.content,
+      headers: decodeAmqpHeaders(props.headers as Record<string, unknown> | undefined),
+      redelivered: h.redelivered === true || h.redelivered === 1,
+    };
+  }
   const headers = decodeAmqpHeaders(props.headers as Record<string, unknown> | undefined);
   if (exchange === RPC_EXCHANGE) {
     const dot = routingKey.indexOf(".");

@@ -7,16 +7,21 @@
  * request that started it (docs/nameko-wire.md, Call id stack). The first time a worker id shows
  * up, it is tied to the oldest open call to that service and method whose stack ends the same way;
  * later messages with that id join the same call. A call to a recorded service that no recorded
- * call's worker made is an interaction of its own.
+ * call's worker made is an interaction of its own. An event delivered to a recorded service's
+ * handler queue is one too (a handled event), and its handler's worker links the same way; as no
+ * reply ends it, it is finished once nothing has joined it for a while ({@link CassetteAssembler.settle})
+ * or when recording ends ({@link CassetteAssembler.close}).
  */
 import {
   contextFromHeaders,
   decodeJson,
   decodeRequest,
   describeError,
+  handlerOfEventQueue,
   maskCall,
   maskEvent,
   type CassetteEntry,
+  type HandledEvent,
   type MaskSpec,
   type RecordedCall,
   type RecordedEvent,
@@ -53,7 +58,19 @@ export interface ObservedEvent {
   headers: Record<string, unknown>;
 }
 
-export type Observation = ObservedRequest | ObservedReply | ObservedEvent;
+/** An event delivered to a queue (an event handler's, when the queue name says so). */
+export interface ObservedDelivery {
+  kind: "delivery";
+  at: number;
+  queue: string;
+  source: string;
+  type: string;
+  body: string | Uint8Array;
+  headers: Record<string, unknown>;
+  redelivered: boolean;
+}
+
+export type Observation = ObservedRequest | ObservedReply | ObservedEvent | ObservedDelivery;
 
 /** Options of {@link CassetteAssembler}. */
 export interface AssemblerOptions {
@@ -66,9 +83,16 @@ export interface AssemblerOptions {
   onSkipped?(what: string, error: string): void;
 }
 
+/** Default quiet time after which a handled event is finished: see {@link CassetteAssembler.settle}. */
+export const DEFAULT_HANDLED_QUIET_MS = 500;
+
 interface OpenCall {
-  call: RecordedCall;
+  call: RecordedCall | HandledEvent;
+  /** `service.method` (the handler's, for a handled event; empty while a singleton's handler is unknown). */
+  key: string;
   startedAt: number;
+  /** When a message last joined it or anything under it (roots only). */
+  lastAt: number;
   replyKey?: string;
   parent?: OpenCall;
   children: OpenCall[];
@@ -97,6 +121,9 @@ export class CassetteAssembler {
   private readonly byWorker = new Map<string, OpenCall>();
   /** Open calls whose worker has not shown itself yet, per `service.method`, oldest first. */
   private readonly unassigned = new Map<string, OpenCall[]>();
+  /** Handled events delivered to a singleton queue, whose handler (and service) only its worker can tell. */
+  private readonly unattributed: OpenCall[] = [];
+  private readonly openHandled = new Set<OpenCall>();
   private openRoots = 0;
 
   constructor(private readonly options: AssemblerOptions) {
@@ -111,7 +138,89 @@ export class CassetteAssembler {
   observe(o: Observation): void {
     if (o.kind === "request") this.onRequest(o);
     else if (o.kind === "reply") this.onReply(o);
-    else this.onEvent(o);
+    else if (o.kind === "event") this.onEvent(o);
+    else this.onDelivery(o);
+  }
+
+  /**
+   * Finishes every handled event nothing has joined for `quietMs` (default
+   * {@link DEFAULT_HANDLED_QUIET_MS}) and that waits for no reply; drops singleton deliveries whose
+   * handler never showed itself by then (docs/cassettes.md, Linking).
+   */
+  settle(now: number, quietMs = DEFAULT_HANDLED_QUIET_MS): void {
+    for (const open of [...this.openHandled]) {
+      if (now - open.lastAt < quietMs || this.waitsForReply(open)) continue;
+      if (open.key === "") this.dropUnattributed(open);
+      else this.finish(open);
+    }
+  }
+
+  /** Finishes every handled event still open (recording ends); singleton deliveries never tied to a handler are dropped. */
+  close(): void {
+    for (const open of [...this.openHandled]) {
+      if (open.key === "") this.dropUnattributed(open);
+      else this.finish(open);
+    }
+  }
+
+  private waitsForReply(open: OpenCall): boolean {
+    const own = open.replyKey !== undefined && this.byReply.get(open.replyKey) === open;
+    return own || open.children.some((c) => this.waitsForReply(c));
+  }
+
+  private dropUnattributed(open: OpenCall): void {
+    this.openHandled.delete(open);
+    const i = this.unattributed.indexOf(open);
+    if (i >= 0) this.unattributed.splice(i, 1);
+  }
+
+  /** Marks a root as active now, so a handled event is not finished while its worker still works. */
+  private touch(open: OpenCall | undefined, at: number): void {
+    let root = open;
+    while (root?.parent) root = root.parent;
+    if (root) root.lastAt = at;
+  }
+
+  private onDelivery(o: ObservedDelivery): void {
+    const handler = handlerOfEventQueue(o.queue);
+    const singleton = handler === undefined && o.queue === `evt-${o.source}-${o.type}`;
+    if (handler === undefined ? !singleton : !this.services.has(handler.service)) return;
+    let payload: unknown;
+    try {
+      payload = decodeJson(o.body);
+    } catch (err) {
+      this.options.onSkipped?.(`event ${o.source}.${o.type} delivered to ${o.queue}`, describeError(err));
+      return;
+    }
+    const { data, parentStack } = contextFromHeaders(o.headers);
+    const open: OpenCall = {
+      call: {
+        kind: "handled",
+        service: handler?.service ?? "",
+        handler: handler?.method ?? null,
+        source: o.source,
+        type: o.type,
+        payload,
+        context: data,
+        callIdStack: parentStack,
+        ...(o.redelivered ? { redelivered: true } : {}),
+        events: [],
+        calls: [],
+      },
+      key: handler === undefined ? "" : methodKey(handler.service, handler.method),
+      startedAt: o.at,
+      lastAt: o.at,
+      children: [],
+    };
+    this.openHandled.add(open);
+    if (handler === undefined) this.unattributed.push(open);
+    else this.addUnassigned(open);
+  }
+
+  private addUnassigned(open: OpenCall): void {
+    const waiting = this.unassigned.get(open.key);
+    if (waiting) waiting.push(open);
+    else this.unassigned.set(open.key, [open]);
   }
 
   private onRequest(o: ObservedRequest): void {
@@ -126,32 +235,33 @@ export class CassetteAssembler {
     const { data, parentStack } = contextFromHeaders(o.headers);
     const parent = this.workerOf(parentStack);
     if (parent === undefined && !this.services.has(o.service)) return;
+    const call: RecordedCall = {
+      kind: "call",
+      service: o.service,
+      method: o.method,
+      args,
+      kwargs,
+      context: data,
+      callIdStack: parentStack,
+      reply: null,
+      durationMs: null,
+      events: [],
+      calls: [],
+    };
     const open: OpenCall = {
-      call: {
-        kind: "call",
-        service: o.service,
-        method: o.method,
-        args,
-        kwargs,
-        context: data,
-        callIdStack: parentStack,
-        reply: null,
-        durationMs: null,
-        events: [],
-        calls: [],
-      },
+      call,
+      key: methodKey(o.service, o.method),
       startedAt: o.at,
+      lastAt: o.at,
       replyKey: o.replyKey,
       parent,
       children: [],
     };
-    const key = methodKey(o.service, o.method);
-    const waiting = this.unassigned.get(key);
-    if (waiting) waiting.push(open);
-    else this.unassigned.set(key, [open]);
+    this.addUnassigned(open);
+    this.touch(parent, o.at);
     if (parent) {
       parent.children.push(open);
-      parent.call.calls.push(open.call);
+      parent.call.calls.push(call);
     } else this.openRoots++;
     if (o.replyKey !== undefined) this.byReply.set(o.replyKey, open);
     // A request that asks for no reply is finished as soon as it is sent.
@@ -160,19 +270,21 @@ export class CassetteAssembler {
 
   private onReply(o: ObservedReply): void {
     const open = this.byReply.get(o.replyKey);
-    if (open === undefined) return;
+    if (open === undefined || open.call.kind !== "call") return;
+    const call = open.call;
     this.byReply.delete(o.replyKey);
+    this.touch(open, o.at);
     let body: unknown;
     try {
       body = decodeJson(o.body);
     } catch (err) {
-      this.options.onSkipped?.(`reply of ${methodKey(open.call.service, open.call.method)}`, describeError(err));
+      this.options.onSkipped?.(`reply of ${open.key}`, describeError(err));
       body = {};
     }
     const envelope =
       body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-    open.call.reply = { result: envelope.result ?? null, error: envelope.error ?? null };
-    open.call.durationMs = Math.round((o.at - open.startedAt) * 10) / 10;
+    call.reply = { result: envelope.result ?? null, error: envelope.error ?? null };
+    call.durationMs = Math.round((o.at - open.startedAt) * 10) / 10;
     this.dropUnassigned(open);
     if (!open.parent) this.finish(open);
   }
@@ -195,6 +307,7 @@ export class CassetteAssembler {
       callIdStack: parentStack,
     };
     const worker = this.workerOf(parentStack);
+    this.touch(worker, o.at);
     if (worker) worker.call.events.push(event);
     else if (this.services.has(o.source)) this.options.onEntry(maskEvent(event, this.options.masks));
   }
@@ -206,12 +319,11 @@ export class CassetteAssembler {
     const known = this.byWorker.get(workerId);
     if (known) return known;
     const key = workerMethodKey(workerId);
-    const waiting = key === undefined ? undefined : this.unassigned.get(key);
-    if (!waiting) return undefined;
+    if (key === undefined) return undefined;
     const parentStack = stack.slice(0, -1);
-    const matches = waiting.filter((c) => endsWith(c.call.callIdStack, parentStack));
-    const chosen = matches[0];
-    if (chosen === undefined) return undefined;
+    const matches = (this.unassigned.get(key) ?? []).filter((c) => endsWith(c.call.callIdStack, parentStack));
+    if (matches.length === 0) return this.attribute(workerId, key, parentStack);
+    const chosen = matches[0]!;
     if (matches.length > 1) for (const c of matches) c.call.ambiguous = true;
     chosen.call.workerCallId = workerId;
     this.byWorker.set(workerId, chosen);
@@ -219,18 +331,34 @@ export class CassetteAssembler {
     return chosen;
   }
 
+  /** A singleton delivery tied to the first worker of a recorded service whose stack fits; its handler is now known. */
+  private attribute(workerId: string, key: string, parentStack: readonly string[]): OpenCall | undefined {
+    const dot = key.indexOf(".");
+    const service = key.slice(0, dot);
+    if (!this.services.has(service)) return undefined;
+    const chosen = this.unattributed.find((c) => endsWith(c.call.callIdStack, parentStack));
+    if (chosen === undefined || chosen.call.kind !== "handled") return undefined;
+    this.unattributed.splice(this.unattributed.indexOf(chosen), 1);
+    chosen.call.service = service;
+    chosen.call.handler = key.slice(dot + 1);
+    chosen.key = key;
+    chosen.call.workerCallId = workerId;
+    this.byWorker.set(workerId, chosen);
+    return chosen;
+  }
+
   private dropUnassigned(open: OpenCall): void {
-    const key = methodKey(open.call.service, open.call.method);
-    const waiting = this.unassigned.get(key);
+    const waiting = this.unassigned.get(open.key);
     if (!waiting) return;
     const i = waiting.indexOf(open);
     if (i >= 0) waiting.splice(i, 1);
-    if (waiting.length === 0) this.unassigned.delete(key);
+    if (waiting.length === 0) this.unassigned.delete(open.key);
   }
 
   /** Writes a finished interaction and forgets it and everything under it. */
   private finish(root: OpenCall): void {
-    this.openRoots--;
+    if (root.call.kind === "handled") this.openHandled.delete(root);
+    else this.openRoots--;
     const forget = (open: OpenCall): void => {
       if (open.call.workerCallId !== undefined) this.byWorker.delete(open.call.workerCallId);
       if (open.replyKey !== undefined && this.byReply.get(open.replyKey) === open) this.byReply.delete(open.replyKey);
@@ -238,7 +366,27 @@ export class CassetteAssembler {
       open.children.forEach(forget);
     };
     forget(root);
-    this.options.onEntry(this.ordered(root.call));
+    this.options.onEntry(root.call.kind === "call" ? this.ordered(root.call) : this.orderedHandled(root.call));
+  }
+
+  /** The handled event masked, its keys in the documented order (docs/cassettes.md, Interactions). */
+  private orderedHandled(h: HandledEvent): HandledEvent {
+    const masked = maskEvent(h, this.options.masks);
+    return {
+      kind: "handled",
+      service: h.service,
+      handler: h.handler,
+      source: h.source,
+      type: h.type,
+      payload: masked.payload,
+      context: masked.context,
+      callIdStack: h.callIdStack,
+      ...(h.redelivered ? { redelivered: true } : {}),
+      ...(h.workerCallId === undefined ? {} : { workerCallId: h.workerCallId }),
+      ...(h.ambiguous ? { ambiguous: true } : {}),
+      events: h.events.map((e) => maskEvent(e, this.options.masks)),
+      calls: h.calls.map((c) => this.ordered(c)),
+    };
   }
 
   /** The call masked, its keys in the documented order (docs/cassettes.md, Interactions). */

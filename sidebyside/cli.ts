@@ -93,7 +93,7 @@ export function registerSideBySide(program: Command): void {
           log: rootLogger,
         });
         process.stdout.write(
-          `recorded ${summary.calls} calls and ${summary.events} events into ${summary.out}` +
+          `recorded ${summary.calls} calls, ${summary.events} events and ${summary.handled} handled events into ${summary.out}` +
             (summary.unfinished > 0 ? ` (${summary.unfinished} calls without a reply left out)` : "") +
             "\n",
         );

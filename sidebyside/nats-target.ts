@@ -3,12 +3,25 @@
  * go to `<prefix>.rpc.<service>.<method>`; plain subscriptions on `<prefix>.rpc.*.*` answer the
  * port's calls to every other service, and `<prefix>.events.>` shows its events
  * (docs/nats-contract.md, Subjects). JetStream publishes of events are seen like any message, and
- * the stream stores them as before.
+ * the stream stores them as before. Handled events are published to the port's stream as a
+ * dispatcher would, and its handlers are told apart by their consumers' Nameko queue names
+ * (docs/cassettes.md, Replaying handled events).
  */
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type Msg, type Subscription } from "@nats-io/transport-node";
-import { encodeRequest, methodOfSubject, validatePrefix, type Logger } from "../compat";
-import { contextFromNatsHeaders, RpcClient } from "../src/internal";
-import { answerRequest, eventPayload, type ReplayConnection, type ReplayHooks } from "./responders";
+import {
+  encodeRequest,
+  eventSubject,
+  handlerOfEventQueue,
+  methodOfSubject,
+  validatePrefix,
+  type Logger,
+} from "../compat";
+import { contextFromNatsHeaders, contextToNatsHeaders, EventPublisher, RpcClient } from "../src/internal";
+import { answerRequest, eventPayload, type PortHandler, type ReplayConnection, type ReplayHooks } from "./responders";
+
+/** How a port's event consumer names its Nameko queue (src/entrypoints/events.ts). */
+const QUEUE_DESCRIPTION = "Nameko queue ";
 
 /** Where the port runs on NATS. */
 export interface NatsReplayTarget {
@@ -60,7 +73,36 @@ export async function connectNatsTarget(
   });
   await nc.flush();
   const client = new RpcClient(nc, { prefix, largeBodies: false });
+  const publisher = new EventPublisher(nc, prefix);
+  const jsm = await jetstreamManager(nc);
   return {
+    dispatch: async (event, parentId) => {
+      const ack = await publisher.publish(
+        event.source,
+        event.type,
+        event.payload,
+        contextToNatsHeaders(event.context, [parentId]),
+      );
+      return { stream: ack.stream, seq: ack.seq };
+    },
+    handlersOf: async (event, published) => {
+      const subject = eventSubject(event.source, event.type, prefix);
+      const out: PortHandler[] = [];
+      for await (const info of jsm.consumers.list(published.stream)) {
+        const filters = [info.config.filter_subject, ...(info.config.filter_subjects ?? [])];
+        if (!filters.includes(subject)) continue;
+        const description = info.config.description ?? "";
+        const handler = description.startsWith(QUEUE_DESCRIPTION)
+          ? handlerOfEventQueue(description.slice(QUEUE_DESCRIPTION.length))
+          : undefined;
+        out.push({
+          service: handler?.service ?? null,
+          method: handler?.method ?? null,
+          acked: info.ack_floor.stream_seq >= published.seq,
+        });
+      }
+      return out;
+    },
     send: (call, parentId, timeoutMs) =>
       client.requestRaw(call.service, call.method, encodeRequest(call.args, call.kwargs), {
         contextData: call.context,

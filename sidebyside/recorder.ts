@@ -5,6 +5,7 @@
  * first, and the source is always stopped, which switches tracing off again.
  */
 import { createWriteStream, rmSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import {
   CASSETTE_FORMAT,
   CASSETTE_VERSION,
@@ -20,6 +21,9 @@ import {
 import { CassetteAssembler, type Observation } from "./assembler";
 import { startAmqpTrace, type TraceSource } from "./amqp-source";
 import { startNatsTrace } from "./nats-source";
+
+/** How often open handled events are checked for being quiet. */
+const SETTLE_EVERY_MS = 100;
 
 /** Options of {@link record}. */
 export interface RecordOptions {
@@ -49,6 +53,8 @@ export interface RecordSummary {
   out: string;
   calls: number;
   events: number;
+  /** Events handled by a recorded service (docs/cassettes.md, Interactions). */
+  handled: number;
   /** Calls still waiting for their reply when recording ended; they are not in the cassette. */
   unfinished: number;
   /** Messages that could not be read (bodies that are not JSON, say). */
@@ -65,6 +71,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     out: options.out,
     calls: 0,
     events: 0,
+    handled: 0,
     unfinished: 0,
     skipped: 0,
     endedBy: "signal",
@@ -110,8 +117,9 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
         return;
       }
       if (entry.kind === "call") summary.calls++;
-      else summary.events++;
-      if (options.max !== undefined && summary.calls + summary.events >= options.max) {
+      else if (entry.kind === "event") summary.events++;
+      else summary.handled++;
+      if (options.max !== undefined && summary.calls + summary.events + summary.handled >= options.max) {
         recording = false;
         finish("max");
       }
@@ -145,6 +153,8 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     throw err;
   }
   const timer = options.seconds === undefined ? undefined : setTimeout(() => finish("seconds"), options.seconds * 1000);
+  // Handled events have no reply to end them: they are written once quiet (docs/cassettes.md, Linking).
+  const settler = setInterval(() => assembler.settle(performance.now()), SETTLE_EVERY_MS);
   const onAbort = (): void => finish("signal");
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -153,8 +163,10 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
     if (options.max === 0) finish("max");
     await Promise.race([ended, fileFailed]);
   } finally {
+    assembler.close();
     recording = false;
     if (timer) clearTimeout(timer);
+    clearInterval(settler);
     options.signal?.removeEventListener("abort", onAbort);
     summary.unfinished = assembler.open;
     try {

@@ -3,25 +3,34 @@
  * per difference, and JUnit XML with one test case per call.
  */
 import { formatDifference } from "./diff";
-import type { ReplayReport } from "./replay";
+import type { CallReport, ReplayReport } from "./replay";
 
 const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+/** `call 3` or `handled event 4`. */
+const itemName = (c: CallReport): string => `${c.kind === "handled" ? "handled event" : "call"} ${c.number}`;
 
 /** The text report: a summary line, then each unreadable line and each call that differs with its differences. */
 export function formatReport(report: ReplayReport, source: string): string {
   const lines: string[] = [];
   const failed = report.calls.filter((c) => !c.ok);
   const ignored = report.calls.reduce((n, c) => n + c.ignored, 0);
+  const handled = report.calls.filter((c) => c.kind === "handled").length;
   lines.push(
-    `${source}: ${count(report.calls.length, "call")} replayed, ${report.calls.length - failed.length} match, ` +
+    `${source}: ${count(report.calls.length - handled, "call")}` +
+      (handled > 0 ? ` and ${count(handled, "handled event")}` : "") +
+      ` replayed, ${report.calls.length - failed.length} match, ` +
       `${failed.length} differ` +
       (report.problems.length > 0 ? `, ${count(report.problems.length, "unreadable line")}` : "") +
       (ignored > 0 ? ` (${count(ignored, "difference")} ignored)` : "") +
-      (report.eventsNotReplayed > 0 ? `; ${count(report.eventsNotReplayed, "event line")} not replayed` : ""),
+      (report.eventsNotReplayed > 0 ? `; ${count(report.eventsNotReplayed, "event line")} not replayed` : "") +
+      (report.handledNotReplayed > 0
+        ? `; ${count(report.handledNotReplayed, "handled event")} not replayed (only a NATS target dispatches them)`
+        : ""),
   );
   for (const p of report.problems) lines.push(`line ${p.line}: ${p.message}`);
   for (const c of failed) {
-    lines.push(`call ${c.number} ${c.label}:`);
+    lines.push(`${itemName(c)} ${c.label}:`);
     for (const d of c.differences) lines.push(`  ${formatDifference(d)}`);
   }
   return `${lines.join("\n")}\n`;
@@ -60,7 +69,7 @@ export function junitXml(report: ReplayReport, source: string): string {
   const cases: string[] = [];
   for (const c of report.calls) {
     const head = `    <testcase classname="${escapeXml(`replay.${c.target.split(".")[0] ?? ""}`)}" name="${escapeXml(
-      `call ${c.number} ${c.label}`,
+      `${itemName(c)} ${c.label}`,
     )}" time="${seconds(c.durationMs)}"`;
     if (c.ok) {
       cases.push(`${head}/>`);

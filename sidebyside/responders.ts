@@ -12,6 +12,7 @@ import {
   requestEnvelope,
   requestKwargs,
   type ContextData,
+  type HandledEvent,
   type Logger,
   type RecordedCall,
 } from "../compat";
@@ -34,10 +35,32 @@ export interface ReplayHooks {
   onEvent(event: Observed<EventView>): void;
 }
 
+/** Where a replayed event was stored: its stream and sequence number. */
+export interface PublishedEvent {
+  stream: string;
+  seq: number;
+}
+
+/** One of the port's handlers of an event, as its consumer shows it (docs/cassettes.md, Replaying handled events). */
+export interface PortHandler {
+  /** From the consumer's Nameko queue name; null for a singleton queue, which names no handler. */
+  service: string | null;
+  method: string | null;
+  /** True once the handler acknowledged the replayed event. */
+  acked: boolean;
+}
+
 /** A replay's connection to the side the port runs on: it sends the recorded calls, and stops. */
 export interface ReplayConnection {
   /** Sends a recorded call with its context and the stack `[parentId]`; resolves with the reply body. */
   send(call: RecordedCall, parentId: string, timeoutMs: number): Promise<Uint8Array>;
+  /**
+   * Dispatches a recorded handled event with its context and the stack `[parentId]`, as a
+   * dispatcher would; absent where handled events are not replayed.
+   */
+  dispatch?(event: HandledEvent, parentId: string): Promise<PublishedEvent>;
+  /** The port's handlers of that event and whether each acknowledged it. */
+  handlersOf?(event: HandledEvent, published: PublishedEvent): Promise<PortHandler[]>;
   /** Waits until everything the port sent so far has been handed to the hooks (a round trip). */
   flush(): Promise<void>;
   stop(): Promise<void>;
@@ -96,7 +119,10 @@ export class RecordedAnswers {
   }
 
   /** The recorded call answering `asked` from the worker of `parent`, marking it used; undefined when none does. */
-  find(asked: CallView, parent?: { call: RecordedCall; used: Set<RecordedCall> }): RecordedCall | undefined {
+  find(
+    asked: CallView,
+    parent?: { call: { calls: RecordedCall[] }; used: Set<RecordedCall> },
+  ): RecordedCall | undefined {
     const own = parent?.call.calls.find((c) => c.reply !== null && !parent.used.has(c) && matches(callView(c), asked));
     if (own !== undefined) {
       parent!.used.add(own);

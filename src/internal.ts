@@ -9,7 +9,7 @@ export { EventNotStored, EventPublisher } from "./client/event-publisher";
 export { drainNats, logNatsStatus, natsOptions } from "./nats/connection";
 export { assertFitsNats, maxPayloadOf, natsPayloadTooLarge, oversize } from "./nats/payload-size";
 export { batchNatsWrites } from "./nats/write-batching";
-export { contextFromNatsHeaders } from "./nats/headers";
+export { contextFromNatsHeaders, contextToNatsHeaders } from "./nats/headers";
 export { discoverServices } from "./nats/service-discovery";
 export {
   BODY_REF_HEADER,

@@ -10,6 +10,7 @@ import {
   maskEvent,
   parseCassette,
   type CassetteHeader,
+  type HandledEvent,
   type RecordedCall,
   type RecordedEvent,
 } from "../../../compat";
@@ -47,7 +48,40 @@ const call = (n: number): RecordedCall => ({
   calls: [],
 });
 
+const handled: HandledEvent = {
+  kind: "handled",
+  service: "shipping",
+  handler: "on_placed",
+  source: "orders",
+  type: "placed",
+  payload: { id: 1 },
+  context: { user_id: "u-1" },
+  callIdStack: ["orders.place.abc"],
+  workerCallId: "shipping.on_placed.def",
+  events: [{ ...event, source: "shipping", type: "shipped" }],
+  calls: [call(1)],
+};
+
 describe("cassette lines", () => {
+  it("reads back a handled event with what its handler did, beside calls and events of version 1", () => {
+    const parsed = parseCassette(cassetteLine(header) + cassetteLine(call(1)) + cassetteLine(handled));
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.entries).toEqual([call(1), handled]);
+  });
+
+  it("names what is wrong in a handled event line", () => {
+    const text =
+      cassetteLine(header) +
+      cassetteLine({ ...handled, handler: 3 } as unknown as HandledEvent) +
+      cassetteLine({ ...handled, calls: [event] } as unknown as HandledEvent) +
+      cassetteLine({ ...handled, kind: "other" } as unknown as HandledEvent);
+    expect(parseCassette(text).problems).toEqual([
+      { line: 2, message: "line: handler must be a method name or null" },
+      { line: 3, message: 'line.calls[0]: kind must be "call"' },
+      { line: 4, message: 'line: kind must be "call", "event" or "handled"' },
+    ]);
+  });
+
   it("reads back what it writes, large integers and NaN included", () => {
     const big = { ...call(1), reply: { result: 2n ** 70n, error: null }, args: [Number.NaN] };
     const parsed = parseCassette(cassetteLine(header) + cassetteLine(big) + cassetteLine(event));

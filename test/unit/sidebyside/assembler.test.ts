@@ -163,3 +163,116 @@ describe("CassetteAssembler", () => {
     expect(a.open).toBe(0);
   });
 });
+
+const delivery = (
+  queue: string,
+  source: string,
+  type: string,
+  stack: string[],
+  payload: unknown = {},
+): Observation => ({
+  kind: "delivery",
+  at: (clock += 1),
+  queue,
+  source,
+  type,
+  body: encodeJson(payload),
+  headers: { "nameko.user_id": "u-2", [STACK]: stack },
+  redelivered: false,
+});
+
+describe("CassetteAssembler, handled events", () => {
+  const DISPATCHER = ["payments.emit.d0"];
+  const QUEUE = "evt-payments-paid--shipping.on_paid";
+
+  function run(observations: Observation[], quietAt?: number): { entries: CassetteEntry[]; a: CassetteAssembler } {
+    const entries: CassetteEntry[] = [];
+    const a = new CassetteAssembler({ services: ["shipping"], masks: {}, onEntry: (e) => entries.push(e) });
+    observations.forEach((o) => a.observe(o));
+    if (quietAt !== undefined) a.settle(quietAt, 10);
+    return { entries, a };
+  }
+
+  it("records a delivery to a recorded service's handler queue with the handler's call and event", () => {
+    const worker = [...DISPATCHER, "shipping.on_paid.w1"];
+    const { entries } = run(
+      [
+        event("payments", "paid", DISPATCHER, { id: 1 }),
+        delivery(QUEUE, "payments", "paid", DISPATCHER, { id: 1 }),
+        request("stock", "reserve", worker, "r1", [1]),
+        reply("r1", true),
+        event("shipping", "shipped", worker, { id: 1 }),
+      ],
+      clock + 100,
+    );
+    expect(entries).toEqual([
+      {
+        kind: "handled",
+        service: "shipping",
+        handler: "on_paid",
+        source: "payments",
+        type: "paid",
+        payload: { id: 1 },
+        context: { user_id: "u-2" },
+        callIdStack: DISPATCHER,
+        workerCallId: "shipping.on_paid.w1",
+        events: [
+          {
+            kind: "event",
+            source: "shipping",
+            type: "shipped",
+            payload: { id: 1 },
+            context: {},
+            callIdStack: worker,
+          },
+        ],
+        calls: [expect.objectContaining({ service: "stock", method: "reserve", reply: { result: true, error: null } })],
+      },
+    ]);
+  });
+
+  it("keeps a handled event open while its worker waits for a reply or was active within the quiet time", () => {
+    const worker = [...DISPATCHER, "shipping.on_paid.w2"];
+    const { entries, a } = run([
+      delivery(QUEUE, "payments", "paid", DISPATCHER),
+      request("stock", "reserve", worker, "r2", [2]),
+    ]);
+    a.settle(clock + 1000, 10);
+    expect(entries).toEqual([]);
+    a.observe(reply("r2", 2));
+    a.settle(clock + 5, 10);
+    expect(entries).toEqual([]);
+    a.settle(clock + 10, 10);
+    expect(entries).toHaveLength(1);
+  });
+
+  it("ties a singleton delivery to the recorded handler whose worker shows up, and drops one that never does", () => {
+    const worker = [...DISPATCHER, "shipping.on_any.w3"];
+    const { entries, a } = run([
+      delivery("evt-payments-paid", "payments", "paid", DISPATCHER, { id: 3 }),
+      event("shipping", "noted", worker),
+      delivery("evt-payments-paid", "payments", "paid", ["other.x.y"], { id: 4 }),
+    ]);
+    a.close();
+    expect(entries).toEqual([
+      expect.objectContaining({ kind: "handled", service: "shipping", handler: "on_any", payload: { id: 3 } }),
+    ]);
+  });
+
+  it("ignores deliveries to other services' handler queues and to queues that are not handlers'", () => {
+    const { entries, a } = run([
+      delivery("evt-payments-paid--billing.on_paid", "payments", "paid", DISPATCHER),
+      delivery("rpc-shipping", "payments", "paid", DISPATCHER),
+    ]);
+    a.close();
+    expect(entries).toEqual([]);
+  });
+
+  it("names the handler of a broadcast queue without its broadcast id", () => {
+    const { entries, a } = run([
+      delivery("evt-payments-paid--shipping.refresh-0123456789abcdef0123456789abcdef", "payments", "paid", []),
+    ]);
+    a.close();
+    expect(entries).toEqual([expect.objectContaining({ service: "shipping", handler: "refresh", events: [] })]);
+  });
+});
