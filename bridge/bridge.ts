@@ -432,15 +432,22 @@ class BridgeImpl implements Bridge {
         inboxPrefix: this.config.inboxPrefix,
         largeBodies: largeBodiesOf(this.config.runtime),
         instruments: this.rpcMetrics.for("nats_to_amqp", name),
+        announce: this.config.runtime.announce,
+        bridgeName: this.config.name,
         log: this.log,
       });
-      try {
-        inbound.start();
-        this.toAmqp.set(name, inbound);
-        this.log.info("rpc route added", { direction: "nats_to_amqp", service: name });
-      } catch (err) {
-        this.routeFailed("nats_to_amqp", name, err);
-      }
+      this.toAmqp.set(name, inbound);
+      starting.push(
+        inbound.start().then(
+          () => {
+            this.log.info("rpc route added", { direction: "nats_to_amqp", service: name });
+          },
+          (err: unknown) => {
+            this.toAmqp.delete(name);
+            this.routeFailed("nats_to_amqp", name, err);
+          },
+        ),
+      );
     }
     for (const name of routes.rpcToNats) {
       if (this.toNats.has(name)) continue;

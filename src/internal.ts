@@ -11,6 +11,7 @@ export { assertFitsNats, maxPayloadOf, natsPayloadTooLarge, oversize } from "./n
 export { batchNatsWrites } from "./nats/write-batching";
 export { contextFromNatsHeaders, contextToNatsHeaders } from "./nats/headers";
 export { discoverServices } from "./nats/service-discovery";
+export { ServiceAnnouncer, type InboundMessage, type Intake } from "./nats/service-announcer";
 export {
   BODY_REF_HEADER,
   bodyBucketOf,

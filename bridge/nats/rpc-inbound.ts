@@ -16,8 +16,12 @@
  *   MalformedRequest naming it; nothing is published (bridge/amqp/rpc-outbound.ts).
  * - While RabbitMQ is away requests get a BridgeUnavailable error at once.
  * - A request without a reply subject (fire-and-forget) is carried and its reply dropped.
+ *
+ * The service is announced on NATS with the services protocol while the bridge serves it, marked
+ * `bridged` (docs/bridge-contract.md, Announcing Nameko services), so `nats micro ls` lists it
+ * beside the services on NATS; the announcement's endpoint is the subscription itself.
  */
-import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import {
   describeError,
   InFlight,
@@ -37,8 +41,11 @@ import {
   maxPayloadOf,
   natsPayloadTooLarge,
   oversize,
+  ServiceAnnouncer,
   withBodyRef,
   type BodyBucket,
+  type InboundMessage,
+  type Intake,
 } from "../../src/internal";
 import type { FlowInstruments } from "../../src/internal";
 import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
@@ -60,6 +67,10 @@ export interface NatsRpcInboundOptions {
   /** Where replies over max_payload go; `false` answers them with PayloadTooLarge. */
   largeBodies: BodyBucket | false;
   instruments: FlowInstruments;
+  /** Announce the service on NATS as bridged (`$SRV.*`); false: a plain queue subscription. */
+  announce: boolean;
+  /** The bridge's name, in the announcement's metadata. */
+  bridgeName: string;
   log: Logger;
 }
 
@@ -67,7 +78,8 @@ const EMPTY = new Uint8Array(0);
 
 /** The bridge's NATS subscription for one AMQP-side service. */
 export class NatsRpcInbound {
-  private sub?: Subscription;
+  private intake?: Intake;
+  private starting?: Promise<void>;
   private killed = false;
   private readonly running = new InFlight();
   private readonly bridgeInbox: string;
@@ -88,26 +100,44 @@ export class NatsRpcInbound {
     return this.running.count;
   }
 
-  /** Subscribes `[prefix.]rpc.<service>.*` in queue group `[prefix.]rpc.<service>`. */
-  start(): void {
-    if (this.sub) return;
-    const { nc, service, prefix, log } = this.options;
-    const subject = rpcServiceSubjects(service, prefix);
-    this.sub = nc.subscribe(subject, {
-      queue: rpcQueueGroup(service, prefix),
-      callback: (err, msg) => {
-        if (err)
-          log.error("bridge rpc subscription failed", { direction: "nats_to_amqp", service, error: err.message });
-        else this.onMessage(msg);
-      },
-    });
+  /**
+   * Subscribes `[prefix.]rpc.<service>.*` in queue group `[prefix.]rpc.<service>`, announced as a
+   * bridged service unless announcing is off.
+   */
+  start(): Promise<void> {
+    return (this.starting ??= this.subscribe());
   }
 
-  /** Leaves the queue group (requests already received are still handled). */
+  private async subscribe(): Promise<void> {
+    const { nc, service, prefix, log, bridgeName } = this.options;
+    const announcer = this.options.announce
+      ? await ServiceAnnouncer.start(
+          nc,
+          {
+            name: service,
+            version: "0.0.0",
+            description: `Nameko service on RabbitMQ, served on NATS by cliffracer bridge ${bridgeName}`,
+            metadata: { bridged: "true", bridge: bridgeName },
+          },
+          log,
+        )
+      : ServiceAnnouncer.silent(nc, log);
+    if (this.killed) {
+      await announcer.stop();
+      return;
+    }
+    // Method names are not known on the AMQP side (the queue binds `<service>.*`): none are listed.
+    this.intake = announcer.rpcIntake(rpcServiceSubjects(service, prefix), rpcQueueGroup(service, prefix), [], (msg) =>
+      this.onMessage(msg),
+    );
+  }
+
+  /** Leaves the queue group and withdraws the announcement (requests already received are still handled). */
   async stopIntake(): Promise<void> {
-    const sub = this.sub;
-    this.sub = undefined;
-    if (sub && !sub.isClosed()) await sub.drain().catch(() => undefined);
+    await this.starting?.catch(() => undefined);
+    const intake = this.intake;
+    this.intake = undefined;
+    await intake?.drain().catch(() => undefined);
   }
 
   /** Stops intake, then waits until every request received is answered. */
@@ -119,11 +149,11 @@ export class NatsRpcInbound {
   /** Abandons everything in flight without answering, as a crash would (callers time out). */
   kill(): void {
     this.killed = true;
-    this.sub?.unsubscribe();
-    this.sub = undefined;
+    this.intake?.close();
+    this.intake = undefined;
   }
 
-  private onMessage(msg: Msg): void {
+  private onMessage(msg: InboundMessage): void {
     const { instruments, service, log } = this.options;
     const startedAt = instruments.started();
     this.running.enter();
@@ -152,7 +182,7 @@ export class NatsRpcInbound {
   }
 
   /** Handles one request; resolves with the error kind for metrics, or undefined on success. */
-  private handle(msg: Msg): Promise<string | undefined> {
+  private handle(msg: InboundMessage): Promise<string | undefined> {
     const { service, log } = this.options;
     const subject = msg.subject;
     const method = subject.slice(subject.lastIndexOf(".") + 1);
@@ -204,7 +234,7 @@ export class NatsRpcInbound {
   }
 
   /** Checks a request body and carries it to RabbitMQ; resolves with the error kind, as handle. */
-  private carry(msg: Msg, method: string, data: Uint8Array): Promise<string | undefined> {
+  private carry(msg: InboundMessage, method: string, data: Uint8Array): Promise<string | undefined> {
     const { service, outbound, log } = this.options;
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
@@ -238,7 +268,7 @@ export class NatsRpcInbound {
     });
   }
 
-  private respond(msg: Msg, method: string, body: Buffer): string | undefined | Promise<string | undefined> {
+  private respond(msg: InboundMessage, method: string, body: Buffer): string | undefined | Promise<string | undefined> {
     const kind = isErrorReply(body) ? "remote" : undefined;
     if (!msg.reply) return kind;
     const max = maxPayloadOf(this.options.nc);
@@ -281,7 +311,7 @@ export class NatsRpcInbound {
       );
   }
 
-  private fail(msg: Msg, method: string, failure: AmqpCallFailure): string {
+  private fail(msg: InboundMessage, method: string, failure: AmqpCallFailure): string {
     const { service } = this.options;
     const what =
       failure.kind === "bad_header"

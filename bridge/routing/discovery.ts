@@ -3,7 +3,8 @@
  *
  * - NATS: runtime services announce themselves with the NATS services protocol; a `$SRV.INFO`
  *   request collects every instance's endpoints, and an endpoint on `[prefix.]rpc.<name>.*` means
- *   `<name>` runs on NATS under this bridge's prefix.
+ *   `<name>` runs on NATS under this bridge's prefix. What bridges announce for the Nameko services
+ *   they serve (metadata `bridged`) is skipped: those live on RabbitMQ.
  * - RabbitMQ: through the management API, when it is enabled: a queue `rpc-<name>` with a consumer
  *   whose connection is not a bridge's (bridges name their connections `cliffracer-bridge:…`) means
  *   `<name>` runs on RabbitMQ. The API refreshes consumer lists every statistics interval (5 s by
@@ -34,9 +35,12 @@ export interface DiscoveryOptions {
   log: Logger;
 }
 
-/** Names of runtime services under `prefix` that answer `$SRV.INFO` within `waitMs`. */
+/**
+ * Names of runtime services under `prefix` that answer `$SRV.INFO` within `waitMs`; what bridges
+ * announce for the Nameko services they serve is not a service on NATS, and is skipped.
+ */
 export async function findNatsServices(nc: NatsConnection, prefix: string, waitMs: number): Promise<Set<string>> {
-  return new Set((await discoverServices(nc, prefix, waitMs)).keys());
+  return new Set((await discoverServices(nc, prefix, waitMs, { skipBridged: true })).keys());
 }
 
 interface MgmtConsumer {

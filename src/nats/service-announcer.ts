@@ -24,6 +24,8 @@ export interface AnnouncedService {
   name: string;
   version: string;
   description?: string;
+  /** Added to the service's metadata, beside `framework: cliffracer` (e.g. the bridge's `bridged`). */
+  metadata?: Record<string, string>;
 }
 
 /** The services protocol only allows `[-A-Za-z0-9_]` in names and requires semver versions. */
@@ -65,12 +67,17 @@ export class ServiceAnnouncer {
         name: what.name,
         version,
         description: what.description ?? "",
-        metadata: { framework: "cliffracer" },
+        metadata: { framework: "cliffracer", ...what.metadata },
       });
     } catch (err) {
       log.warn("service not announced", { name: what.name, error: describeError(err) });
     }
     return announcer;
+  }
+
+  /** One that announces nothing (`ANNOUNCE: false`): its rpcIntake is a plain queue subscription. */
+  static silent(nc: NatsConnection, log: Logger): ServiceAnnouncer {
+    return new ServiceAnnouncer(nc, log);
   }
 
   /** The services-protocol id of this instance, when announced. */

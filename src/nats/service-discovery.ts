@@ -10,12 +10,15 @@ interface EndpointInfo {
  * `@rpc` method names its instances list (docs/nats-contract.md, Service discovery): an endpoint on
  * `[prefix.]rpc.<name>.*` means `<name>` runs under this prefix; the endpoint's `methods` metadata
  * names its methods. Instances of one service are merged. Answers that are not the services
- * protocol's are skipped; no answer at all (no responders) rejects.
+ * protocol's are skipped; no answer at all (no responders) rejects. `skipBridged` leaves out what a
+ * bridge announces for the Nameko services it serves (metadata `bridged`), which the bridge's own
+ * discovery must not take for services living on NATS.
  */
 export async function discoverServices(
   nc: NatsConnection,
   prefix: string,
   waitMs: number,
+  options: { skipBridged?: boolean } = {},
 ): Promise<Map<string, Set<string>>> {
   const head = prefix === "" ? "rpc." : `${prefix}.rpc.`;
   const found = new Map<string, Set<string>>();
@@ -25,12 +28,13 @@ export async function discoverServices(
     maxWait: waitMs,
   });
   for await (const m of replies) {
-    let info: { endpoints?: EndpointInfo[] };
+    let info: { endpoints?: EndpointInfo[]; metadata?: { bridged?: unknown } | null };
     try {
       info = m.json();
     } catch {
       continue; // not a services-protocol answer
     }
+    if (options.skipBridged && info.metadata?.bridged === "true") continue;
     for (const ep of Array.isArray(info.endpoints) ? info.endpoints : []) {
       const subject = ep.subject;
       if (typeof subject !== "string" || !subject.startsWith(head) || !subject.endsWith(".*")) continue;

@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { Empty } from "@nats-io/transport-node";
 import winston, { type Logger } from "winston";
 import { eventsStreamName } from "../../../compat/naming";
 import { createBridge, type Bridge } from "../../../bridge/bridge";
@@ -55,6 +56,21 @@ export async function ensureManagementApi(): Promise<void> {
 
 /** One log line kept by the fixture's logger. */
 export type LogEntry = Record<string, unknown> & { level: string; message: string };
+
+/** One answer of the NATS services protocol (`$SRV.INFO`, `PING`, `STATS`), the fields tests read. */
+export interface SrvAnswer {
+  name: string;
+  id: string;
+  version: string;
+  metadata: Record<string, string>;
+  endpoints?: Array<{
+    name: string;
+    subject: string;
+    queue_group?: string;
+    metadata?: Record<string, string> | null;
+    num_requests?: number;
+  }>;
+}
 
 /** What a test may change in the bridge config. */
 export interface BridgeSpec {
@@ -165,6 +181,28 @@ export class BridgeFixture {
     const caller = await PeerCaller.start({ uri: this.vhost.uri, timeoutMs: 10_000, ...opts });
     this.callers.push(caller);
     return caller;
+  }
+
+  /**
+   * The `$SRV.<verb>.<service>` answers of instances serving `service` under this test's prefix
+   * (other tests' services of the same name answer too, under their own prefixes).
+   */
+  async srv(verb: "INFO" | "PING" | "STATS", service: string): Promise<SrvAnswer[]> {
+    const nc = await this.nats.connection();
+    const answers: SrvAnswer[] = [];
+    try {
+      const replies = await nc.requestMany(`$SRV.${verb}.${service}`, Empty, {
+        strategy: "stall",
+        stall: 300,
+        maxWait: 2000,
+      });
+      for await (const m of replies) answers.push(m.json<SrvAnswer>());
+    } catch (err) {
+      // Nothing at all answers: no instance of that name, anywhere.
+      if (!/no responders|503/i.test(String(err))) throw err;
+    }
+    if (verb !== "INFO") return answers;
+    return answers.filter((a) => a.endpoints?.some((e) => e.subject.startsWith(`${this.prefix}.rpc.`)));
   }
 
   /** Resolves with the first log line whose message matches `pattern` (and whose fields match `where`). */

@@ -47,6 +47,10 @@ describe("bridge rpc: discovery", () => {
     });
     expect(bridge.status().rpcToNats).not.toContain("legacy");
     expect(bridge.status().rpcToAmqp).not.toContain("ported");
+    // Both are listed on NATS, the Nameko one as bridged; the bridge's own discovery takes that
+    // announcement for no service on NATS (or it would route legacy back to itself).
+    expect((await fx.srv("INFO", "legacy")).map((i) => i.metadata.bridged)).toEqual(["true"]);
+    expect((await fx.srv("INFO", "ported")).map((i) => i.metadata.bridged)).toEqual([undefined]);
     const caller = await fx.peerCaller();
     expect(await caller.call("ported", "where")).toBe("nats");
     const client = await fx.nats.client();
@@ -72,6 +76,8 @@ describe("bridge rpc: discovery", () => {
       intervalMs: 50,
     });
     expect(await client.call("moving", "where")).toBe("nats");
+    // The bridge withdrew its announcement of moving: only the port answers for it now.
+    expect((await fx.srv("INFO", "moving")).map((i) => i.metadata.bridged)).toEqual([undefined]);
     const fromAmqp = await Promise.all(Array.from({ length: 40 }, () => caller.call("moving", "where")));
     expect(fromAmqp).toContain("nats");
   });

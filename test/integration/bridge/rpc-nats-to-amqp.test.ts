@@ -48,6 +48,24 @@ describe("bridge rpc: NATS caller -> AMQP service", () => {
   });
   afterAll(() => fx.cleanup());
 
+  it("announces the Nameko service on NATS, marked bridged: $SRV.INFO, PING and STATS answer for it", async () => {
+    const client = await fx.nats.client();
+    expect(await client.call("legacy", "add", [2, 2])).toBe(4);
+    const infos = await fx.srv("INFO", "legacy");
+    expect(infos).toHaveLength(1);
+    const [info] = infos;
+    expect(info).toMatchObject({
+      name: "legacy",
+      version: "0.0.0",
+      metadata: { framework: "cliffracer", bridged: "true", bridge: "test" },
+      endpoints: [{ name: "rpc", subject: `${fx.prefix}.rpc.legacy.*`, queue_group: `${fx.prefix}.rpc.legacy` }],
+    });
+    // The endpoint is the bridge's subscription itself: its requests are counted.
+    const stats = (await fx.srv("STATS", "legacy")).find((s) => s.id === info.id);
+    expect(stats?.endpoints?.[0].num_requests).toBeGreaterThanOrEqual(1);
+    expect((await fx.srv("PING", "legacy")).map((p) => p.id)).toContain(info.id);
+  });
+
   it("returns the result", async () => {
     const client = await fx.nats.client();
     expect(await client.call("legacy", "add", [1, 2])).toBe(3);
