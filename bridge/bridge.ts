@@ -45,6 +45,7 @@ import { NatsRpcOutbound } from "./nats/rpc-outbound";
 import { Discovery } from "./routing/discovery";
 import { ServiceDirectory, type Routes } from "./routing/service-directory";
 import { describeError, type Logger, maskUrlCredentials } from "../compat";
+import type { Shadow, ShadowReport } from "../sidebyside/shadow";
 
 /** Options of {@link createBridge}. */
 export interface BridgeOptions {
@@ -85,6 +86,8 @@ export interface Bridge {
   status(): BridgeStatus;
   /** Runs a discovery round now (no-op when discovery is off). */
   discover(): Promise<void>;
+  /** What shadow traffic found so far (`/shadow`); undefined when no service is shadowed. */
+  shadowReport(): ShadowReport | undefined;
 }
 
 const RETRY_INITIAL_MS = 250;
@@ -112,6 +115,7 @@ class BridgeImpl implements Bridge {
   private events?: EventBridge;
   private discovery?: Discovery;
   private ops?: OpsServer;
+  private shadow?: Shadow;
   private readonly toNats = new Map<string, AmqpRpcInbound>();
   private readonly toAmqp = new Map<string, NatsRpcInbound>();
   private readonly failing = new Set<string>();
@@ -154,6 +158,7 @@ class BridgeImpl implements Bridge {
           registry: this.registry,
           ready: () => this.readiness(),
           health: () => ({ ok: this.state !== "stopped", details: { state: this.state } }),
+          json: config.shadow ? { "/shadow": () => this.shadowReport() ?? { running: false } } : undefined,
           log: this.log,
         });
       }
@@ -210,6 +215,7 @@ class BridgeImpl implements Bridge {
       await this.discovery?.start();
       this.state = "running";
       await Promise.all([this.reconcile(), this.events.start()]);
+      if (config.shadow) await this.startShadow(config.shadow);
       const routes = this.directory.routes();
       this.log.info("bridge running", {
         amqp: maskUrlCredentials(config.amqpUri),
@@ -244,11 +250,33 @@ class BridgeImpl implements Bridge {
     return this.discovery?.refresh() ?? Promise.resolve();
   }
 
+  shadowReport(): ShadowReport | undefined {
+    return this.shadow?.report();
+  }
+
+  /**
+   * Shadow traffic runs beside the routes, on connections of its own: its firehose or NATS trouble is
+   * retried inside it and never reaches a caller or a route (docs/shadow.md). Loaded only when asked for.
+   */
+  private async startShadow(shadow: NonNullable<BridgeConfig["shadow"]>): Promise<void> {
+    const { startShadow } = await import("../sidebyside/shadow");
+    this.shadow = startShadow({
+      config: shadow,
+      amqpUri: this.config.amqpUri,
+      managementUrl: this.config.discovery.managementUrl,
+      natsUrl: this.config.runtime.natsUrl,
+      registry: this.registry,
+      log: this.log,
+    });
+  }
+
   async stop(): Promise<void> {
     if (this.state === "stopping" || this.state === "stopped") return;
     this.state = "stopping";
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.discovery?.stop();
+    // The firehose is switched off again before the connections go.
+    await this.shadow?.stop();
     await this.chain.catch(() => undefined);
     // Intake first (in-flight requests are answered and acked), then what they depend on.
     await Promise.allSettled([
@@ -275,6 +303,7 @@ class BridgeImpl implements Bridge {
     this.state = "stopped";
     if (this.retryTimer) clearTimeout(this.retryTimer);
     void this.discovery?.stop();
+    void this.shadow?.stop();
     // As a crash: nothing held is answered or acked; RabbitMQ requeues what was unacked.
     for (const inbound of this.toNats.values()) inbound.kill();
     for (const inbound of this.toAmqp.values()) inbound.kill();

@@ -13,6 +13,13 @@ function port(value: string): number {
   return n;
 }
 
+function share(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1))
+    throw new Error(`--shadow-rate must be greater than 0 and at most 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 interface BridgeCommandOptions {
   config?: string;
   amqpUri?: string;
@@ -20,11 +27,14 @@ interface BridgeCommandOptions {
   natsService: string[];
   amqpService: string[];
   httpPort?: number;
+  shadow?: string;
+  shadowPrefix?: string;
+  shadowRate?: number;
 }
 
 /**
  * `cliffracer bridge [--config f] [--amqp-uri URI] [--nats-url URL] [--nats-service NAME]...
- * [--amqp-service NAME]... [--http-port N]`: run the RabbitMQ <-> NATS bridge until SIGTERM/SIGINT
+ * [--amqp-service NAME]... [--http-port N] [--shadow NAME [--shadow-prefix P] [--shadow-rate R]]`: run the RabbitMQ <-> NATS bridge until SIGTERM/SIGINT
  * (docs/bridge-contract.md, Command and configuration). The bridge is loaded only when this command runs: it is the one
  * place the runtime's CLI reaches into bridge/.
  */
@@ -37,7 +47,10 @@ export function registerBridge(program: Command): void {
     .option("--nats-url <url>", "NATS server(s) (default: NATS_URL, then nats://127.0.0.1:4222)")
     .option("--nats-service <name>", "a service that lives on NATS (repeatable)", collect, [])
     .option("--amqp-service <name>", "a service that lives on RabbitMQ (repeatable)", collect, [])
-    .option("--http-port <port>", "port of /health, /ready and /metrics", port)
+    .option("--http-port <port>", "port of /health, /ready, /metrics (and /shadow)", port)
+    .option("--shadow <name>", "compare a Nameko service's live calls with its port (docs/shadow.md)")
+    .option("--shadow-prefix <prefix>", "the private NATS subject prefix the port runs under (default: shadow)")
+    .option("--shadow-rate <share>", "share of the calls sent to the port, 0 < share <= 1 (default: 1)", share)
     .action(async (opts: BridgeCommandOptions) => {
       const { loadBridgeConfig } = await import("./config");
       const { createBridge } = await import("./bridge");
@@ -48,6 +61,9 @@ export function registerBridge(program: Command): void {
         natsService: opts.natsService,
         amqpService: opts.amqpService,
         httpPort: opts.httpPort,
+        shadow: opts.shadow,
+        shadowPrefix: opts.shadowPrefix,
+        shadowRate: opts.shadowRate,
       });
       const bridge = createBridge(config, { log: rootLogger });
       // Signals are handled from before the start, so a SIGTERM during start-up stops the bridge.

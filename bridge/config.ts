@@ -5,11 +5,13 @@
  * NATS_OPTIONS, EVENTS, parent_calls_tracked) is read by the runtime's own loader, so a service and the
  * bridge can share one config file.
  */
-import { ConfigurationError, RPC_EXCHANGE, validateName } from "../compat";
+import { ConfigurationError, RPC_EXCHANGE, validateName, validatePrefix } from "../compat";
 import { defaultManagementUrl } from "../amqp";
 import type { RuntimeConfig } from "../src/internal";
 import { configFromObject, readConfigFile } from "../src/internal";
 import type { EventBridgeOptions } from "./events";
+// Type only: the shadow itself is loaded by the bridge when asked for (docs/architecture.md, Layers).
+import type { ShadowConfig } from "../sidebyside/shadow";
 
 /** Nameko's CLI default broker. */
 export const DEFAULT_AMQP_URI = "amqp://guest:guest@localhost";
@@ -74,6 +76,16 @@ export function defaultAtMostOnceBucket(prefix: string): string {
   return prefix === "" ? "cliffracer_bridge_calls" : `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}_bridge_calls`;
 }
 
+/** The subject prefix a shadowed service's port runs under when none is given (docs/shadow.md). */
+export const DEFAULT_SHADOW_PREFIX = "shadow";
+/** Share of the seen calls sent to the port. */
+export const DEFAULT_SHADOW_RATE = 1;
+export const DEFAULT_SHADOW_TIMEOUT_MS = 10_000;
+export const DEFAULT_SHADOW_SETTLE_MS = 100;
+/** Mismatches kept per method for /shadow. */
+export const DEFAULT_SHADOW_KEEP = 20;
+export const DEFAULT_SHADOW_MAX_IN_FLIGHT = 1_000;
+
 /** The typed, validated bridge configuration. */
 export interface BridgeConfig {
   amqpUri: string;
@@ -103,6 +115,8 @@ export interface BridgeConfig {
   events: Partial<EventBridgeOptions>;
   /** At most once across a bridge crash (`BRIDGE.AT_MOST_ONCE`). */
   atMostOnce: AtMostOnceConfig;
+  /** Shadow traffic to a port (`--shadow`, `BRIDGE.SHADOW`, docs/shadow.md); undefined when off. */
+  shadow: ShadowConfig | undefined;
   /** This bridge's name, in its connection names and logs. */
   name: string;
   /** The whole file after substitution. */
@@ -117,6 +131,10 @@ export interface BridgeFlags {
   natsService?: string[];
   amqpService?: string[];
   httpPort?: number;
+  /** `--shadow NAME`. */
+  shadow?: string;
+  shadowPrefix?: string;
+  shadowRate?: number;
 }
 
 function fail(key: string, expected: string, value: unknown): never {
@@ -171,6 +189,34 @@ function mapping(map: Record<string, unknown>, key: string): Record<string, unkn
 
 function unique(list: string[]): string[] {
   return [...new Set(list.map((n) => validateName("service", n)))];
+}
+
+/** `BRIDGE.SHADOW` with the `--shadow*` flags over it; undefined when no service is shadowed. */
+function shadowConfig(b: Record<string, unknown>, flags: BridgeFlags, runtimePrefix: string): ShadowConfig | undefined {
+  const s = mapping(b, "SHADOW");
+  const p = "BRIDGE.SHADOW.";
+  const service = flags.shadow ?? str(s, "service", p);
+  if (service === undefined) return undefined;
+  const prefix = validatePrefix(flags.shadowPrefix ?? str(s, "prefix", p) ?? DEFAULT_SHADOW_PREFIX);
+  // Under the callers' own prefix the port's calls and events would reach real services.
+  if (prefix === "" || prefix === runtimePrefix)
+    fail(`${p}prefix`, "a private subject prefix, not empty and not the bridge's NATS_PREFIX", prefix);
+  const rate = flags.shadowRate ?? num(s, "rate", p) ?? DEFAULT_SHADOW_RATE;
+  if (!(rate > 0 && rate <= 1)) fail(`${p}rate`, "a share greater than 0 and at most 1", rate);
+  const timeout = num(s, "timeout", p);
+  const settle = num(s, "settle", p);
+  const keep = num(s, "keep", p) ?? DEFAULT_SHADOW_KEEP;
+  const maxInFlight = num(s, "max_in_flight", p, 1) ?? DEFAULT_SHADOW_MAX_IN_FLIGHT;
+  return {
+    service: validateName("service", service),
+    prefix,
+    rate,
+    timeoutMs: timeout !== undefined ? timeout * 1000 : DEFAULT_SHADOW_TIMEOUT_MS,
+    settleMs: settle !== undefined ? settle * 1000 : DEFAULT_SHADOW_SETTLE_MS,
+    keep: Math.floor(keep),
+    maxInFlight: Math.floor(maxInFlight),
+    ignore: names(s, "ignore", p),
+  };
 }
 
 /** The bridge config of an already parsed file mapping, with flags applied over it. */
@@ -254,6 +300,7 @@ export function bridgeConfigFromObject(
     inboxPrefix: str(b, "inbox_prefix", p) ?? DEFAULT_BRIDGE_INBOX_PREFIX,
     events,
     atMostOnce,
+    shadow: shadowConfig(b, flags, runtime.prefix),
     name: str(b, "name", p) ?? `${process.pid}`,
     raw,
   };

@@ -24,6 +24,8 @@ export interface OpsServerOptions {
   health?: () => ProbeResult;
   /** Readiness. */
   ready: () => ProbeResult;
+  /** More read-only JSON endpoints, by path (e.g. the bridge's `/shadow`); each is called per request. */
+  json?: Record<string, () => unknown>;
   log?: Logger;
 }
 
@@ -56,12 +58,17 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     const body = await options.registry.metrics();
     return reply.header("content-type", options.registry.contentType).send(body);
   });
+  for (const [path, read] of Object.entries(options.json ?? {}))
+    app.get(path, async (_request, reply) => reply.send(read()));
   const host = options.host ?? "0.0.0.0";
   await app.listen({ port: options.port, host });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : options.port;
   const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-  options.log?.info("ops server listening", { url, paths: ["/health", "/ready", "/metrics"] });
+  options.log?.info("ops server listening", {
+    url,
+    paths: ["/health", "/ready", "/metrics", ...Object.keys(options.json ?? {})],
+  });
   return {
     port,
     url,

@@ -25,8 +25,11 @@ export const LAYERS: Record<string, { uses: string[]; forbiddenPackages: RegExp 
   // loads them, never `import "cliffracer"` (import-boundaries.test.ts).
   src: { uses: ["compat"], forbiddenPackages: /^(amqplib|pg|ioredis)$/ },
   providers: { uses: ["compat", "src"], forbiddenPackages: /^(amqplib|prom-client|@nats-io\/.*|commander)$/ },
-  bridge: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },
   sidebyside: { uses: ["compat", "amqp", "src"], forbiddenPackages: /^(pg|ioredis)$/ },
+  // Shadow traffic (docs/shadow.md) is the side-by-side engine run on live calls inside the bridge's
+  // process, ops port and config: the bridge starts it through sidebyside/shadow.ts; sidebyside
+  // never uses the bridge.
+  bridge: { uses: ["compat", "amqp", "src", "sidebyside"], forbiddenPackages: /^(pg|ioredis)$/ },
   // Reads Python and writes TypeScript: no broker, no storage.
   port: { uses: ["compat", "src"], forbiddenPackages: /^(amqplib|@nats-io\/.*|fastify|prom-client|pg|ioredis)$/ },
   cli: { uses: ["compat", "src", "bridge", "sidebyside", "port"], forbiddenPackages: /^(pg|ioredis)$/ },
@@ -46,6 +49,7 @@ export const ENTRIES = new Set([
   "sidebyside/index.ts",
   "sidebyside/cli.ts",
   "sidebyside/testing.ts",
+  "sidebyside/shadow.ts",
   "port/index.ts",
   "port/cli.ts",
 ]);

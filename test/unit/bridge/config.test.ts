@@ -4,7 +4,9 @@ import {
   DEFAULT_BRIDGE_HTTP_PORT,
   DEFAULT_AMQP_MAX_MESSAGE_BYTES,
   DEFAULT_BRIDGE_PREFETCH,
+  DEFAULT_SHADOW_PREFIX,
 } from "../../../bridge/config";
+import { ConfigurationError } from "../../../compat";
 import { defaultManagementUrl, vhostOf } from "../../../amqp";
 import { ServiceDirectory } from "../../../bridge/routing/service-directory";
 import { parseConfigText } from "../../../src/config/load-config";
@@ -112,6 +114,53 @@ describe("bridge config", () => {
     expect(() => bridgeConfigFromObject({ BRIDGE: { AT_MOST_ONCE: { storage: "disk" } } }, {}, {})).toThrow(
       /AT_MOST_ONCE.storage/,
     );
+  });
+
+  it("shadows no service by default; BRIDGE.SHADOW in the file, the --shadow flags over it", () => {
+    expect(bridgeConfigFromObject({}, {}, {}).shadow).toBeUndefined();
+    const raw = parseConfigText(
+      [
+        "BRIDGE:",
+        "  SHADOW:",
+        "    service: orders",
+        "    prefix: orders_port",
+        "    rate: 0.25",
+        "    timeout: 2",
+        "    settle: 0.05",
+        "    keep: 3",
+        "    max_in_flight: 10",
+        '    ignore: ["reply.result.ref", "orders.place:events[*].payload.at"]',
+      ].join("\n"),
+      {},
+    );
+    expect(bridgeConfigFromObject(raw, {}, {}).shadow).toEqual({
+      service: "orders",
+      prefix: "orders_port",
+      rate: 0.25,
+      timeoutMs: 2000,
+      settleMs: 50,
+      keep: 3,
+      maxInFlight: 10,
+      ignore: ["reply.result.ref", "orders.place:events[*].payload.at"],
+    });
+    const flagged = bridgeConfigFromObject(raw, { shadow: "users", shadowPrefix: "p2", shadowRate: 0.1 }, {}).shadow;
+    expect(flagged).toMatchObject({ service: "users", prefix: "p2", rate: 0.1, timeoutMs: 2000 });
+    expect(bridgeConfigFromObject({}, { shadow: "users" }, {}).shadow).toMatchObject({
+      prefix: DEFAULT_SHADOW_PREFIX,
+      rate: 1,
+    });
+  });
+
+  it("refuses a shadow prefix that is the bridge's own or empty, and a rate outside (0, 1]", () => {
+    const raw = parseConfigText("NATS_PREFIX: prod", {});
+    expect(() => bridgeConfigFromObject(raw, { shadow: "orders", shadowPrefix: "prod" }, {})).toThrow(
+      /BRIDGE\.SHADOW\.prefix must be a private subject prefix/,
+    );
+    expect(() => bridgeConfigFromObject({}, { shadow: "orders", shadowPrefix: "" }, {})).toThrow(ConfigurationError);
+    for (const rate of [0, 1.5])
+      expect(() => bridgeConfigFromObject({}, { shadow: "orders", shadowRate: rate }, {})).toThrow(
+        /BRIDGE\.SHADOW\.rate must be a share greater than 0 and at most 1/,
+      );
   });
 
   it("derives the management URL and the vhost from the AMQP URI", () => {
