@@ -6,13 +6,16 @@
  */
 import { readFileSync } from "node:fs";
 import { rootLogger } from "../src";
-import { namekoPython, parseCallsFile, recordOriginal } from "../sidebyside";
+import { namekoPython, parseCallsFile, parseEventsFile, recordOriginal } from "../sidebyside";
 
-/** One example: the originals to run, the service recorded, its calls file and its cassette. */
+/** One example: the originals to run, the service recorded, its calls and events files and its cassette. */
 interface Example {
   originals: Array<{ module: string; classes: string[] }>;
   service: string;
-  calls: string;
+  /** A calls file (docs/cassettes.md, Calls files), sent first. */
+  calls?: string;
+  /** An events file, dispatched to the service's handlers after the calls. */
+  events?: string;
   cassette: string;
 }
 
@@ -26,6 +29,12 @@ const EXAMPLES: Record<string, Example> = {
     calls: "examples/greeting/side-by-side.calls.json",
     cassette: "examples/greeting/greeting_service.cassette.jsonl",
   },
+  payments: {
+    originals: [{ module: "examples/payments/payments.py", classes: ["NotificationService"] }],
+    service: "notifications",
+    events: "examples/payments/side-by-side.events.json",
+    cassette: "examples/payments/notifications.cassette.jsonl",
+  },
 };
 
 async function main(names: string[]): Promise<void> {
@@ -36,11 +45,14 @@ async function main(names: string[]): Promise<void> {
     const summary = await recordOriginal({
       originals: example.originals,
       service: example.service,
-      calls: parseCallsFile(readFileSync(example.calls, "utf8")),
+      calls: example.calls === undefined ? [] : parseCallsFile(readFileSync(example.calls, "utf8")),
+      events: example.events === undefined ? undefined : parseEventsFile(readFileSync(example.events, "utf8")),
       out: example.cassette,
       log: rootLogger,
     });
-    process.stdout.write(`${name}: ${summary.calls} calls, ${summary.events} events -> ${example.cassette}\n`);
+    process.stdout.write(
+      `${name}: ${summary.calls} calls, ${summary.events} events, ${summary.handled} handled events -> ${example.cassette}\n`,
+    );
   }
 }
 

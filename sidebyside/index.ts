@@ -50,10 +50,11 @@ export {
   type NamekoOriginal,
   type NamekoOriginalOptions,
 } from "./nameko-original";
-export { InvalidCallsFile, parseCallsFile, type CallSpec } from "./calls-file";
+export { InvalidCallsFile, parseCallsFile, parseEventsFile, type CallSpec, type EventSpec } from "./calls-file";
 export {
   recordCalls,
   recordOriginal,
+  SIDE_BY_SIDE_DISPATCHER,
   type CallRecordingOptions,
   type LiveRecordingOptions,
   type StubMethod,

@@ -1,12 +1,14 @@
 /**
  * Recording a Nameko original live (docs/cassettes.md, Recording the examples): a private vhost,
  * the originals running there with Nameko's own runner, stub services answering for the
- * dependencies that are not run, and `record` on while a Nameko-protocol client sends the calls.
+ * dependencies that are not run, and `record` on while a Nameko-protocol client sends the calls
+ * and a Nameko-protocol dispatcher dispatches the events.
  * The vhost is deleted afterwards, whatever happened.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import {
   AmqpConnection,
+  AmqpEventDispatcher,
   AmqpRpcClient,
   AmqpRpcServer,
   defaultManagementUrl,
@@ -15,7 +17,8 @@ import {
 } from "../amqp";
 import { decodeRequest, encodeReply, type Logger, type MaskSpec } from "../compat";
 import { KwArgs } from "../src";
-import type { CallSpec } from "./calls-file";
+import { DEFAULT_HANDLED_QUIET_MS } from "./assembler";
+import type { CallSpec, EventSpec } from "./calls-file";
 import { startNamekoOriginal, type NamekoOriginal, type NamekoOriginalOptions } from "./nameko-original";
 import { record, type RecordSummary } from "./recorder";
 
@@ -31,6 +34,8 @@ export interface LiveRecordingOptions {
   /** The service whose calls are recorded. */
   service: string;
   calls: readonly CallSpec[];
+  /** Events dispatched to the service's handlers after the calls. */
+  events?: readonly EventSpec[];
   /** The cassette to write. */
   out: string;
   /** Answer for these services instead of running them. */
@@ -57,6 +62,9 @@ async function answerStub(methods: Record<string, StubMethod>, request: Incoming
   return encodeReply(await method(...args, ...trailing));
 }
 
+/** The service name in the call id of the dispatcher that sends a live comparison's events. */
+export const SIDE_BY_SIDE_DISPATCHER = "cliffracer_side_by_side";
+
 /** Options of {@link recordCalls}. */
 export interface CallRecordingOptions {
   /** RabbitMQ, with the vhost where `service` runs. */
@@ -65,6 +73,8 @@ export interface CallRecordingOptions {
   managementUrl?: string;
   service: string;
   calls: readonly CallSpec[];
+  /** Dispatched after the calls, one after another. */
+  events?: readonly EventSpec[];
   /** The cassette to write. */
   out: string;
   masks?: MaskSpec;
@@ -73,7 +83,10 @@ export interface CallRecordingOptions {
 
 /**
  * Records `service` from RabbitMQ's firehose while a Nameko-protocol client sends it `calls`, one
- * after another: the cassette holds each call with its reply and what its worker did.
+ * after another, then a dispatcher dispatches `events`: the cassette holds each call with its reply
+ * and what its worker did, and each event as every handler of the service got it, with what the
+ * handler's worker did. With events, recording ends once the handlers have been quiet for twice the
+ * time a handled event is kept open (docs/cassettes.md, Linking).
  */
 export async function recordCalls(options: CallRecordingOptions): Promise<RecordSummary> {
   const connection = new AmqpConnection({
@@ -87,6 +100,8 @@ export async function recordCalls(options: CallRecordingOptions): Promise<Record
     await client.start();
     let listening = (): void => undefined;
     const ready = new Promise<void>((resolve) => (listening = resolve));
+    const events = options.events ?? [];
+    const stop = new AbortController();
     const recording = record({
       side: "amqp",
       services: [options.service],
@@ -94,7 +109,9 @@ export async function recordCalls(options: CallRecordingOptions): Promise<Record
       amqpUri: options.amqpUri,
       managementUrl: options.managementUrl,
       natsUrl: "",
-      max: options.calls.length,
+      // Handled events have no count known beforehand: with events, the recording is stopped below.
+      max: events.length === 0 ? options.calls.length : undefined,
+      signal: stop.signal,
       masks: options.masks,
       onListening: () => listening(),
       log: options.log,
@@ -105,6 +122,16 @@ export async function recordCalls(options: CallRecordingOptions): Promise<Record
       await client
         .call(options.service, call.method, call.args ?? [], call.kwargs ?? {}, { contextData: call.context })
         .catch(() => undefined);
+    }
+    if (events.length > 0) {
+      const dispatcher = new AmqpEventDispatcher({ connection });
+      for (const event of events)
+        await dispatcher.dispatch(event.source, event.type, event.payload, {
+          contextData: event.context ?? {},
+          callIdStack: [`${SIDE_BY_SIDE_DISPATCHER}.dispatch.${randomUUID()}`],
+        });
+      await new Promise((resolve) => setTimeout(resolve, 2 * DEFAULT_HANDLED_QUIET_MS));
+      stop.abort();
     }
     const summary = await recording;
     await client.stop();

@@ -156,13 +156,17 @@ function sameEvent(a: HandledEvent, b: HandledEvent): boolean {
   );
 }
 
-/** Consecutive handled entries of the same event, one group per dispatch; a handler seen twice starts a new group. */
+/**
+ * Handled entries grouped by delivery, one group per dispatch: an entry joins the first group of
+ * the same event that has no entry of its handler yet (a handler seen again means the event was
+ * dispatched again, or redelivered).
+ */
 function dispatchGroups(handled: readonly HandledEvent[]): DispatchGroup[] {
   const groups: DispatchGroup[] = [];
   for (const h of handled) {
     const key = handlerKey(h.service, h.handler ?? "");
-    const last = groups[groups.length - 1];
-    if (last && sameEvent(last.event, h) && !last.states.has(key)) last.states.set(key, newState(h));
+    const group = groups.find((g) => sameEvent(g.event, h) && !g.states.has(key));
+    if (group) group.states.set(key, newState(h));
     else groups.push({ event: h, states: new Map([[key, newState(h)]]) });
   }
   return groups;

@@ -1,9 +1,9 @@
 /**
  * sideBySide(): a port checked against its Nameko original in a test (docs/side-by-side.md). The
  * original runs live when NAMEKO_PYTHON names a Python that imports nameko; otherwise its cassette
- * stands in for it. Either way the calls' recording is replayed against the port, started here on a
- * private subject prefix, with its outgoing calls answered from what the original's dependencies
- * answered, and the verdict is the replay's.
+ * stands in for it. Either way the recording of the calls and of the events its handlers got is
+ * replayed against the port, started here on a private subject prefix, with its outgoing calls
+ * answered from what the original's dependencies answered, and the verdict is the replay's.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -15,12 +15,13 @@ import {
   eventsStreamName,
   parseCassette,
   type Logger,
+  type HandledEvent,
   type ParsedCassette,
   type RecordedCall,
 } from "../compat";
 import { defaultConfig, ServiceRunner, type ServiceClass } from "../src";
 import { silentLogger } from "../amqp";
-import type { CallSpec } from "./calls-file";
+import type { CallSpec, EventSpec } from "./calls-file";
 import { requestKey } from "./compare";
 import { recordOriginal, type StubServices } from "./live-recording";
 import { namekoPython, NAMEKO_PYTHON_ENV, type NamekoOriginalOptions } from "./nameko-original";
@@ -43,8 +44,14 @@ export interface SideBySideOptions {
   };
   /** A cassette recorded from the original; used when it cannot run live. */
   cassette?: string;
-  /** The calls to compare; default every call of the cassette (required live). */
+  /**
+   * The calls to compare. Against a cassette, without `calls` and `events` every recorded call and
+   * handled event of the service is compared; with either, exactly the listed ones. Live, the
+   * calls and events to send (at least one of them).
+   */
   calls?: readonly CallSpec[];
+  /** Events dispatched to the service's handlers, compared as the calls are (docs/side-by-side.md, Events). */
+  events?: readonly EventSpec[];
   /** Answer for these dependencies on the original's side (live); the port gets the same answers. */
   stubs?: StubServices;
   /** Paths that may differ (docs/cassettes.md, Ignoring noise). */
@@ -96,21 +103,66 @@ export function sideBySideMode(options: Pick<SideBySideOptions, "original" | "ca
 }
 
 /** The cassette's recorded calls of `service` for `calls` (all of them when undefined), in that order. */
-function selectCalls(cassette: ParsedCassette, service: string, calls?: readonly CallSpec[]): ParsedCassette {
-  const recorded = cassette.entries.filter((e): e is RecordedCall => e.kind === "call" && e.service === service);
-  if (calls === undefined) return { ...cassette, entries: recorded };
+function selectCalls(recorded: readonly RecordedCall[], service: string, calls?: readonly CallSpec[]): RecordedCall[] {
+  if (calls === undefined) return [...recorded];
   const byRequest = new Map<string, RecordedCall[]>();
   for (const r of recorded) {
     const key = requestKey(r);
     byRequest.set(key, [...(byRequest.get(key) ?? []), r]);
   }
-  const entries = calls.map((c) => {
+  return calls.map((c) => {
     const request = { service, method: c.method, args: c.args ?? [], kwargs: c.kwargs ?? {} };
     const found = byRequest.get(requestKey(request));
     if (found === undefined)
       throw new NotInCassette(`the cassette has no recording of ${service}.${c.method} ${encodeJson(request)}`);
     return found[0]!;
   });
+}
+
+/**
+ * The cassette's handled entries of `service` for `events` (all when undefined): for each event, the
+ * first recorded delivery of an equal event (source, type, payload, and context when given) to
+ * each of the service's handlers.
+ */
+function selectHandled(
+  handled: readonly HandledEvent[],
+  service: string,
+  events?: readonly EventSpec[],
+): HandledEvent[] {
+  if (events === undefined) return [...handled];
+  return events.flatMap((e) => {
+    const same = (h: HandledEvent): boolean =>
+      h.source === e.source &&
+      h.type === e.type &&
+      encodeJson(h.payload) === encodeJson(e.payload) &&
+      (e.context === undefined || encodeJson(h.context) === encodeJson(e.context));
+    const first = handled.find(same);
+    if (first === undefined)
+      throw new NotInCassette(
+        `the cassette has no recording of ${service} handling ${e.source}.${e.type} ${encodeJson(e.payload)}`,
+      );
+    // The first delivery of that event to each handler, as one dispatch replays them together.
+    const byHandler = new Map<string, HandledEvent>();
+    for (const h of handled)
+      if (same(h) && encodeJson(h.callIdStack) === encodeJson(first.callIdStack) && !byHandler.has(h.handler ?? ""))
+        byHandler.set(h.handler ?? "", h);
+    return [...byHandler.values()];
+  });
+}
+
+/** The cassette's entries of `service` the comparison replays: the calls, then the handled events. */
+function selectEntries(
+  cassette: ParsedCassette,
+  service: string,
+  wanted?: Pick<SideBySideOptions, "calls" | "events">,
+): ParsedCassette {
+  const recorded = cassette.entries.filter((e): e is RecordedCall => e.kind === "call" && e.service === service);
+  const handled = cassette.entries.filter((e): e is HandledEvent => e.kind === "handled" && e.service === service);
+  const listed = wanted !== undefined && (wanted.calls !== undefined || wanted.events !== undefined);
+  const entries = [
+    ...selectCalls(recorded, service, listed ? (wanted.calls ?? []) : undefined),
+    ...selectHandled(handled, service, listed ? (wanted.events ?? []) : undefined),
+  ];
   return { ...cassette, entries };
 }
 
@@ -149,8 +201,8 @@ export async function sideBySide(options: SideBySideOptions): Promise<SideBySide
     let file: string;
     if (how.mode === "live") {
       const { original } = options;
-      if (original === undefined || options.calls === undefined)
-        throw new SideBySideUnavailable("a live comparison needs the original and the calls to send");
+      if (original === undefined || (options.calls === undefined && options.events === undefined))
+        throw new SideBySideUnavailable("a live comparison needs the original and the calls or events to send");
       file = join(scratch, "original.cassette.jsonl");
       await recordOriginal({
         originals: [
@@ -158,7 +210,8 @@ export async function sideBySide(options: SideBySideOptions): Promise<SideBySide
           ...(original.others ?? []),
         ],
         service: options.service,
-        calls: options.calls,
+        calls: options.calls ?? [],
+        events: options.events,
         out: file,
         stubs: options.stubs,
         amqpBase: options.amqpBase,
@@ -168,7 +221,7 @@ export async function sideBySide(options: SideBySideOptions): Promise<SideBySide
       file = how.cassette;
     }
     const parsed = parseCassette(readFileSync(file, "utf8"));
-    const cassette = selectCalls(parsed, options.service, how.mode === "live" ? undefined : options.calls);
+    const cassette = selectEntries(parsed, options.service, how.mode === "live" ? undefined : options);
     const prefix = `sbs${randomBytes(4).toString("hex")}`;
     const stopPort = await startPort(options, prefix, natsUrl, log);
     try {
@@ -190,7 +243,7 @@ export async function sideBySide(options: SideBySideOptions): Promise<SideBySide
   }
 }
 
-/** Throws {@link SideBySideMismatch}, whose message is the readable diff, unless every call matched. */
+/** Throws {@link SideBySideMismatch}, whose message is the readable diff, unless every call and handled event matched. */
 export function expectSameAsOriginal(result: SideBySideResult): void {
   if (!result.report.ok || result.report.calls.length === 0) throw new SideBySideMismatch(result);
 }

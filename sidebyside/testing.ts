@@ -13,6 +13,6 @@ export {
   type SideBySideResult,
 } from "./side-by-side";
 export { itSideBySide } from "./jest-side-by-side";
-export type { CallSpec } from "./calls-file";
+export type { CallSpec, EventSpec } from "./calls-file";
 export type { StubMethod, StubServices } from "./live-recording";
 export { NAMEKO_PYTHON_ENV, namekoPython } from "./nameko-original";

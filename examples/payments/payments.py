@@ -1,4 +1,4 @@
-"""Nameko original (reference only, not run by the tests): a payments service that
+"""Nameko original (run live by the side-by-side test when NAMEKO_PYTHON is set): a payments service that
 dispatches ``payment_received`` on a timer, and a notifications service that handles
 it with each of Nameko's handler types.
 
