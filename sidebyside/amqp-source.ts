@@ -31,6 +31,9 @@ export const TRACE_EXCHANGE = "amq.rabbitmq.trace";
  */
 export const TRACE_BINDINGS = [`publish.${RPC_EXCHANGE}`, "publish.*.events", "deliver.#"] as const;
 
+/** The publishes alone: requests, replies and events, for a reader that needs no handled events (shadow traffic). */
+export const TRACE_PUBLISH_BINDINGS = TRACE_BINDINGS.filter((key) => key.startsWith("publish."));
+
 const DELIVER = "deliver.";
 
 /** Options of {@link startAmqpTrace}. */
@@ -39,6 +42,14 @@ export interface AmqpTraceOptions {
   /** Default: `http://<AMQP host>:15672` with the AMQP credentials. */
   managementUrl?: string;
   log: Logger;
+  /** Trace routing keys bound; default {@link TRACE_BINDINGS}. */
+  bindings?: readonly string[];
+  /**
+   * Bound on the private queue's length: beyond it RabbitMQ drops the oldest trace messages, so a
+   * reader that falls behind never fills the broker's memory (and never blocks its publishers).
+   * Default: unbounded, as a recording must not lose messages.
+   */
+  maxLength?: number;
   onObservation(o: Observation): void;
   onSkipped(what: string, error: string): void;
 }
@@ -165,8 +176,17 @@ export async function startAmqpTrace(options: AmqpTraceOptions): Promise<AmqpTra
     await conn.addConsumer({
       name: "firehose",
       setup: async ({ channel }) => {
-        const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true, durable: false });
-        for (const key of TRACE_BINDINGS) await channel.bindQueue(queue, TRACE_EXCHANGE, key);
+        const bounded =
+          options.maxLength === undefined
+            ? {}
+            : { arguments: { "x-max-length": options.maxLength, "x-overflow": "drop-head" } };
+        const { queue } = await channel.assertQueue("", {
+          exclusive: true,
+          autoDelete: true,
+          durable: false,
+          ...bounded,
+        });
+        for (const key of options.bindings ?? TRACE_BINDINGS) await channel.bindQueue(queue, TRACE_EXCHANGE, key);
         await channel.consume(
           queue,
           (m) => {

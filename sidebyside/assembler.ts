@@ -163,6 +163,22 @@ export class CassetteAssembler {
     }
   }
 
+  /**
+   * Forgets the top-level calls still waiting for their reply that started before `before` (a caller
+   * that gave up, a reply the reader never saw), without emitting them; returns how many. A reader
+   * that runs for long calls it now and then, so such calls do not pile up.
+   */
+  discardOpenBefore(before: number): number {
+    let discarded = 0;
+    for (const open of [...this.byReply.values()]) {
+      if (open.parent !== undefined || open.call.kind !== "call" || open.startedAt >= before) continue;
+      this.openRoots--;
+      this.forget(open);
+      discarded++;
+    }
+    return discarded;
+  }
+
   private waitsForReply(open: OpenCall): boolean {
     const own = open.replyKey !== undefined && this.byReply.get(open.replyKey) === open;
     return own || open.children.some((c) => this.waitsForReply(c));
@@ -359,14 +375,15 @@ export class CassetteAssembler {
   private finish(root: OpenCall): void {
     if (root.call.kind === "handled") this.openHandled.delete(root);
     else this.openRoots--;
-    const forget = (open: OpenCall): void => {
-      if (open.call.workerCallId !== undefined) this.byWorker.delete(open.call.workerCallId);
-      if (open.replyKey !== undefined && this.byReply.get(open.replyKey) === open) this.byReply.delete(open.replyKey);
-      this.dropUnassigned(open);
-      open.children.forEach(forget);
-    };
-    forget(root);
+    this.forget(root);
     this.options.onEntry(root.call.kind === "call" ? this.ordered(root.call) : this.orderedHandled(root.call));
+  }
+
+  private forget(open: OpenCall): void {
+    if (open.call.workerCallId !== undefined) this.byWorker.delete(open.call.workerCallId);
+    if (open.replyKey !== undefined && this.byReply.get(open.replyKey) === open) this.byReply.delete(open.replyKey);
+    this.dropUnassigned(open);
+    open.children.forEach((c) => this.forget(c));
   }
 
   /** The handled event masked, its keys in the documented order (docs/cassettes.md, Interactions). */

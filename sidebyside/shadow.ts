@@ -11,6 +11,7 @@
  * retries the start.
  */
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { Counter, type Registry } from "prom-client";
 import {
   decodeJson,
@@ -24,7 +25,7 @@ import {
   type RecordedCall,
   type RecordedReply,
 } from "../compat";
-import { startAmqpTrace, type AmqpTraceSource } from "./amqp-source";
+import { startAmqpTrace, TRACE_PUBLISH_BINDINGS, type AmqpTraceSource } from "./amqp-source";
 import { CassetteAssembler } from "./assembler";
 import { diffOutcomes, recordedOutcome, replyView, type CallView, type EventView } from "./compare";
 import { formatDifference, showValue, type Difference } from "./diff";
@@ -38,6 +39,10 @@ import { RecordedAnswers, type ReplayConnection, type ReplayHooks } from "./resp
 export const SHADOW_CALLER = "cliffracer_shadow";
 /** Wait before starting again after the firehose or NATS could not be reached. */
 export const DEFAULT_SHADOW_RETRY_MS = 5_000;
+/** Trace messages the private queue holds before RabbitMQ drops the oldest: a shadow that falls behind costs no broker memory. */
+export const SHADOW_TRACE_MAX_LENGTH = 100_000;
+/** A call of the original whose reply the firehose has not shown after this long is forgotten (counted `unreplied`). */
+export const SHADOW_UNREPLIED_AFTER_MS = 10 * 60_000;
 
 /** What to shadow and how (`--shadow ...` flags, `BRIDGE.SHADOW` in the config file). */
 export interface ShadowConfig {
@@ -105,7 +110,10 @@ export interface ShadowReport {
   rate: number;
   /** True while the firehose is read and the port's connection is open. */
   running: boolean;
-  /** Failures by kind: starting (firehose, nats) and shadowed calls (timeout, port_unavailable, error). */
+  /**
+   * Failures by kind: starting (firehose, nats), shadowed calls (timeout, port_unavailable, error),
+   * and calls of the original whose reply never showed (unreplied).
+   */
   failures: Record<string, number>;
   methods: Record<string, ShadowMethodReport>;
 }
@@ -166,6 +174,7 @@ class ShadowRunner implements Shadow {
   private trace?: AmqpTraceSource;
   private port?: ReplayConnection;
   private retryTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
   private stopped = false;
   private starting: Promise<void>;
 
@@ -189,7 +198,7 @@ class ShadowRunner implements Shadow {
     });
     this.failuresTotal = new Counter({
       name: "cliffracer_shadow_failures_total",
-      help: "Shadow failures by kind: firehose, nats, timeout, port_unavailable, error",
+      help: "Shadow failures by kind: firehose, nats, timeout, port_unavailable, error, unreplied",
       labelNames: ["service", "kind"],
       registers,
     });
@@ -212,6 +221,7 @@ class ShadowRunner implements Shadow {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.starting;
     await Promise.allSettled([...this.pending]);
     await this.close();
@@ -219,6 +229,7 @@ class ShadowRunner implements Shadow {
 
   private async close(): Promise<void> {
     const { trace, port } = this;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.trace = undefined;
     this.port = undefined;
     await Promise.all([
@@ -229,9 +240,9 @@ class ShadowRunner implements Shadow {
     ]);
   }
 
-  private failed(kind: string, error: unknown): void {
-    this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
-    this.failuresTotal.inc({ service: this.config.service, kind });
+  private failed(kind: string, error: unknown, n = 1): void {
+    this.failures.set(kind, (this.failures.get(kind) ?? 0) + n);
+    this.failuresTotal.inc({ service: this.config.service, kind }, n);
     this.log.warn("shadow failure", { kind, error: describeError(error) });
   }
 
@@ -254,10 +265,18 @@ class ShadowRunner implements Shadow {
       this.trace = await startAmqpTrace({
         amqpUri: options.amqpUri,
         managementUrl: options.managementUrl,
+        // Handled events are not shadowed: the deliveries would only add to the broker's cost.
+        bindings: TRACE_PUBLISH_BINDINGS,
+        maxLength: SHADOW_TRACE_MAX_LENGTH,
         log: this.log,
         onObservation: (o) => assembler.observe(o),
         onSkipped: (what, error) => this.log.warn("shadow: a message could not be read", { what, error }),
       });
+      this.sweepTimer = setInterval(() => {
+        const n = assembler.discardOpenBefore(performance.now() - SHADOW_UNREPLIED_AFTER_MS);
+        if (n > 0) this.failed("unreplied", `${n} calls of the original had no reply in sight`, n);
+      }, SHADOW_UNREPLIED_AFTER_MS / 10);
+      this.sweepTimer.unref();
       this.log.info("shadowing", { service: config.service, prefix: config.prefix, rate: config.rate });
     } catch (err) {
       this.failed(kind, err);

@@ -1,6 +1,7 @@
 // Shadow traffic (docs/shadow.md) against real brokers: the independent Nameko peer serves `orders`
 // on RabbitMQ (calling `stock` and dispatching `orders.placed`), a TypeScript port of it runs on NATS
 // under a private prefix and differs on one method; the bridge shadows 500 live calls to the port.
+import { ManagementApi } from "../../../amqp";
 import { EventDispatcher, rpc, RpcProxy, type Dispatch, type ServiceProxy } from "cliffracer";
 import { createBridge, type Bridge } from "../../../bridge/bridge";
 import type { ShadowReport } from "../../../sidebyside/shadow";
@@ -13,7 +14,7 @@ import {
   type PeerService,
   type PeerWorker,
 } from "../../interop/nameko-peer";
-import { BridgeFixture, ensureManagementApi } from "./bridge-fixture";
+import { BridgeFixture, ensureManagementApi, MANAGEMENT_URL } from "./bridge-fixture";
 
 const CALLS = 500;
 const CALLERS = 5;
@@ -43,6 +44,12 @@ class Orders {
   }
 }
 
+interface Binding {
+  source: string;
+  destination: string;
+  routing_key: string;
+}
+
 const isShadowStack = (stack: readonly string[]): boolean => stack.some((id) => id.startsWith("cliffracer_shadow."));
 
 describe("bridge --shadow", () => {
@@ -52,6 +59,7 @@ describe("bridge --shadow", () => {
   let stock: PeerService;
   let audit: PeerHandler;
   let dispatcher: PeerDispatcher;
+  const api = new ManagementApi(MANAGEMENT_URL);
 
   beforeAll(async () => {
     await ensureManagementApi();
@@ -174,6 +182,23 @@ describe("bridge --shadow", () => {
     );
   }, 30_000);
 
+  it("reads the firehose through a bounded private queue and adds no binding that catches requests", async () => {
+    const vhost = encodeURIComponent(fx.vhost.name);
+    expect((await api.vhost(fx.vhost.name)).tracing).toBe(true);
+    const bindings = await api.getJson<Binding[]>(`/api/bindings/${vhost}`);
+    const patterns = bindings.filter((b) => b.source === "nameko-rpc" && /[*#]/.test(b.routing_key));
+    expect(patterns.map((b) => `${b.routing_key} -> ${b.destination}`).sort()).toEqual([
+      "orders.* -> rpc-orders",
+      "stock.* -> rpc-stock",
+    ]);
+    const traced = bindings.filter((b) => b.source === "amq.rabbitmq.trace");
+    expect(traced.map((b) => b.routing_key).sort()).toEqual(["publish.*.events", "publish.nameko-rpc"]);
+    const queue = await api.getJson<{ arguments: Record<string, unknown> }>(
+      `/api/queues/${vhost}/${encodeURIComponent(traced[0]!.destination)}`,
+    );
+    expect(queue.arguments).toMatchObject({ "x-max-length": 100_000, "x-overflow": "drop-head" });
+  });
+
   it("a port that is down fails only the shadow: callers are answered, the timeouts counted", async () => {
     await port.cleanup();
     const before = bridge.shadowReport()!.methods.total!;
@@ -192,5 +217,10 @@ describe("bridge --shadow", () => {
     // so NATS never says "no responders": a port that is down shows as timeouts.
     expect(after.lastFailure).toMatch(/^orders\.total\(\d+\): RpcTimeout/);
     expect(bridge.shadowReport()!.failures.timeout).toBe(20);
+  });
+
+  it("stopping the bridge switches the firehose off again", async () => {
+    await bridge.stop();
+    expect((await api.vhost(fx.vhost.name)).tracing).toBe(false);
   });
 });

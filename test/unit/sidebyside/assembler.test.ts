@@ -142,6 +142,32 @@ describe("CassetteAssembler", () => {
     expect(call.events[0]?.payload).toEqual({ card: MASK });
   });
 
+  it("forgets calls whose reply never came once they are older than asked, and goes on linking the others", () => {
+    const out: CassetteEntry[] = [];
+    const a = new CassetteAssembler({ services: ["orders"], masks: {}, onEntry: (e) => out.push(e) });
+    const lost = ["standalone_rpc_proxy.call.lost"];
+    a.observe(request("orders", "place", lost, "lost", [1]));
+    a.observe(request("stock", "reserve", [...lost, "orders.place.wl"], "lost-child", [1]));
+    const cutoff = (clock += 1);
+    a.observe(request("orders", "place", CALLER, "kept", [2]));
+    expect(a.open).toBe(2);
+    expect(a.discardOpenBefore(cutoff)).toBe(1);
+    expect(a.open).toBe(1);
+    // A late reply of the forgotten call or of its worker's call is ignored.
+    a.observe(reply("lost-child", true));
+    a.observe(reply("lost", "late"));
+    a.observe(request("stock", "reserve", [...CALLER, "orders.place.wk"], "kept-child", [2]));
+    a.observe(reply("kept-child", true));
+    a.observe(reply("kept", "ok"));
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      args: [2],
+      reply: { result: "ok" },
+      calls: [{ args: [2], reply: { result: true } }],
+    });
+    expect(a.open).toBe(0);
+  });
+
   it("leaves out a request whose body is not JSON and says so", () => {
     const skipped: string[] = [];
     const a = new CassetteAssembler({
