@@ -4,11 +4,22 @@
  * request) on `[prefix.]rpc.<service>.*` and `[prefix.]events.<service>.*`, and on the callers'
  * inboxes for the replies (docs/nats-contract.md, Subjects). Nothing here subscribes to a subject
  * of a service that is not recorded, so a call to a service nobody serves still gets "no
- * responders" at once.
+ * responders" at once. Events a recorded service handles are seen on the filter subjects of its
+ * handlers' JetStream consumers, found when recording starts by their Nameko queue names.
  */
 import { performance } from "node:perf_hooks";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { decodeHeaderValue, HEADER_PREFIX, methodOfSubject, rpcServiceSubjects, type Logger } from "../compat";
+import {
+  decodeHeaderValue,
+  describeError,
+  eventsSubjectFilter,
+  handlerOfEventQueue,
+  HEADER_PREFIX,
+  methodOfSubject,
+  rpcServiceSubjects,
+  type Logger,
+} from "../compat";
 import type { Observation } from "./assembler";
 import type { TraceSource } from "./amqp-source";
 
@@ -33,6 +44,44 @@ function contextHeaders(m: Msg): Record<string, unknown> {
   if (!m.headers) return out;
   for (const [key, values] of m.headers) {
     if (values.length > 0 && key.startsWith(HEADER_PREFIX)) out[key] = decodeHeaderValue(key, values[0] ?? "");
+  }
+  return out;
+}
+
+/** How a Cliffracer event consumer's description names its Nameko queue (src/entrypoints/events.ts). */
+const QUEUE_DESCRIPTION = "Nameko queue ";
+
+/** The Nameko queue name an event consumer's description gives, or undefined. */
+export function consumerQueueName(description: string | undefined): string | undefined {
+  return description?.startsWith(QUEUE_DESCRIPTION) ? description.slice(QUEUE_DESCRIPTION.length) : undefined;
+}
+
+/**
+ * The Nameko queue names of the event consumers of the recorded services (and singleton ones, which
+ * name no service), by filter subject; empty when there is no events stream.
+ */
+async function handlerQueues(
+  jsm: JetStreamManager,
+  prefix: string,
+  services: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  let stream: string;
+  try {
+    stream = await jsm.streams.find(eventsSubjectFilter(prefix));
+  } catch {
+    return out;
+  }
+  for await (const info of jsm.consumers.list(stream)) {
+    const queue = consumerQueueName(info.config.description);
+    if (queue === undefined) continue;
+    const handler = handlerOfEventQueue(queue);
+    if (handler !== undefined && !services.includes(handler.service)) continue;
+    if (handler === undefined && !queue.startsWith("evt-")) continue;
+    for (const subject of [info.config.filter_subject, ...(info.config.filter_subjects ?? [])]) {
+      if (subject === undefined || subject === "") continue;
+      out.set(subject, [...(out.get(subject) ?? []), queue]);
+    }
   }
   return out;
 }
@@ -88,8 +137,40 @@ export async function startNatsTrace(options: NatsTraceOptions): Promise<TraceSo
       }),
     );
   }
+  const eventsRoot = `${options.prefix === "" ? "" : `${options.prefix}.`}events.`;
+  let queues = new Map<string, string[]>();
+  try {
+    queues = await handlerQueues(await jetstreamManager(nc), options.prefix, options.services);
+  } catch (err) {
+    options.log.warn("record: the event handlers could not be listed; handled events are not recorded", {
+      error: describeError(err),
+    });
+  }
+  for (const [subject, names] of queues) {
+    listen(subject, (m) => {
+      const rest = m.subject.startsWith(eventsRoot) ? m.subject.slice(eventsRoot.length) : "";
+      const dot = rest.indexOf(".");
+      if (dot <= 0) return;
+      const at = performance.now();
+      for (const queue of names)
+        options.onObservation({
+          kind: "delivery",
+          at,
+          queue,
+          source: rest.slice(0, dot),
+          type: rest.slice(dot + 1),
+          body: m.data,
+          headers: contextHeaders(m),
+          redelivered: false,
+        });
+    });
+  }
   await nc.flush();
-  options.log.info("recording from NATS", { services: options.services, prefix: options.prefix });
+  options.log.info("recording from NATS", {
+    services: options.services,
+    prefix: options.prefix,
+    handlerQueues: [...queues.values()].flat(),
+  });
   return {
     stop: async () => {
       for (const s of subs) s.unsubscribe();

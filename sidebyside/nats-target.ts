@@ -18,10 +18,8 @@ import {
   type Logger,
 } from "../compat";
 import { contextFromNatsHeaders, contextToNatsHeaders, EventPublisher, RpcClient } from "../src/internal";
+import { consumerQueueName } from "./nats-source";
 import { answerRequest, eventPayload, type PortHandler, type ReplayConnection, type ReplayHooks } from "./responders";
-
-/** How a port's event consumer names its Nameko queue (src/entrypoints/events.ts). */
-const QUEUE_DESCRIPTION = "Nameko queue ";
 
 /** Where the port runs on NATS. */
 export interface NatsReplayTarget {
@@ -91,10 +89,8 @@ export async function connectNatsTarget(
       for await (const info of jsm.consumers.list(published.stream)) {
         const filters = [info.config.filter_subject, ...(info.config.filter_subjects ?? [])];
         if (!filters.includes(subject)) continue;
-        const description = info.config.description ?? "";
-        const handler = description.startsWith(QUEUE_DESCRIPTION)
-          ? handlerOfEventQueue(description.slice(QUEUE_DESCRIPTION.length))
-          : undefined;
+        const queue = consumerQueueName(info.config.description);
+        const handler = queue === undefined ? undefined : handlerOfEventQueue(queue);
         out.push({
           service: handler?.service ?? null,
           method: handler?.method ?? null,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import {
   ClusterRpcProxy,
   EventDispatcher,
+  eventHandler,
   kwargs,
   rpc,
   RpcProxy,
@@ -12,7 +13,7 @@ import {
   type Dispatch,
   type ServiceProxy,
 } from "cliffracer";
-import { MASK, parseCassette, type RecordedCall, type RecordedEvent } from "../../../compat";
+import { MASK, parseCassette, type HandledEvent, type RecordedCall, type RecordedEvent } from "../../../compat";
 import { record } from "../../../sidebyside";
 import { NATS_URL, testLogger } from "../../helpers/brokers";
 import { EventsFixture } from "../../helpers/jetstream";
@@ -40,6 +41,19 @@ class Orders {
     const reserved = await this.stock.reserve(n);
     await this.dispatch("placed", { n });
     return { n, reserved, cardLength: card.length };
+  }
+}
+
+/** Handles orders.placed: a call to stock and an event of its own, from the handler's worker. */
+class Shipping {
+  name = "shipping";
+  @RpcProxy("stock") stock!: ServiceProxy;
+  @EventDispatcher() dispatch!: Dispatch;
+
+  @eventHandler("orders", "placed")
+  async onPlaced(payload: { n: number }): Promise<void> {
+    const reserved = await this.stock.reserve(payload.n);
+    await this.dispatch("shipped", { n: payload.n, reserved });
   }
 }
 
@@ -106,6 +120,48 @@ describe("cliffracer record (NATS)", () => {
       });
       expect(call.calls).toMatchObject([{ service: "stock", method: "reserve", args: [n], reply: { result: n % 7 } }]);
       expect(call.events).toMatchObject([{ source: "orders", type: "placed", payload: { n } }]);
+    }
+  });
+
+  it("records events a service handles, found by its handlers' consumers, with its handler's call and event", async () => {
+    await fx.start(Shipping);
+    const out = join(dir, "shipping.jsonl");
+    const listening = deferred();
+    const recording = record({
+      side: "nats",
+      services: ["shipping", "stock"],
+      out,
+      amqpUri: "",
+      natsUrl: NATS_URL,
+      natsPrefix: fx.prefix,
+      max: EVENTS,
+      seconds: 20,
+      onListening: () => listening.resolve(),
+      log: testLogger(),
+    });
+    await withTimeout(listening.promise, 10_000, "the recording to start");
+    const dispatch = await fx.dispatcher();
+    for (let n = 0; n < EVENTS; n++) await dispatch("orders", "placed", { n });
+    const summary = await withTimeout(recording, 20_000, "the recording to end");
+    expect(summary).toMatchObject({ handled: EVENTS, calls: 0, endedBy: "max" });
+    const cassette = parseCassette(readFileSync(out, "utf8"));
+    expect(cassette.problems).toEqual([]);
+    const handled = cassette.entries as HandledEvent[];
+    expect(handled.map((h) => (h.payload as { n: number }).n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: EVENTS }, (_, n) => n),
+    );
+    for (const h of handled) {
+      const n = (h.payload as { n: number }).n;
+      expect(h).toMatchObject({
+        kind: "handled",
+        service: "shipping",
+        handler: "onPlaced",
+        source: "orders",
+        type: "placed",
+        workerCallId: expect.stringMatching(/^shipping\.onPlaced\./),
+        calls: [{ service: "stock", method: "reserve", args: [n], reply: { result: n % 7, error: null } }],
+        events: [{ source: "shipping", type: "shipped", payload: { n, reserved: n % 7 } }],
+      });
     }
   });
 });
