@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { itSideBySide, sideBySide, type SideBySideOptions } from "cliffracer/testing";
-import { rpc } from "cliffracer";
+import { KeyError, rpc, ValueError } from "cliffracer";
+import { GreetingService as GreetingScaffold } from "../../fixtures/port/generated/greeting_service";
 import { GreetingService } from "../../../examples/greeting/greeting-service";
 import { parseCallsFile } from "../../../sidebyside";
 
@@ -31,6 +32,34 @@ itSideBySide("the greeting port matches its original with user_service stubbed",
     { method: "greet_user", args: [1] },
     { method: "greet_user", args: [2] },
   ],
+});
+
+/**
+ * `cliffracer port`'s scaffold of greeting_service.py with its bodies filled in, as a user would:
+ * the methods are overridden without decorators, so the scaffold's entrypoints, names, parameters
+ * and defaults are what callers meet (docs/porting.md).
+ */
+class FilledInScaffold extends GreetingScaffold {
+  override hello(name: unknown, punctuation: unknown = "!"): string {
+    return `Hello, ${String(name)}${String(punctuation)}`;
+  }
+
+  override async greet_user(user_id: unknown): Promise<string> {
+    const user = (await this.users.call("get_user", user_id)) as { name: string };
+    return this.hello(user.name);
+  }
+
+  override welcome(name: unknown, language: unknown = "en"): string {
+    if (!name) throw new ValueError("name must not be empty");
+    const greeting = ({ en: "Welcome", fr: "Bienvenue" } as Record<string, string>)[String(language)];
+    if (greeting === undefined) throw new KeyError(JSON.stringify(language));
+    return `${greeting}, ${String(name)}`;
+  }
+}
+
+itSideBySide("the port scaffold of greeting_service.py, bodies filled in, answers like the original", {
+  ...comparison,
+  port: [FilledInScaffold],
 });
 
 /** A port with one deliberate difference: hello's punctuation default. */
