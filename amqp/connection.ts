@@ -10,7 +10,8 @@ import type {
   RecoveringChannelModel,
 } from "amqplib";
 import { silentLogger } from "./logger";
-import { describeError, type Logger, maskUrlCredentials } from "../compat";
+import { ConnectionFailed, describeError, type Logger, maskUrlCredentials, tlsFailureReason } from "../compat";
+import { type AmqpSsl, amqpTlsSocketOptions, amqpUriForTls } from "./tls";
 import { decodePyAmqpLongTags, pyAmqpLongTagsDecoded } from "./py-amqp-long";
 import { amqpWritesBatched, batchAmqpWrites } from "./write-batching";
 
@@ -41,6 +42,11 @@ export interface AmqpConnectionOptions {
    * docs/write-batching.md). Only this connection's socket is affected.
    */
   writeBatching?: boolean;
+  /**
+   * Nameko's `AMQP_SSL` (see amqpSslFromConfig): TLS with these certificates, also for an
+   * `amqp://` URI. An `amqps://` URI without it uses TLS with the system's CAs.
+   */
+  ssl?: AmqpSsl;
 }
 
 /** What amqp/ does to the socket of an {@link AmqpConnection} (docs/write-batching.md). */
@@ -130,12 +136,19 @@ export class AmqpConnection extends EventEmitter {
     return this.isReady;
   }
 
-  /** Connects (retrying per the backoff); resolves after the first successful connection. */
+  /**
+   * Connects (retrying per the backoff); resolves after the first successful connection. A
+   * certificate or TLS handshake failure of the first connection is not retried: it rejects with
+   * ConnectionFailed naming the broker and the reason (docs/security.md, Failures at start-up).
+   */
   async start(): Promise<void> {
     if (this.recovering) return this.whenReady();
     const r = this.options.reconnect ?? {};
-    const url = withHeartbeat(this.options.uri, this.options.heartbeatSeconds ?? 60);
+    const { ssl } = this.options;
+    const url = withHeartbeat(amqpUriForTls(this.options.uri, ssl), this.options.heartbeatSeconds ?? 60);
+    const server = maskUrlCredentials(amqpUriForTls(this.options.uri, ssl));
     this.recovering = await amqp.connect(url, {
+      ...(ssl ? amqpTlsSocketOptions(ssl) : {}),
       noDelay: true, // Nagle's algorithm added about 40 ms to every round trip
       clientProperties: { connection_name: this.options.connectionName ?? "cliffracer" },
       recovery: {
@@ -149,14 +162,24 @@ export class AmqpConnection extends EventEmitter {
       },
     });
     const rec = this.recovering;
-    rec.on("connect", (model: ChannelModel) => void this.onConnect(model));
+    let connectedOnce = false;
+    let failStart: (err: Error) => void = () => undefined;
+    const startFailed = new Promise<never>((_, reject) => (failStart = reject));
+    rec.on("connect", (model: ChannelModel) => {
+      connectedOnce = true;
+      void this.onConnect(model);
+    });
     rec.on("disconnect", (err: Error) => this.onDisconnect(err));
-    rec.on("connect-failed", (err: Error) =>
-      this.log.warn("amqp connection attempt failed", {
-        uri: maskUrlCredentials(this.options.uri),
-        error: describeError(err),
-      }),
-    );
+    rec.on("connect-failed", (err: Error) => {
+      const tls = connectedOnce ? undefined : tlsFailureReason(err);
+      if (tls !== undefined) {
+        // No retry fixes a certificate: stop here rather than retrying silently forever.
+        failStart(new ConnectionFailed("amqp", server, tls, { cause: err }));
+        void this.close();
+        return;
+      }
+      this.log.warn("amqp connection attempt failed", { uri: server, error: describeError(err) });
+    });
     rec.on("reconnect-failed", (err: Error) => {
       this.log.error("amqp reconnect abandoned", { error: describeError(err) });
       this.rejectWaiters(err);
@@ -164,8 +187,8 @@ export class AmqpConnection extends EventEmitter {
     rec.on("error", (err: Error) => this.log.warn("amqp connection error", { error: describeError(err) }));
     rec.on("blocked", (reason: string) => this.log.warn("amqp connection blocked by the broker", { reason }));
     rec.on("unblocked", () => this.log.info("amqp connection unblocked"));
-    await rec.waitForConnect();
-    await this.whenReady();
+    await Promise.race([rec.waitForConnect(), startFailed]);
+    await Promise.race([this.whenReady(), startFailed]);
   }
 
   /** What amqp/ does to the current connection's socket; undefined while disconnected. */

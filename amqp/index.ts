@@ -57,6 +57,7 @@ export {
 } from "./events";
 export { QueueConsumer, type QueueConsumerOptions } from "./queue-consumer";
 export { silentLogger } from "./logger";
+export { amqpSslFromConfig, type AmqpSsl } from "./tls";
 export type { HandlerType, Logger } from "../compat";
 export { decodePyAmqpLongTags, MAX_DECODED_DEPTH } from "./py-amqp-long";
 export { batchAmqpWrites } from "./write-batching";

@@ -17,11 +17,12 @@
  * reply subject, not a header, because Nameko and the runtime turn every header into context data
  * and pass it on to every onward call (docs/nameko-wire.md, Context data); a reply subject goes nowhere.
  */
-import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
+import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { AmqpConnection, vhostOf } from "../amqp";
 import {
   batchNatsWrites,
   createRegistry,
+  dialNats,
   drainNats,
   FlowMetrics,
   largeBodiesOf,
@@ -125,6 +126,8 @@ class BridgeImpl implements Bridge {
   private amqpUp = { consumer: false, publisher: false };
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   private chain: Promise<void> = Promise.resolve();
+  /** Aborted by stop/kill, so a start still waiting for nats-server gives up. */
+  private readonly starting = new AbortController();
   private retryTimer?: NodeJS.Timeout;
   private retryDelayMs = RETRY_INITIAL_MS;
 
@@ -273,6 +276,7 @@ class BridgeImpl implements Bridge {
   async stop(): Promise<void> {
     if (this.state === "stopping" || this.state === "stopped") return;
     this.state = "stopping";
+    this.starting.abort();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.discovery?.stop();
     // The firehose is switched off again before the connections go.
@@ -301,6 +305,7 @@ class BridgeImpl implements Bridge {
   async kill(): Promise<void> {
     if (this.state === "stopped") return;
     this.state = "stopped";
+    this.starting.abort();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     void this.discovery?.stop();
     void this.shadow?.stop();
@@ -358,6 +363,7 @@ class BridgeImpl implements Bridge {
         heartbeatSeconds: config.heartbeatSeconds,
         connectionName: `${this.connectionName}:${role}`,
         writeBatching: config.amqpWriteBatching,
+        ssl: config.amqpSsl,
       });
       conn.on("ready", () => this.setAmqpUp(role, true));
       conn.on("disconnected", () => this.setAmqpUp(role, false));
@@ -378,12 +384,17 @@ class BridgeImpl implements Bridge {
 
   private async connectNats(): Promise<void> {
     const { config } = this;
-    this.nc = await connect({
-      ...natsOptions(config.runtime, this.connectionName),
-      inboxPrefix: config.inboxPrefix,
-      // Keep trying while nats-server is down at start, as the AMQP side does.
-      waitOnFirstConnect: true,
-    });
+    const nc = await dialNats(
+      { ...natsOptions(config.runtime, this.connectionName), inboxPrefix: config.inboxPrefix },
+      // Keep trying while nats-server is down at start, as the AMQP side does; a stop ends the wait.
+      { log: this.log.child({ connection: "nats" }), waitForServer: true, signal: this.starting.signal },
+    );
+    if (this.starting.signal.aborted) {
+      // Stopped (or failed on the AMQP side) while this connection was being made: nobody else closes it.
+      await nc.close();
+      throw new Error("bridge stopped while connecting to NATS");
+    }
+    this.nc = nc;
     if (config.runtime.nats.writeBatching) batchNatsWrites(this.nc, this.log.child({ connection: "nats" }));
     this.setNatsUp(true);
     void this.watchNats(this.nc);

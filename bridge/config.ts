@@ -6,7 +6,7 @@
  * bridge can share one config file.
  */
 import { ConfigurationError, RPC_EXCHANGE, validateName, validatePrefix } from "../compat";
-import { defaultManagementUrl } from "../amqp";
+import { type AmqpSsl, amqpSslFromConfig, defaultManagementUrl } from "../amqp";
 import type { RuntimeConfig } from "../src/internal";
 import { configFromObject, readConfigFile } from "../src/internal";
 import type { EventBridgeOptions } from "./events";
@@ -89,6 +89,8 @@ export const DEFAULT_SHADOW_MAX_IN_FLIGHT = 1_000;
 /** The typed, validated bridge configuration. */
 export interface BridgeConfig {
   amqpUri: string;
+  /** Nameko's `AMQP_SSL` (docs/security.md, AMQP over TLS); undefined: TLS only for an `amqps://` URI. */
+  amqpSsl?: AmqpSsl;
   /** The runtime config (NATS URL and options, subject prefix, events settings). */
   runtime: RuntimeConfig;
   /** Services that live on NATS: the bridge consumes their `rpc-<name>` queue. */
@@ -279,6 +281,7 @@ export function bridgeConfigFromObject(
   };
   return {
     amqpUri,
+    amqpSsl: amqpSslFromConfig(raw.AMQP_SSL, env),
     runtime,
     natsServices,
     amqpServices,

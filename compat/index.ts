@@ -55,6 +55,7 @@ export type { EventQueueSpec, NameKind } from "./naming";
 export { MAX_NESTING, pyRepr, pyStr } from "./python";
 export { InFlight } from "./in-flight";
 export { errorLogFields, maskUrlCredentials } from "./logging";
+export { ConnectionFailed, tlsFailureReason } from "./connection-failure";
 export type { Logger } from "./logging";
 export { batchWrites, writesBatched } from "./batch-writes";
 export type { BatchRelease, CorkableStream } from "./batch-writes";

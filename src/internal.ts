@@ -6,7 +6,7 @@
  */
 export { RpcClient } from "./client/rpc-client";
 export { EventNotStored, EventPublisher } from "./client/event-publisher";
-export { drainNats, logNatsStatus, natsOptions } from "./nats/connection";
+export { dialNats, drainNats, logNatsStatus, natsOptions } from "./nats/connection";
 export { assertFitsNats, maxPayloadOf, natsPayloadTooLarge, oversize } from "./nats/payload-size";
 export { batchNatsWrites } from "./nats/write-batching";
 export { contextFromNatsHeaders, contextToNatsHeaders } from "./nats/headers";

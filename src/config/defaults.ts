@@ -90,6 +90,24 @@ export interface NatsConfig {
   user?: string;
   pass?: string;
   token?: string;
+  /** TLS to the server (docs/security.md, NATS). */
+  tls?: NatsTlsConfig;
+  /** A `.creds` file (user JWT and nkey seed), as `nats` and nsc write it. */
+  credsFile?: string;
+  /** A file holding an nkey seed (`SU...`), for nkey authentication. */
+  nkeyFile?: string;
+}
+
+/** TLS settings of the NATS connection; file paths, read when connecting. */
+export interface NatsTlsConfig {
+  /** PEM file of the CA(s) the server's certificate must chain to; default: the system's CAs. */
+  caFile?: string;
+  /** PEM client certificate, for a server that verifies clients (`verify: true`). */
+  certFile?: string;
+  /** PEM private key of the client certificate. */
+  keyFile?: string;
+  /** Start TLS before the server's INFO (nats-server `handshake_first`, 2.10.4 and later). */
+  handshakeFirst?: boolean;
 }
 
 /** The typed, validated runtime configuration. */

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import YAML from "yaml";
 import { ConfigurationError, describeError } from "../../compat";
 import { parseAddress } from "./address";
-import { defaultConfig, type RuntimeConfig } from "./defaults";
+import { defaultConfig, type NatsTlsConfig, type RuntimeConfig } from "./defaults";
 
 /** `${VAR}` or `${VAR:default}`, as Nameko's config loader matches them (no nesting). */
 const ENV_VAR = /\$\{([^}{]+)\}/g;
@@ -47,7 +47,8 @@ export interface LoadConfigOptions {
 
 /**
  * Resolve the runtime config: file (after substitution), then environment (`NATS_URL`,
- * `NATS_PREFIX`, `METRICS_ADDRESS`) for keys the file leaves out, then defaults. Keys are documented in README.md.
+ * `NATS_PREFIX`, `METRICS_ADDRESS`, and the credentials and TLS variables of docs/security.md) for
+ * keys the file leaves out, then defaults. Keys are documented in README.md.
  */
 export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
   const env = options.env ?? process.env;
@@ -89,9 +90,13 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
     noAsyncTraces: nats.boolean("no_async_traces") ?? config.nats.noAsyncTraces,
     writeBatching: nats.boolean("write_batching") ?? config.nats.writeBatching,
     name: nats.string("name"),
-    user: nats.string("user"),
-    pass: nats.string("pass"),
-    token: nats.string("token"),
+    // The environment names are the `nats` command's own, so one shell setup serves both.
+    user: nats.string("user") ?? nonEmpty(env.NATS_USER),
+    pass: nats.string("pass") ?? nonEmpty(env.NATS_PASSWORD),
+    token: nats.string("token") ?? nonEmpty(env.NATS_TOKEN),
+    credsFile: nats.string("creds_file") ?? nonEmpty(env.NATS_CREDS),
+    nkeyFile: nats.string("nkey_file") ?? nonEmpty(env.NATS_NKEY),
+    tls: natsTls(new Reader(nats.mapping("tls"), "NATS_OPTIONS.tls."), env),
   };
   const events = new Reader(read.mapping("EVENTS"), "EVENTS.");
   const storage = events.string("storage") ?? config.events.storage;
@@ -126,6 +131,22 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
     );
   }
   return config;
+}
+
+/** `NATS_OPTIONS.tls`, then `NATS_CA` / `NATS_CERT` / `NATS_KEY`; undefined when nothing asks for TLS options. */
+function natsTls(tls: Reader, env: NodeJS.ProcessEnv): NatsTlsConfig | undefined {
+  const config: NatsTlsConfig = {
+    caFile: tls.string("ca_file") ?? nonEmpty(env.NATS_CA),
+    certFile: tls.string("cert_file") ?? nonEmpty(env.NATS_CERT),
+    keyFile: tls.string("key_file") ?? nonEmpty(env.NATS_KEY),
+    handshakeFirst: tls.boolean("handshake_first"),
+  };
+  if ((config.certFile === undefined) !== (config.keyFile === undefined))
+    throw new ConfigurationError(
+      "NATS_OPTIONS.tls needs both cert_file and key_file (NATS_CERT and NATS_KEY), or neither",
+    );
+  const set = Object.values(config).some((v) => v !== undefined);
+  return set ? config : undefined;
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -167,6 +167,18 @@ interface ClusterMember {
 export interface PrivateNatsOptions {
   /** `max_payload` in bytes (nats-server allows up to `max_pending`, 64 MiB by default). */
   maxPayload?: number;
+  /** Require TLS with this server certificate; `ca` and `verify` make it require client certificates too. */
+  tls?: PrivateServerTls;
+}
+
+/** TLS of a private server: PEM file paths (see test/helpers/certificates.ts). */
+export interface PrivateServerTls {
+  cert: string;
+  key: string;
+  /** CA that client certificates must chain to (needed with `verify`). */
+  ca?: string;
+  /** Require a client certificate signed by `ca`. */
+  verify?: boolean;
 }
 
 /** A nats-server with JetStream on a free port and its own store directory, restartable on the same port. */
@@ -198,7 +210,7 @@ export class PrivateNatsServer {
   }
 
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? "tls" : "nats"}://127.0.0.1:${this.port}`;
   }
 
   /** The server_name of a cluster member (JetStream's name for it in leader and replica lists). */
@@ -240,11 +252,25 @@ export class PrivateNatsServer {
         String(m.monitorPort),
       );
     }
-    if (this.options.maxPayload !== undefined) {
-      // max_payload has no command-line flag; a config file sets it, the flags set the rest.
-      const conf = join(this.storeDir, "nats.conf");
-      writeFileSync(conf, `max_payload: ${this.options.maxPayload}\n`);
-      args.push("-c", conf);
+    // max_payload and client verification have no command-line flag; a config file sets them, the flags set the rest.
+    const conf: string[] = [];
+    if (this.options.maxPayload !== undefined) conf.push(`max_payload: ${this.options.maxPayload}`);
+    const tls = this.options.tls;
+    if (tls) {
+      const q = (v: string): string => JSON.stringify(v);
+      conf.push(
+        "tls {",
+        `  cert_file: ${q(tls.cert)}`,
+        `  key_file: ${q(tls.key)}`,
+        ...(tls.ca ? [`  ca_file: ${q(tls.ca)}`] : []),
+        `  verify: ${tls.verify === true}`,
+        "}",
+      );
+    }
+    if (conf.length > 0) {
+      const file = join(this.storeDir, "nats.conf");
+      writeFileSync(file, `${conf.join("\n")}\n`);
+      args.push("-c", file);
     }
     const child = spawn("nats-server", args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.proc = new ServerProcess(child, `nats-server ${this.name}`);
@@ -428,19 +454,37 @@ export class PrivateRabbitMq {
   private constructor(
     readonly port: number,
     readonly distPort: number,
+    /** The AMQPS listener's port, when started with `tls`. */
+    readonly tlsPort?: number,
+    tls?: PrivateServerTls,
   ) {
     mkdirSync(join(this.dir, "home"));
     writeFileSync(join(this.dir, "enabled_plugins"), "[].\n");
     writeFileSync(join(this.dir, "rabbitmq-env.conf"), "");
     // The machine's disk may be fuller than RabbitMQ's default 50 MB alarm margin allows for in CI.
-    writeFileSync(join(this.dir, "rabbitmq.conf"), "disk_free_limit.absolute = 1MB\n");
+    const conf = ["disk_free_limit.absolute = 1MB"];
+    if (tls && tlsPort !== undefined) {
+      conf.push(
+        `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+        `ssl_options.certfile = ${tls.cert}`,
+        `ssl_options.keyfile = ${tls.key}`,
+        ...(tls.ca ? [`ssl_options.cacertfile = ${tls.ca}`] : []),
+        `ssl_options.verify = ${tls.verify ? "verify_peer" : "verify_none"}`,
+        `ssl_options.fail_if_no_peer_cert = ${tls.verify === true}`,
+      );
+    }
+    writeFileSync(join(this.dir, "rabbitmq.conf"), `${conf.join("\n")}\n`);
   }
 
-  /** Boots a node (up to 90 s on a busy machine); resolves once it accepts AMQP clients. */
-  static async start(timeoutMs = 90_000): Promise<PrivateRabbitMq> {
-    const ports = [await freePort(), await freePort()];
-    if (ports[0] === ports[1]) ports[1] = await freePort();
-    const node = new PrivateRabbitMq(ports[0], ports[1]);
+  /**
+   * Boots a node (up to 90 s on a busy machine); resolves once it accepts AMQP clients. With
+   * `tls`, it also listens for AMQPS on `tlsPort`.
+   */
+  static async start(timeoutMs = 90_000, options: { tls?: PrivateServerTls } = {}): Promise<PrivateRabbitMq> {
+    const ports = new Set<number>();
+    while (ports.size < (options.tls ? 3 : 2)) ports.add(await freePort());
+    const [port, distPort, tlsPort] = [...ports];
+    const node = new PrivateRabbitMq(port, distPort, tlsPort, options.tls);
     try {
       await node.restart(timeoutMs);
     } catch (err) {
@@ -453,6 +497,12 @@ export class PrivateRabbitMq {
   /** guest on the node's default vhost. */
   get uri(): string {
     return `amqp://guest:guest@127.0.0.1:${this.port}/`;
+  }
+
+  /** guest on the node's default vhost, over TLS (started with `tls` only). */
+  get tlsUri(): string {
+    if (this.tlsPort === undefined) throw new Error("the node was started without tls");
+    return `amqps://guest:guest@127.0.0.1:${this.tlsPort}/`;
   }
 
   get running(): boolean {

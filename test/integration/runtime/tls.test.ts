@@ -1,0 +1,114 @@
+// NATS over TLS, with client certificates (docs/security.md, NATS), against a nats-server of the
+// test's own that requires TLS and verifies clients, with certificates the test makes
+// (test/helpers/certificates.ts). A service runs and is called with the right CA; a wrong CA fails
+// the first connection at once with ConnectionFailed, in the library, the bridge and `cliffracer run`.
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { ClusterRpcProxy, rpc, ServiceRunner } from "cliffracer";
+import { bridgeConfigFromObject } from "../../../bridge/config";
+import { createBridge } from "../../../bridge/bridge";
+import { ConnectionFailed } from "../../../compat";
+import { configFromObject, loadConfig } from "../../../src/config/load-config";
+import { connectNats } from "../../../src/nats/connection";
+import { AMQP_BASE } from "../../helpers/rabbit";
+import { makeTestCertificates, type TestCertificates } from "../../helpers/certificates";
+import { PrivateNatsServer } from "../../helpers/private-servers";
+
+// `cliffracer run` starts a ts-node process (a second or two).
+jest.setTimeout(60_000);
+
+const ROOT = resolve(__dirname, "../../..");
+const run = promisify(execFile);
+
+class TlsEcho {
+  name = "tls_echo";
+
+  @rpc()
+  echo(value: string) {
+    return { value };
+  }
+}
+
+describe("NATS over TLS", () => {
+  let certs: TestCertificates;
+  let nats: PrivateNatsServer;
+  let unknownAuthority: string;
+
+  beforeAll(async () => {
+    certs = await makeTestCertificates();
+    nats = await PrivateNatsServer.start({
+      tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, verify: true },
+    });
+    unknownAuthority = `nats ${nats.url}: certificate signed by unknown authority (unable to verify the first certificate)`;
+  }, 30_000);
+  afterAll(async () => {
+    await nats?.destroy();
+    certs?.remove();
+  });
+
+  /** NATS_OPTIONS.tls trusting `ca`, with the client certificate. */
+  const tlsOptions = (ca: string) => ({ ca_file: ca, cert_file: certs.clientCert, key_file: certs.clientKey });
+
+  it("runs a service and calls it with the right CA and client certificate, from the file or the environment", async () => {
+    const runner = new ServiceRunner(
+      configFromObject({ NATS_URL: nats.url, NATS_OPTIONS: { tls: tlsOptions(certs.ca) } }, {}),
+    );
+    runner.addService(TlsEcho);
+    await runner.start();
+    try {
+      // The caller's settings come from the `nats` command's environment variables instead.
+      const env = { NATS_URL: nats.url, NATS_CA: certs.ca, NATS_CERT: certs.clientCert, NATS_KEY: certs.clientKey };
+      const proxy = await ClusterRpcProxy.connect({ config: loadConfig({ env }) });
+      try {
+        await expect(proxy.service("tls_echo").echo("over tls")).resolves.toEqual({ value: "over tls" });
+      } finally {
+        await proxy.close();
+      }
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it("fails the first connection at once with ConnectionFailed naming the server when the CA is wrong", async () => {
+    const startedAt = performance.now();
+    const config = configFromObject({ NATS_URL: nats.url, NATS_OPTIONS: { tls: tlsOptions(certs.wrongCa) } }, {});
+    const err = await connectNats(config).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectionFailed);
+    expect((err as Error).message).toBe(unknownAuthority);
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
+  });
+
+  it("stops the bridge's start with ConnectionFailed instead of waiting for the server forever", async () => {
+    const config = bridgeConfigFromObject(
+      {
+        AMQP_URI: `${AMQP_BASE}/`,
+        NATS_URL: nats.url,
+        NATS_OPTIONS: { tls: tlsOptions(certs.wrongCa) },
+        BRIDGE: { http_port: null, DISCOVERY: { management: false } },
+      },
+      {},
+      {},
+    );
+    await expect(createBridge(config).start()).rejects.toThrow(unknownAuthority);
+  });
+
+  it("makes `cliffracer run` exit non-zero at start-up with the reason when the CA is wrong", async () => {
+    const file = join(certs.dir, "wrong-ca.yaml");
+    writeFileSync(file, `NATS_URL: ${nats.url}\nNATS_OPTIONS:\n  tls:\n    ca_file: ${certs.wrongCa}\n`);
+    const result = await run(
+      process.execPath,
+      [join(ROOT, "bin", "cliffracer.js"), "run", "examples/greeting/greeting-service.ts", "--config", file],
+      { cwd: ROOT, timeout: 30_000 },
+    ).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`ConnectionFailed: ${unknownAuthority}`);
+  });
+});
