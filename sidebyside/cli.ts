@@ -201,7 +201,8 @@ async function runReplay(file: string, opts: ReplayCommandOptions): Promise<numb
 
 interface CompareCommandOptions {
   service: string;
-  calls: string;
+  calls?: string;
+  events?: string;
   prefix: string;
   amqpUri?: string;
   managementUrl?: string;
@@ -213,17 +214,18 @@ interface CompareCommandOptions {
 }
 
 /**
- * `cliffracer compare --service NAME --calls FILE --prefix P [--amqp-uri URI] [--management-url URL]
- * [--nats-url URL] [--ignore PATH]... [--junit FILE] [--timeout-ms N] [--settle-ms N]`: the calls
- * at the original on RabbitMQ and at the port on NATS, diffed (docs/side-by-side.md, Against
- * running services). Exit codes as `replay`'s.
+ * `cliffracer compare --service NAME (--calls FILE | --events FILE)... --prefix P [--amqp-uri URI]
+ * [--management-url URL] [--nats-url URL] [--ignore PATH]... [--junit FILE] [--timeout-ms N]
+ * [--settle-ms N]`: the calls and events at the original on RabbitMQ and at the port on NATS,
+ * diffed (docs/side-by-side.md, Against running services). Exit codes as `replay`'s.
  */
 function registerCompare(program: Command): void {
   program
     .command("compare")
-    .description("send the same calls to the original on RabbitMQ and the port on NATS, and diff them")
+    .description("send the same calls and events to the original on RabbitMQ and the port on NATS, and diff them")
     .requiredOption("--service <name>", "the service both answer to")
-    .requiredOption("--calls <file>", "the calls to send (a JSON list; docs/cassettes.md, Calls files)")
+    .option("--calls <file>", "the calls to send (a JSON list; docs/cassettes.md, Calls files)")
+    .option("--events <file>", "the events to dispatch to its handlers (a JSON list; docs/cassettes.md, Calls files)")
     .requiredOption("--prefix <prefix>", "the private subject prefix the port runs with")
     .option("--amqp-uri <uri>", "RabbitMQ of the original (default: AMQP_URI, then amqp://guest:guest@localhost)")
     .option("--management-url <url>", "RabbitMQ management API (default: http://<AMQP host>:15672, AMQP credentials)")
@@ -242,19 +244,27 @@ function registerCompare(program: Command): void {
     });
 }
 
-async function runCompare(opts: CompareCommandOptions): Promise<number> {
-  let text: string;
+/** A calls or events file's text; a file that cannot be read is a usage error. */
+function readListFile(file: string, what: string): string {
   try {
-    text = readFileSync(opts.calls, "utf8");
+    return readFileSync(file, "utf8");
   } catch (err) {
-    throw new CommandError(`cannot read the calls file ${opts.calls}: ${describeError(err)}`);
+    throw new CommandError(`cannot read the ${what} file ${file}: ${describeError(err)}`);
   }
-  const { parseCallsFile } = await import("./calls-file");
+}
+
+async function runCompare(opts: CompareCommandOptions): Promise<number> {
+  if (opts.calls === undefined && opts.events === undefined)
+    throw new CommandError("compare needs --calls FILE, --events FILE or both");
+  const callsText = opts.calls === undefined ? undefined : readListFile(opts.calls, "calls");
+  const eventsText = opts.events === undefined ? undefined : readListFile(opts.events, "events");
+  const { parseCallsFile, parseEventsFile } = await import("./calls-file");
   const { compareLive } = await import("./compare-live");
   const { formatReport, junitXml } = await import("./report");
   const report = await compareLive({
     service: opts.service,
-    calls: parseCallsFile(text),
+    calls: callsText === undefined ? [] : parseCallsFile(callsText),
+    events: eventsText === undefined ? undefined : parseEventsFile(eventsText),
     amqpUri: opts.amqpUri ?? process.env.AMQP_URI ?? "amqp://guest:guest@localhost",
     managementUrl: opts.managementUrl,
     natsUrl: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",

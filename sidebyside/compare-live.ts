@@ -1,5 +1,5 @@
 /**
- * `compare`: the same calls at a running original on RabbitMQ and at a running port on NATS
+ * `compare`: the same calls and events at a running original on RabbitMQ and at a running port on NATS
  * (docs/side-by-side.md, Against running services). The original's answers are recorded from the
  * firehose while the calls are sent to it, then the recording is replayed against the port under
  * its private prefix: the port's outgoing calls are answered with what the original's worker got,
@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseCassette, type Logger } from "../compat";
-import type { CallSpec } from "./calls-file";
+import type { CallSpec, EventSpec } from "./calls-file";
 import { recordCalls } from "./live-recording";
 import { replay, type ReplayReport } from "./replay";
 
@@ -17,6 +17,8 @@ import { replay, type ReplayReport } from "./replay";
 export interface LiveCompareOptions {
   service: string;
   calls: readonly CallSpec[];
+  /** Dispatched to the original's handlers after the calls (docs/side-by-side.md, Events). */
+  events?: readonly EventSpec[];
   /** RabbitMQ, with the vhost where the original runs. */
   amqpUri: string;
   managementUrl?: string;
@@ -29,7 +31,7 @@ export interface LiveCompareOptions {
   log: Logger;
 }
 
-/** Sends `calls` to the original, then the same calls, as the original got them, to the port. */
+/** Sends `calls` and `events` to the original, then the same, as the original got them, to the port. */
 export async function compareLive(options: LiveCompareOptions): Promise<ReplayReport> {
   const scratch = mkdtempSync(join(tmpdir(), "cliffracer-compare-"));
   try {

@@ -1,11 +1,21 @@
 // `compare` against real brokers: the independent Nameko peer as the running original on RabbitMQ
 // (it calls `stock` and dispatches an event) and a TypeScript port running on NATS under its own
-// prefix get the same calls; a faithful port matches, a wrong one is named by the diff.
+// prefix get the same calls (and events for their handlers); a faithful port matches, a wrong one is
+// named by the diff.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventDispatcher, kwargs, rpc, RpcProxy, ValueError, type Dispatch, type ServiceProxy } from "cliffracer";
+import {
+  EventDispatcher,
+  eventHandler,
+  kwargs,
+  rpc,
+  RpcProxy,
+  ValueError,
+  type Dispatch,
+  type ServiceProxy,
+} from "cliffracer";
 import { compareLive, formatDifference, type CallSpec } from "../../../sidebyside";
 import { NATS_URL, testLogger } from "../../helpers/brokers";
 import { EventsFixture } from "../../helpers/jetstream";
@@ -14,7 +24,9 @@ import { withTimeout } from "../../helpers/waiters";
 import {
   PeerDispatcher,
   PeerRemoteError,
+  startPeerHandler,
   startPeerService,
+  type PeerHandler,
   type PeerService,
   type PeerWorker,
 } from "../../interop/nameko-peer";
@@ -27,6 +39,11 @@ const CALLS: CallSpec[] = [
   ...Array.from({ length: 8 }, (_, n) => ({ method: "place", args: [n] })),
   { method: "place", args: [-1] },
   { method: "place", kwargs: { n: 3 }, context: { user_id: "u-7" } },
+];
+
+const EVENTS = [
+  { source: "stock", type: "restocked", payload: { sku: "a-1" } },
+  { source: "stock", type: "restocked", payload: { sku: "b-2" }, context: { user_id: "u-8" } },
 ];
 
 let wrongResult = false;
@@ -44,12 +61,19 @@ class Orders {
     await this.dispatch("placed", { n });
     return { n, reserved: wrongResult && n === 6 ? reserved + 1 : reserved };
   }
+
+  @eventHandler("stock", "restocked")
+  async onRestocked(payload: { sku: string }): Promise<void> {
+    await this.dispatch("restock_noted", { sku: payload.sku });
+  }
 }
 
 describe("cliffracer compare", () => {
   let vhost: TestVhost;
   let dir: string;
   let callsFile: string;
+  let eventsFile: string;
+  let handler: PeerHandler;
   const peers: PeerService[] = [];
   let dispatcher: PeerDispatcher;
   const fx = new EventsFixture();
@@ -59,7 +83,23 @@ describe("cliffracer compare", () => {
     dir = mkdtempSync(join(tmpdir(), "cliff-compare-"));
     callsFile = join(dir, "calls.json");
     writeFileSync(callsFile, JSON.stringify(CALLS));
+    eventsFile = join(dir, "events.json");
+    writeFileSync(eventsFile, JSON.stringify(EVENTS));
     dispatcher = await PeerDispatcher.start(vhost.uri);
+    handler = await startPeerHandler({
+      uri: vhost.uri,
+      source: "stock",
+      eventType: "restocked",
+      service: "orders",
+      method: "on_restocked",
+      handler: (event) =>
+        dispatcher.dispatch(
+          "orders",
+          "restock_noted",
+          { sku: (event.payload as { sku: string }).sku },
+          { service: { data: event.context.data, callIdStack: event.callIdStack } },
+        ),
+    });
     peers.push(
       await startPeerService({
         uri: vhost.uri,
@@ -91,6 +131,7 @@ describe("cliffracer compare", () => {
 
   afterAll(async () => {
     await fx.cleanup();
+    await handler?.stop();
     for (const p of peers) await p.stop();
     await dispatcher?.close();
     await vhost?.delete();
@@ -127,10 +168,10 @@ describe("cliffracer compare", () => {
     ]);
   });
 
-  it("the command exits 0 when the port matches and prints the verdict", async () => {
+  it("the command exits 0 when the port matches, its handlers included, and prints the verdict", async () => {
     const child = spawn(
       process.execPath,
-      [BIN, "compare", "--service", "orders", "--calls", callsFile, "--prefix", fx.prefix],
+      [BIN, "compare", "--service", "orders", "--calls", callsFile, "--events", eventsFile, "--prefix", fx.prefix],
       {
         env: { ...process.env, AMQP_URI: vhost.uri, NATS_URL, LOG_LEVEL: "error" },
         stdio: ["ignore", "pipe", "pipe"],
@@ -143,7 +184,9 @@ describe("cliffracer compare", () => {
       30_000,
       "cliffracer compare to exit",
     );
-    expect(stdout).toContain(`${CALLS.length} calls replayed, ${CALLS.length} match`);
+    expect(stdout).toContain(
+      `${CALLS.length} calls and ${EVENTS.length} handled events replayed, ${CALLS.length + EVENTS.length} match`,
+    );
     expect(code).toBe(0);
   });
 });
