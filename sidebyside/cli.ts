@@ -130,21 +130,27 @@ const REPLAY_USAGE = 2;
 /**
  * `cliffracer replay FILE --target nats|amqp [--prefix P] [--nats-url URL] [--amqp-uri URI]
  * [--service NAME]... [--ignore PATH]... [--junit FILE] [--timeout-ms N] [--settle-ms N]`: the
- * cassette's calls sent to the port under test, compared with the recording (docs/cassettes.md, Replay).
+ * cassette's calls (and, on NATS, handled events) sent to the port under test, compared with the
+ * recording (docs/cassettes.md, Replay).
  */
 function registerReplay(program: Command): void {
   program
     .command("replay")
-    .description("replay a cassette's calls against a port and compare with the recording")
+    .description("replay a cassette's calls and handled events against a port and compare with the recording")
     .argument("<file>", "the cassette (JSON Lines)")
     .requiredOption("--target <side>", "where the port under test runs: nats or amqp (RabbitMQ)")
     .option("--prefix <prefix>", "nats: the private subject prefix the port runs with (required)")
     .option("--nats-url <url>", "nats: the server(s) (default: NATS_URL, then nats://127.0.0.1:4222)")
     .option("--amqp-uri <uri>", "amqp: the port's private vhost (default: AMQP_URI)")
-    .option("--service <name>", "replay only calls to this service (repeatable; default: all)", collect, [])
+    .option(
+      "--service <name>",
+      "replay only calls to, and events handled by, this service (repeatable; default: all)",
+      collect,
+      [],
+    )
     .option("--ignore <path>", "do not count differences at [service.method:]path (repeatable)", collect, [])
     .option("--junit <file>", "also write the verdicts as JUnit XML")
-    .option("--timeout-ms <n>", "per call", positive("--timeout-ms", true), 10_000)
+    .option("--timeout-ms <n>", "per call, and per handled event", positive("--timeout-ms", true), 10_000)
     .option(
       "--settle-ms <n>",
       "wait after the last reply for late events and calls",
