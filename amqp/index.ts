@@ -58,6 +58,7 @@ export {
 export { QueueConsumer, type QueueConsumerOptions } from "./queue-consumer";
 export { silentLogger } from "./logger";
 export { amqpSslFromConfig, type AmqpSsl } from "./tls";
+export { ConnectionFailed } from "../compat";
 export type { HandlerType, Logger } from "../compat";
 export { decodePyAmqpLongTags, MAX_DECODED_DEPTH } from "./py-amqp-long";
 export { batchAmqpWrites } from "./write-batching";

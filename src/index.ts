@@ -104,7 +104,13 @@ export {
   substituteEnv,
   type LoadConfigOptions,
 } from "./config/load-config";
-export { defaultConfig, type RuntimeConfig, type EventsConfig, type NatsConfig } from "./config/defaults";
+export {
+  defaultConfig,
+  type RuntimeConfig,
+  type EventsConfig,
+  type NatsConfig,
+  type NatsTlsConfig,
+} from "./config/defaults";
 export { rootLogger, createLogger, maskSecrets, type Logger, type LoggerOptions } from "./logging";
 export { connectNats } from "./nats/connection";
 
@@ -116,6 +122,7 @@ export {
   CallOutcomeUnknown,
   CircuitOpen,
   ConfigurationError,
+  ConnectionFailed,
   ConnectionNotFound,
   deserializeError,
   Exception,

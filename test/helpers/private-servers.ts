@@ -169,6 +169,8 @@ export interface PrivateNatsOptions {
   maxPayload?: number;
   /** Require TLS with this server certificate; `ca` and `verify` make it require client certificates too. */
   tls?: PrivateServerTls;
+  /** Accept only clients signing with one of these user nkeys (public keys, `U...`). */
+  nkeyUsers?: string[];
 }
 
 /** TLS of a private server: PEM file paths (see test/helpers/certificates.ts). */
@@ -252,7 +254,7 @@ export class PrivateNatsServer {
         String(m.monitorPort),
       );
     }
-    // max_payload and client verification have no command-line flag; a config file sets them, the flags set the rest.
+    // max_payload, client verification and nkey users have no command-line flag; a config file sets them, the flags set the rest.
     const conf: string[] = [];
     if (this.options.maxPayload !== undefined) conf.push(`max_payload: ${this.options.maxPayload}`);
     const tls = this.options.tls;
@@ -267,6 +269,8 @@ export class PrivateNatsServer {
         "}",
       );
     }
+    if (this.options.nkeyUsers)
+      conf.push(`authorization { users = [ ${this.options.nkeyUsers.map((k) => `{ nkey: ${k} }`).join(", ")} ] }`);
     if (conf.length > 0) {
       const file = join(this.storeDir, "nats.conf");
       writeFileSync(file, `${conf.join("\n")}\n`);

@@ -1,11 +1,13 @@
-// NATS over TLS, with client certificates (docs/security.md, NATS), against a nats-server of the
-// test's own that requires TLS and verifies clients, with certificates the test makes
-// (test/helpers/certificates.ts). A service runs and is called with the right CA; a wrong CA fails
-// the first connection at once with ConnectionFailed, in the library, the bridge and `cliffracer run`.
+// NATS over TLS, with client certificates and nkeys (docs/security.md, NATS), against a nats-server
+// of the test's own that requires TLS, verifies clients and accepts one user nkey, with
+// certificates and the nkey the test makes (test/helpers/certificates.ts). A service runs and is
+// called with the right CA and seed; a wrong CA fails the first connection at once with
+// ConnectionFailed, in the library, the bridge and `cliffracer run`, and so does a missing nkey.
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { nkeys } from "@nats-io/transport-node";
 import { ClusterRpcProxy, rpc, ServiceRunner } from "cliffracer";
 import { bridgeConfigFromObject } from "../../../bridge/config";
 import { createBridge } from "../../../bridge/bridge";
@@ -35,11 +37,16 @@ describe("NATS over TLS", () => {
   let certs: TestCertificates;
   let nats: PrivateNatsServer;
   let unknownAuthority: string;
+  let seedFile: string;
 
   beforeAll(async () => {
     certs = await makeTestCertificates();
+    const user = nkeys.createUser();
+    seedFile = join(certs.dir, "user.nk");
+    writeFileSync(seedFile, new TextDecoder().decode(user.getSeed()));
     nats = await PrivateNatsServer.start({
       tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, verify: true },
+      nkeyUsers: [user.getPublicKey()],
     });
     unknownAuthority = `nats ${nats.url}: certificate signed by unknown authority (unable to verify the first certificate)`;
   }, 30_000);
@@ -51,15 +58,21 @@ describe("NATS over TLS", () => {
   /** NATS_OPTIONS.tls trusting `ca`, with the client certificate. */
   const tlsOptions = (ca: string) => ({ ca_file: ca, cert_file: certs.clientCert, key_file: certs.clientKey });
 
-  it("runs a service and calls it with the right CA and client certificate, from the file or the environment", async () => {
+  it("runs a service and calls it with the right CA, client certificate and nkey, from the file or the environment", async () => {
     const runner = new ServiceRunner(
-      configFromObject({ NATS_URL: nats.url, NATS_OPTIONS: { tls: tlsOptions(certs.ca) } }, {}),
+      configFromObject({ NATS_URL: nats.url, NATS_OPTIONS: { tls: tlsOptions(certs.ca), nkey_file: seedFile } }, {}),
     );
     runner.addService(TlsEcho);
     await runner.start();
     try {
       // The caller's settings come from the `nats` command's environment variables instead.
-      const env = { NATS_URL: nats.url, NATS_CA: certs.ca, NATS_CERT: certs.clientCert, NATS_KEY: certs.clientKey };
+      const env = {
+        NATS_URL: nats.url,
+        NATS_CA: certs.ca,
+        NATS_CERT: certs.clientCert,
+        NATS_KEY: certs.clientKey,
+        NATS_NKEY: seedFile,
+      };
       const proxy = await ClusterRpcProxy.connect({ config: loadConfig({ env }) });
       try {
         await expect(proxy.service("tls_echo").echo("over tls")).resolves.toEqual({ value: "over tls" });
@@ -81,6 +94,14 @@ describe("NATS over TLS", () => {
     expect(err).toBeInstanceOf(ConnectionFailed);
     expect((err as Error).message).toBe(unknownAuthority);
     expect(performance.now() - startedAt).toBeLessThan(5_000);
+  });
+
+  it("fails the first connection at once with ConnectionFailed when the server refuses the user", async () => {
+    const config = configFromObject({ NATS_URL: nats.url, NATS_OPTIONS: { tls: tlsOptions(certs.ca) } }, {});
+    await expect(connectNats(config)).rejects.toMatchObject({
+      name: "ConnectionFailed",
+      message: `nats ${nats.url}: Authorization Violation`,
+    });
   });
 
   it("stops the bridge's start with ConnectionFailed instead of waiting for the server forever", async () => {
