@@ -5,11 +5,14 @@
  * reach it too and are left alone), and a private queue bound with `#` to the events exchange of
  * each source the recording or the replayed services name shows its events
  * (docs/nameko-wire.md, Exchanges and queues). The bindings are why the vhost must be private: in
- * a shared one, real services would get the port's calls as well.
+ * a shared one, real services would get the port's calls as well. Handled events are dispatched as
+ * a Nameko service dispatches, and each recorded handler's queue is watched until it is empty
+ * (docs/cassettes.md, Replaying handled events).
  */
 import type { ConsumeMessage } from "amqplib";
 import {
   AmqpConnection,
+  AmqpEventDispatcher,
   AmqpRpcClient,
   contextFromAmqpHeaders,
   declareExchange,
@@ -21,12 +24,33 @@ import {
   contextToHeaders,
   describeError,
   encodeRequest,
+  eventQueueName,
   eventsExchangeName,
   RPC_EXCHANGE,
   type ContextData,
   type Logger,
 } from "../compat";
-import { answerRequest, eventPayload, type ReplayConnection, type ReplayHooks } from "./responders";
+import { answerRequest, eventPayload, type PortHandler, type ReplayConnection, type ReplayHooks } from "./responders";
+
+/**
+ * A recorded handler's queue on the port's side, as Nameko names a service pool handler's: null
+ * (the handler counts as missing) when it does not exist; `acked` once no message waits in it.
+ * RabbitMQ shows no acknowledgement to another client, so an event taken by the handler counts as
+ * handled, and the settle wait covers the rest.
+ */
+async function queueHandler(
+  conn: AmqpConnection,
+  queue: string,
+  service: string,
+  method: string,
+): Promise<PortHandler | null> {
+  try {
+    const { messageCount } = await conn.withChannel((ch) => ch.checkQueue(queue));
+    return { service, method, acked: messageCount === 0 };
+  } catch {
+    return null;
+  }
+}
 
 /** Where the port runs on RabbitMQ. */
 export interface AmqpReplayTarget {
@@ -132,7 +156,39 @@ export async function connectAmqpTarget(
     await conn.close();
     throw err;
   }
+  const dispatcher = new AmqpEventDispatcher({ connection: conn });
   return {
+    dispatch: async (recorded, parentId) => {
+      const event = recorded[0];
+      if (event === undefined) throw new Error("nothing to dispatch");
+      await dispatcher.dispatch(event.source, event.type, event.payload, {
+        contextData: event.context,
+        callIdStack: [parentId],
+      });
+      return {
+        handlers: async () => {
+          const found = await Promise.all(
+            recorded.map((h) =>
+              h.handler === null
+                ? null
+                : queueHandler(
+                    conn,
+                    eventQueueName({
+                      source: h.source,
+                      eventType: h.type,
+                      handlerType: "service_pool",
+                      service: h.service,
+                      method: h.handler,
+                    }),
+                    h.service,
+                    h.handler,
+                  ),
+            ),
+          );
+          return found.filter((h): h is PortHandler => h !== null);
+        },
+      };
+    },
     send: async (call, parentId, timeoutMs) =>
       (
         await client.request(call.service, call.method, encodeRequest(call.args, call.kwargs), {

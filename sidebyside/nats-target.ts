@@ -73,31 +73,33 @@ export async function connectNatsTarget(
   const client = new RpcClient(nc, { prefix, largeBodies: false });
   const publisher = new EventPublisher(nc, prefix);
   const jsm = await jetstreamManager(nc);
+  /** The port's consumers of `subject`, each acknowledged once its ack floor reached the event. */
+  const natsHandlers = async (subject: string, stream: string, seq: number): Promise<PortHandler[]> => {
+    const out: PortHandler[] = [];
+    for await (const info of jsm.consumers.list(stream)) {
+      const filters = [info.config.filter_subject, ...(info.config.filter_subjects ?? [])];
+      if (!filters.includes(subject)) continue;
+      const queue = consumerQueueName(info.config.description);
+      const handler = queue === undefined ? undefined : handlerOfEventQueue(queue);
+      out.push({
+        service: handler?.service ?? null,
+        method: handler?.method ?? null,
+        acked: info.ack_floor.stream_seq >= seq,
+      });
+    }
+    return out;
+  };
   return {
-    dispatch: async (event, parentId) => {
-      const ack = await publisher.publish(
+    dispatch: async ([event], parentId) => {
+      if (event === undefined) throw new Error("nothing to dispatch");
+      const published = await publisher.publish(
         event.source,
         event.type,
         event.payload,
         contextToNatsHeaders(event.context, [parentId]),
       );
-      return { stream: ack.stream, seq: ack.seq };
-    },
-    handlersOf: async (event, published) => {
       const subject = eventSubject(event.source, event.type, prefix);
-      const out: PortHandler[] = [];
-      for await (const info of jsm.consumers.list(published.stream)) {
-        const filters = [info.config.filter_subject, ...(info.config.filter_subjects ?? [])];
-        if (!filters.includes(subject)) continue;
-        const queue = consumerQueueName(info.config.description);
-        const handler = queue === undefined ? undefined : handlerOfEventQueue(queue);
-        out.push({
-          service: handler?.service ?? null,
-          method: handler?.method ?? null,
-          acked: info.ack_floor.stream_seq >= published.seq,
-        });
-      }
-      return out;
+      return { handlers: () => natsHandlers(subject, published.stream, published.seq) };
     },
     send: (call, parentId, timeoutMs) =>
       client.requestRaw(call.service, call.method, encodeRequest(call.args, call.kwargs), {

@@ -43,8 +43,8 @@ import { connectNatsTarget, type NatsReplayTarget } from "./nats-target";
 import {
   RecordedAnswers,
   type Observed,
+  type DispatchedEvent,
   type PortHandler,
-  type PublishedEvent,
   type ReplayConnection,
   type ReplayHooks,
 } from "./responders";
@@ -97,8 +97,6 @@ export interface ReplayReport {
   problems: CassetteProblem[];
   /** Event lines of the cassette: they are not replayed. */
   eventsNotReplayed: number;
-  /** Handled events not replayed: the target cannot dispatch them (RabbitMQ). */
-  handledNotReplayed: number;
   /** True when every call matched and every line was read. */
   ok: boolean;
 }
@@ -205,14 +203,17 @@ function ownerOf(stack: readonly string[], inFlight: ReadonlyMap<string, Owner>)
   return stack.length >= 2 ? inFlight.get(stack[stack.length - 2]!)?.(stack[stack.length - 1]!) : undefined;
 }
 
-/** The sources whose events a replay on RabbitMQ listens to: the replayed services and every recorded event's. */
-function eventSources(calls: readonly RecordedCall[]): Set<string> {
-  const out = new Set(calls.map((c) => c.service));
-  const add = (c: RecordedCall): void => {
+/**
+ * The sources whose events a replay on RabbitMQ listens to: the replayed services and the source of
+ * every event recorded under a replayed call or handled event.
+ */
+function eventSources(entries: ReadonlyArray<RecordedCall | HandledEvent>): Set<string> {
+  const out = new Set(entries.map((c) => c.service));
+  const add = (c: RecordedCall | HandledEvent): void => {
     for (const e of c.events) out.add(e.source);
     c.calls.forEach(add);
   };
-  calls.forEach(add);
+  entries.forEach(add);
   return out;
 }
 
@@ -252,8 +253,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const connection: ReplayConnection =
     target.side === "nats"
       ? await connectNatsTarget(target, hooks, log)
-      : await connectAmqpTarget(target, hooks, eventSources(recorded), log);
-  const groups = connection.dispatch === undefined ? [] : dispatchGroups(handled);
+      : await connectAmqpTarget(target, hooks, eventSources([...recorded, ...handled]), log);
+  const groups = dispatchGroups(handled);
   const handledStates: InFlightCall[] = [];
   try {
     for (const call of recorded) {
@@ -292,7 +293,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     calls,
     problems: cassette.problems,
     eventsNotReplayed,
-    handledNotReplayed: connection.dispatch === undefined ? handled.length : 0,
     ok: cassette.problems.length === 0 && calls.every((c) => c.ok),
   };
 }
@@ -326,9 +326,12 @@ async function replayHandled(
     return state;
   });
   const started = performance.now();
-  let published: PublishedEvent;
+  let dispatched: DispatchedEvent;
   try {
-    published = await connection.dispatch!(group.event, parentId);
+    dispatched = await connection.dispatch(
+      [...states.values()].map((st) => st.call as HandledEvent),
+      parentId,
+    );
   } catch (err) {
     for (const s of states.values()) s.failure = `the event could not be dispatched: ${describeError(err)}`;
     return [...states.values()];
@@ -336,7 +339,7 @@ async function replayHandled(
   let handlers: PortHandler[] = [];
   const deadline = started + timeoutMs;
   do {
-    handlers = await connection.handlersOf!(group.event, published);
+    handlers = await dispatched.handlers();
     if (handlers.every((h) => h.acked)) break;
     await new Promise((resolve) => setTimeout(resolve, ACK_POLL_MS));
   } while (performance.now() < deadline);

@@ -23,10 +23,7 @@ export function formatReport(report: ReplayReport, source: string): string {
       `${failed.length} differ` +
       (report.problems.length > 0 ? `, ${count(report.problems.length, "unreadable line")}` : "") +
       (ignored > 0 ? ` (${count(ignored, "difference")} ignored)` : "") +
-      (report.eventsNotReplayed > 0 ? `; ${count(report.eventsNotReplayed, "event line")} not replayed` : "") +
-      (report.handledNotReplayed > 0
-        ? `; ${count(report.handledNotReplayed, "handled event")} not replayed (only a NATS target dispatches them)`
-        : ""),
+      (report.eventsNotReplayed > 0 ? `; ${count(report.eventsNotReplayed, "event line")} not replayed` : ""),
   );
   for (const p of report.problems) lines.push(`line ${p.line}: ${p.message}`);
   for (const c of failed) {

@@ -35,19 +35,19 @@ export interface ReplayHooks {
   onEvent(event: Observed<EventView>): void;
 }
 
-/** Where a replayed event was stored: its stream and sequence number. */
-export interface PublishedEvent {
-  stream: string;
-  seq: number;
-}
-
 /** One of the port's handlers of an event, as its consumer shows it (docs/cassettes.md, Replaying handled events). */
 export interface PortHandler {
   /** From the consumer's Nameko queue name; null for a singleton queue, which names no handler. */
   service: string | null;
   method: string | null;
-  /** True once the handler acknowledged the replayed event. */
+  /** True once the handler has the replayed event handled (acknowledged on NATS; taken off its queue on RabbitMQ). */
   acked: boolean;
+}
+
+/** An event a replay dispatched to the port. */
+export interface DispatchedEvent {
+  /** The port's handlers of it, and whether each has handled it yet. */
+  handlers(): Promise<PortHandler[]>;
 }
 
 /** A replay's connection to the side the port runs on: it sends the recorded calls, and stops. */
@@ -55,12 +55,11 @@ export interface ReplayConnection {
   /** Sends a recorded call with its context and the stack `[parentId]`; resolves with the reply body. */
   send(call: RecordedCall, parentId: string, timeoutMs: number): Promise<Uint8Array>;
   /**
-   * Dispatches a recorded handled event with its context and the stack `[parentId]`, as a
-   * dispatcher would; absent where handled events are not replayed.
+   * Dispatches a recorded event with its context and the stack `[parentId]`, as a dispatcher
+   * would; `recorded` are its recorded deliveries to the original's handlers, the first being the
+   * event dispatched.
    */
-  dispatch?(event: HandledEvent, parentId: string): Promise<PublishedEvent>;
-  /** The port's handlers of that event and whether each acknowledged it. */
-  handlersOf?(event: HandledEvent, published: PublishedEvent): Promise<PortHandler[]>;
+  dispatch(recorded: readonly HandledEvent[], parentId: string): Promise<DispatchedEvent>;
   /** Waits until everything the port sent so far has been handed to the hooks (a round trip). */
   flush(): Promise<void>;
   stop(): Promise<void>;

@@ -1,7 +1,8 @@
 // Events as inputs, against real brokers: events handled by the independent Nameko peer's `shipping`
 // (a handler that calls another service and dispatches an event) are recorded from RabbitMQ's
-// firehose, then replayed against TypeScript ports on NATS: the faithful port matches, and a port
-// whose handler dispatches a different payload is named by the diff.
+// firehose, then replayed against TypeScript ports on NATS (the faithful port matches, and a port
+// whose handler dispatches a different payload is named by the diff) and against the original
+// itself on RabbitMQ.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -178,5 +179,34 @@ describe("handled events: record from RabbitMQ, replay on NATS", () => {
     expect(formatReport(report, "shipping.jsonl")).toContain(
       `0 calls and ${EVENTS} handled events replayed, ${EVENTS - 1} match, 1 differ`,
     );
+  });
+
+  it("on RabbitMQ the original's handler matches its own recording, its call answered by the stubs", async () => {
+    // The recording's `stock` goes: in the original's vhost the replay's stubs answer for it.
+    await stock.stop();
+    const report = await replay({
+      cassette,
+      target: { side: "amqp", amqpUri: vhost.uri },
+      timeoutMs: 5_000,
+      settleMs: 200,
+      log: testLogger(),
+    });
+    expect(failures(report)).toEqual({});
+    expect(report.ok).toBe(true);
+    expect(report.calls).toHaveLength(EVENTS);
+
+    // A recorded handler whose queue the target does not have is missing there.
+    const first = cassette.entries[0] as HandledEvent;
+    const renamed = await replay({
+      cassette: { ...cassette, entries: [{ ...first, handler: "on_gone" }] },
+      target: { side: "amqp", amqpUri: vhost.uri },
+      timeoutMs: 5_000,
+      settleMs: 200,
+      log: testLogger(),
+    });
+    expect(renamed.calls.map((c) => [c.target, c.differences[0]?.kind])).toEqual([
+      ["shipping.on_gone", "missing"],
+      ["shipping.on_placed", "extra"],
+    ]);
   });
 });

@@ -151,7 +151,6 @@ describe("reports", () => {
   const report: ReplayReport = {
     ok: false,
     eventsNotReplayed: 1,
-    handledNotReplayed: 0,
     problems: [{ line: 4, message: "not JSON" }],
     calls: [
       {
