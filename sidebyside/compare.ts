@@ -5,7 +5,7 @@
  * before they are diffed, so one missing event is reported as missing, not as every later one
  * being different.
  */
-import { encodeJson, type RecordedCall, type RecordedEvent, type RecordedReply } from "../compat";
+import { encodeJson, type HandledEvent, type RecordedCall, type RecordedEvent, type RecordedReply } from "../compat";
 import { diffValues, indexPath, matches, type Difference } from "./diff";
 
 /** A reply as compared: Nameko's error object without its arguments (docs/nameko-wire.md, Error object). */
@@ -62,6 +62,11 @@ export const callView = (c: Pick<RecordedCall, "service" | "method" | "args" | "
   args: c.args,
   kwargs: c.kwargs,
 });
+
+/** What the recording says a handler did: no reply, its events and calls. */
+export function handledOutcome(h: HandledEvent): Outcome {
+  return { events: h.events.map(eventView), calls: h.calls.map(callView) };
+}
 
 /** What the recording says a call did. */
 export function recordedOutcome(call: RecordedCall): Outcome {
@@ -138,29 +143,49 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/** The delivery of a handled event as one text, equal for the same event to the same handler (object keys sorted). */
+export function handledKey(h: Pick<HandledEvent, "service" | "handler" | "source" | "type" | "payload">): string {
+  return encodeJson(sortKeys([h.service, h.handler, h.source, h.type, h.payload]));
+}
+
+/** Every path where a later recording of the same input differs from the first, per input key. */
+function noisy<T>(
+  items: readonly T[],
+  keyOf: (t: T) => string,
+  outcomeOf: (t: T) => Outcome,
+): Map<string, Set<string>> {
+  const byKey = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = byKey.get(key);
+    if (group === undefined) byKey.set(key, [item]);
+    else group.push(item);
+  }
+  const out = new Map<string, Set<string>>();
+  for (const [key, group] of byKey) {
+    if (group.length < 2) continue;
+    const first = outcomeOf(group[0]!);
+    const paths = new Set<string>();
+    for (const other of group.slice(1)) {
+      const next = outcomeOf(other);
+      for (const d of diffOutcomes(first, next)) paths.add(d.path);
+      // A reply on one side only: the whole reply is noise.
+      if ((first.reply === undefined) !== (next.reply === undefined)) paths.add("reply");
+    }
+    if (paths.size > 0) out.set(key, paths);
+  }
+  return out;
+}
+
 /**
  * The noisy paths of each request recorded more than once: every path where a later recording of
  * the same request differs from the first (docs/cassettes.md, Ignoring noise). Keyed by {@link requestKey}.
  */
 export function noisyPaths(calls: readonly RecordedCall[]): Map<string, Set<string>> {
-  const byRequest = new Map<string, RecordedCall[]>();
-  for (const c of calls) {
-    const key = requestKey(c);
-    const group = byRequest.get(key);
-    if (group === undefined) byRequest.set(key, [c]);
-    else group.push(c);
-  }
-  const out = new Map<string, Set<string>>();
-  for (const [key, group] of byRequest) {
-    if (group.length < 2) continue;
-    const first = recordedOutcome(group[0]!);
-    const paths = new Set<string>();
-    for (const other of group.slice(1)) {
-      for (const d of diffOutcomes(first, recordedOutcome(other))) paths.add(d.path);
-      // A reply on one side only: the whole reply is noise.
-      if ((first.reply === undefined) !== (other.reply === undefined)) paths.add("reply");
-    }
-    if (paths.size > 0) out.set(key, paths);
-  }
-  return out;
+  return noisy(calls, requestKey, recordedOutcome);
+}
+
+/** The same for handled events: the same event recorded more than once at the same handler. Keyed by {@link handledKey}. */
+export function noisyHandledPaths(handled: readonly HandledEvent[]): Map<string, Set<string>> {
+  return noisy(handled, handledKey, handledOutcome);
 }

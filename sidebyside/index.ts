@@ -29,6 +29,9 @@ export type { NatsReplayTarget } from "./nats-target";
 export type { AmqpReplayTarget } from "./amqp-target";
 export {
   diffOutcomes,
+  handledKey,
+  handledOutcome,
+  noisyHandledPaths,
   noisyPaths,
   recordedOutcome,
   replyView,

@@ -25,9 +25,10 @@ import {
 } from "../compat";
 import { connectAmqpTarget, type AmqpReplayTarget } from "./amqp-target";
 import {
-  callView,
   diffOutcomes,
-  eventView,
+  handledKey,
+  handledOutcome,
+  noisyHandledPaths,
   noisyPaths,
   recordedOutcome,
   replyView,
@@ -285,8 +286,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   }
 
   const noise = noisyPaths(recorded);
+  const handledNoise = noisyHandledPaths(handled);
   const calls = [...states, ...handledStates].map((s, i) =>
-    judge(s, i + 1, rules, s.call.kind === "call" ? noise.get(requestKey(s.call)) : undefined),
+    judge(
+      s,
+      i + 1,
+      rules,
+      s.call.kind === "call" ? noise.get(requestKey(s.call)) : handledNoise.get(handledKey(s.call)),
+    ),
   );
   const eventsNotReplayed = cassette.entries.filter((e) => e.kind === "event").length;
   return {
@@ -376,7 +383,7 @@ async function replayHandled(
 }
 
 function judge(s: InFlightCall, number: number, rules: IgnoreRules, noise?: ReadonlySet<string>): CallReport {
-  if (s.call.kind === "handled") return judgeHandled(s, s.call, number, rules);
+  if (s.call.kind === "handled") return judgeHandled(s, s.call, number, rules, noise);
   const isReply = (r: unknown): r is RecordedReply =>
     r !== null && typeof r === "object" && !Array.isArray(r) && "result" in r && "error" in r;
   const got: Outcome = {
@@ -404,16 +411,19 @@ function judge(s: InFlightCall, number: number, rules: IgnoreRules, noise?: Read
 }
 
 /** A handled event's verdict: the handler itself, then its events and calls as for a call (no reply). */
-function judgeHandled(s: InFlightCall, h: HandledEvent, number: number, rules: IgnoreRules): CallReport {
-  const all = diffOutcomes(
-    { events: h.events.map(eventView), calls: h.calls.map(callView) },
-    { events: s.events, calls: s.calls },
-  );
+function judgeHandled(
+  s: InFlightCall,
+  h: HandledEvent,
+  number: number,
+  rules: IgnoreRules,
+  noise?: ReadonlySet<string>,
+): CallReport {
+  const all = diffOutcomes(handledOutcome(h), { events: s.events, calls: s.calls });
   if (s.handlerDifference !== undefined) all.unshift(s.handlerDifference);
   if (s.failure !== undefined) all.unshift({ path: "handler", kind: "missing", note: s.failure });
   for (const [j, why] of s.unanswered) all.push({ path: `calls[${j}]`, kind: "extra", note: why });
   const target = `${h.service}.${h.handler ?? "?"}`;
-  const differences = all.filter((d) => !rules.ignores(target, d.path));
+  const differences = all.filter((d) => !rules.ignores(target, d.path, noise));
   return {
     number,
     kind: "handled",

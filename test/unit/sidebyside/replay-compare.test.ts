@@ -1,6 +1,6 @@
 // Replay's verdict without brokers: value diffs by JSON path, list pairing, ignore patterns, noise
 // from repeated recordings, the report and JUnit XML.
-import { MASK, type RecordedCall } from "../../../compat";
+import { MASK, type HandledEvent, type RecordedCall } from "../../../compat";
 import {
   diffOutcomes,
   diffValues,
@@ -9,7 +9,9 @@ import {
   formatReport,
   IgnoreRules,
   InvalidIgnorePattern,
+  handledKey,
   junitXml,
+  noisyHandledPaths,
   noisyPaths,
   recordedOutcome,
   requestKey,
@@ -144,6 +146,32 @@ describe("noisyPaths", () => {
 
   it("keys requests regardless of kwargs order", () => {
     expect(requestKey(call({ kwargs: { a: 1, b: 2 } }))).toBe(requestKey(call({ kwargs: { b: 2, a: 1 } })));
+  });
+});
+
+describe("noisyHandledPaths", () => {
+  const handled = (payload: unknown, shipped: unknown): HandledEvent => ({
+    kind: "handled",
+    service: "shipping",
+    handler: "on_placed",
+    source: "orders",
+    type: "placed",
+    payload,
+    context: {},
+    callIdStack: [],
+    events: [{ kind: "event", source: "shipping", type: "shipped", payload: shipped, context: {}, callIdStack: [] }],
+    calls: [],
+  });
+
+  it("ignores what differed between two deliveries of the same event to the same handler, and nothing else", () => {
+    const entries = [
+      handled({ n: 1 }, { n: 1, at: "t1" }),
+      handled({ n: 1 }, { n: 1, at: "t2" }),
+      handled({ n: 2 }, {}),
+    ];
+    const noise = noisyHandledPaths(entries);
+    expect([...noise.keys()]).toEqual([handledKey(entries[0]!)]);
+    expect([...noise.get(handledKey(entries[0]!))!]).toEqual(["events[0].payload.at"]);
   });
 });
 
