@@ -125,12 +125,19 @@ export async function recordCalls(options: CallRecordingOptions): Promise<Record
     }
     if (events.length > 0) {
       const dispatcher = new AmqpEventDispatcher({ connection });
-      for (const event of events)
-        await dispatcher.dispatch(event.source, event.type, event.payload, {
-          contextData: event.context ?? {},
-          callIdStack: [`${SIDE_BY_SIDE_DISPATCHER}.dispatch.${randomUUID()}`],
-        });
-      await new Promise((resolve) => setTimeout(resolve, 2 * DEFAULT_HANDLED_QUIET_MS));
+      try {
+        for (const event of events)
+          await dispatcher.dispatch(event.source, event.type, event.payload, {
+            contextData: event.context ?? {},
+            callIdStack: [`${SIDE_BY_SIDE_DISPATCHER}.dispatch.${randomUUID()}`],
+          });
+        await new Promise((resolve) => setTimeout(resolve, 2 * DEFAULT_HANDLED_QUIET_MS));
+      } catch (err) {
+        // A dispatch that failed still ends the recording, which switches tracing off again.
+        stop.abort();
+        await recording.catch(() => undefined);
+        throw err;
+      }
       stop.abort();
     }
     const summary = await recording;
