@@ -1,6 +1,7 @@
 // The bridge's first NATS connection (dialNats with waitForServer): an unreachable server is waited
-// for, with one warning, and a stop ends the wait with ConnectionFailed (docs/security.md, Failures
-// at start-up). The server is the shared one behind a TCP proxy the test cuts and restores.
+// for, with one warning, and a stop ends the wait with ConnectionFailed
+// (docs/security.md, Failures at start-up). The server is the shared one behind a TCP proxy the
+// test cuts and restores.
 import { dialNats } from "../../../src/nats/connection";
 import { ConnectionFailed, type Logger } from "../../../compat";
 import { NATS_URL } from "../../helpers/brokers";
