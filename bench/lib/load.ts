@@ -17,6 +17,12 @@ export interface PhaseRequest {
   durationMs: number;
   /** Phase tag (events carry it, so consumers can tell phases apart). */
   phase: number;
+  /**
+   * Pause after each operation of a lane, ms. Events use it to time one event at a time: back to
+   * back, a publisher that only waits for its broker's ack offers more than the far side carries,
+   * and the end-to-end figure becomes the backlog's queueing time.
+   */
+  gapMs?: number;
 }
 
 /** What a phase returns. */
@@ -52,6 +58,7 @@ export async function runPhase(op: Operation, request: PhaseRequest): Promise<Ph
         completed++;
         samples.push(Number(t1 - t0) / 1000);
       }
+      if (request.gapMs) await new Promise((resolve) => setTimeout(resolve, request.gapMs));
     }
   };
   await Promise.all(Array.from({ length: request.concurrency }, lane));

@@ -30,6 +30,8 @@ export interface CaseSummary {
   ratioTop?: Spread;
   /** p50 at 1 in flight / the floor's (lower is better), paired round by round. */
   ratioP50?: Spread;
+  /** Events: e2e p50 at the first level with publishes back to back (queueing included). */
+  backToBackP50Us?: Spread;
   /** CPU µs per op summed over the case's own processes (brokers excluded: they are shared). */
   cpuPerOpUs?: Spread;
   /**
@@ -80,6 +82,7 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
       published: r.kind === "events" ? published : undefined,
       ratioTop: floor ? pair((m, fm) => m.rates[top] / fm.rates[top]) : undefined,
       ratioP50: floor ? pair((m, fm) => m.latency.p50 / fm.latency.p50) : undefined,
+      backToBackP50Us: spreadOf(ms.map((m) => (m?.kind === "events" ? m.latencyAt[concurrencies[0]]?.p50 : undefined))),
       cpuPerOpUs: spreadOf(
         r.rounds.map((x) =>
           x.status === "ok"
@@ -191,6 +194,8 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
           r.title + note(r),
           fmtSpread(m.p50Us, 1e-3, 3),
           fmtSpread(m.p99Us, 1e-3, 3),
+          r.floor ? fmtSpread(m.ratioP50, 1, 2) : "floor",
+          fmtSpread(m.backToBackP50Us, 1e-3, 3),
           ...concurrencies.map((c) => fmtSpread(m.rates[c])),
           r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
           r.floor ? fmtSpread(m.ratioCpu, 1, 2) : "floor",
@@ -202,7 +207,9 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
   );
   out.push("");
   out.push(
-    "Events — end-to-end (publish -> handler) latency in ms at 1 publish in flight; delivered/s = events published / (last receipt - first publish)",
+    "Events — end-to-end (publish -> handler) latency in ms of one event at a time (EVENT_GAP_MS apart, bench/lib/case.ts); " +
+      "@1 back to back: the same with the next publish as soon as the broker acked (queueing included); " +
+      "delivered/s = events published / (last receipt - first publish)",
   );
   out.push("");
   out.push(
@@ -211,6 +218,8 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
         "case",
         "e2e p50 ms",
         "e2e p99 ms",
+        "p50 x floor",
+        `e2e p50 ms @${concurrencies[0]} back to back`,
         ...concurrencies.map((c) => `delivered/s @${c}`),
         `published/s @${top}`,
         `x floor @${top}`,
@@ -225,6 +234,8 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
           r.title + note(r),
           fmtSpread(m.p50Us, 1e-3, 3),
           fmtSpread(m.p99Us, 1e-3, 3),
+          r.floor ? fmtSpread(m.ratioP50, 1, 2) : "floor",
+          fmtSpread(m.backToBackP50Us, 1e-3, 3),
           ...concurrencies.map((c) => fmtSpread(m.rates[c])),
           fmtSpread(m.published?.[top]),
           r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
