@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { rootLogger, stopOnSignals } from "../src/internal";
+import { rootLogger, stopOnSignals } from "../src/cli";
 import { describeError } from "../compat";
 
 function collect(value: string, previous: string[]): string[] {

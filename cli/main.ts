@@ -3,7 +3,7 @@ import pkg from "../package.json";
 import { registerBridge } from "../bridge/cli";
 import { registerPort } from "../port/cli";
 import { registerSideBySide } from "../sidebyside/cli";
-import { registerRuntimeCommands } from "../src/internal";
+import { registerRuntimeCommands } from "../src/cli";
 
 /** The command table of `cliffracer`: the runtime's commands, the bridge's, side by side's and the porting tools', each in its own layer. */
 export function buildProgram(): Command {

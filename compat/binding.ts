@@ -2,8 +2,9 @@
 // `def method(self, ...)` (docs/nameko-wire.md, Argument binding). Nameko checks with `inspect.getcallargs`,
 // so the messages below are that function's (CPython 3.11), counting `self`.
 import "reflect-metadata";
-import { plainToInstance } from "class-transformer";
-import { getMetadataStorage, validate, type ValidationError } from "class-validator";
+import type * as ClassTransformerModule from "class-transformer";
+import type * as ClassValidatorModule from "class-validator";
+import type { ValidationError } from "class-validator";
 import { requestArgs, requestKwargs } from "./codec";
 import { ConfigurationError, IncorrectSignature, ValidationFailed } from "./errors";
 import { pyReprString as pyQuote, pyTypeName } from "./python";
@@ -377,6 +378,24 @@ export function bindArguments(sig: MethodSignature, args: unknown, kwargs: unkno
 
 // ---------------------------------------------------------------- DTO parameters
 
+type ClassValidator = typeof ClassValidatorModule;
+type ClassTransformer = typeof ClassTransformerModule;
+let validatorModules: { validator: ClassValidator; transformer: ClassTransformer } | undefined;
+
+/**
+ * class-validator and class-transformer, loaded on first use: they are a fifth of what a
+ * `cliffracer call` loads at start, and a process that binds no DTO (a CLI call, a bridge) never
+ * needs them. A user's class-validator decorators load the same module, so its metadata is shared.
+ */
+function validatorLib(): { validator: ClassValidator; transformer: ClassTransformer } {
+  return (validatorModules ??= {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    validator: require("class-validator") as ClassValidator,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    transformer: require("class-transformer") as ClassTransformer,
+  });
+}
+
 /** A class used as a method's single, validated parameter. */
 export type DtoClass<T extends object = object> = new (...args: never[]) => T;
 
@@ -391,7 +410,7 @@ export function dtoClassOf(prototype: object, methodName: string | symbol): DtoC
   if (!Array.isArray(types) || types.length !== 1) return undefined;
   const t: unknown = types[0];
   if (typeof t !== "function" || NOT_DTOS.has(t)) return undefined;
-  const rules = getMetadataStorage().getTargetValidationMetadatas(t, "", true, false);
+  const rules = validatorLib().validator.getMetadataStorage().getTargetValidationMetadatas(t, "", true, false);
   return rules.length > 0 ? (t as DtoClass) : undefined;
 }
 
@@ -415,7 +434,8 @@ function isObjectBody(value: unknown): value is object {
 
 /** Whether `cls` validates a property called `name`. */
 function hasValidatedField(cls: DtoClass, name: string): boolean {
-  return getMetadataStorage()
+  return validatorLib()
+    .validator.getMetadataStorage()
     .getTargetValidationMetadatas(cls, "", true, false)
     .some((rule) => rule.propertyName === name);
 }
@@ -469,8 +489,9 @@ export async function bindDto<T extends object>(
   ) {
     plain = named[paramName];
   }
-  const instance = plainToInstance(cls as unknown as new () => T, plain) as T;
-  const errors = await validate(instance, { forbidUnknownValues: false, whitelist: false });
+  const { validator, transformer } = validatorLib();
+  const instance = transformer.plainToInstance(cls as unknown as new () => T, plain) as T;
+  const errors = await validator.validate(instance, { forbidUnknownValues: false, whitelist: false });
   if (errors.length) throw new ValidationFailed(flattenErrors(errors, "", {}));
   return instance;
 }

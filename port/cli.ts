@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import { CommandError } from "../src";
+import { CommandError } from "../src/cli";
 
 interface PortCommandOptions {
   out: string;

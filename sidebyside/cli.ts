@@ -2,8 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { addMaskOption, describeError, parseCassette, type MaskSpec } from "../compat";
 import { vhostOf } from "../amqp";
-import { CommandError } from "../src";
-import { rootLogger } from "../src/internal";
+import { CommandError, rootLogger } from "../src/cli";
 import type { ReplayOptions } from "./replay";
 
 function collect(value: string, previous: string[]): string[] {

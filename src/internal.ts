@@ -36,7 +36,6 @@ export {
   type EventsSettings,
 } from "./nats/jetstream";
 export { stopOnSignals } from "./core/signals";
-export { registerRuntimeCommands } from "./cli/commands";
 export {
   createRegistry,
   FlowMetrics,

@@ -3,12 +3,9 @@ import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config";
 import { hasEntrypoints, serviceNameOf, type ServiceClass } from "../core/metadata";
-import { ServiceRunner } from "../core/service-runner";
 import { stopOnSignals } from "../core/signals";
 import { CommandError } from "../errors";
 import { rootLogger } from "../logging";
-import { ServiceMetrics } from "../observability/service-metrics";
-import { startServiceOps } from "../observability/service-ops";
 import { describeError, errorLogFields } from "../../compat";
 
 /** Split `path/to/module.ts[:ClassName]`. */
@@ -68,6 +65,13 @@ export function registerRun(program: Command): void {
     .option("-c, --config <file>", "YAML config file")
     .option("--metrics <address>", "serve /metrics, /health and /ready on [host:]port (default: METRICS_ADDRESS; off)")
     .action(async (specs: string[], opts: { config?: string; metrics?: string }) => {
+      // Imported here: the runner and the ops server (fastify, prom-client) are most of what the
+      // CLI could load, and no other command needs them.
+      const [{ ServiceRunner }, { ServiceMetrics }, { startServiceOps }] = await Promise.all([
+        import("../core/service-runner"),
+        import("../observability/service-metrics"),
+        import("../observability/service-ops"),
+      ]);
       const config = loadConfig({ file: opts.config });
       if (opts.metrics !== undefined) config.metricsAddress = opts.metrics;
       const metrics = config.metricsAddress === undefined ? undefined : new ServiceMetrics();

@@ -41,6 +41,7 @@ export const ENTRIES = new Set([
   "amqp/index.ts",
   "src/index.ts",
   "src/internal.ts",
+  "src/cli/index.ts",
   "src/testing/index.ts",
   "bridge/index.ts",
   "bridge/cli.ts",
