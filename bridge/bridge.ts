@@ -268,6 +268,7 @@ class BridgeImpl implements Bridge {
       amqpUri: this.config.amqpUri,
       managementUrl: this.config.discovery.managementUrl,
       natsUrl: this.config.runtime.natsUrl,
+      credentials: { nats: this.config.runtime.nats, amqpSsl: this.config.amqpSsl },
       registry: this.registry,
       log: this.log,
     });

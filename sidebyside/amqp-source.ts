@@ -7,6 +7,7 @@
  * Deliveries, `deliver.<queue>`, show which event handler queues got an event; only those to
  * `evt-` queues are kept.
  */
+import type { Credentials } from "./credentials";
 import { performance } from "node:perf_hooks";
 import type { ConsumeMessage } from "amqplib";
 import {
@@ -39,6 +40,8 @@ const DELIVER = "deliver.";
 /** Options of {@link startAmqpTrace}. */
 export interface AmqpTraceOptions {
   amqpUri: string;
+  /** TLS (Nameko's AMQP_SSL) for the connection. */
+  credentials?: Credentials;
   /** Default: `http://<AMQP host>:15672` with the AMQP credentials. */
   managementUrl?: string;
   log: Logger;
@@ -167,6 +170,7 @@ export async function startAmqpTrace(options: AmqpTraceOptions): Promise<AmqpTra
   };
   const conn = new AmqpConnection({
     uri: options.amqpUri,
+    ssl: options.credentials?.amqpSsl,
     logger: options.log,
     connectionName: "cliffracer-record",
     reconnect: { initialMaxRetries: 2 },

@@ -9,6 +9,7 @@
  * a Nameko service dispatches, and each recorded handler's queue is watched until it is empty
  * (docs/cassettes.md, Replaying handled events).
  */
+import type { Credentials } from "./credentials";
 import type { ConsumeMessage } from "amqplib";
 import {
   AmqpConnection,
@@ -57,6 +58,8 @@ export interface AmqpReplayTarget {
   side: "amqp";
   /** The URI of the port's private vhost (not `/`). */
   amqpUri: string;
+  /** TLS (Nameko's AMQP_SSL) for the connection. */
+  credentials?: Credentials;
 }
 
 /** The context of a message; empty, and logged, when its headers cannot be read. */
@@ -82,6 +85,7 @@ export async function connectAmqpTarget(
     );
   const conn = new AmqpConnection({
     uri: target.amqpUri,
+    ssl: target.credentials?.amqpSsl,
     logger: log,
     connectionName: "cliffracer-replay",
     reconnect: { initialMaxRetries: 2 },

@@ -1,9 +1,20 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import type { Credentials } from "./credentials";
 import { addMaskOption, describeError, parseCassette, type MaskSpec } from "../compat";
 import { vhostOf } from "../amqp";
 import { CommandError, rootLogger } from "../src/cli";
 import type { ReplayOptions } from "./replay";
+
+/**
+ * TLS and credentials from the config file (if any) and the environment, as services read them.
+ * Loaded in the action, like the engine, so `cliffracer` starts without the runtime.
+ */
+async function credentialsFrom(file: string | undefined): Promise<Credentials> {
+  const { credentialsOf } = await import("./credentials");
+  const { loadConfig } = await import("../src");
+  return credentialsOf(loadConfig({ file }));
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -23,6 +34,7 @@ function positive(flag: string, integer: boolean): (value: string) => number {
 }
 
 interface RecordCommandOptions {
+  config?: string;
   service: string[];
   out: string;
   side: string;
@@ -47,6 +59,7 @@ export function registerSideBySide(program: Command): void {
   program
     .command("record")
     .description("record live calls and events of services into a cassette (JSON Lines)")
+    .option("-c, --config <file>", "YAML config file: NATS and AMQP TLS and credentials (docs/security.md)")
     .requiredOption("--service <name>", "a service to record (repeatable)", collect, [])
     .requiredOption("--out <file>", "the cassette to write")
     .option("--side <side>", "where the services live: amqp (RabbitMQ) or nats", "amqp")
@@ -77,6 +90,7 @@ export function registerSideBySide(program: Command): void {
       let code = 0;
       try {
         const summary = await record({
+          credentials: await credentialsFrom(opts.config),
           side: opts.side,
           services: opts.service,
           out: opts.out,
@@ -110,6 +124,7 @@ export function registerSideBySide(program: Command): void {
 }
 
 interface ReplayCommandOptions {
+  config?: string;
   target: string;
   prefix?: string;
   natsUrl?: string;
@@ -136,6 +151,7 @@ function registerReplay(program: Command): void {
   program
     .command("replay")
     .description("replay a cassette's calls and handled events against a port and compare with the recording")
+    .option("-c, --config <file>", "YAML config file: NATS and AMQP TLS and credentials (docs/security.md)")
     .argument("<file>", "the cassette (JSON Lines)")
     .requiredOption("--target <side>", "where the port under test runs: nats or amqp (RabbitMQ)")
     .option("--prefix <prefix>", "nats: the private subject prefix the port runs with (required)")
@@ -173,14 +189,19 @@ async function runReplay(file: string, opts: ReplayCommandOptions): Promise<numb
     const prefix = opts.prefix ?? "";
     if (prefix === "")
       throw new CommandError("--target nats needs --prefix: the private subject prefix the port under test runs with");
-    target = { side: "nats", natsUrl: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222", prefix };
+    target = {
+      side: "nats",
+      natsUrl: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+      prefix,
+      credentials: await credentialsFrom(opts.config),
+    };
   } else if (opts.target === "amqp") {
     const amqpUri = opts.amqpUri ?? process.env.AMQP_URI;
     if (amqpUri === undefined || vhostOf(amqpUri) === "/")
       throw new CommandError(
         "--target amqp needs --amqp-uri naming a vhost of the port's own (not /): the replay's stubs bind to nameko-rpc there",
       );
-    target = { side: "amqp", amqpUri };
+    target = { side: "amqp", amqpUri, credentials: await credentialsFrom(opts.config) };
   } else throw new CommandError(`--target must be nats or amqp, got ${JSON.stringify(opts.target)}`);
   let text: string;
   try {
@@ -205,6 +226,7 @@ async function runReplay(file: string, opts: ReplayCommandOptions): Promise<numb
 }
 
 interface CompareCommandOptions {
+  config?: string;
   service: string;
   calls?: string;
   events?: string;
@@ -228,6 +250,7 @@ function registerCompare(program: Command): void {
   program
     .command("compare")
     .description("send the same calls and events to the original on RabbitMQ and the port on NATS, and diff them")
+    .option("-c, --config <file>", "YAML config file: NATS and AMQP TLS and credentials (docs/security.md)")
     .requiredOption("--service <name>", "the service both answer to")
     .option("--calls <file>", "the calls to send (a JSON list; docs/cassettes.md, Calls files)")
     .option("--events <file>", "the events to dispatch to its handlers (a JSON list; docs/cassettes.md, Calls files)")
@@ -267,6 +290,7 @@ async function runCompare(opts: CompareCommandOptions): Promise<number> {
   const { compareLive } = await import("./compare-live");
   const { formatReport, junitXml } = await import("./report");
   const report = await compareLive({
+    credentials: await credentialsFrom(opts.config),
     service: opts.service,
     calls: callsText === undefined ? [] : parseCallsFile(callsText),
     events: eventsText === undefined ? undefined : parseEventsFile(eventsText),

@@ -5,6 +5,7 @@
  * its private prefix: the port's outgoing calls are answered with what the original's worker got,
  * so only the original touches real dependencies, and the verdict is the replay's.
  */
+import type { Credentials } from "./credentials";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +24,8 @@ export interface LiveCompareOptions {
   amqpUri: string;
   managementUrl?: string;
   natsUrl: string;
+  /** TLS and credentials for both sides (docs/security.md). */
+  credentials?: Credentials;
   /** The private subject prefix the port runs with. */
   prefix: string;
   ignore?: readonly string[];
@@ -39,7 +42,7 @@ export async function compareLive(options: LiveCompareOptions): Promise<ReplayRe
     await recordCalls({ ...options, out });
     return await replay({
       cassette: parseCassette(readFileSync(out, "utf8")),
-      target: { side: "nats", natsUrl: options.natsUrl, prefix: options.prefix },
+      target: { side: "nats", natsUrl: options.natsUrl, prefix: options.prefix, credentials: options.credentials },
       services: [options.service],
       ignore: options.ignore,
       timeoutMs: options.timeoutMs,

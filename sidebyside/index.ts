@@ -64,3 +64,4 @@ export {
   type StubServices,
 } from "./live-recording";
 export { compareLive, type LiveCompareOptions } from "./compare-live";
+export { credentialsOf, natsConnectOptions, type Credentials } from "./credentials";

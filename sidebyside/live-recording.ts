@@ -5,6 +5,7 @@
  * and a Nameko-protocol dispatcher dispatches the events.
  * The vhost is deleted afterwards, whatever happened.
  */
+import type { Credentials } from "./credentials";
 import { randomBytes, randomUUID } from "node:crypto";
 import {
   AmqpConnection,
@@ -71,6 +72,8 @@ export interface CallRecordingOptions {
   amqpUri: string;
   /** Default: `http://<AMQP host>:15672` with the AMQP credentials. */
   managementUrl?: string;
+  /** TLS (Nameko's AMQP_SSL) for the connections. */
+  credentials?: Credentials;
   service: string;
   calls: readonly CallSpec[];
   /** Dispatched after the calls, one after another. */
@@ -91,6 +94,7 @@ export interface CallRecordingOptions {
 export async function recordCalls(options: CallRecordingOptions): Promise<RecordSummary> {
   const connection = new AmqpConnection({
     uri: options.amqpUri,
+    ssl: options.credentials?.amqpSsl,
     connectionName: "cliffracer-side-by-side",
     logger: options.log,
   });
@@ -107,6 +111,7 @@ export async function recordCalls(options: CallRecordingOptions): Promise<Record
       services: [options.service],
       out: options.out,
       amqpUri: options.amqpUri,
+      credentials: options.credentials,
       managementUrl: options.managementUrl,
       natsUrl: "",
       // Handled events have no count known beforehand: with events, the recording is stopped below.

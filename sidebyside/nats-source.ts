@@ -7,9 +7,11 @@
  * responders" at once. Events a recorded service handles are seen on the filter subjects of its
  * handlers' JetStream consumers, found when recording starts by their Nameko queue names.
  */
+import { dialNats } from "../src/internal";
+import { natsConnectOptions, type Credentials } from "./credentials";
 import { performance } from "node:perf_hooks";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
   decodeHeaderValue,
   describeError,
@@ -29,6 +31,8 @@ export const DEFAULT_INBOX_PREFIX = "_INBOX";
 /** Options of {@link startNatsTrace}. */
 export interface NatsTraceOptions {
   natsUrl: string;
+  /** NATS credentials and TLS. */
+  credentials?: Credentials;
   /** NATS_PREFIX of the recorded services. */
   prefix: string;
   services: readonly string[];
@@ -88,7 +92,10 @@ async function handlerQueues(
 
 /** Subscribes to the recorded services' subjects and their callers' inboxes. */
 export async function startNatsTrace(options: NatsTraceOptions): Promise<TraceSource> {
-  const nc: NatsConnection = await connect({ servers: options.natsUrl.split(","), name: "cliffracer-record" });
+  const nc: NatsConnection = await dialNats(
+    natsConnectOptions(options.natsUrl, "cliffracer-record", options.credentials),
+    { log: options.log },
+  );
   const inboxes = (options.inboxPrefixes ?? [DEFAULT_INBOX_PREFIX]).map((p) => `${p}.`);
   const subs: Subscription[] = [];
   const extraInboxes = new Set<string>();

@@ -7,8 +7,9 @@
  * dispatcher would, and its handlers are told apart by their consumers' Nameko queue names
  * (docs/cassettes.md, Replaying handled events).
  */
+import { natsConnectOptions, type Credentials } from "./credentials";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type Msg, type Subscription } from "@nats-io/transport-node";
+import type { Msg, Subscription } from "@nats-io/transport-node";
 import {
   encodeRequest,
   eventSubject,
@@ -17,7 +18,7 @@ import {
   validatePrefix,
   type Logger,
 } from "../compat";
-import { contextFromNatsHeaders, contextToNatsHeaders, EventPublisher, RpcClient } from "../src/internal";
+import { contextFromNatsHeaders, contextToNatsHeaders, dialNats, EventPublisher, RpcClient } from "../src/internal";
 import { consumerQueueName } from "./nats-source";
 import { answerRequest, eventPayload, type PortHandler, type ReplayConnection, type ReplayHooks } from "./responders";
 
@@ -25,6 +26,8 @@ import { answerRequest, eventPayload, type PortHandler, type ReplayConnection, t
 export interface NatsReplayTarget {
   side: "nats";
   natsUrl: string;
+  /** NATS credentials and TLS. */
+  credentials?: Credentials;
   /** The port's private prefix; required (non-empty), so no real dependency is reached. */
   prefix: string;
 }
@@ -38,7 +41,7 @@ export async function connectNatsTarget(
   if (target.prefix === "")
     throw new Error("a replay on NATS needs the private subject prefix the port under test runs with (--prefix)");
   const prefix = validatePrefix(target.prefix);
-  const nc = await connect({ servers: target.natsUrl.split(","), name: "cliffracer-replay" });
+  const nc = await dialNats(natsConnectOptions(target.natsUrl, "cliffracer-replay", target.credentials), { log });
   const subs: Subscription[] = [];
   const listen = (subject: string, fn: (m: Msg) => void): void => {
     subs.push(

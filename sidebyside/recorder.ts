@@ -4,6 +4,7 @@
  * to the file; recording ends after a time, a number of interactions or an abort, whichever comes
  * first, and the source is always stopped, which switches tracing off again.
  */
+import type { Credentials } from "./credentials";
 import { createWriteStream, rmSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
@@ -36,6 +37,8 @@ export interface RecordOptions {
   managementUrl?: string;
   natsUrl: string;
   natsPrefix?: string;
+  /** TLS and credentials for both sides (docs/security.md). */
+  credentials?: Credentials;
   /** Stop after this many seconds. */
   seconds?: number;
   /** Stop after this many interactions. */
@@ -135,6 +138,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
       options.side === "amqp"
         ? await startAmqpTrace({
             amqpUri: options.amqpUri,
+            credentials: options.credentials,
             managementUrl: options.managementUrl,
             log: options.log,
             onObservation,
@@ -142,6 +146,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
           })
         : await startNatsTrace({
             natsUrl: options.natsUrl,
+            credentials: options.credentials,
             prefix: options.natsPrefix ?? "",
             services: options.services,
             log: options.log,

@@ -10,6 +10,7 @@
  * affect a caller: every failure is logged and counted, and the firehose or NATS being away only
  * retries the start.
  */
+import type { Credentials } from "./credentials";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Counter, type Registry } from "prom-client";
@@ -71,6 +72,8 @@ export interface ShadowOptions {
   amqpUri: string;
   managementUrl: string;
   natsUrl: string;
+  /** TLS and credentials for both sides: the bridge's own (docs/security.md). */
+  credentials?: Credentials;
   /** Where the counters go (the bridge's /metrics). */
   registry: Registry;
   log: Logger;
@@ -251,7 +254,7 @@ class ShadowRunner implements Shadow {
     let kind = "nats";
     try {
       this.port = await connectNatsTarget(
-        { side: "nats", natsUrl: options.natsUrl, prefix: config.prefix },
+        { side: "nats", natsUrl: options.natsUrl, prefix: config.prefix, credentials: options.credentials },
         this.hooks(),
         this.log,
       );
@@ -264,6 +267,7 @@ class ShadowRunner implements Shadow {
       });
       this.trace = await startAmqpTrace({
         amqpUri: options.amqpUri,
+        credentials: options.credentials,
         managementUrl: options.managementUrl,
         // Handled events are not shadowed: the deliveries would only add to the broker's cost.
         bindings: TRACE_PUBLISH_BINDINGS,

@@ -4,17 +4,20 @@
 // called with the right CA and seed; a wrong CA fails the first connection at once with
 // ConnectionFailed, in the library, the bridge and `cliffracer run`, and so does a missing nkey.
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { nkeys } from "@nats-io/transport-node";
 import { ClusterRpcProxy, rpc, ServiceRunner } from "cliffracer";
 import { bridgeConfigFromObject } from "../../../bridge/config";
 import { createBridge } from "../../../bridge/bridge";
-import { ConnectionFailed } from "../../../compat";
+import { ConnectionFailed, parseCassette } from "../../../compat";
+import { credentialsOf, record } from "../../../sidebyside";
 import { configFromObject, loadConfig } from "../../../src/config/load-config";
 import { connectNats } from "../../../src/nats/connection";
+import { testLogger } from "../../helpers/brokers";
 import { AMQP_BASE } from "../../helpers/rabbit";
+import { deferred } from "../../helpers/waiters";
 import { makeTestCertificates, type TestCertificates } from "../../helpers/certificates";
 import { PrivateNatsServer } from "../../helpers/private-servers";
 
@@ -131,5 +134,69 @@ describe("NATS over TLS", () => {
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`ConnectionFailed: ${unknownAuthority}`);
+  });
+
+  it("records a service over TLS with the config's certificates, and `record` refuses a wrong CA at once", async () => {
+    const config = configFromObject(
+      { NATS_URL: nats.url, NATS_OPTIONS: { tls: tlsOptions(certs.ca), nkey_file: seedFile } },
+      {},
+    );
+    const runner = new ServiceRunner(config);
+    runner.addService(TlsEcho);
+    await runner.start();
+    const out = join(certs.dir, "tls.cassette.jsonl");
+    try {
+      const listening = deferred();
+      const recording = record({
+        side: "nats",
+        services: ["tls_echo"],
+        out,
+        amqpUri: "",
+        natsUrl: nats.url,
+        credentials: credentialsOf(config, {}),
+        max: 1,
+        seconds: 20,
+        onListening: () => listening.resolve(),
+        log: testLogger(),
+      });
+      await listening.promise;
+      const proxy = await ClusterRpcProxy.connect({ config });
+      try {
+        await proxy.service("tls_echo").echo("recorded");
+      } finally {
+        await proxy.close();
+      }
+      expect(await recording).toMatchObject({ calls: 1, endedBy: "max" });
+      const cassette = parseCassette(readFileSync(out, "utf8"));
+      expect(cassette.entries).toMatchObject([{ method: "echo", reply: { result: { value: "recorded" } } }]);
+    } finally {
+      await runner.stop();
+    }
+
+    const file = join(certs.dir, "record-wrong-ca.yaml");
+    writeFileSync(file, `NATS_OPTIONS:\n  tls:\n    ca_file: ${certs.wrongCa}\n`);
+    const result = await run(
+      process.execPath,
+      [
+        join(ROOT, "bin", "cliffracer.js"),
+        "record",
+        "--side",
+        "nats",
+        "--nats-url",
+        nats.url,
+        "--service",
+        "tls_echo",
+        "--out",
+        join(certs.dir, "never.jsonl"),
+        "--config",
+        file,
+      ],
+      { cwd: ROOT, timeout: 30_000 },
+    ).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(unknownAuthority);
   });
 });
