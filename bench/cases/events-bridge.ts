@@ -41,7 +41,8 @@ export const bridgeEventsNatsToAmqp: BenchCase = {
   limits:
     "Bridge: a confirmed persistent AMQP publish per event (amqplib's header table encoding about 6% and nats.js header " +
     "parsing about 5% of its busy time; JetStream acks of a turn in one write). The bridge stores fewer events per second " +
-    "on RabbitMQ than the dispatcher stores on JetStream, so a backlog builds and the end-to-end latency is queueing.",
+    "on RabbitMQ than the dispatcher stores on JetStream, so back to back at 1 in flight a backlog builds and that " +
+    "column is queueing; one event at a time the path is the two floors' latencies added.",
   needs: [...RUNTIME_EVENTS_NEEDS, ...BRIDGE_NEEDS],
   async run(ctx) {
     const prefix = `bench_${ctx.token}`;
