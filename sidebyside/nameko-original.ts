@@ -8,6 +8,9 @@ import { basename, dirname, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { describeError, encodeJson } from "../compat";
 
+/** How long a stopping original may take before it is killed. */
+const STOP_GRACE_MS = 5_000;
+
 /** The environment variable naming a Python that imports nameko. */
 export const NAMEKO_PYTHON_ENV = "NAMEKO_PYTHON";
 
@@ -31,7 +34,7 @@ export interface NamekoOriginalOptions {
 /** A running Nameko original. */
 export interface NamekoOriginal {
   readonly process: ChildProcess;
-  /** Stop gracefully (SIGTERM, Nameko's runner.stop()) and wait for the process to end. */
+  /** Stop gracefully (SIGTERM, Nameko's runner.stop()), killed after a grace period, and wait for the end. */
   stop(): Promise<void>;
 }
 
@@ -87,8 +90,12 @@ export function startNamekoOriginal(options: NamekoOriginalOptions): Promise<Nam
   }
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    // Nameko's graceful stop can wait on its web server's sockets; it gets a grace period, no more.
+    const force = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
     await exited;
+    clearTimeout(force);
   };
   return new Promise((resolveStart, rejectStart) => {
     let stderr = "";
