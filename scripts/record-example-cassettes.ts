@@ -6,13 +6,19 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import IORedis from "ioredis";
+import { Client } from "pg";
 import { rootLogger } from "../src";
 import { namekoPython, parseCallsFile, parseEventsFile, recordOriginal, startNamekoOriginal } from "../sidebyside";
 import { runWsSession, type WsSession } from "../test/helpers/websocket-session";
 
 /** One example: the originals to run, the service recorded, its calls and events files and its cassette. */
 interface Example {
-  originals: Array<{ module: string; classes: string[] }>;
+  originals: Array<{ module: string; classes: string[]; config?: Record<string, unknown>; pythonPath?: string[] }>;
+  /** Run first, e.g. to empty the original's storage. */
+  before?: () => Promise<void>;
+  /** Run last, whatever happened. */
+  after?: () => Promise<void>;
   service: string;
   /** A calls file (docs/cassettes.md, Calls files), sent first. */
   calls?: string;
@@ -20,6 +26,36 @@ interface Example {
   events?: string;
   cassette: string;
 }
+
+/** A nameko-examples checkout, for the originals of products and orders (they are not in this repo). */
+const NAMEKO_EXAMPLES = process.env.NAMEKO_EXAMPLES ?? "";
+/** The Redis database the products original records on; emptied first. */
+const PRODUCTS_REDIS = "redis://127.0.0.1:6379/14";
+
+/** The PostgreSQL schema the orders original records in: made afresh with the port's migration. */
+const ORDERS_SCHEMA = "cliffracer_orders_recording";
+const PG_URL = process.env.PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+
+async function onPostgres(statements: string[]): Promise<void> {
+  const client = new Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const dropOrdersSchema = (): Promise<void> => onPostgres([`DROP SCHEMA IF EXISTS ${ORDERS_SCHEMA} CASCADE`]);
+
+const freshOrdersSchema = async (): Promise<void> => {
+  await dropOrdersSchema();
+  await onPostgres([
+    `CREATE SCHEMA ${ORDERS_SCHEMA}`,
+    `SET search_path TO ${ORDERS_SCHEMA}`,
+    readFileSync("examples/orders/migrations/001_initial_schema.sql", "utf8"),
+  ]);
+};
 
 const EXAMPLES: Record<string, Example> = {
   greeting: {
@@ -30,6 +66,40 @@ const EXAMPLES: Record<string, Example> = {
     service: "greeting_service",
     calls: "examples/greeting/side-by-side.calls.json",
     cassette: "examples/greeting/greeting_service.cassette.jsonl",
+  },
+  products: {
+    originals: [
+      {
+        module: `${NAMEKO_EXAMPLES}/products/products/service.py`,
+        classes: ["ProductsService"],
+        config: { REDIS_URI: PRODUCTS_REDIS },
+        pythonPath: [`${NAMEKO_EXAMPLES}/products`],
+      },
+    ],
+    before: async () => {
+      const redis = new IORedis(PRODUCTS_REDIS);
+      await redis.flushdb();
+      redis.disconnect();
+    },
+    service: "products",
+    calls: "examples/products/side-by-side.calls.json",
+    events: "examples/products/side-by-side.events.json",
+    cassette: "examples/products/products.cassette.jsonl",
+  },
+  orders: {
+    originals: [
+      {
+        module: `${NAMEKO_EXAMPLES}/orders/orders/service.py`,
+        classes: ["OrdersService"],
+        config: { DB_URIS: { "orders:Base": `${PG_URL}?options=-csearch_path%3D${ORDERS_SCHEMA}` } },
+        pythonPath: [`${NAMEKO_EXAMPLES}/orders`],
+      },
+    ],
+    before: freshOrdersSchema,
+    after: dropOrdersSchema,
+    service: "orders",
+    calls: "examples/orders/side-by-side.calls.json",
+    cassette: "examples/orders/orders.cassette.jsonl",
   },
   payments: {
     originals: [{ module: "examples/payments/payments.py", classes: ["NotificationService"] }],
@@ -91,14 +161,20 @@ async function main(names: string[]): Promise<void> {
       throw new Error(
         `no example ${name}; known: ${[...Object.keys(EXAMPLES), ...Object.keys(WEBSOCKET_EXAMPLES)].join(", ")}`,
       );
-    const summary = await recordOriginal({
-      originals: example.originals,
-      service: example.service,
-      calls: example.calls === undefined ? [] : parseCallsFile(readFileSync(example.calls, "utf8")),
-      events: example.events === undefined ? undefined : parseEventsFile(readFileSync(example.events, "utf8")),
-      out: example.cassette,
-      log: rootLogger,
-    });
+    await example.before?.();
+    let summary;
+    try {
+      summary = await recordOriginal({
+        originals: example.originals,
+        service: example.service,
+        calls: example.calls === undefined ? [] : parseCallsFile(readFileSync(example.calls, "utf8")),
+        events: example.events === undefined ? undefined : parseEventsFile(readFileSync(example.events, "utf8")),
+        out: example.cassette,
+        log: rootLogger,
+      });
+    } finally {
+      await example.after?.();
+    }
     process.stdout.write(
       `${name}: ${summary.calls} calls, ${summary.events} events, ${summary.handled} handled events -> ${example.cassette}\n`,
     );

@@ -31,7 +31,7 @@ export type StubServices = Record<string, Record<string, StubMethod>>;
 /** Options of {@link recordOriginal}. */
 export interface LiveRecordingOptions {
   /** The Nameko modules to run, each with its service classes. */
-  originals: Array<Pick<NamekoOriginalOptions, "module" | "classes" | "config">>;
+  originals: Array<Pick<NamekoOriginalOptions, "module" | "classes" | "config" | "pythonPath">>;
   /** The service whose calls are recorded. */
   service: string;
   calls: readonly CallSpec[];

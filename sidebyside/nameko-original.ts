@@ -49,15 +49,20 @@ export function namekoPython(env: NodeJS.ProcessEnv = process.env): string | und
   return python === undefined || python === "" ? undefined : python;
 }
 
-// Nameko's own ServiceRunner (the `nameko run` command needs an installed distribution, which a
-// source checkout on PYTHONPATH is not). "started" on stdout is the signal start-up finished.
+// Nameko's own ServiceRunner, 2.x or 3.x (the `nameko run` command needs an installed distribution,
+// which a source checkout on PYTHONPATH is not). "started" on stdout is the signal start-up finished.
 const RUNNER = `
 import eventlet
 eventlet.monkey_patch()
 import importlib, json, signal, sys
 from nameko.runners import ServiceRunner
 spec = json.loads(sys.argv[1])
-runner = ServiceRunner(config=spec["config"])
+try:
+    from nameko import config as nameko_config  # Nameko 3: one global config
+    nameko_config.setup(spec["config"])
+    runner = ServiceRunner()
+except ImportError:  # Nameko 2: the runner takes it
+    runner = ServiceRunner(config=spec["config"])
 module = importlib.import_module(spec["module"])
 for name in spec["classes"]:
     runner.add_service(getattr(module, name))

@@ -19,7 +19,7 @@ import {
   type ParsedCassette,
   type RecordedCall,
 } from "../compat";
-import { defaultConfig, ServiceRunner, type ServiceClass } from "../src";
+import { configFromObject, defaultConfig, ServiceRunner, type ServiceClass } from "../src";
 import { silentLogger } from "../amqp";
 import type { CallSpec, EventSpec } from "./calls-file";
 import { requestKey } from "./compare";
@@ -39,9 +39,13 @@ export interface SideBySideOptions {
     module: string;
     classes: string[];
     config?: Record<string, unknown>;
+    /** More PYTHONPATH entries (the original's package root, its libraries). */
+    pythonPath?: string[];
     /** Other Nameko modules it calls that are run too rather than stubbed. */
-    others?: Array<Pick<NamekoOriginalOptions, "module" | "classes" | "config">>;
+    others?: Array<Pick<NamekoOriginalOptions, "module" | "classes" | "config" | "pythonPath">>;
   };
+  /** The port's configuration keys (as a config file holds them: `REDIS_URIS`, `DB_URIS`, ...). */
+  portConfig?: Record<string, unknown>;
   /** A cassette recorded from the original; used when it cannot run live. */
   cassette?: string;
   /**
@@ -173,7 +177,8 @@ async function startPort(
   natsUrl: string,
   log: Logger,
 ): Promise<() => Promise<void>> {
-  const runner = new ServiceRunner({ ...defaultConfig(), natsUrl, prefix, announce: false }, { log });
+  const config = { ...configFromObject(options.portConfig ?? {}), natsUrl, prefix, announce: false };
+  const runner = new ServiceRunner(config, { log });
   for (const cls of options.port) runner.addService(cls);
   await runner.start();
   return async () => {
@@ -206,7 +211,12 @@ export async function sideBySide(options: SideBySideOptions): Promise<SideBySide
       file = join(scratch, "original.cassette.jsonl");
       await recordOriginal({
         originals: [
-          { module: original.module, classes: original.classes, config: original.config },
+          {
+            module: original.module,
+            classes: original.classes,
+            config: original.config,
+            pythonPath: original.pythonPath,
+          },
           ...(original.others ?? []),
         ],
         service: options.service,
