@@ -5,11 +5,11 @@
  *   NAMEKO_PYTHON=python3 npx ts-node --transpile-only scripts/record-example-cassettes.ts [example...]
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import IORedis from "ioredis";
 import { Client } from "pg";
 import { rootLogger } from "../src";
 import { namekoPython, parseCallsFile, parseEventsFile, recordOriginal, startNamekoOriginal } from "../sidebyside";
+import { freePort } from "../test/helpers/private-servers";
 import { runWsSession, type WsSession } from "../test/helpers/websocket-session";
 
 /** One example: the originals to run, the service recorded, its calls and events files and its cassette. */
@@ -118,17 +118,6 @@ const WEBSOCKET_EXAMPLES: Record<string, { module: string; classes: string[]; se
     transcript: "examples/websocket/chat.transcript.json",
   },
 };
-
-/** A port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
-  });
-}
 
 async function recordWebSocket(name: string, example: (typeof WEBSOCKET_EXAMPLES)[string]): Promise<void> {
   const port = await freePort();

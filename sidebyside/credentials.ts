@@ -5,7 +5,7 @@
  */
 import type { ConnectionOptions } from "@nats-io/transport-node";
 import { amqpSslFromConfig, type AmqpSsl } from "../amqp";
-import type { NatsConfig } from "../src";
+import { defaultConfig, type NatsConfig } from "../src";
 import { natsOptions, type RuntimeConfig } from "../src/internal";
 
 /** What a side-by-side connection needs beyond its URL. */
@@ -21,8 +21,7 @@ export function credentialsOf(config: RuntimeConfig, env: NodeJS.ProcessEnv = pr
   return { nats: config.nats, amqpSsl: amqpSslFromConfig(config.raw.AMQP_SSL, env) };
 }
 
-/** nats.js options for `natsUrl` with the credentials' settings (or none). */
+/** nats.js options for `natsUrl`, built as services build theirs, with the credentials' settings. */
 export function natsConnectOptions(natsUrl: string, name: string, credentials?: Credentials): ConnectionOptions {
-  if (credentials?.nats !== undefined) return natsOptions({ natsUrl, nats: credentials.nats }, name);
-  return { servers: natsUrl.split(",").map((s) => s.trim()), name };
+  return natsOptions({ natsUrl, nats: credentials?.nats ?? defaultConfig().nats }, name);
 }

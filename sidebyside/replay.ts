@@ -395,19 +395,8 @@ function judge(s: InFlightCall, number: number, rules: IgnoreRules, noise?: Read
   if (s.failure !== undefined) all.unshift({ path: "reply", kind: "missing", note: s.failure });
   else if (!isReply(s.reply))
     all.unshift({ path: "reply", kind: "changed", note: `not a {result, error} envelope: ${showValue(s.reply)}` });
-  for (const [j, why] of s.unanswered) all.push({ path: `calls[${j}]`, kind: "extra", note: why });
   const call = s.call as RecordedCall;
-  const target = `${call.service}.${call.method}`;
-  const differences = all.filter((d) => !rules.ignores(target, d.path, noise));
-  return {
-    number,
-    target,
-    label: callLabel(call),
-    ok: differences.length === 0,
-    differences,
-    ignored: all.length - differences.length,
-    durationMs: s.durationMs,
-  };
+  return verdict(s, all, `${call.service}.${call.method}`, callLabel(call), { number, rules, noise });
 }
 
 /** A handled event's verdict: the handler itself, then its events and calls as for a call (no reply). */
@@ -421,14 +410,27 @@ function judgeHandled(
   const all = diffOutcomes(handledOutcome(h), { events: s.events, calls: s.calls });
   if (s.handlerDifference !== undefined) all.unshift(s.handlerDifference);
   if (s.failure !== undefined) all.unshift({ path: "handler", kind: "missing", note: s.failure });
+  const report = verdict(s, all, `${h.service}.${h.handler ?? "?"}`, handledLabel(h), { number, rules, noise });
+  return { ...report, kind: "handled" };
+}
+
+/**
+ * The verdict on one replayed interaction, the same for calls and handled events: the outgoing
+ * calls the cassette could not answer count as extra, then what the ignore rules and noise leave.
+ */
+function verdict(
+  s: InFlightCall,
+  all: Difference[],
+  target: string,
+  label: string,
+  how: { number: number; rules: IgnoreRules; noise?: ReadonlySet<string> },
+): CallReport {
   for (const [j, why] of s.unanswered) all.push({ path: `calls[${j}]`, kind: "extra", note: why });
-  const target = `${h.service}.${h.handler ?? "?"}`;
-  const differences = all.filter((d) => !rules.ignores(target, d.path, noise));
+  const differences = all.filter((d) => !how.rules.ignores(target, d.path, how.noise));
   return {
-    number,
-    kind: "handled",
+    number: how.number,
     target,
-    label: handledLabel(h),
+    label,
     ok: differences.length === 0,
     differences,
     ignored: all.length - differences.length,
