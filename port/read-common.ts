@@ -42,10 +42,12 @@ export function decoratorOf(
   imports: ImportTable,
   node: PyNode,
 ): { qualified?: string; text: string; argList: PyNode | null } {
-  const text = source.textOf(node).trim();
+  // A comment after a decorator belongs to its node (`@rpc  # exposed`); it is no part of it.
+  const end = node.getChild("Comment")?.from ?? node.to;
+  const text = source.text.slice(node.from, end).trim();
   const argList = node.getChild("ArgList");
   const nameText = source.text
-    .slice(node.from, argList ? argList.from : node.to)
+    .slice(node.from, argList ? argList.from : end)
     .replace(/^@/, "")
     .replace(/\s+/g, "");
   const nameNode = node.getChild("MemberExpression") ?? node.getChild("VariableName");

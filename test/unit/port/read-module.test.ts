@@ -125,6 +125,26 @@ describe("readModule", () => {
     ]);
   });
 
+  it("reads a decorator followed by a comment on its line, as Nameko's docs write them", () => {
+    const model = read(
+      [
+        "from nameko.rpc import rpc",
+        "",
+        "class Service:",
+        '    name = "service"',
+        "",
+        "    @rpc  # `method` is exposed over RPC",
+        "    def method(self):",
+        "        pass",
+        "",
+      ].join("\n"),
+    );
+    expect(model.services[0]?.methods[0]?.entrypoints).toEqual([
+      { kind: "rpc", expectedExceptions: [], sensitiveArguments: [] },
+    ]);
+    expect(model.issues).toEqual([]);
+  });
+
   it("declares the module's exception classes under their Python exc_path", () => {
     expect(model.errors).toEqual([
       { name: "Missing", base: "Exception", excPath: "svc.Missing", registered: false, line: 52 },
