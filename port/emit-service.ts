@@ -89,6 +89,14 @@ function decoratorTs(ep: EntrypointModel, method: MethodModel, imports: TsImport
         ["eager", ep.eager],
         ["expectedExceptions", expected],
       ])})`;
+    case "wsRpc": {
+      imports.add("cliffracer", "wsRpc");
+      const options = objectLiteral([
+        ["expectedExceptions", expected],
+        ["signature", signatureOption(method)],
+      ]);
+      return `@wsRpc(${options})`;
+    }
     case "http": {
       imports.add("cliffracer", "http");
       const options = objectLiteral([["expectedExceptions", expected]]);
@@ -116,6 +124,8 @@ function dependencyTs(d: DependencyModel, imports: TsImports): string[] {
       return field("cliffracer/sql", "Database", "DatabaseWrapper");
     case "redis":
       return field("cliffracer/redis", "Redis", "RedisClient");
+    case "webSocketHub":
+      return field("cliffracer", "WebSocketHub", "WebSocketHub");
     case "other":
       return [
         `// TODO(port): a custom dependency provider; write it as one (docs/extensions.md). Python: ${d.python}`,

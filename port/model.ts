@@ -37,7 +37,8 @@ export type EntrypointModel =
       expectedExceptions: string[];
     }
   | { kind: "timer"; interval: string; eager?: string; expectedExceptions: string[] }
-  | { kind: "http"; method: string; url: string; expectedExceptions: string[] };
+  | { kind: "http"; method: string; url: string; expectedExceptions: string[] }
+  | { kind: "wsRpc"; expectedExceptions: string[] };
 
 /** A method of a service class. */
 export interface MethodModel {
@@ -54,7 +55,7 @@ export interface MethodModel {
 
 /** The dependency providers a port maps; `other` is a custom one, flagged. */
 export type DependencyKind =
-  "rpcProxy" | "eventDispatcher" | "config" | "databaseSession" | "database" | "redis" | "other";
+  "rpcProxy" | "eventDispatcher" | "config" | "databaseSession" | "database" | "redis" | "webSocketHub" | "other";
 
 /** A class attribute holding a dependency provider. */
 export interface DependencyModel {

@@ -11,6 +11,7 @@ const ENTRYPOINTS: Record<string, EntrypointModel["kind"]> = {
   "nameko.events.event_handler": "event",
   "nameko.timer.timer": "timer",
   "nameko.web.handlers.http": "http",
+  "nameko.web.websocket.rpc": "wsRpc",
 };
 
 const HANDLER_TYPES: Record<string, string> = {
@@ -142,6 +143,7 @@ function readEntrypoint(
     ],
     timer: ["interval", "eager", "expected_exceptions"],
     http: ["method", "url", "expected_exceptions"],
+    wsRpc: ["expected_exceptions"],
   };
   for (const a of args)
     if (a.name !== undefined && !known[kind].includes(a.name))
@@ -204,6 +206,8 @@ function readEntrypoint(
         url: option(kw("url", 1), "url") ?? '"/"',
         expectedExceptions: expected,
       };
+    case "wsRpc":
+      return { kind, expectedExceptions: expected };
   }
 }
 

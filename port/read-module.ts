@@ -38,6 +38,7 @@ const DEPENDENCIES: Record<string, DependencyKind> = {
   "nameko_sqlalchemy.Database": "database",
   "nameko_sqlalchemy.database.Database": "database",
   "nameko_redis.Redis": "redis",
+  "nameko.web.websocket.WebSocketHubProvider": "webSocketHub",
 };
 
 const MARSHMALLOW_FIELDS: Record<string, string> = {

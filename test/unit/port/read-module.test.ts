@@ -145,6 +145,27 @@ describe("readModule", () => {
     expect(model.issues).toEqual([]);
   });
 
+  it("maps Nameko's WebSocket rpc and hub to @wsRpc and @WebSocketHub", () => {
+    const text = [
+      "from nameko.web.websocket import rpc, WebSocketHubProvider",
+      "",
+      "class WebsocketRpc:",
+      '    name = "websocket_rpc_service"',
+      "    websocket_hub = WebSocketHubProvider()",
+      "",
+      "    @rpc",
+      "    def echo(self, socket_id, value):",
+      "        return value",
+      "",
+    ].join("\n");
+    const model = read(text);
+    expect(model.issues).toEqual([]);
+    expect(model.services[0]?.methods[0]?.entrypoints).toEqual([{ kind: "wsRpc", expectedExceptions: [] }]);
+    const ts = emitService(model, "cliffracer port svc.py");
+    expect(ts).toContain("@WebSocketHub() websocket_hub!: WebSocketHub;");
+    expect(ts).toContain("@wsRpc()\n  echo(socket_id: unknown, value: unknown): unknown {");
+  });
+
   it("declares the module's exception classes under their Python exc_path", () => {
     expect(model.errors).toEqual([
       { name: "Missing", base: "Exception", excPath: "svc.Missing", registered: false, line: 52 },
