@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { AmqpConnection, AmqpRpcClient } from "../../../amqp";
 import { namekoPython, NamekoOriginalFailed, startNamekoOriginal } from "../../../sidebyside";
 import { createVhost, type TestVhost } from "../../helpers/rabbit";
@@ -37,17 +38,22 @@ describe("startNamekoOriginal", () => {
     await expect(started).rejects.toThrow(/cannot run \/nonexistent\/python3/);
   });
 
-  it("reports a Python without nameko with what it printed", () =>
+  // Debian's own Python, when the machine has one (a minimal Debian has none; nothing else needs it).
+  const systemPython = "/usr/bin/python3";
+  if (!existsSync(systemPython))
+    process.stdout.write(`nameko-original.test.ts: the no-nameko case skipped: ${systemPython} is not installed\n`);
+  (existsSync(systemPython) ? it : it.skip)("reports a Python without nameko with what it printed", () =>
     // The machine's Python with nothing added to its path imports no nameko.
     withoutEnv(["PYTHONPATH"], async () => {
       const started = startNamekoOriginal({
         module: GREETING,
         classes: ["GreetingService"],
         amqpUri: "amqp://x",
-        python: "/usr/bin/python3",
+        python: systemPython,
       });
       await expect(started).rejects.toThrow(/exited \(1\) before starting: .*ModuleNotFoundError: No module named/s);
-    }));
+    }),
+  );
 });
 
 const python = namekoPython();
