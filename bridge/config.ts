@@ -5,11 +5,12 @@
  * NATS_OPTIONS, EVENTS, parent_calls_tracked) is read by the runtime's own loader, so a service and the
  * bridge can share one config file.
  */
-import { ConfigurationError, RPC_EXCHANGE, validateName, validatePrefix } from "../compat";
-import { type AmqpSsl, amqpSslFromConfig, defaultManagementUrl } from "../amqp";
+import { ConfigurationError, maskUrlCredentials, RPC_EXCHANGE, validateName, validatePrefix } from "../compat";
+import { type AmqpSsl, amqpSslFromConfig, defaultManagementUrl, vhostOf } from "../amqp";
 import type { RuntimeConfig } from "../src/internal";
 import { configFromObject, readConfigFile } from "../src/internal";
 import type { EventBridgeOptions } from "./events";
+import { parseServiceRoutes, type ServiceRoutes } from "./routing/route-table";
 // Type only: the shadow itself is loaded by the bridge when asked for (docs/architecture.md, Layers).
 import type { ShadowConfig } from "../sidebyside/shadow";
 
@@ -86,6 +87,37 @@ export const DEFAULT_SHADOW_SETTLE_MS = 100;
 export const DEFAULT_SHADOW_KEEP = 20;
 export const DEFAULT_SHADOW_MAX_IN_FLIGHT = 1_000;
 
+/** The subject prefix a routed service's port serves its RPC methods under when none is given (docs/routing.md). */
+export const DEFAULT_ROUTED_PORT_PREFIX = "port";
+/** Revisions of each service's route table kept for rollback. */
+export const DEFAULT_ROUTES_HISTORY = 20;
+
+/** The default route-table bucket: one per subject prefix, as the at-most-once records. */
+export function defaultRoutesBucket(prefix: string): string {
+  return prefix === "" ? "CLIFFRACER_ROUTES" : `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}_CLIFFRACER_ROUTES`;
+}
+
+/** One service cut over by weight (`BRIDGE.ROUTING.services.<name>`, docs/routing.md). */
+export interface RoutedServiceConfig {
+  /** The Nameko original's own broker URI: the callers' broker with a vhost of its own. */
+  originalAmqpUri: string;
+  /** The private subject prefix the port serves its RPC methods under (`NATS_RPC_INTAKE_PREFIX` of the port). */
+  portPrefix: string;
+  /** Methods the service has, besides those the port announces on `$SRV`; a route naming another is refused. */
+  methods: string[];
+  /** The table used when the route bucket has no entry for the service yet. */
+  initialRoutes: ServiceRoutes | undefined;
+}
+
+/** Weighted routing (`BRIDGE.ROUTING`); no services when off. */
+export interface RoutingConfig {
+  /** The JetStream KV bucket of route tables, watched by every bridge. */
+  bucket: string;
+  /** Revisions kept per service, so a change can be rolled back. */
+  history: number;
+  services: Record<string, RoutedServiceConfig>;
+}
+
 /** The typed, validated bridge configuration. */
 export interface BridgeConfig {
   amqpUri: string;
@@ -119,6 +151,8 @@ export interface BridgeConfig {
   atMostOnce: AtMostOnceConfig;
   /** Shadow traffic to a port (`--shadow`, `BRIDGE.SHADOW`, docs/shadow.md); undefined when off. */
   shadow: ShadowConfig | undefined;
+  /** Weighted routing of services being cut over (`BRIDGE.ROUTING`, docs/routing.md). */
+  routing: RoutingConfig;
   /** This bridge's name, in its connection names and logs. */
   name: string;
   /** The whole file after substitution. */
@@ -221,6 +255,51 @@ function shadowConfig(b: Record<string, unknown>, flags: BridgeFlags, runtimePre
   };
 }
 
+/** `BRIDGE.ROUTING`: the services cut over by weight, each with its original's vhost and its port's prefix. */
+function routingConfig(b: Record<string, unknown>, amqpUri: string, runtimePrefix: string): RoutingConfig {
+  const r = mapping(b, "ROUTING");
+  const p = "BRIDGE.ROUTING.";
+  const bucket = str(r, "bucket", p) ?? defaultRoutesBucket(runtimePrefix);
+  if (!/^[A-Za-z0-9_-]+$/.test(bucket)) fail(`${p}bucket`, "a KV bucket name (letters, digits, _ and -)", bucket);
+  const history = num(r, "history", p, 2) ?? DEFAULT_ROUTES_HISTORY;
+  if (!Number.isInteger(history) || history > 64) fail(`${p}history`, "an integer from 2 to 64", history);
+  const services: Record<string, RoutedServiceConfig> = {};
+  for (const [name, value] of Object.entries(mapping(r, "services"))) {
+    const sp = `${p}services.${name}.`;
+    validateName("service", name);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) fail(sp.slice(0, -1), "a mapping", value);
+    const s = value as Record<string, unknown>;
+    const originalAmqpUri = str(s, "original_amqp_uri", sp);
+    if (originalAmqpUri === undefined)
+      fail(`${sp}original_amqp_uri`, "the original's AMQP URI (its own vhost)", undefined);
+    let originalHost: string;
+    try {
+      originalHost = new URL(originalAmqpUri).host;
+    } catch {
+      throw new ConfigurationError(`${sp}original_amqp_uri is not a valid URI`);
+    }
+    // On the callers' vhost the bridge and the original would both consume rpc-<service>.
+    if (vhostOf(originalAmqpUri) === vhostOf(amqpUri) && originalHost === new URL(amqpUri).host)
+      fail(`${sp}original_amqp_uri`, "a vhost other than the callers' (AMQP_URI)", maskUrlCredentials(originalAmqpUri));
+    const portPrefix = validatePrefix(str(s, "port_prefix", sp) ?? DEFAULT_ROUTED_PORT_PREFIX);
+    // Under the callers' own prefix the port would answer NATS callers directly, around the bridge.
+    if (portPrefix === "" || portPrefix === runtimePrefix)
+      fail(`${sp}port_prefix`, "a private subject prefix, not empty and not the bridge's NATS_PREFIX", portPrefix);
+    const methods = names(s, "methods", sp).map((m) => validateName("method", m));
+    const routes = s.routes;
+    services[name] = {
+      originalAmqpUri,
+      portPrefix,
+      methods,
+      initialRoutes:
+        routes === undefined || routes === null
+          ? undefined
+          : parseServiceRoutes(name, routes, methods.length > 0 ? new Set(methods) : undefined),
+    };
+  }
+  return { bucket, history, services };
+}
+
 /** The bridge config of an already parsed file mapping, with flags applied over it. */
 export function bridgeConfigFromObject(
   raw: Record<string, unknown>,
@@ -304,6 +383,7 @@ export function bridgeConfigFromObject(
     events,
     atMostOnce,
     shadow: shadowConfig(b, flags, runtime.prefix),
+    routing: routingConfig(b, amqpUri, runtime.prefix),
     name: str(b, "name", p) ?? `${process.pid}`,
     raw,
   };
