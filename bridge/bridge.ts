@@ -44,6 +44,8 @@ import { createEventBridge, type EventBridge, type EventBridgeMetrics, type Even
 import { NatsRpcInbound } from "./nats/rpc-inbound";
 import { NatsRpcOutbound } from "./nats/rpc-outbound";
 import { Discovery } from "./routing/discovery";
+import { RouteControl, ServiceNotRouted } from "./routing/route-control";
+import type { ServiceRoutes } from "./routing/route-table";
 import { ServiceDirectory, type Routes } from "./routing/service-directory";
 import { describeError, type Logger, maskUrlCredentials } from "../compat";
 import type { Shadow, ShadowReport } from "../sidebyside/shadow";
@@ -89,6 +91,19 @@ export interface Bridge {
   discover(): Promise<void>;
   /** What shadow traffic found so far (`/shadow`); undefined when no service is shadowed. */
   shadowReport(): ShadowReport | undefined;
+  /**
+   * The route table in force for a service of `BRIDGE.ROUTING` (docs/routing.md, The route table),
+   * from memory. Throws ServiceNotRouted for another service, RoutesUnavailable before start.
+   */
+  routes(service: string): ServiceRoutes;
+  /**
+   * Checks a table in its JSON form (`{"*": 0, "get_user": 100}`) against the service's methods,
+   * writes it to the shared bucket and resolves with the table in force on this bridge. Rejects
+   * with InvalidRouteTable (the previous table stays in force) or ServiceNotRouted.
+   */
+  setRoutes(service: string, json: unknown): Promise<ServiceRoutes>;
+  /** Puts back the table before the current one; rejects with NoRouteHistory when there is none. */
+  rollbackRoutes(service: string): Promise<ServiceRoutes>;
 }
 
 const RETRY_INITIAL_MS = 250;
@@ -117,6 +132,8 @@ class BridgeImpl implements Bridge {
   private discovery?: Discovery;
   private ops?: OpsServer;
   private shadow?: Shadow;
+  /** Weighted routing's tables; undefined when BRIDGE.ROUTING names no service. */
+  private readonly routeControl?: RouteControl;
   private readonly toNats = new Map<string, AmqpRpcInbound>();
   private readonly toAmqp = new Map<string, NatsRpcInbound>();
   private readonly failing = new Set<string>();
@@ -142,6 +159,8 @@ class BridgeImpl implements Bridge {
     this.eventMetrics = new FlowMetrics(this.registry, "cliffracer_bridge_events", "events");
     this.up = new UpGauge(this.registry, "cliffracer_bridge_connected", "1 while the connection to that broker is up");
     this.connectionName = `${BRIDGE_CONNECTION_NAME_PREFIX}:${config.name}`;
+    if (Object.keys(config.routing.services).length > 0)
+      this.routeControl = new RouteControl({ routing: config.routing, writer: config.name, log: this.log });
   }
 
   get opsUrl(): string | undefined {
@@ -162,6 +181,7 @@ class BridgeImpl implements Bridge {
           ready: () => this.readiness(),
           health: () => ({ ok: this.state !== "stopped", details: { state: this.state } }),
           json: config.shadow ? { "/shadow": () => this.shadowReport() ?? { running: false } } : undefined,
+          handlers: this.routeControl?.handlers(),
           log: this.log,
         });
       }
@@ -177,6 +197,7 @@ class BridgeImpl implements Bridge {
         isUp: () => this.natsUp,
       });
       if (config.atMostOnce.enabled) this.records = await this.openRecords(nc);
+      if (this.routeControl) await this.openRoutes(this.routeControl, nc);
       this.amqpOut = new AmqpRpcOutbound({
         connection: this.publisherConn!,
         exchange: config.rpcExchange,
@@ -257,6 +278,35 @@ class BridgeImpl implements Bridge {
     return this.shadow?.report();
   }
 
+  routes(service: string): ServiceRoutes {
+    return this.routing(service).routes(service);
+  }
+
+  setRoutes(service: string, json: unknown): Promise<ServiceRoutes> {
+    return this.routing(service).set(service, json);
+  }
+
+  rollbackRoutes(service: string): Promise<ServiceRoutes> {
+    return this.routing(service).rollback(service);
+  }
+
+  private routing(service: string): RouteControl {
+    if (!this.routeControl) throw new ServiceNotRouted(`${service} is not routed: BRIDGE.ROUTING names no service`);
+    return this.routeControl;
+  }
+
+  /** The shared route tables (docs/routing.md, The route table); a routed bridge does not start without them. */
+  private async openRoutes(control: RouteControl, nc: NatsConnection): Promise<void> {
+    try {
+      await control.open(nc);
+    } catch (err) {
+      throw new Error(
+        `the route tables (JetStream KV bucket ${this.config.routing.bucket}) could not be opened: ` +
+          `${describeError(err)}; BRIDGE.ROUTING needs JetStream`,
+      );
+    }
+  }
+
   /**
    * Shadow traffic runs beside the routes, on connections of its own: its firehose or NATS trouble is
    * retried inside it and never reaches a caller or a route (docs/shadow.md). Loaded only when asked for.
@@ -292,6 +342,7 @@ class BridgeImpl implements Bridge {
     ]);
     this.toNats.clear();
     this.toAmqp.clear();
+    await this.routeControl?.close();
     await this.amqpOut?.stop().catch(() => undefined);
     await Promise.allSettled([
       this.nc ? drainNats(this.nc) : undefined,
@@ -314,6 +365,7 @@ class BridgeImpl implements Bridge {
     for (const inbound of this.toNats.values()) inbound.kill();
     for (const inbound of this.toAmqp.values()) inbound.kill();
     await Promise.allSettled([
+      this.routeControl?.close(),
       this.consumerConn?.close(),
       this.publisherConn?.close(),
       this.nc && !this.nc.isClosed() ? this.nc.close() : undefined,

@@ -44,4 +44,12 @@ export {
   type Registry,
   type RegistryOptions,
 } from "./observability/metrics";
-export { startOpsServer, type OpsServer, type OpsServerOptions, type ProbeResult } from "./observability/ops-server";
+export {
+  startOpsServer,
+  type OpsAnswer,
+  type OpsHandler,
+  type OpsRequest,
+  type OpsServer,
+  type OpsServerOptions,
+  type ProbeResult,
+} from "./observability/ops-server";

@@ -1,7 +1,8 @@
 /**
  * The operations endpoints of a process: `/health` (alive), `/ready` (able to do its work) and
  * Prometheus `/metrics`, on their own small fastify server so they answer even when the message
- * paths are saturated or one broker is away.
+ * paths are saturated or one broker is away. A process adds its own endpoints through `json`
+ * (read-only) and `handlers` (any method, JSON in and out), so the server knows nothing of them.
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
@@ -26,8 +27,37 @@ export interface OpsServerOptions {
   ready: () => ProbeResult;
   /** More read-only JSON endpoints, by path (e.g. the bridge's `/shadow`); each is called per request. */
   json?: Record<string, () => unknown>;
+  /** Endpoints that take a request (e.g. the bridge's `PUT /routes/<service>`). */
+  handlers?: readonly OpsHandler[];
+  /** Largest request body accepted, in bytes (default 64 KiB); a larger one gets 413. */
+  bodyLimit?: number;
   log?: Logger;
 }
+
+/** A request to an {@link OpsHandler}: the path's `:name` parameters and the JSON body (undefined when empty). */
+export interface OpsRequest {
+  params: Readonly<Record<string, string>>;
+  body: unknown;
+}
+
+/** What an {@link OpsHandler} answers: the status code and a body sent as JSON. */
+export interface OpsAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * One endpoint of a process's own: `path` in fastify's form (`/routes/:service`). A handler that
+ * throws answers 500 with `{error: {type, message}}`; a handler decides every other status itself.
+ */
+export interface OpsHandler {
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  path: string;
+  handle(request: OpsRequest): OpsAnswer | Promise<OpsAnswer>;
+}
+
+/** Ops requests are small JSON documents; the limit keeps a careless client from holding memory. */
+const DEFAULT_BODY_LIMIT = 64 * 1024;
 
 /** A listening ops server. */
 export interface OpsServer {
@@ -51,7 +81,7 @@ function probeRoute(app: FastifyInstance, path: string, probe: () => ProbeResult
 
 /** Starts `/health`, `/ready` and `/metrics`; resolves once listening. */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
   probeRoute(app, "/health", options.health ?? (() => ({ ok: true })));
   probeRoute(app, "/ready", options.ready);
   app.get("/metrics", async (_request, reply) => {
@@ -60,6 +90,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   });
   for (const [path, read] of Object.entries(options.json ?? {}))
     app.get(path, async (_request, reply) => reply.send(read()));
+  if (options.handlers && options.handlers.length > 0) addHandlers(app, options.handlers);
   const host = options.host ?? "0.0.0.0";
   await app.listen({ port: options.port, host });
   const address = app.server.address();
@@ -67,11 +98,55 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
   options.log?.info("ops server listening", {
     url,
-    paths: ["/health", "/ready", "/metrics", ...Object.keys(options.json ?? {})],
+    paths: [
+      "/health",
+      "/ready",
+      "/metrics",
+      ...Object.keys(options.json ?? {}),
+      ...(options.handlers ?? []).map((h) => `${h.method} ${h.path}`),
+    ],
   });
   return {
     port,
     url,
     close: () => app.close(),
   };
+}
+
+/**
+ * Every body is read as JSON whatever its content type (`curl -d` says form-urlencoded), and every
+ * refusal, fastify's own included (bad JSON, too large), answers `{error: {type, message}}`.
+ */
+function addHandlers(app: FastifyInstance, handlers: readonly OpsHandler[]): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_request, text, done) => {
+    if (typeof text !== "string" || text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(
+        Object.assign(new Error(`the body is not JSON: ${describeError(err)}`), {
+          statusCode: 400,
+          name: "InvalidJson",
+        }),
+      );
+    }
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    const status = typeof err.statusCode === "number" && err.statusCode >= 400 ? err.statusCode : 500;
+    const type = status === 413 ? "BodyTooLarge" : err.name === "FastifyError" ? (err.code ?? err.name) : err.name;
+    return reply.code(status).send({ error: { type, message: err.message } });
+  });
+  for (const handler of handlers)
+    app.route({
+      method: handler.method,
+      url: handler.path,
+      handler: async (request, reply) => {
+        const answer = await handler.handle({
+          params: (request.params ?? {}) as Record<string, string>,
+          body: request.body,
+        });
+        return reply.code(answer.status).send(answer.body);
+      },
+    });
 }
