@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { rootLogger, stopOnSignals } from "../src/cli";
 import { describeError } from "../compat";
+import type { RouteCommandOptions } from "./route-command";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -80,5 +81,34 @@ export function registerBridge(program: Command): void {
       ]);
       // Exit explicitly, as `run` does: nothing left over may keep a stopped bridge alive.
       process.exit(code);
+    });
+}
+
+/**
+ * `cliffracer route <service> [method=weight]... [--default W] [--rollback] [--show] [--bridge-url URL]`:
+ * show, set or roll back a routed service's table through a bridge's ops port (docs/routing.md,
+ * The route table). Exits 0 when done, 1 when the bridge refused, 2 when it could not be reached.
+ */
+export function registerRoute(program: Command): void {
+  program
+    .command("route")
+    .description("show, set or roll back the route table of a service cut over by weight")
+    .argument("<service>", "the routed service (BRIDGE.ROUTING.services)")
+    .argument(
+      "[weights...]",
+      "method=weight: percent of the method's calls sent to the port; unnamed methods get --default",
+    )
+    .option("--default <weight>", "percent of the other methods' calls sent to the port (default: 0)")
+    .option("--rollback", "put back the table before the current one")
+    .option("--show", "print the table in force and its recent history (what no weights do too)")
+    .option("--json", "print the bridge's JSON answer")
+    .option("--bridge-url <url>", "a bridge's ops port (default: CLIFFRACER_BRIDGE_URL, then http://127.0.0.1:9400)")
+    .action(async (service: string, weights: string[], opts: RouteCommandOptions) => {
+      const { runRoute, ROUTE_REFUSED } = await import("./route-command");
+      const code = await runRoute(service, weights, opts).catch((err: unknown) => {
+        process.stderr.write(`${err instanceof Error ? err.name : "Error"}: ${describeError(err)}\n`);
+        return ROUTE_REFUSED;
+      });
+      process.exitCode = code;
     });
 }

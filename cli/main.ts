@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import pkg from "../package.json";
-import { registerBridge } from "../bridge/cli";
+import { registerBridge, registerRoute } from "../bridge/cli";
 import { registerPort } from "../port/cli";
 import { registerSideBySide } from "../sidebyside/cli";
 import { registerRuntimeCommands } from "../src/cli";
@@ -13,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRuntimeCommands(program);
   registerBridge(program);
+  registerRoute(program);
   registerSideBySide(program);
   registerPort(program);
   return program;
