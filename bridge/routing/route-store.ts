@@ -97,7 +97,8 @@ interface StoredValue {
 
 /**
  * The route tables of a bucket, watched. Emits `change` (service, routes, revision) whenever a
- * service's table in force changes, from this bridge's writes and every other's.
+ * service's table in force changes after `open` resolved, from this bridge's writes and every
+ * other's; the tables found at open are in force (`routesOf`) before it resolves.
  */
 export class RouteStore extends EventEmitter<{
   change: [service: string, routes: ServiceRoutes, revision: RouteRevision];

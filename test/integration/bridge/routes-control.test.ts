@@ -2,15 +2,13 @@
 // port's /routes endpoints, the Bridge methods, and `cliffracer route` against that port. The port
 // of the routed service runs under a private prefix and announces its methods on $SRV; each test
 // file has its own vhosts, prefixes and route bucket, deleted after.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { Kvm } from "@nats-io/kv";
 import { rpc } from "cliffracer";
 import type { Bridge } from "../../../bridge/bridge";
 import { createBridge } from "../../../bridge/bridge";
+import { buildProgram } from "../../../cli/main";
 import { InvalidRouteTable } from "../../../bridge/routing/route-table";
 import { ServiceNotRouted } from "../../../bridge/routing/route-control";
 import { ROUTE_OK, ROUTE_REFUSED, ROUTE_UNREACHABLE, runRoute } from "../../../bridge/route-command";
@@ -18,8 +16,6 @@ import { createVhost, type TestVhost } from "../../helpers/rabbit";
 import { uniquePrefix } from "../../helpers/brokers";
 import { waitFor } from "../../helpers/waiters";
 import { BridgeFixture } from "./bridge-fixture";
-
-const BIN = join(__dirname, "..", "..", "..", "bin", "cliffracer.js");
 
 class Orders {
   name = "orders";
@@ -35,6 +31,16 @@ class Orders {
   }
 }
 
+/** Another "orders" under the callers' prefix, not the port's: its methods must not count. */
+class OrdersElsewhere {
+  name = "orders";
+
+  @rpc()
+  delete_user(id: number): number {
+    return id;
+  }
+}
+
 interface Answer {
   status: number;
   body: Record<string, unknown>;
@@ -45,17 +51,23 @@ async function http(method: string, url: string, body?: string): Promise<Answer>
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** Runs `cliffracer route ...`; resolves with its exit status and output. */
-async function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [BIN, "route", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/**
+ * Runs `cliffracer route ...` through the program's command table in this process (a spawned
+ * `cliffracer` takes several seconds to start on a busy machine); resolves with its exit status and output.
+ */
+async function cli(args: string[]): Promise<{ code: number; out: string }> {
   let out = "";
-  let err = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, out, err };
+  const write = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    out += chunk.toString();
+    return true;
+  });
+  try {
+    await buildProgram().parseAsync(["node", "cliffracer", "route", ...args]);
+    return { code: Number(process.exitCode ?? 0), out };
+  } finally {
+    write.mockRestore();
+    process.exitCode = undefined;
+  }
 }
 
 describe("route tables on the bridge's ops port", () => {
@@ -89,6 +101,7 @@ describe("route tables on the bridge's ops port", () => {
     await fx.setup();
     original = await createVhost("cliff-original");
     await fx.nats.start(Orders, { prefix: portPrefix });
+    await fx.nats.start(OrdersElsewhere);
     bridge = createBridge(routedConfig("routes-a"), { log: fx.log });
     await bridge.start();
     ops = bridge.opsUrl!;
@@ -129,7 +142,7 @@ describe("route tables on the bridge's ops port", () => {
     await waitFor(() => other!.routes("orders").methods.create_user === 50, { what: "bridge b to apply the change" });
   });
 
-  it("refuses a table naming an unknown method with 400, the previous table staying in force", async () => {
+  it("refuses a table naming a method the port does not announce with 400, the previous table staying in force", async () => {
     const before = bridge.routes("orders");
     const put = await http("PUT", `${ops}/routes/orders`, JSON.stringify({ "*": 0, delete_user: 100 }));
     expect(put.status).toBe(400);
@@ -174,7 +187,6 @@ describe("route tables on the bridge's ops port", () => {
     expect(bridge.routes("orders")).toEqual({ defaultWeight: 25, methods: { get_user: 100 } });
   });
 
-  // The command's logic in this process: one spawned command above already takes seconds on a busy machine.
   it("the route command shows, rolls back, exits 1 when refused and 2 when the bridge is unreachable", async () => {
     const printed = { out: "", err: "" };
     const output = { out: (t: string) => void (printed.out += t), err: (t: string) => void (printed.err += t) };
