@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--rounds N] [--only id,id] [--profile] [--verbose]`
+ * `npm run bench [-- --quick] [--rounds N] [--only id,id] [--profile] [--memory] [--verbose]`
  *
  * Starts what each case needs (every service, peer and caller in its own process), warms up, then
  * measures; cases run in turn, round after round, and are reported as median [min-max]. Prints the
@@ -36,6 +36,8 @@ interface Options {
   only: string[];
   profile: boolean;
   profileProcess: string;
+  /** Sample each child's memory by kind every this many ms (0: off). */
+  memorySampleMs: number;
   verbose: boolean;
   out: string;
 }
@@ -47,6 +49,7 @@ function parseArgs(argv: string[]): Options {
     only: [],
     profile: false,
     profileProcess: "service",
+    memorySampleMs: 0,
     verbose: false,
     out: join(RESULTS, "latest.json"),
   };
@@ -71,6 +74,9 @@ function parseArgs(argv: string[]): Options {
       case "--profile-process":
         o.profileProcess = value();
         break;
+      case "--memory":
+        o.memorySampleMs = 20;
+        break;
       case "--verbose":
         o.verbose = true;
         break;
@@ -79,7 +85,7 @@ function parseArgs(argv: string[]): Options {
         break;
       case "--help":
         process.stdout.write(
-          "npm run bench -- [--quick] [--rounds N] [--only id,prefix] [--profile [--profile-process NAME,NAME|all]] [--verbose] [--out file.json]\n" +
+          "npm run bench -- [--quick] [--rounds N] [--only id,prefix] [--profile [--profile-process NAME,NAME|all]] [--memory] [--verbose] [--out file.json]\n" +
             `cases: ${CASES.map((c) => c.id).join(", ")}\n`,
         );
         process.exit(0);
@@ -110,6 +116,8 @@ async function probeOurCode(): Promise<{ probe: Probe; versions: Record<string, 
 
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
+  // Children inherit the environment: each samples its own memory (bench/lib/child-main.ts).
+  if (options.memorySampleMs > 0) process.env.BENCH_MEMORY_SAMPLE_MS = String(options.memorySampleMs);
   const timing = timingFor(options);
   const began = Date.now();
   execFileSync("bash", [join(ROOT, "scripts", "ensure-servers.sh")], { stdio: ["ignore", "ignore", "inherit"] });
@@ -132,6 +140,7 @@ async function main(): Promise<number> {
       const result = await runRound(c, round, {
         timing,
         verbose: options.verbose,
+        memory: options.memorySampleMs > 0,
         profile: options.profile
           ? {
               dir: profileDir,

@@ -5,6 +5,7 @@
 import "reflect-metadata";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { Session } from "node:inspector";
+import { getHeapSpaceStatistics } from "node:v8";
 import { dirname, resolve } from "node:path";
 import { register } from "tsconfig-paths";
 import { describeError, type ChildMessage, type CommandMessage, type StartRole } from "./role";
@@ -63,6 +64,34 @@ async function profileCommand(command: string, arg: unknown): Promise<unknown> {
   return file;
 }
 
+/**
+ * Peak memory by kind (`--memory`): process.memoryUsage() and V8's heap spaces sampled every
+ * BENCH_MEMORY_SAMPLE_MS from start-up, so the peak RSS the runner reads from VmHWM can be split
+ * into the JavaScript heap (young and old generation), Buffers (external, arrayBuffers) and the rest.
+ */
+const memoryPeaks: Record<string, number> = {};
+
+function sampleMemory(): void {
+  const keep = (key: string, bytes: number) => {
+    const mb = bytes / 1048576;
+    if (!(memoryPeaks[key] >= mb)) memoryPeaks[key] = mb;
+  };
+  const usage = process.memoryUsage();
+  keep("rss", usage.rss);
+  keep("heapTotal", usage.heapTotal);
+  keep("heapUsed", usage.heapUsed);
+  keep("external", usage.external);
+  keep("arrayBuffers", usage.arrayBuffers);
+  // Each space's committed size: the young generation's semi-spaces grow under allocation load.
+  for (const space of getHeapSpaceStatistics()) keep(space.space_name, space.space_size);
+}
+
+const memorySampleMs = Number(process.env.BENCH_MEMORY_SAMPLE_MS);
+if (memorySampleMs > 0) {
+  sampleMemory();
+  setInterval(sampleMemory, memorySampleMs).unref();
+}
+
 async function main(): Promise<void> {
   const [modulePath, optionsJson] = process.argv.slice(2);
   const mod = (await import(modulePath)) as { start?: StartRole };
@@ -75,7 +104,9 @@ async function main(): Promise<void> {
         ? role.stop()
         : command.startsWith("profile-")
           ? profileCommand(command, arg)
-          : role.handle(command, arg);
+          : command === "memory-peaks"
+            ? Promise.resolve(memorySampleMs > 0 ? { ...memoryPeaks } : null)
+            : role.handle(command, arg);
     work.then(
       (value) => {
         send({ type: "reply", id, ok: true, value: value ?? null });

@@ -49,6 +49,8 @@ export interface CaseSummary {
     readsPerOp?: Spread;
     peakRssMb?: number;
     shared?: boolean;
+    /** With `--memory`: each kind's peak in MB, max over rounds. */
+    memoryPeaksMb?: Record<string, number>;
   }[];
 }
 
@@ -104,6 +106,10 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
       processes: names.map((name) => {
         const per = r.rounds.filter((x) => x.status === "ok").map((x) => x.processes.find((p) => p.name === name));
         const rss = per.map((p) => p?.peakRssMb).filter((v): v is number => v !== undefined);
+        const memoryPeaksMb: Record<string, number> = {};
+        for (const p of per)
+          for (const [kind, mb] of Object.entries(p?.memoryPeaksMb ?? {}))
+            memoryPeaksMb[kind] = Math.max(memoryPeaksMb[kind] ?? 0, mb);
         return {
           name,
           cpuSeconds: spreadOf(per.map((p) => p?.cpuSeconds)),
@@ -112,6 +118,7 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
           readsPerOp: spreadOf(per.map((p) => p?.readsPerOp)),
           peakRssMb: rss.length ? Math.max(...rss) : undefined,
           shared: per.some((p) => p?.shared),
+          memoryPeaksMb: Object.keys(memoryPeaksMb).length ? memoryPeaksMb : undefined,
         };
       }),
     };
@@ -268,7 +275,40 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
   }
   out.push("");
   out.push(table(["case", "process", "CPU s", "CPU µs/op", "writes/op", "reads/op", "peak RSS MB"], rows));
+  const memory = renderMemory(reports);
+  if (memory) out.push("", memory);
   return out.join("\n");
+}
+
+/** The kinds of `--memory`'s table, in column order: process.memoryUsage(), then V8's heap spaces. */
+const MEMORY_KINDS = [
+  "rss",
+  "heapTotal",
+  "heapUsed",
+  "new_space",
+  "old_space",
+  "code_space",
+  "large_object_space",
+  "external",
+  "arrayBuffers",
+];
+
+/** With `--memory`: each of our processes' peaks by kind (each column its own peak, max over rounds). */
+function renderMemory(reports: CaseReport[]): string | undefined {
+  const rows: string[][] = [];
+  for (const r of reports)
+    for (const p of r.summary?.processes ?? []) {
+      const peaks = p.memoryPeaksMb;
+      if (peaks)
+        rows.push([r.title, p.name, ...MEMORY_KINDS.map((k) => (peaks[k] !== undefined ? peaks[k].toFixed(1) : "-"))]);
+    }
+  if (rows.length === 0) return undefined;
+  return [
+    "Memory by kind (--memory) — MB, each column the process's own peak over the round (sampled, so rss may sit below VmHWM); " +
+      "new_space is V8's young generation (its semi-spaces grow under allocation), external and arrayBuffers are Buffers",
+    "",
+    table(["case", "process", ...MEMORY_KINDS], rows),
+  ].join("\n");
 }
 
 /** One line of the targets check. */

@@ -21,6 +21,8 @@ export interface ProcessFigures {
   peakRssMb?: number;
   /** Shared with other users of the machine (a broker). */
   shared?: boolean;
+  /** With `--memory`: the process's own peaks by kind in MB (rss, heapUsed, new_space, external...). */
+  memoryPeaksMb?: Record<string, number>;
 }
 
 /** The outcome of one round of one case. */
@@ -39,6 +41,8 @@ export interface RunnerOptions {
   verbose: boolean;
   /** CPU-profile the measured window of the processes whose name matches, into dir. */
   profile?: { dir: string; processes: (name: string) => boolean };
+  /** Ask every child for its memory peaks by kind (children sample them when BENCH_MEMORY_SAMPLE_MS is set). */
+  memory?: boolean;
 }
 
 /** Run one round of a case; never throws (errors become the round's status). */
@@ -120,7 +124,11 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
     };
   };
   for (const c of children) {
-    processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM") });
+    const memoryPeaksMb =
+      options.memory && c.alive
+        ? ((await c.command<Record<string, number> | null>("memory-peaks").catch(() => null)) ?? undefined)
+        : undefined;
+    processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM"), memoryPeaksMb });
     for (const e of c.extraPids)
       processes.push({ name: e.name, ...figures(e.pid), peakRssMb: memoryMb(e.pid, "VmHWM") });
   }
