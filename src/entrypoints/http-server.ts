@@ -2,8 +2,9 @@
 // SharedExtension): it listens while at least one container with @http methods runs, on config
 // WEB_SERVER_ADDRESS, and routes every request through the werkzeug-style RuleMap. Its `/ws`
 // endpoint hands WebSocket upgrades to the one container that serves WebSocket RPC there.
-import fastifyWebsocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type FastifyWebsocket from "@fastify/websocket";
+import type Fastify from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ConfigurationError, type Logger } from "../../compat";
 import { IncomingHttpRequest, responseFromException, type OutgoingResponse } from "./http-messages";
 import { RuleMap, type PathValue } from "./http-rules";
@@ -72,6 +73,26 @@ const NOT_UPGRADED = (): OutgoingResponse => ({ status: 400, headers: [["connect
 
 const servers = new Map<string, SharedHttpServer>();
 
+/** fastify and its WebSocket plugin, loaded by the first server only. */
+interface HttpModules {
+  Fastify: typeof Fastify;
+  fastifyWebsocket: typeof FastifyWebsocket;
+}
+
+let httpModules: Promise<HttpModules> | undefined;
+
+/**
+ * The first server to start loads them once: a process with no @http or @wsRpc entrypoint never
+ * loads fastify, about 3 MB of RSS (BENCHMARKS.md, Peak RSS (issue 17)).
+ */
+function loadHttpModules(): Promise<HttpModules> {
+  httpModules ??= Promise.all([import("fastify"), import("@fastify/websocket")]).then(([f, w]) => ({
+    Fastify: f.default,
+    fastifyWebsocket: w.default,
+  }));
+  return httpModules;
+}
+
 /** One listening fastify server, shared by the @http entrypoints of every container using its address. */
 export class SharedHttpServer {
   readonly rules = new RuleMap<HttpRouteTarget>();
@@ -86,6 +107,7 @@ export class SharedHttpServer {
     private readonly key: string,
     readonly address: BindAddress,
     private readonly log: Logger,
+    { Fastify, fastifyWebsocket }: HttpModules,
   ) {
     this.app = Fastify({ logger: false });
     // Every body stays raw: the method decides how to read it (request.text(), request.json()).
@@ -135,8 +157,10 @@ export class SharedHttpServer {
   static async acquire(addressText: string, log: Logger): Promise<SharedHttpServer> {
     const address = parseAddress(addressText);
     const key = `${address.host}:${address.port}`;
+    const modules = await loadHttpModules();
+    // Looked up after the await: two acquires of one address still share one server.
     let server = servers.get(key);
-    if (!server) servers.set(key, (server = new SharedHttpServer(key, address, log)));
+    if (!server) servers.set(key, (server = new SharedHttpServer(key, address, log, modules)));
     server.users++;
     try {
       await (server.listening ??= server.listen());

@@ -4,7 +4,7 @@
  * paths are saturated or one broker is away. A process adds its own endpoints through `json`
  * (read-only) and `handlers` (any method, JSON in and out), so the server knows nothing of them.
  */
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { describeError, type Logger } from "../../compat";
 
@@ -81,6 +81,9 @@ function probeRoute(app: FastifyInstance, path: string, probe: () => ProbeResult
 
 /** Starts `/health`, `/ready` and `/metrics`; resolves once listening. */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+  // Loaded here: a process without an ops port never loads fastify, about 3 MB of RSS.
+  // BENCHMARKS.md, Peak RSS (issue 17)
+  const { default: Fastify } = await import("fastify");
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
   probeRoute(app, "/health", options.health ?? (() => ({ ok: true })));
   probeRoute(app, "/ready", options.ready);
