@@ -149,7 +149,7 @@ async function main(): Promise<number> {
           : undefined,
       });
       rounds.get(c.id)?.push(result);
-      const top = Math.max(...timing.concurrencies);
+      const top = Math.max(...(c.timing ? c.timing(timing) : timing).concurrencies);
       process.stdout.write(
         result.status === "ok"
           ? `ok, ${Math.round(result.measurement?.rates[top] ?? 0)}/s @${top}, p50 ${((result.measurement?.latency.p50 ?? 0) / 1000).toFixed(3)} ms (${(result.durationMs / 1000).toFixed(1)} s)\n`
@@ -158,9 +158,9 @@ async function main(): Promise<number> {
     }
   }
   const reports: CaseReport[] = CASES.map((c) =>
-    caseReport(c, rounds.get(c.id) ?? [], avail.get(c.id) ?? { status: "available" }, selected(c.id)),
+    caseReport(c, rounds.get(c.id) ?? [], avail.get(c.id) ?? { status: "available" }, selected(c.id), timing),
   );
-  summarize(reports, timing.concurrencies);
+  summarize(reports);
   const targets = checkTargets(reports, timing.concurrencies);
   const loadAfter = loadavg();
   process.stdout.write(`\n${renderTables(reports, timing.concurrencies)}\n\nTargets\n${renderTargets(targets)}\n`);

@@ -17,6 +17,7 @@ import { namekoAmqpRecorded } from "./rpc-nameko-amqp-recorded";
 import { namekoPython } from "./rpc-nameko-python";
 import { moleculerPeer } from "./rpc-moleculer";
 import { natsFloor } from "./rpc-nats-floor";
+import { PAYLOAD_CASES } from "./payload-size";
 import { runtimeClient } from "./rpc-runtime-client";
 import { runtimeProxy } from "./rpc-runtime-proxy";
 
@@ -41,4 +42,5 @@ export const CASES: BenchCase[] = [
   bridgeEventsAmqpToNats,
   relayJetStreamToAmqp,
   bridgeEventsNatsToAmqp,
+  ...PAYLOAD_CASES,
 ];

@@ -116,6 +116,10 @@ export interface BenchCase {
   needs: readonly string[];
   /** What limits it, for BENCHMARKS.md. */
   limits: string;
+  /** The payload-size family: the request body's size in bytes (other RPC cases echo 100 bytes). */
+  payloadBytes?: number;
+  /** This case's timing, from the run's (a family of many cases measures fewer levels, in shorter windows). */
+  timing?: (run: Timing) => Timing;
   run(ctx: CaseContext): Promise<Measurement>;
 }
 

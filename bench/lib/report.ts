@@ -1,5 +1,5 @@
 /** Aggregation over rounds (median and spread), the printed tables, and the targets check. */
-import type { Availability, BenchCase, Measurement } from "./case";
+import type { Availability, BenchCase, Measurement, Timing } from "./case";
 import type { RoundResult } from "./runner";
 import { spreadOf, type Spread } from "./stats";
 
@@ -10,6 +10,10 @@ export interface CaseReport {
   kind: "rpc" | "events";
   floor?: string;
   limits: string;
+  /** In-flight levels measured (the case's own, or the run's). */
+  levels: number[];
+  /** The payload-size family's request body size in bytes. */
+  payloadBytes?: number;
   status: "ok" | "error" | "not available" | "skipped";
   /** Why not available, or the first error. */
   reason?: string;
@@ -58,10 +62,11 @@ const okMeasurements = (r: CaseReport): (Measurement | undefined)[] =>
   r.rounds.map((x) => (x.status === "ok" ? x.measurement : undefined));
 
 /** Compute the summaries (floors first, since ratios pair a case's round with its floor's). */
-export function summarize(reports: CaseReport[], concurrencies: number[]): void {
+export function summarize(reports: CaseReport[]): void {
   const byId = new Map(reports.map((r) => [r.id, r]));
-  const top = String(Math.max(...concurrencies));
   for (const r of reports) {
+    const concurrencies = r.levels;
+    const top = String(Math.max(...concurrencies));
     if (r.rounds.length === 0) continue;
     const ms = okMeasurements(r);
     if (ms.every((m) => m === undefined)) continue;
@@ -125,9 +130,25 @@ export function summarize(reports: CaseReport[], concurrencies: number[]): void 
   }
 }
 
-/** Turn a case definition and its rounds into a report entry. */
-export function caseReport(c: BenchCase, rounds: RoundResult[], avail: Availability, selected: boolean): CaseReport {
-  const base = { id: c.id, title: c.title, kind: c.kind, floor: c.floor, limits: c.limits, rounds };
+/** Turn a case definition and its rounds (measured with `timing`, the run's) into a report entry. */
+export function caseReport(
+  c: BenchCase,
+  rounds: RoundResult[],
+  avail: Availability,
+  selected: boolean,
+  timing: Timing,
+): CaseReport {
+  const levels = (c.timing ? c.timing(timing) : timing).concurrencies;
+  const base = {
+    id: c.id,
+    title: c.title,
+    kind: c.kind,
+    floor: c.floor,
+    limits: c.limits,
+    levels,
+    payloadBytes: c.payloadBytes,
+    rounds,
+  };
   if (avail.status === "not available") return { ...base, status: "not available", reason: avail.reason };
   if (avail.status === "error") return { ...base, status: "error", reason: avail.reason };
   if (!selected) return { ...base, status: "skipped" };
@@ -172,7 +193,8 @@ function statusCell(r: CaseReport): string | undefined {
 export function renderTables(reports: CaseReport[], concurrencies: number[]): string {
   const top = Math.max(...concurrencies);
   const out: string[] = [];
-  const rpc = reports.filter((r) => r.kind === "rpc");
+  const rpc = reports.filter((r) => r.kind === "rpc" && r.payloadBytes === undefined);
+  const sized = reports.filter((r) => r.payloadBytes !== undefined);
   const ev = reports.filter((r) => r.kind === "events");
   const note = (r: CaseReport) => (r.status === "error" && r.summary ? " (some rounds FAILED)" : "");
   out.push(
@@ -201,8 +223,6 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
           r.title + note(r),
           fmtSpread(m.p50Us, 1e-3, 3),
           fmtSpread(m.p99Us, 1e-3, 3),
-          r.floor ? fmtSpread(m.ratioP50, 1, 2) : "floor",
-          fmtSpread(m.backToBackP50Us, 1e-3, 3),
           ...concurrencies.map((c) => fmtSpread(m.rates[c])),
           r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
           r.floor ? fmtSpread(m.ratioCpu, 1, 2) : "floor",
@@ -252,6 +272,10 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
       }),
     ),
   );
+  if (sized.some((r) => r.status !== "skipped" && r.status !== "not available")) {
+    out.push("");
+    out.push(renderPayloadTable(sized));
+  }
   out.push("");
   out.push(
     "Processes — CPU seconds over the measured windows, CPU µs and write/read system calls per call/event (how well sends are batched; " +
@@ -308,6 +332,60 @@ function renderMemory(reports: CaseReport[]): string | undefined {
       "new_space is V8's young generation (its semi-spaces grow under allocation), external and arrayBuffers are Buffers",
     "",
     table(["case", "process", ...MEMORY_KINDS], rows),
+  ].join("\n");
+}
+
+/** "100 B", "10 KiB", "900 KiB". */
+export function fmtBytes(n: number): string {
+  return n < 1024 ? `${n} B` : `${+(n / 1024).toFixed(1)} KiB`;
+}
+
+/**
+ * The payload-size family: one row per size and path, rates at the family's levels, ratios to the
+ * floor of the same size paired by round.
+ */
+function renderPayloadTable(reports: CaseReport[]): string {
+  const levels = reports[0].levels;
+  const top = Math.max(...levels);
+  const rows = reports.map((r) => {
+    const bytes = r.payloadBytes as number;
+    const s = statusCell(r);
+    if (s) return [fmtBytes(bytes), r.title, s];
+    const m = r.summary as CaseSummary;
+    const rate = m.rates[top];
+    return [
+      fmtBytes(bytes),
+      r.title + (r.status === "error" ? " (some rounds FAILED)" : ""),
+      fmtSpread(m.p50Us, 1e-3, 3),
+      fmtSpread(m.p99Us, 1e-3, 3),
+      ...levels.map((c) => fmtSpread(m.rates[c])),
+      rate ? ((rate.median * bytes) / 1e6).toFixed(1) : "-",
+      r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
+      r.floor ? fmtSpread(m.ratioP50, 1, 2) : "floor",
+      r.floor ? fmtSpread(m.ratioCpu, 1, 2) : "floor",
+      fmtSpread(m.cpuPerOpUs, 1, 1),
+    ];
+  });
+  return [
+    "RPC by payload size — echo of a request body of the given size (the reply is 2 bytes more through Nameko's envelope); " +
+      `median [min-max] over rounds; latency in ms at 1 in flight; MB/s = request bytes per second @${top}; ` +
+      "ratios to the floor of the same size, paired by round",
+    "",
+    table(
+      [
+        "size",
+        "path",
+        "p50 ms",
+        "p99 ms",
+        ...levels.map((c) => `calls/s @${c}`),
+        `MB/s @${top}`,
+        `x floor @${top}`,
+        "p50 x floor",
+        "x floor by CPU",
+        "CPU µs/call",
+      ],
+      rows,
+    ),
   ].join("\n");
 }
 

@@ -67,7 +67,7 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
   const profiled = () => children.filter((c) => profile?.processes(c.name));
   const ctx: CaseContext = {
     token,
-    timing: options.timing,
+    timing: benchCase.timing ? benchCase.timing(options.timing) : options.timing,
     async spawn(name, role, roleOptions = {}) {
       const child = await Child.spawn(name, role, roleOptions);
       children.push(child);

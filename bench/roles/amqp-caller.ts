@@ -5,7 +5,7 @@
 import * as amqp from "amqplib";
 import { AMQP_SOCKET_OPTIONS, AMQP_URI } from "../lib/env";
 import { loadRole } from "../lib/load";
-import { echoRequestBody, PAYLOAD_COUNT } from "../lib/payload";
+import { bodyBytesOption, echoRequestBodies } from "../lib/payload";
 import type { StartRole } from "../lib/role";
 
 const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
@@ -14,7 +14,7 @@ export const start: StartRole = async (options) => {
   const queue = String(options.queue);
   const conn = await amqp.connect(AMQP_URI, AMQP_SOCKET_OPTIONS);
   const ch = await conn.createChannel();
-  const bodies = Array.from({ length: PAYLOAD_COUNT }, (_, i) => Buffer.from(echoRequestBody(i)));
+  const bodies = echoRequestBodies(bodyBytesOption(options));
   const waiting = new Map<string, { body: Buffer; resolve: () => void; reject: (e: Error) => void }>();
   await ch.consume(
     DIRECT_REPLY_TO,
@@ -33,7 +33,7 @@ export const start: StartRole = async (options) => {
     (i) =>
       new Promise<void>((resolve, reject) => {
         const correlationId = String(nextId++);
-        const body = bodies[i % PAYLOAD_COUNT];
+        const body = bodies[i % bodies.length];
         const timer = setTimeout(() => {
           waiting.delete(correlationId);
           reject(new Error("no reply within 10 s"));

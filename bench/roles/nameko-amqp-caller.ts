@@ -11,7 +11,7 @@ import * as amqp from "amqplib";
 import { AMQP_SOCKET_OPTIONS, AMQP_URI } from "../lib/env";
 import { loadRole } from "../lib/load";
 import { REPLY_QUEUE_EXPIRES_MS, requestProperties, RPC_EXCHANGE } from "../lib/nameko-amqp";
-import { echoRequestBody, echoArgument, PAYLOAD_COUNT } from "../lib/payload";
+import { bodyBytesOption, echoArguments, echoRequestBodies } from "../lib/payload";
 import type { StartRole } from "../lib/role";
 
 interface Pending {
@@ -59,7 +59,9 @@ export const start: StartRole = async (options) => {
     pending.delete(msg.properties.correlationId as string);
     p.reject(new Error(`UnknownService: ${service} (request returned by RabbitMQ)`));
   });
-  const bodies = Array.from({ length: PAYLOAD_COUNT }, (_, i) => Buffer.from(echoRequestBody(i)));
+  const bodyBytes = bodyBytesOption(options);
+  const bodies = echoRequestBodies(bodyBytes);
+  const expected = echoArguments(bodyBytes);
   const routingKey = `${service}.echo`;
   return loadRole(
     (i) => {
@@ -70,7 +72,7 @@ export const start: StartRole = async (options) => {
           reject(new Error("no reply within 10 s"));
         }, 10_000);
         pending.set(correlationId, {
-          expected: echoArgument(i),
+          expected: expected[i % expected.length],
           resolve: () => {
             clearTimeout(timer);
             resolve();
@@ -85,7 +87,7 @@ export const start: StartRole = async (options) => {
         publish.publish(
           RPC_EXCHANGE,
           routingKey,
-          bodies[i % PAYLOAD_COUNT],
+          bodies[i % bodies.length],
           requestProperties(replyKey, correlationId, callIdStack),
           (err) => (err ? reject(new Error(`request not confirmed: ${String(err)}`)) : resolve()),
         );

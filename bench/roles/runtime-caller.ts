@@ -1,17 +1,17 @@
 /** Runtime standalone client (ClusterRpcProxy) calling `<service>.echo(payload)`. */
 import { ClusterRpcProxy } from "cliffracer";
 import { loadRole } from "../lib/load";
-import { echoArguments, PAYLOAD_COUNT } from "../lib/payload";
+import { bodyBytesOption, echoArguments } from "../lib/payload";
 import type { StartRole } from "../lib/role";
 import { benchConfig } from "./runtime-service";
 
 export const start: StartRole = async (options) => {
   const cluster = await ClusterRpcProxy.connect({ config: benchConfig(), timeoutMs: 10_000 });
   const service = cluster.service(String(options.service));
-  const payloads = echoArguments();
+  const payloads = echoArguments(bodyBytesOption(options));
   return loadRole(
     async (i) => {
-      const payload = payloads[i % PAYLOAD_COUNT];
+      const payload = payloads[i % payloads.length];
       const result = await service.echo(payload);
       if (result !== payload) throw new Error(`wrong echo: ${JSON.stringify(result).slice(0, 200)}`);
     },
