@@ -2,6 +2,7 @@
 // Nameko's error classes, its error object and the registry of exc_paths: all of errors.ts.
 export * from "./errors";
 export {
+  asciiBytes,
   decodeJson,
   decodeReply,
   decodeRequest,

@@ -1,5 +1,6 @@
 import type { Msg, MsgHdrs, NatsConnection, Payload } from "@nats-io/transport-node";
 import {
+  asciiBytes,
   decodeReply,
   describeError,
   encodeRequest,
@@ -102,9 +103,9 @@ export class RpcClient {
     kwargs: Record<string, unknown> = {},
     options: RpcCallOptions = {},
   ): Promise<unknown> {
-    let body: string;
+    let body: Uint8Array;
     try {
-      body = encodeRequest(args as unknown[], kwargs);
+      body = asciiBytes(encodeRequest(args as unknown[], kwargs));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -138,7 +139,7 @@ export class RpcClient {
     options: RpcCallOptions = {},
   ): void {
     const subject = this.subject(service, method);
-    const body = encodeRequest(args as unknown[], kwargs);
+    const body = asciiBytes(encodeRequest(args as unknown[], kwargs));
     const headers = headersOf(options);
     assertFitsNats(this.nc, `request to ${service}.${method}`, body, headers);
     this.nc.publish(subject, body, { headers });

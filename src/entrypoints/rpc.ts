@@ -1,4 +1,5 @@
 import {
+  asciiBytes,
   bindArguments,
   bindDto,
   decodeRequest,
@@ -121,7 +122,7 @@ class RpcConsumer extends SharedExtension {
   private debug = false;
   /** Replies waiting for the next flushReplies, as two parallel arrays (no object per reply). */
   private replyMsgs: InboundMessage[] = [];
-  private replyBodies: string[] = [];
+  private replyBodies: Uint8Array[] = [];
 
   register(entrypoint: RpcEntrypoint): void {
     this.methods.set(entrypoint.methodName, entrypoint);
@@ -259,7 +260,7 @@ class RpcConsumer extends SharedExtension {
     }
   };
 
-  private queueReply(msg: InboundMessage, body: string): void {
+  private queueReply(msg: InboundMessage, body: Uint8Array): void {
     this.replyMsgs.push(msg);
     this.replyBodies.push(body);
     if (this.replyMsgs.length === 1) process.nextTick(this.flushReplies);
@@ -271,7 +272,7 @@ class RpcConsumer extends SharedExtension {
    * (docs/large-payloads.md); with large bodies off, or when the store fails, the caller gets a
    * PayloadTooLarge error reply instead.
    */
-  private answerLarge(msg: InboundMessage, body: string, size: number, max: number): void {
+  private answerLarge(msg: InboundMessage, body: Uint8Array, size: number, max: number): void {
     const method = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
     const tooLarge = natsPayloadTooLarge(`reply of ${this.container.serviceName}.${method}`, size, max);
     const refuse = (error: PayloadTooLarge): void => {
@@ -282,7 +283,7 @@ class RpcConsumer extends SharedExtension {
         error: error.message,
         callIdStack: new LazyNatsContext(msg).parentStack,
       });
-      this.queueReply(msg, encodeErrorReply(error));
+      this.queueReply(msg, asciiBytes(encodeErrorReply(error)));
     };
     const bucket = largeBodiesOf(this.container.config);
     if (bucket === false) {
@@ -318,14 +319,16 @@ class RpcConsumer extends SharedExtension {
     if (--this.inFlight === 0 && this.idle) this.idle();
   }
 
-  private encode(outcome: WorkerOutcome): string {
+  private encode(outcome: WorkerOutcome): Uint8Array {
+    let text: string;
     try {
-      return outcome.ok ? encodeReply(outcome.result) : encodeErrorReply(outcome.error);
+      text = outcome.ok ? encodeReply(outcome.result) : encodeErrorReply(outcome.error);
     } catch (err) {
       // encodeReply already turns an unencodable result into UnserializableValueError; this is the
       // last resort for an error object that cannot even be described.
-      return encodeErrorReply(new Error(`reply could not be encoded: ${describeError(err)}`));
+      text = encodeErrorReply(new Error(`reply could not be encoded: ${describeError(err)}`));
     }
+    return asciiBytes(text);
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  asciiBytes,
   decodeReply,
   decodeRequest,
   encodeErrorReply,
@@ -142,6 +143,20 @@ describe("decodeRequest", () => {
     const err = thrown(() => decodeRequest(`{"args": [1, 2], "kwargs": ${kwargs}}`));
     expect(err).toBeInstanceOf(IncorrectSignature);
     expect(err.message).toBe(`inspect.getcallargs() argument after ** must be a mapping, not ${type}`);
+  });
+});
+
+describe("asciiBytes", () => {
+  it("gives a written body's UTF-8 bytes, whatever characters its values hold", () => {
+    const values = ["café", "€ and 😀", "\ud800 alone", 'quote " and \\ backslash', "\u007f\u0080\u00ff"];
+    for (const body of [
+      encodeRequest(values, { k: "ü" }),
+      encodeReply({ clé: values }),
+      encodeErrorReply(new ValueError("naïve")),
+    ]) {
+      expect(asciiBytes(body)).toEqual(Buffer.from(body, "utf8"));
+    }
+    expect(decodeReply(asciiBytes(encodeReply(values))).result).toEqual(values);
   });
 });
 
