@@ -190,7 +190,17 @@ function markUndecodable(buf: Buffer, start: number, end: number): boolean {
  * handed out again.
  */
 export class FrameCutter {
+  /** Bytes from a frame boundary on (the first `delivered` of them already handed out). */
   private pending: Buffer;
+  /**
+   * Chunks read after `pending`, joined to it once they complete its first frame: joined as each
+   * one came, a frame of 128 KiB read in 64 KiB chunks was copied two or three times over, most
+   * of a large message's receive cost (BENCHMARKS.md, Payload size).
+   */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  /** Bytes `pending` must hold before its first frame is whole (0: not known, look). */
+  private needed = 0;
   private delivered: number;
   /** Set when a frame claims more than amqplib accepts: from then on bytes pass unframed. */
   unframed = false;
@@ -201,13 +211,25 @@ export class FrameCutter {
   }
 
   add(chunk: Buffer): void {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.pending.length === 0 && this.queued.length === 0) this.pending = chunk;
+    else {
+      this.queued.push(chunk);
+      this.queuedBytes += chunk.length;
+    }
   }
 
   /** The whole frames not yet handed out, content headers rewritten; null when none is complete. */
   take(): Buffer | null {
+    if (this.queued.length > 0) {
+      const length = this.pending.length + this.queuedBytes;
+      if (length < this.needed) return null;
+      this.pending = Buffer.concat([this.pending, ...this.queued], length);
+      this.queued = [];
+      this.queuedBytes = 0;
+    }
     const buf = this.pending;
     let at = 0;
+    let needed = FRAME_HEADER_BYTES;
     while (buf.length - at >= FRAME_HEADER_BYTES) {
       const total = FRAME_HEADER_BYTES + buf.readUInt32BE(at + 3) + FRAME_END_BYTES;
       if (total > MAX_FRAME_BYTES) {
@@ -215,11 +237,15 @@ export class FrameCutter {
         at = buf.length;
         break;
       }
-      if (buf.length - at < total) break;
+      if (buf.length - at < total) {
+        needed = total;
+        break;
+      }
       if (buf[at] === CONTENT_HEADER_FRAME && at >= this.delivered)
         rewriteLongTags(buf, at + FRAME_HEADER_BYTES, at + total - FRAME_END_BYTES);
       at += total;
     }
+    this.needed = needed;
     if (at === 0) return null;
     const from = this.delivered;
     this.pending = buf.subarray(at);

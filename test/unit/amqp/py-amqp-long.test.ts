@@ -90,6 +90,26 @@ describe("py-amqp's `L` header tag on our own sockets", () => {
     }
   });
 
+  it("hands out a large message's frames whole, each once its last chunk came, however many chunks it spans", () => {
+    const { wire } = pyAmqpMessage();
+    const bodies = [0, 1, 2].map((i) => Buffer.alloc(128 * 1024 - 8, 0x61 + i)); // frame_max 128 KiB
+    const all = Buffer.concat([wire, ...bodies.map((b) => frame.makeBodyFrame(1, b))]);
+    const cutter = new FrameCutter(Buffer.alloc(0));
+    const handed: Buffer[] = [];
+    for (let at = 0; at < all.length; at += 20_000) {
+      cutter.add(Buffer.from(all.subarray(at, at + 20_000)));
+      const frames = cutter.take();
+      if (frames) handed.push(frames);
+      // Nothing past the bytes read so far, and only whole frames.
+      const sofar = Buffer.concat(handed);
+      expect(sofar.length).toBeLessThanOrEqual(Math.min(all.length, at + 20_000));
+      framesOf(sofar);
+    }
+    const frames = framesOf(Buffer.concat(handed));
+    expect(frames.map((f) => f.type)).toEqual([1, 2, 3, 3, 3, 3]);
+    expect(frames.slice(3).map((f, i) => f.payload.equals(bodies[i]))).toEqual([true, true, true]);
+  });
+
   it("does not hand out again what amqplib had already read when it was installed", () => {
     const { wire } = pyAmqpMessage();
     const alreadyRead = wire.subarray(0, 10); // amqplib holds the first 10 bytes of the method frame
