@@ -8,7 +8,7 @@ import {
   UnserializableValueError,
   serializeError,
 } from "./errors";
-import { decodeJson, encodeJson, encodeJsonAt, JsonDecodeError } from "./json";
+import { decodeJson, encodeJson, encodeJsonAt, isPlainString, JsonDecodeError } from "./json";
 import { pyStr, pyTypeName } from "./python";
 
 // The JSON layer is part of this module's contract; it lives in json.ts to keep both readable.
@@ -49,11 +49,58 @@ export function encodeReply(result: unknown): string {
  * instead of the text. The text is ASCII by construction: every other character is written as
  * `\uXXXX` (docs/nameko-wire.md, JSON bodies), so its latin1 form is its UTF-8 form, copied in one
  * pass. A transport given the string would encode it with TextEncoder and, to check a size limit,
- * measure it with Buffer.byteLength: two more passes over the text, the first also flattening the
- * envelope's concatenation, about 2 ms per side of a 900 KiB call (BENCHMARKS.md, Payload size).
+ * measure it with Buffer.byteLength: two more passes over the text (BENCHMARKS.md, Payload size).
  */
 export function asciiBytes(body: string): Buffer {
   return Buffer.from(body, "latin1");
+}
+
+/**
+ * Strings from this length on are written into a body's bytes where they stand, not concatenated
+ * into the envelope's text first: turning that concatenation into bytes flattens it, allocating
+ * and copying the whole body once more (about 0.7 ms at 900 KiB; BENCHMARKS.md, Payload size).
+ * Shorter ones cost less joined.
+ */
+const LONG_STRING = 16 * 1024;
+
+/** A string long enough to be written in place, needing no escapes. */
+function isLongPlain(value: unknown): value is string {
+  return typeof value === "string" && value.length >= LONG_STRING && isPlainString(value);
+}
+
+/** ASCII pieces of a body, written one after another into its bytes. */
+function joinAscii(pieces: readonly string[]): Buffer {
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const piece of pieces) at += out.write(piece, at, "latin1");
+  return out;
+}
+
+/** The bytes of {@link encodeRequest}'s body, with long string arguments written in place; throws as it does. */
+export function encodeRequestBytes(args: unknown[], kwargs: Record<string, unknown> = {}): Buffer {
+  const long = Array.isArray(args) ? args.map(isLongPlain) : [];
+  if (!long.includes(true)) return asciiBytes(encodeRequest(args, kwargs));
+  const pieces = ['{"args": ['];
+  try {
+    for (let i = 0; i < args.length; i++) {
+      if (i > 0) pieces.push(", ");
+      // One level inside the envelope's list, as encodeRequest writes it.
+      pieces.push(...(long[i] ? ['"', args[i] as string, '"'] : [encodeJsonAt(args[i], 2)]));
+    }
+    pieces.push('], "kwargs": ', encodeJsonAt(kwargs, 1), "}");
+  } catch {
+    // The error of the whole request, as encodeRequest reports it.
+    return asciiBytes(encodeRequest(args, kwargs));
+  }
+  return joinAscii(pieces);
+}
+
+/** The bytes of {@link encodeReply}'s body, with a long string result written in place. */
+export function encodeReplyBytes(result: unknown): Buffer {
+  if (isLongPlain(result)) return joinAscii(['{"result": "', result, '", "error": null}']);
+  return asciiBytes(encodeReply(result));
 }
 
 /** `{"result": null, "error": {...}}` for anything thrown (docs/nameko-wire.md, Error object). */

@@ -23,6 +23,11 @@ const NON_ASCII = /[\u007f-\uffff]/g;
 /** Raised inside the encoder; encodeJson turns it into UnserializableValueError of the whole value. */
 class Unencodable extends Error {}
 
+/** True when `s` is written as it is between quotes: printable ASCII without `"` or `\`. */
+export function isPlainString(s: string): boolean {
+  return PLAIN_STRING.test(s);
+}
+
 function escapeNonAscii(ch: string): string {
   return "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0");
 }

@@ -1,9 +1,8 @@
 import type { Msg, MsgHdrs, NatsConnection, Payload } from "@nats-io/transport-node";
 import {
-  asciiBytes,
   decodeReply,
   describeError,
-  encodeRequest,
+  encodeRequestBytes,
   deserializeError,
   PayloadTooLarge,
   RpcTimeout,
@@ -105,7 +104,7 @@ export class RpcClient {
   ): Promise<unknown> {
     let body: Uint8Array;
     try {
-      body = asciiBytes(encodeRequest(args as unknown[], kwargs));
+      body = encodeRequestBytes(args as unknown[], kwargs);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -139,7 +138,7 @@ export class RpcClient {
     options: RpcCallOptions = {},
   ): void {
     const subject = this.subject(service, method);
-    const body = asciiBytes(encodeRequest(args as unknown[], kwargs));
+    const body = encodeRequestBytes(args as unknown[], kwargs);
     const headers = headersOf(options);
     assertFitsNats(this.nc, `request to ${service}.${method}`, body, headers);
     this.nc.publish(subject, body, { headers });

@@ -7,7 +7,7 @@ import {
   type DtoClass,
   dtoClassOf,
   encodeErrorReply,
-  encodeReply,
+  encodeReplyBytes,
   MalformedRequest,
   PayloadTooLarge,
   type ErrorClass,
@@ -320,15 +320,13 @@ class RpcConsumer extends SharedExtension {
   }
 
   private encode(outcome: WorkerOutcome): Uint8Array {
-    let text: string;
     try {
-      text = outcome.ok ? encodeReply(outcome.result) : encodeErrorReply(outcome.error);
+      return outcome.ok ? encodeReplyBytes(outcome.result) : asciiBytes(encodeErrorReply(outcome.error));
     } catch (err) {
       // encodeReply already turns an unencodable result into UnserializableValueError; this is the
       // last resort for an error object that cannot even be described.
-      text = encodeErrorReply(new Error(`reply could not be encoded: ${describeError(err)}`));
+      return asciiBytes(encodeErrorReply(new Error(`reply could not be encoded: ${describeError(err)}`)));
     }
-    return asciiBytes(text);
   }
 }
 

@@ -4,7 +4,9 @@ import {
   decodeRequest,
   encodeErrorReply,
   encodeReply,
+  encodeReplyBytes,
   encodeRequest,
+  encodeRequestBytes,
   JsonDecodeError,
   requestEnvelope,
 } from "../../../compat/codec";
@@ -157,6 +159,36 @@ describe("asciiBytes", () => {
       expect(asciiBytes(body)).toEqual(Buffer.from(body, "utf8"));
     }
     expect(decodeReply(asciiBytes(encodeReply(values))).result).toEqual(values);
+  });
+});
+
+describe("encodeRequestBytes / encodeReplyBytes", () => {
+  const long = "x".repeat(20_000);
+  const values: unknown[] = [
+    long,
+    `${long} "quoted" \\ and é`,
+    "short",
+    [long, 1, undefined, null, { k: long }],
+    { nested: [long] },
+    -0,
+    undefined,
+  ];
+
+  it("write the bytes of encodeRequest and encodeReply, long strings or not", () => {
+    for (const v of values) {
+      expect(encodeReplyBytes(v).equals(Buffer.from(encodeReply(v)))).toBe(true);
+      expect(encodeRequestBytes([v, long], { k: v }).equals(Buffer.from(encodeRequest([v, long], { k: v })))).toBe(
+        true,
+      );
+    }
+    expect(encodeRequestBytes([long, undefined]).toString()).toBe(`{"args": ["${long}", null], "kwargs": {}}`);
+  });
+
+  it("refuse what encodeRequest refuses, with its error", () => {
+    const call = () => encodeRequestBytes([long, new Set([1])]);
+    expect(call).toThrow(UnserializableValueError);
+    expect(call).toThrow(new UnserializableValueError([long, new Set([1])]).message);
+    expect(() => encodeRequestBytes([long], { deep: nestedList(MAX_NESTING) })).toThrow(UnserializableValueError);
   });
 });
 
