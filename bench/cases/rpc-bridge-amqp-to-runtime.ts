@@ -1,5 +1,6 @@
 /** (4) A Nameko-protocol AMQP caller -> bridge -> runtime service (three processes). */
 import { measureRpc, type BenchCase } from "../lib/case";
+import { DEFAULT_BODY_BYTES } from "../lib/payload";
 import { RUNTIME_SERVICE_NEEDS } from "./rpc-runtime-client";
 
 /** What the bridge role runs on. */
@@ -9,6 +10,7 @@ export const bridgeAmqpToRuntime: BenchCase = {
   id: "rpc.bridge-amqp-to-runtime",
   title: "(4) AMQP caller -> bridge -> runtime",
   kind: "rpc",
+  payloadBytes: DEFAULT_BODY_BYTES,
   floor: "rpc.amqp-floor",
   limits:
     "RabbitMQ: Nameko's rules (confirmed persistent request and reply, mandatory routing, manual acks) cost it about " +
@@ -32,6 +34,8 @@ export const bridgeAmqpToRuntime: BenchCase = {
  */
 export const bridgeAmqpToRuntimeAtLeastOnce: BenchCase = {
   ...bridgeAmqpToRuntime,
+  // Not a row of the payload-size table: that row is (4) as users run it.
+  payloadBytes: undefined,
   id: "rpc.bridge-amqp-to-runtime-at-least-once",
   title: "(4a) as (4), at least once (no record)",
   limits: "As (4); the bridge does not record the requests it hands over, so it skips one JetStream KV write per call.",
@@ -52,6 +56,7 @@ export const bridgeAmqpToRuntimeAtLeastOnce: BenchCase = {
  */
 export const bridgeAmqpToRuntimeLeanRecord: BenchCase = {
   ...bridgeAmqpToRuntime,
+  payloadBytes: undefined,
   id: "rpc.bridge-amqp-to-runtime-lean-record",
   title: "(4b) as (4), record in memory, no replies",
   limits: "As (4); one KV create per call in a memory bucket, no reply recorded.",

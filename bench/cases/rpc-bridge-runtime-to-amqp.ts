@@ -1,11 +1,13 @@
 /** (5) Runtime client -> bridge -> a Nameko-protocol AMQP echo service (three processes). */
 import { measureRpc, type BenchCase } from "../lib/case";
+import { DEFAULT_BODY_BYTES } from "../lib/payload";
 import { BRIDGE_NEEDS } from "./rpc-bridge-amqp-to-runtime";
 
 export const bridgeRuntimeToAmqp: BenchCase = {
   id: "rpc.bridge-runtime-to-amqp",
   title: "(5) runtime -> bridge -> AMQP service",
   kind: "rpc",
+  payloadBytes: DEFAULT_BODY_BYTES,
   floor: "rpc.amqp-floor",
   limits:
     "RabbitMQ with Nameko's rules, as in (6b); the bridge is about half idle, its busy time mostly socket " +

@@ -1,5 +1,6 @@
 /** (2) Runtime standalone client -> runtime service (each in its own process). */
 import { measureRpc, type BenchCase } from "../lib/case";
+import { DEFAULT_BODY_BYTES } from "../lib/payload";
 
 /** What the runtime service role (roles/runtime-service.ts) runs on. */
 export const RUNTIME_SERVICE_NEEDS = ["src/index:ServiceRunner", "src/index:rpc", "src/index:defaultConfig"];
@@ -8,6 +9,7 @@ export const runtimeClient: BenchCase = {
   id: "rpc.runtime-client",
   title: "(2) runtime client -> service",
   kind: "rpc",
+  payloadBytes: DEFAULT_BODY_BYTES,
   floor: "rpc.nats-floor",
   limits:
     "Caller and service each spend 10-14 µs of CPU per call (reply mux instead of nc.request(), replies of a turn in " +

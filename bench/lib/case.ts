@@ -116,7 +116,10 @@ export interface BenchCase {
   needs: readonly string[];
   /** What limits it, for BENCHMARKS.md. */
   limits: string;
-  /** The payload-size family: the request body's size in bytes (other RPC cases echo 100 bytes). */
+  /**
+   * A row of the payload-size table: the request body's size in bytes. Its 100-byte rows are cases
+   * of the main RPC table (every RPC case echoes a 100-byte body unless it says otherwise).
+   */
   payloadBytes?: number;
   /** This case's timing, from the run's (a family of many cases measures fewer levels, in shorter windows). */
   timing?: (run: Timing) => Timing;

@@ -1,6 +1,7 @@
 /** Aggregation over rounds (median and spread), the printed tables, and the targets check. */
 import type { Availability, BenchCase, Measurement, Timing } from "./case";
 import type { RoundResult } from "./runner";
+import { DEFAULT_BODY_BYTES } from "./payload";
 import { spreadOf, type Spread } from "./stats";
 
 /** Everything known about one case after all rounds. */
@@ -32,6 +33,8 @@ export interface CaseSummary {
   published?: Record<string, Spread | undefined>;
   /** Rate at the top level / the floor's, paired round by round. */
   ratioTop?: Spread;
+  /** Rate / the floor's at each level both measured, paired round by round. */
+  ratioAt?: Record<string, Spread | undefined>;
   /** p50 at 1 in flight / the floor's (lower is better), paired round by round. */
   ratioP50?: Spread;
   /** Events: e2e p50 at the first level with publishes back to back (queueing included). */
@@ -88,6 +91,9 @@ export function summarize(reports: CaseReport[]): void {
       rates,
       published: r.kind === "events" ? published : undefined,
       ratioTop: floor ? pair((m, fm) => m.rates[top] / fm.rates[top]) : undefined,
+      ratioAt: floor
+        ? Object.fromEntries(concurrencies.map((c) => [c, pair((m, fm) => m.rates[c] / fm.rates[c])]))
+        : undefined,
       ratioP50: floor ? pair((m, fm) => m.latency.p50 / fm.latency.p50) : undefined,
       backToBackP50Us: spreadOf(ms.map((m) => (m?.kind === "events" ? m.latencyAt[concurrencies[0]]?.p50 : undefined))),
       cpuPerOpUs: spreadOf(
@@ -193,8 +199,13 @@ function statusCell(r: CaseReport): string | undefined {
 export function renderTables(reports: CaseReport[], concurrencies: number[]): string {
   const top = Math.max(...concurrencies);
   const out: string[] = [];
-  const rpc = reports.filter((r) => r.kind === "rpc" && r.payloadBytes === undefined);
-  const sized = reports.filter((r) => r.payloadBytes !== undefined);
+  const rpc = reports.filter(
+    (r) => r.kind === "rpc" && (r.payloadBytes === undefined || r.payloadBytes === DEFAULT_BODY_BYTES),
+  );
+  // By size; within a size, in table order (floors first).
+  const sized = reports
+    .filter((r) => r.payloadBytes !== undefined)
+    .sort((a, b) => (a.payloadBytes as number) - (b.payloadBytes as number));
   const ev = reports.filter((r) => r.kind === "events");
   const note = (r: CaseReport) => (r.status === "error" && r.summary ? " (some rounds FAILED)" : "");
   out.push(
@@ -345,7 +356,8 @@ export function fmtBytes(n: number): string {
  * floor of the same size paired by round.
  */
 function renderPayloadTable(reports: CaseReport[]): string {
-  const levels = reports[0].levels;
+  // The levels every row measured (the 100-byte rows measure more).
+  const levels = reports[0].levels.filter((c) => reports.every((r) => r.levels.includes(c)));
   const top = Math.max(...levels);
   const rows = reports.map((r) => {
     const bytes = r.payloadBytes as number;
@@ -360,7 +372,7 @@ function renderPayloadTable(reports: CaseReport[]): string {
       fmtSpread(m.p99Us, 1e-3, 3),
       ...levels.map((c) => fmtSpread(m.rates[c])),
       rate ? ((rate.median * bytes) / 1e6).toFixed(1) : "-",
-      r.floor ? fmtSpread(m.ratioTop, 1, 2) : "floor",
+      r.floor ? fmtSpread(m.ratioAt?.[top], 1, 2) : "floor",
       r.floor ? fmtSpread(m.ratioP50, 1, 2) : "floor",
       r.floor ? fmtSpread(m.ratioCpu, 1, 2) : "floor",
       fmtSpread(m.cpuPerOpUs, 1, 1),
