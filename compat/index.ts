@@ -12,6 +12,7 @@ export {
   encodeReplyBytes,
   encodeRequest,
   encodeRequestBytes,
+  isPlainRequestEnvelope,
   JsonDecodeError,
   requestArgs,
   requestEnvelope,

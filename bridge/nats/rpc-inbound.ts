@@ -26,6 +26,7 @@ import {
   describeError,
   InFlight,
   InvalidName,
+  isPlainRequestEnvelope,
   type Logger,
   MalformedRequest,
   MethodNotFound,
@@ -238,7 +239,8 @@ export class NatsRpcInbound {
     const { service, outbound, log } = this.options;
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
-      requestEnvelope(body);
+      // A plain-JSON body is checked from its bytes; only the others are decoded to decide.
+      if (!isPlainRequestEnvelope(body)) requestEnvelope(body);
     } catch (err) {
       if (!(err instanceof MalformedRequest)) throw err;
       // Nameko acks an undecodable request and never answers it (docs/nameko-wire.md, Values), and

@@ -7,6 +7,7 @@ import {
   encodeReplyBytes,
   encodeRequest,
   encodeRequestBytes,
+  isPlainRequestEnvelope,
   JsonDecodeError,
   requestEnvelope,
 } from "../../../compat/codec";
@@ -189,6 +190,92 @@ describe("encodeRequestBytes / encodeReplyBytes", () => {
     expect(call).toThrow(UnserializableValueError);
     expect(call).toThrow(new UnserializableValueError([long, new Set([1])]).message);
     expect(() => encodeRequestBytes([long], { deep: nestedList(MAX_NESTING) })).toThrow(UnserializableValueError);
+  });
+});
+
+describe("isPlainRequestEnvelope", () => {
+  const ok = (text: string): boolean => {
+    try {
+      requestEnvelope(Buffer.from(text));
+      return true;
+    } catch (err) {
+      if (err instanceof MalformedRequest) return false;
+      throw err;
+    }
+  };
+  const plain = (text: string): boolean => isPlainRequestEnvelope(Buffer.from(text));
+
+  it("says yes, without decoding, to the requests clients write", () => {
+    for (const text of [
+      encodeRequest(["x".repeat(100_000)], {}),
+      encodeRequest([1, -2.5e-3, 0, true, false, null, [], {}, [[1], { a: [] }], "a b"], { k: { n: [1, "2"] } }),
+      '{"args": ["é ü, raw UTF-8"], "kwargs": {}}',
+      '{"kwargs":{},"args":[]}',
+      ' \n{ "args" : [ 1 , 2 ] , "kwargs" : { "a" : "b" } , "extra" : 3 } \t',
+    ]) {
+      expect(plain(text)).toBe(true);
+      expect(ok(text)).toBe(true);
+    }
+  });
+
+  it("leaves to requestEnvelope what is not plain JSON or not an envelope", () => {
+    for (const text of [
+      encodeRequest(['quote " inside'], {}),
+      '{"args": [NaN], "kwargs": {}}',
+      `{"args": ${"[".repeat(100)}${"]".repeat(100)}, "kwargs": {}}`,
+      '{"args": []}',
+      '{"kwargs": {}, "arg": []}',
+      '[{"args": [], "kwargs": {}}]',
+      '{"args": [], "kwargs": {}} x',
+      '{"args": [1,], "kwargs": {}}',
+      '{"args": [01], "kwargs": {}}',
+      '{"args": ["a\tb"], "kwargs": {}}',
+      '{"args": [], "kwargs": {},}',
+      "",
+    ]) {
+      expect(plain(text)).toBe(false);
+    }
+  });
+
+  it("finds a control character anywhere in a long string", () => {
+    const long = "y".repeat(1000);
+    expect(plain(`{"args": ["${long}"], "kwargs": {}}`)).toBe(true);
+    for (const at of [0, 1, 2, 3, 4, 5, 255, 256, 257, 500, 996, 997, 998, 999]) {
+      for (const ch of ["\u0000", "\u0001", "\u001f"]) {
+        const text = `{"args": ["${long.slice(0, at)}${ch}${long.slice(at + 1)}"], "kwargs": {}}`;
+        expect(plain(text)).toBe(false);
+        expect(plain(` ${text}`)).toBe(false); // another alignment
+        expect(ok(text)).toBe(false);
+      }
+    }
+    // Bytes from 0x20 up, UTF-8 included, are all allowed.
+    const all = Array.from({ length: 0x7f - 0x20 }, (_, k) => String.fromCharCode(0x20 + k))
+      .filter((c) => c !== '"' && c !== "\\")
+      .join("");
+    expect(plain(`{"args": ["${all.repeat(10)}é€😀"], "kwargs": {}}`)).toBe(true);
+  });
+
+  it("never says yes to a body requestEnvelope refuses, whatever bytes are changed", () => {
+    const base = encodeRequest([1, "two", [3.5, { four: null }], true], { k: [false, "v"] });
+    const alphabet = '{}[]",: 0123456789.eE+-tfnaluskwrgx\t';
+    let seed = 17;
+    const rnd = (k: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % k;
+    };
+    for (let trial = 0; trial < 20_000; trial++) {
+      const chars = [...base];
+      for (let edits = 1 + rnd(3); edits > 0; edits--) {
+        const at = rnd(chars.length);
+        const ch = alphabet[rnd(alphabet.length)];
+        const op = rnd(3);
+        if (op === 0) chars.splice(at, 1);
+        else if (op === 1) chars.splice(at, 0, ch);
+        else chars[at] = ch;
+      }
+      const text = chars.join("");
+      if (plain(text)) expect({ text, accepted: ok(text) }).toEqual({ text, accepted: true });
+    }
   });
 });
 
