@@ -114,6 +114,13 @@ export interface NatsTlsConfig {
 export interface RuntimeConfig {
   natsUrl: string;
   prefix: string;
+  /**
+   * `NATS_RPC_INTAKE_PREFIX`: the prefix of the subjects and queue group the service's RPC methods are
+   * served under (and of its `$SRV` endpoints); its own calls and events keep `prefix`. Unset: `prefix`
+   * (optional, so a config built by spreading another with a new `prefix` keeps serving under it).
+   * A port cut over by the bridge serves under a private one (docs/routing.md, The shape: the bridge in front of both).
+   */
+  rpcIntakePrefix?: string;
   /** Nameko's `max_workers`: concurrent workers per container. */
   maxWorkers: number;
   /** Nameko's `parent_calls_tracked`. */
@@ -162,4 +169,9 @@ export function defaultConfig(): RuntimeConfig {
     webServerAddress: DEFAULT_WEB_SERVER_ADDRESS,
     raw: {},
   };
+}
+
+/** The prefix a service's RPC methods are served under: `NATS_RPC_INTAKE_PREFIX`, else `NATS_PREFIX`. */
+export function rpcIntakePrefixOf(config: Pick<RuntimeConfig, "prefix" | "rpcIntakePrefix">): string {
+  return config.rpcIntakePrefix ?? config.prefix;
 }

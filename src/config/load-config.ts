@@ -47,7 +47,7 @@ export interface LoadConfigOptions {
 
 /**
  * Resolve the runtime config: file (after substitution), then environment (`NATS_URL`,
- * `NATS_PREFIX`, `METRICS_ADDRESS`, and the credentials and TLS variables of docs/security.md) for
+ * `NATS_PREFIX`, `NATS_RPC_INTAKE_PREFIX`, `METRICS_ADDRESS`, and the credentials and TLS variables of docs/security.md) for
  * keys the file leaves out, then defaults. Keys are documented in README.md.
  */
 export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
@@ -73,6 +73,7 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
   config.raw = raw;
   config.natsUrl = read.string("NATS_URL") ?? nonEmpty(env.NATS_URL) ?? config.natsUrl;
   config.prefix = read.string("NATS_PREFIX") ?? env.NATS_PREFIX ?? config.prefix;
+  config.rpcIntakePrefix = read.string("NATS_RPC_INTAKE_PREFIX") ?? env.NATS_RPC_INTAKE_PREFIX;
   // Nameko: lower-case keys; any falsy max_workers means the default (docs/nameko-wire.md, Configuration keys).
   config.maxWorkers = read.integer("max_workers", 0) || config.maxWorkers;
   config.parentCallsTracked = read.integer("parent_calls_tracked", 0) ?? config.parentCallsTracked;
@@ -125,10 +126,15 @@ export function configFromObject(raw: Record<string, unknown>, env: NodeJS.Proce
     ttlSeconds: large.number("ttl") ?? config.largeBodies.ttlSeconds,
     storage: largeStorage,
   };
-  if (config.prefix !== "" && !/^[^\s*>]+$/.test(config.prefix)) {
-    throw new ConfigurationError(
-      `NATS_PREFIX must be subject tokens without wildcards or whitespace, got ${JSON.stringify(config.prefix)}`,
-    );
+  for (const [key, value] of [
+    ["NATS_PREFIX", config.prefix],
+    ["NATS_RPC_INTAKE_PREFIX", config.rpcIntakePrefix],
+  ] as const) {
+    if (value !== undefined && value !== "" && !/^[^\s*>]+$/.test(value)) {
+      throw new ConfigurationError(
+        `${key} must be subject tokens without wildcards or whitespace, got ${JSON.stringify(value)}`,
+      );
+    }
   }
   return config;
 }

@@ -25,6 +25,7 @@ import {
 import type { ContainerHandle, Entrypoint, WorkerOutcome } from "../core/extension";
 import { registerEntrypoint } from "../core/metadata";
 import { SharedExtension } from "../core/shared-extension";
+import { rpcIntakePrefixOf } from "../config/defaults";
 import { ServiceDefinitionError } from "../errors";
 import { LazyNatsContext } from "../nats/headers";
 import { rpcServerSpan } from "../tracing/attributes";
@@ -83,7 +84,7 @@ export class RpcEntrypoint implements Entrypoint {
     this.traceSpan = rpcServerSpan(
       service,
       this.methodName,
-      rpcSubject(service, this.methodName, container.config.prefix),
+      rpcSubject(service, this.methodName, rpcIntakePrefixOf(container.config)),
     );
     container.shared(RpcConsumer).register(this);
   }
@@ -131,8 +132,9 @@ class RpcConsumer extends SharedExtension {
   /** Subscribe; every entrypoint registered during setup, before this starts. */
   start(): void {
     const { serviceName, config, announcer, log } = this.container;
-    const subject = rpcServiceSubjects(serviceName, config.prefix);
-    const queue = rpcQueueGroup(serviceName, config.prefix);
+    // The intake prefix, not NATS_PREFIX: a port behind the bridge serves privately (docs/routing.md, The shape: the bridge in front of both).
+    const subject = rpcServiceSubjects(serviceName, rpcIntakePrefixOf(config));
+    const queue = rpcQueueGroup(serviceName, rpcIntakePrefixOf(config));
     this.debug = log.isDebugEnabled();
     const methods = [...this.methods.keys()];
     if (announcer) this.intake = announcer.rpcIntake(subject, queue, methods, this.onMessage);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigurationError } from "../../../compat/errors";
-import { DEFAULT_MAX_WORKERS, DEFAULT_NATS_URL } from "../../../src/config/defaults";
+import { DEFAULT_MAX_WORKERS, DEFAULT_NATS_URL, rpcIntakePrefixOf } from "../../../src/config/defaults";
 import {
   configFromObject,
   loadConfig,
@@ -126,6 +126,32 @@ describe("configFromObject", () => {
     expect(() => configFromObject({ max_workers: 2.5 }, {})).toThrow(/max_workers must be an integer/);
     expect(() => configFromObject({ NATS_OPTIONS: "x" }, {})).toThrow(/NATS_OPTIONS must be a mapping/);
     expect(() => configFromObject({ NATS_PREFIX: "a.*" }, {})).toThrow(/NATS_PREFIX/);
+  });
+});
+
+describe("NATS_RPC_INTAKE_PREFIX", () => {
+  it("defaults to NATS_PREFIX, so a service serves its methods where it calls others", () => {
+    const config = configFromObject({ NATS_PREFIX: "acme" }, {});
+    expect(config.rpcIntakePrefix).toBeUndefined();
+    expect(rpcIntakePrefixOf(config)).toBe("acme");
+  });
+
+  it("is read from the file first, then the environment, independently of NATS_PREFIX", () => {
+    expect(
+      rpcIntakePrefixOf(configFromObject({ NATS_RPC_INTAKE_PREFIX: "port" }, { NATS_RPC_INTAKE_PREFIX: "env" })),
+    ).toBe("port");
+    const fromEnv = configFromObject({ NATS_PREFIX: "acme" }, { NATS_RPC_INTAKE_PREFIX: "port" });
+    expect(rpcIntakePrefixOf(fromEnv)).toBe("port");
+    expect(fromEnv.prefix).toBe("acme");
+  });
+
+  it("is refused with wildcards or whitespace, naming the key", () => {
+    expect(() => configFromObject({ NATS_RPC_INTAKE_PREFIX: "port.>" }, {})).toThrow(
+      new ConfigurationError(
+        'NATS_RPC_INTAKE_PREFIX must be subject tokens without wildcards or whitespace, got "port.>"',
+      ),
+    );
+    expect(() => configFromObject({}, { NATS_RPC_INTAKE_PREFIX: "a b" })).toThrow(/NATS_RPC_INTAKE_PREFIX/);
   });
 });
 
