@@ -521,7 +521,7 @@ class BridgeImpl implements Bridge {
         nc: this.nc!,
         service: name,
         prefix: this.config.runtime.prefix,
-        outbound: this.amqpOut!,
+        onward: this.amqpOut!,
         inboxPrefix: this.config.inboxPrefix,
         largeBodies: largeBodiesOf(this.config.runtime),
         instruments: this.rpcMetrics.for("nats_to_amqp", name),
@@ -547,7 +547,8 @@ class BridgeImpl implements Bridge {
       const inbound = new AmqpRpcInbound({
         connection: this.consumerConn!,
         service: name,
-        outbound: this.natsOut!,
+        onward: this.natsOut!,
+        natsUp: () => this.natsUp,
         exchange: this.config.rpcExchange,
         prefetch: this.config.prefetch,
         maxMessageBytes: this.config.amqpMaxMessageBytes,

@@ -1,8 +1,8 @@
 /**
  * Serves `rpc-<service>` for a service that lives on NATS, as a Nameko instance of that service
  * would (docs/nameko-wire.md, RPC server, RPC replies): the same queue, binding and flags, so it competes fairly
- * with Nameko consumers of the same service and with other bridges. Each request goes to NATS
- * unchanged; the reply body comes back unchanged and is published to `nameko-rpc` / `reply_to` with
+ * with Nameko consumers of the same service and with other bridges. Each request goes onward
+ * unchanged (to NATS, to another vhost, or to a Router for a service cut over by weight, docs/routing.md); the reply body comes back unchanged and is published to `nameko-rpc` / `reply_to` with
  * the request's correlation id and content type, with confirms; only then is the request acked.
  *
  * Differences from Nameko, for robustness (docs/bridge-contract.md, Malformed input): a request
@@ -21,7 +21,7 @@ import { InvalidHeader, QueueConsumer, rpcExchange, serviceQueue } from "../../a
 import { CallOutcomeUnknown, describeError, type Logger, MalformedRequest } from "../../compat";
 import type { FlowInstruments } from "../../src/internal";
 import type { Claim, CallRecords } from "../nats/call-records";
-import type { NatsRpcOutbound, OutboundFailure } from "../nats/rpc-outbound";
+import type { Onward, OnwardFailure } from "../onward";
 import { BridgeUnavailable } from "../errors";
 import { WarnThrottle } from "../warn-throttle";
 import {
@@ -37,9 +37,12 @@ import {
 /** Options of {@link AmqpRpcInbound}. */
 export interface AmqpRpcInboundOptions {
   connection: AmqpConnection;
-  /** The NATS-side service whose Nameko queue is served. */
+  /** The service whose Nameko queue is served. */
   service: string;
-  outbound: NatsRpcOutbound;
+  /** Where requests go: NATS (NatsRpcOutbound), another vhost (AmqpRpcOutbound) or a Router. */
+  onward: Onward;
+  /** False while the bridge's NATS connection (where the records live) is away. */
+  natsUp: () => boolean;
   /** Nameko's `rpc_exchange`. */
   exchange: string;
   /** Unacked requests on this queue (basic.qos per consumer, as Nameko). */
@@ -242,7 +245,7 @@ export class AmqpRpcInbound {
     headers: MsgHdrs | undefined,
     startedAt: number,
   ): Promise<Answer> {
-    const { outbound, records, service, log } = this.options;
+    const { onward, records, service, log } = this.options;
     const correlationId: unknown = msg.properties.correlationId;
     let claim: Extract<Claim, { kind: "claimed" }> | undefined;
     if (records && typeof correlationId === "string") {
@@ -264,7 +267,7 @@ export class AmqpRpcInbound {
         case "failed":
           // Forwarding without a record could run the call twice; while NATS is away the request
           // waits in the queue, as every other request does.
-          if (!outbound.up) return { requeue: true, errorKind: "unavailable" };
+          if (!this.options.natsUp()) return { requeue: true, errorKind: "unavailable" };
           this.recordFailures.warn("record", "bridge could not record a request as handed over; error reply sent", {
             direction: "amqp_to_nats",
             service,
@@ -279,7 +282,8 @@ export class AmqpRpcInbound {
           };
       }
     }
-    const outcome = await outbound.forward(service, method, msg.content, headers);
+    const identity = `${replyTo}:${typeof correlationId === "string" ? correlationId : String(correlationId)}`;
+    const outcome = await onward.forward(service, method, msg.content, headers, identity);
     let answer: Answer;
     if (outcome instanceof Uint8Array) {
       answer = { body: outcome, errorKind: isErrorReply(outcome) ? "remote" : undefined };
@@ -292,12 +296,12 @@ export class AmqpRpcInbound {
       }
       this.logFailure(method, outcome, performance.now() - startedAt);
       const error = new CallOutcomeUnknown(
-        `${service}.${method}: the bridge's NATS connection closed before the reply came; the call may have run and is not run again`,
+        `${service}.${method}: the bridge's connection closed before the reply came; the call may have run and is not run again`,
       );
       answer = { body: errorReply(error), errorKind: "outcome_unknown" };
     } else {
       this.logFailure(method, outcome, performance.now() - startedAt);
-      answer = { body: outcome.body!, errorKind: outcome.kind };
+      answer = { body: outcome.body ?? errorReply(outcome.error), errorKind: outcome.kind };
     }
     if (claim) records!.replied(claim, answer.body);
     return answer;
@@ -336,8 +340,8 @@ export class AmqpRpcInbound {
     return headers;
   }
 
-  private logFailure(method: string, failure: OutboundFailure, elapsedMs: number): void {
-    this.options.log.warn("bridge rpc call to NATS failed; error reply sent", {
+  private logFailure(method: string, failure: OnwardFailure, elapsedMs: number): void {
+    this.options.log.warn("bridge rpc call failed; error reply sent", {
       direction: "amqp_to_nats",
       service: this.options.service,
       method,

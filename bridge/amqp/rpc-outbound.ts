@@ -1,27 +1,21 @@
 /**
- * Calls a Nameko service over AMQP for a NATS caller: the request body goes to `nameko-rpc` /
+ * Calls a Nameko service over AMQP for a NATS caller, or for a Nameko caller whose call a Router
+ * sends to the original's vhost (docs/routing.md): the request body goes to `nameko-rpc` /
  * `<service>.<method>` unchanged, with `reply_to`, `content_type` and a correlation id, mandatory and
  * confirmed (docs/nameko-wire.md, RPC client, UnknownService, Malformed requests), through one
  * amqp/ RPC client whose reply queue is `rpc.reply-cliffracer_bridge-<uuid>`. The Nameko reply body
  * comes back unchanged.
  */
+import type { MsgHdrs } from "@nats-io/transport-node";
 import type { AmqpConnection } from "../../amqp";
 import { AmqpRpcClient, InvalidHeader } from "../../amqp";
 import { describeError, type Logger, MalformedRequest, RpcTimeout, UnknownService } from "../../compat";
 import { BridgeUnavailable } from "../errors";
-import { amqpPayloadTooLarge, errorReply, JSON_CONTENT_TYPE } from "../translate";
+import type { Onward, OnwardFailure } from "../onward";
+import { amqpHeadersFromNats, amqpPayloadTooLarge, errorReply, JSON_CONTENT_TYPE } from "../translate";
 
 /** The owner part of the bridge's reply queue name. */
 export const BRIDGE_REPLY_OWNER = "cliffracer_bridge";
-
-/** Why a Nameko call produced no reply body. */
-export interface AmqpCallFailure {
-  /** unknown_service, timeout, too_large, bad_header, unavailable, amqp_error. */
-  kind: string;
-  /** Error reply for the caller; absent for unknown_service (answered as NATS "no responders"). */
-  body?: Buffer;
-  error: unknown;
-}
 
 /** Options of {@link AmqpRpcOutbound}. */
 export interface AmqpRpcOutboundOptions {
@@ -37,8 +31,8 @@ export interface AmqpRpcOutboundOptions {
   log: Logger;
 }
 
-/** The bridge's Nameko RPC client. */
-export class AmqpRpcOutbound {
+/** The bridge's Nameko RPC client on one vhost. */
+export class AmqpRpcOutbound implements Onward {
   private readonly client: AmqpRpcClient;
 
   constructor(private readonly options: AmqpRpcOutboundOptions) {
@@ -73,35 +67,46 @@ export class AmqpRpcOutbound {
 
   /**
    * Sends `body` to `service.method` with `headers` (context, typed as py-amqp would) and resolves
-   * with the Nameko reply body, or an {@link AmqpCallFailure}. Never rejects. A header AMQP cannot
-   * carry is refused before anything is sent (MalformedRequest naming it): the caller's mistake,
-   * never a publish on the shared connection.
+   * with the Nameko reply body, or an {@link OnwardFailure} (never `requeue`: RabbitMQ away is
+   * answered with BridgeUnavailable at once). Never rejects. A header AMQP cannot carry is refused
+   * before anything is sent (MalformedRequest naming it): the caller's mistake, never a publish on
+   * the shared connection.
    */
-  call(
+  forward(
     service: string,
     method: string,
-    body: Buffer,
-    headers: Record<string, unknown> | undefined,
-  ): Promise<Buffer | AmqpCallFailure> {
-    if (!this.options.isUp()) {
-      const error = new BridgeUnavailable("RabbitMQ is not connected");
-      return Promise.resolve({ kind: "unavailable", error, body: errorReply(error) });
+    body: Uint8Array,
+    headers: MsgHdrs | undefined,
+  ): Promise<Buffer | OnwardFailure> {
+    const refused = (kind: string, error: Error): Promise<OnwardFailure> =>
+      Promise.resolve({ kind, error, body: errorReply(error), requeue: false, mayHaveRun: false });
+    if (!this.options.isUp()) return refused("unavailable", new BridgeUnavailable("RabbitMQ is not connected"));
+    if (body.length > this.options.maxMessageBytes)
+      return refused(
+        "too_large",
+        amqpPayloadTooLarge(`request to ${service}.${method}`, body.length, this.options.maxMessageBytes),
+      );
+    let table: Record<string, unknown> | undefined;
+    try {
+      table = amqpHeadersFromNats(headers);
+    } catch (err) {
+      if (!(err instanceof InvalidHeader)) throw err;
+      return refused("bad_header", new MalformedRequest(err.message));
     }
-    if (body.length > this.options.maxMessageBytes) {
-      const error = amqpPayloadTooLarge(`request to ${service}.${method}`, body.length, this.options.maxMessageBytes);
-      return Promise.resolve({ kind: "too_large", error, body: errorReply(error) });
-    }
-    return this.client.request(service, method, body, { headers, contentType: JSON_CONTENT_TYPE }).then(
+    const content = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return this.client.request(service, method, content, { headers: table, contentType: JSON_CONTENT_TYPE }).then(
       (reply) => reply.body,
-      (err: unknown): AmqpCallFailure => {
-        if (err instanceof UnknownService) return { kind: "unknown_service", error: err };
-        if (err instanceof RpcTimeout) return { kind: "timeout", error: err, body: errorReply(err) };
+      (err: unknown): OnwardFailure => {
+        if (err instanceof UnknownService)
+          return { kind: "unknown_service", error: err, requeue: false, mayHaveRun: false };
+        if (err instanceof RpcTimeout)
+          return { kind: "timeout", error: err, body: errorReply(err), requeue: false, mayHaveRun: true };
         if (err instanceof InvalidHeader) {
           const error = new MalformedRequest(err.message);
-          return { kind: "bad_header", error, body: errorReply(error) };
+          return { kind: "bad_header", error, body: errorReply(error), requeue: false, mayHaveRun: false };
         }
         const error = new BridgeUnavailable(`AMQP request to ${service}.${method} failed: ${describeError(err)}`);
-        return { kind: "amqp_error", error, body: errorReply(error) };
+        return { kind: "amqp_error", error, body: errorReply(error), requeue: false, mayHaveRun: true };
       },
     );
   }

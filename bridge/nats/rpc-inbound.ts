@@ -1,7 +1,8 @@
 /**
  * Serves `rpc.<service>.*` on NATS (queue group `rpc.<service>`, shared with other bridges) for a
- * service that lives on RabbitMQ (docs/bridge-contract.md, RPC from NATS to RabbitMQ): each request is
- * carried to Nameko and the Nameko reply body is the response, unchanged.
+ * service that lives on RabbitMQ (docs/bridge-contract.md, RPC from NATS to RabbitMQ), or that is cut
+ * over by weight (a Router as the onward leg, docs/routing.md): each request is carried onward and
+ * the reply body is the response, unchanged.
  *
  * - A method token NATS allowed but Nameko cannot route (`*`, `>`, whitespace) gets MethodNotFound.
  * - Nothing bound on AMQP for the routing key (basic.return) is answered the way nats-server answers
@@ -21,6 +22,7 @@
  * `bridged` (docs/bridge-contract.md, Announcing Nameko services), so `nats micro ls` lists it
  * beside the services on NATS; the announcement's endpoint is the subscription itself.
  */
+import { randomUUID } from "node:crypto";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import {
   describeError,
@@ -49,10 +51,9 @@ import {
   type Intake,
 } from "../../src/internal";
 import type { FlowInstruments } from "../../src/internal";
-import type { AmqpCallFailure, AmqpRpcOutbound } from "../amqp/rpc-outbound";
 import { BridgeLoop } from "../errors";
-import { InvalidHeader } from "../../amqp";
-import { amqpHeadersFromNats, errorReply, isErrorReply } from "../translate";
+import type { Onward, OnwardFailure } from "../onward";
+import { errorReply, isErrorReply } from "../translate";
 import { WarnThrottle } from "../warn-throttle";
 
 /** Options of {@link NatsRpcInbound}. */
@@ -62,7 +63,8 @@ export interface NatsRpcInboundOptions {
   service: string;
   /** Subject prefix. */
   prefix: string;
-  outbound: AmqpRpcOutbound;
+  /** Where requests go: the Nameko service's vhost (AmqpRpcOutbound) or a Router. */
+  onward: Onward;
   /** Reply subjects of bridges' own requests start with `<inboxPrefix>.`. */
   inboxPrefix: string;
   /** Where replies over max_payload go; `false` answers them with PayloadTooLarge. */
@@ -236,7 +238,7 @@ export class NatsRpcInbound {
 
   /** Checks a request body and carries it to RabbitMQ; resolves with the error kind, as handle. */
   private carry(msg: InboundMessage, method: string, data: Uint8Array): Promise<string | undefined> {
-    const { service, outbound, log } = this.options;
+    const { service, onward, log } = this.options;
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
       // A plain-JSON body is checked from its bytes; only the others are decoded to decide.
@@ -254,23 +256,20 @@ export class NatsRpcInbound {
       msg.respond(errorReply(err));
       return Promise.resolve("bad_json");
     }
-    let headers: Record<string, unknown> | undefined;
-    try {
-      headers = amqpHeadersFromNats(msg.headers);
-    } catch (err) {
-      if (!(err instanceof InvalidHeader)) throw err;
-      return Promise.resolve(
-        this.fail(msg, method, { kind: "bad_header", error: err, body: errorReply(new MalformedRequest(err.message)) }),
-      );
-    }
-    return outbound.call(service, method, body, headers).then((outcome) => {
+    // The reply subject is unique per request (an inbox), and the same if the caller's request is resent.
+    const identity = msg.reply ?? `${msg.subject}:${randomUUID()}`;
+    return onward.forward(service, method, body, msg.headers, identity).then((outcome) => {
       if (this.killed) return "killed";
-      if (Buffer.isBuffer(outcome)) return this.respond(msg, method, outcome);
+      if (outcome instanceof Uint8Array) return this.respond(msg, method, outcome);
       return this.fail(msg, method, outcome);
     });
   }
 
-  private respond(msg: InboundMessage, method: string, body: Buffer): string | undefined | Promise<string | undefined> {
+  private respond(
+    msg: InboundMessage,
+    method: string,
+    body: Uint8Array,
+  ): string | undefined | Promise<string | undefined> {
     const kind = isErrorReply(body) ? "remote" : undefined;
     if (!msg.reply) return kind;
     const max = maxPayloadOf(this.options.nc);
@@ -313,12 +312,12 @@ export class NatsRpcInbound {
       );
   }
 
-  private fail(msg: InboundMessage, method: string, failure: AmqpCallFailure): string {
+  private fail(msg: InboundMessage, method: string, failure: OnwardFailure): string {
     const { service } = this.options;
     const what =
       failure.kind === "bad_header"
         ? "bridge rpc request with a header AMQP cannot carry answered with MalformedRequest"
-        : "bridge rpc call to RabbitMQ failed";
+        : "bridge rpc call failed";
     this.failures.warn(failure.kind, what, {
       direction: "nats_to_amqp",
       service,

@@ -8,19 +8,8 @@ import type { MsgHdrs } from "@nats-io/transport-node";
 import { describeError, InvalidName, MethodNotFound, PayloadTooLarge, RpcTimeout, UnknownService } from "../../compat";
 import type { RpcClient } from "../../src/internal";
 import { BridgeUnavailable } from "../errors";
+import type { Onward, OnwardFailure } from "../onward";
 import { errorReply } from "../translate";
-
-/** Why a call produced no reply from NATS; `requeue` means the request should go back to the queue. */
-export interface OutboundFailure {
-  /** Error reply body for the caller, unless `requeue`. */
-  body?: Buffer;
-  /** For metrics and logs: unknown_service, timeout, bad_method, too_large, nats_error, unavailable. */
-  kind: string;
-  requeue: boolean;
-  /** True when the request may have reached the service (it may have run); false when nothing was sent. */
-  mayHaveRun: boolean;
-  error: unknown;
-}
 
 /**
  * How long after the bridge's NATS connection came back a service without responders is waited
@@ -47,16 +36,11 @@ function named(err: unknown, name: string): boolean {
   return err instanceof Error && err.name === name;
 }
 
-/** Forwards AMQP callers' requests to NATS services. */
-export class NatsRpcOutbound {
+/** Forwards requests to NATS services (under the prefix of its RpcClient). */
+export class NatsRpcOutbound implements Onward {
   private settleUntil = 0;
 
   constructor(private readonly options: NatsRpcOutboundOptions) {}
-
-  /** False while the NATS connection is away. */
-  get up(): boolean {
-    return this.options.isUp();
-  }
 
   /** The NATS connection is back: services may still be reconnecting (see DEFAULT_RECONNECT_SETTLE_MS). */
   reconnected(): void {
@@ -65,14 +49,14 @@ export class NatsRpcOutbound {
 
   /**
    * Sends `body` to `service.method` with `headers` (context) and resolves with the reply body, or
-   * an {@link OutboundFailure}. Never rejects.
+   * an {@link OnwardFailure}. Never rejects.
    */
   forward(
     service: string,
     method: string,
     body: Uint8Array,
     headers: MsgHdrs | undefined,
-  ): Promise<Uint8Array | OutboundFailure> {
+  ): Promise<Uint8Array | OnwardFailure> {
     const { client, timeoutMs, isUp } = this.options;
     if (!isUp()) {
       return Promise.resolve({
@@ -93,7 +77,7 @@ export class NatsRpcOutbound {
   }
 }
 
-function failure(service: string, method: string, err: unknown): OutboundFailure {
+function failure(service: string, method: string, err: unknown): OnwardFailure {
   if (err instanceof InvalidName) {
     // What Nameko answers for a routing key whose method part is not a usable name (docs/nameko-wire.md, RPC server).
     const error = new MethodNotFound(method);
