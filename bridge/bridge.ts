@@ -6,6 +6,8 @@
  *
  * Reading a call: a Nameko caller -> amqp/rpc-inbound -> translate -> nats/rpc-outbound -> runtime;
  * a NATS caller -> nats/rpc-inbound -> translate -> amqp/rpc-outbound -> Nameko. Events: events.ts.
+ * A service cut over by weight (BRIDGE.ROUTING): both intakes -> routing/router -> the port (NATS,
+ * its private prefix) or the original (AMQP, its own vhost); see routed.ts.
  *
  * While NATS is away the bridge stops consuming its Nameko queues (requests wait in RabbitMQ, or go
  * to another bridge); while RabbitMQ is away NATS callers get BridgeUnavailable at once. Either way
@@ -43,8 +45,12 @@ import { CallRecords } from "./nats/call-records";
 import { createEventBridge, type EventBridge, type EventBridgeMetrics, type EventBridgeStatus } from "./events";
 import { NatsRpcInbound } from "./nats/rpc-inbound";
 import { NatsRpcOutbound } from "./nats/rpc-outbound";
+import type { Onward } from "./onward";
+import { RoutedService } from "./routed";
 import { Discovery } from "./routing/discovery";
 import { RouteControl, ServiceNotRouted } from "./routing/route-control";
+import { RouteMetrics } from "./routing/route-metrics";
+import type { RouteSource } from "./routing/router";
 import type { ServiceRoutes } from "./routing/route-table";
 import { ServiceDirectory, type Routes } from "./routing/service-directory";
 import { describeError, type Logger, maskUrlCredentials } from "../compat";
@@ -54,6 +60,11 @@ import type { Shadow, ShadowReport } from "../sidebyside/shadow";
 export interface BridgeOptions {
   /** Parent logger; the bridge logs on a child with `{ component: "bridge", bridge: <name> }`. */
   log?: Logger;
+  /**
+   * Where routed services' tables are read, per call (docs/routing.md, The route table). Default:
+   * each service's `routes` in BRIDGE.ROUTING, all calls to the original without one.
+   */
+  routes?: RouteSource;
 }
 
 /** What the bridge is doing, for /ready and tests. */
@@ -66,6 +77,8 @@ export interface BridgeStatus {
   rpcToAmqp: string[];
   /** Routes that could not be set up yet (retried). */
   failing: string[];
+  /** Services cut over by weight (BRIDGE.ROUTING), served on both intakes through a Router. */
+  routed: string[];
   /** The event paths (undefined before start). */
   events: EventBridgeStatus | undefined;
 }
@@ -136,6 +149,9 @@ class BridgeImpl implements Bridge {
   private readonly routeControl?: RouteControl;
   private readonly toNats = new Map<string, AmqpRpcInbound>();
   private readonly toAmqp = new Map<string, NatsRpcInbound>();
+  private readonly routed = new Map<string, RoutedService>();
+  private readonly routeSource: RouteSource;
+  private readonly routeMetrics: RouteMetrics;
   private readonly failing = new Set<string>();
   /** Routes removed while running, finishing the requests they hold. */
   private readonly retiring = new Set<Promise<void>>();
@@ -153,7 +169,11 @@ class BridgeImpl implements Bridge {
     options: BridgeOptions,
   ) {
     this.log = (options.log ?? rootLogger).child({ component: "bridge", bridge: config.name });
-    this.directory = new ServiceDirectory(config.natsServices, config.amqpServices);
+    this.directory = new ServiceDirectory(
+      config.natsServices,
+      config.amqpServices,
+      Object.keys(config.routing.services),
+    );
     this.registry = createRegistry({ defaultLabels: { bridge: config.name } });
     this.rpcMetrics = new FlowMetrics(this.registry, "cliffracer_bridge_rpc", "RPC calls");
     this.eventMetrics = new FlowMetrics(this.registry, "cliffracer_bridge_events", "events");
@@ -161,6 +181,8 @@ class BridgeImpl implements Bridge {
     this.connectionName = `${BRIDGE_CONNECTION_NAME_PREFIX}:${config.name}`;
     if (Object.keys(config.routing.services).length > 0)
       this.routeControl = new RouteControl({ routing: config.routing, writer: config.name, log: this.log });
+    this.routeMetrics = new RouteMetrics(this.registry);
+    this.routeSource = options.routes ?? configuredRoutes(config);
   }
 
   get opsUrl(): string | undefined {
@@ -207,6 +229,7 @@ class BridgeImpl implements Bridge {
         log: this.log,
       });
       await this.amqpOut.start();
+      await this.startRouted(nc);
       if (config.discovery.enabled) {
         this.discovery = new Discovery({
           directory: this.directory,
@@ -266,6 +289,7 @@ class BridgeImpl implements Bridge {
       rpcToNats: [...this.toNats.keys()],
       rpcToAmqp: [...this.toAmqp.keys()],
       failing: [...this.failing],
+      routed: [...this.routed.keys()],
       events: this.events?.status(),
     };
   }
@@ -337,12 +361,14 @@ class BridgeImpl implements Bridge {
     await Promise.allSettled([
       ...[...this.toNats.values()].map((r) => r.stop()),
       ...[...this.toAmqp.values()].map((r) => r.stop()),
+      ...[...this.routed.values()].map((r) => r.stop()),
       ...this.retiring,
       this.events?.stop(),
     ]);
     this.toNats.clear();
     this.toAmqp.clear();
     await this.routeControl?.close();
+    this.routed.clear();
     await this.amqpOut?.stop().catch(() => undefined);
     await Promise.allSettled([
       this.nc ? drainNats(this.nc) : undefined,
@@ -364,8 +390,10 @@ class BridgeImpl implements Bridge {
     // As a crash: nothing held is answered or acked; RabbitMQ requeues what was unacked.
     for (const inbound of this.toNats.values()) inbound.kill();
     for (const inbound of this.toAmqp.values()) inbound.kill();
+    const routed = [...this.routed.values()].map((r) => r.kill());
     await Promise.allSettled([
       this.routeControl?.close(),
+      ...routed,
       this.consumerConn?.close(),
       this.publisherConn?.close(),
       this.nc && !this.nc.isClosed() ? this.nc.close() : undefined,
@@ -377,7 +405,8 @@ class BridgeImpl implements Bridge {
 
   private readiness(): ProbeResult {
     const amqp = this.amqpUp.consumer && this.amqpUp.publisher;
-    const routes = [...this.toNats.values()].every((r) => r.established);
+    const routes =
+      [...this.toNats.values()].every((r) => r.established) && [...this.routed.values()].every((r) => r.established);
     const events = this.events?.ready() ?? false;
     const ok = this.state === "running" && amqp && this.natsUp && routes && this.failing.size === 0 && events;
     return {
@@ -389,6 +418,7 @@ class BridgeImpl implements Bridge {
         rpcToNats: [...this.toNats.keys()],
         rpcToAmqp: [...this.toAmqp.keys()],
         failing: [...this.failing],
+        routed: [...this.routed.keys()],
         events,
       },
     };
@@ -469,6 +499,7 @@ class BridgeImpl implements Bridge {
       case "reconnect":
         log.info("resuming Nameko queue consumers");
         this.natsOut?.reconnected();
+        for (const r of this.routed.values()) r.reconnected();
         this.setNatsUp(true);
         break;
       case "close":
@@ -482,6 +513,8 @@ class BridgeImpl implements Bridge {
     this.natsUp = up;
     this.up.set("nats", up);
     for (const inbound of this.toNats.values()) void (up ? inbound.resume() : inbound.pause());
+    // Routed intakes too: the at-most-once records live on NATS.
+    for (const r of this.routed.values()) void (up ? r.resume() : r.pause());
   }
 
   /** Brings the RPC routes in line with the directory; serialized, and retried with backoff on failure. */
@@ -494,6 +527,7 @@ class BridgeImpl implements Bridge {
 
   private async reconcileNow(routes: Routes): Promise<void> {
     if (this.state !== "running") return;
+    await this.reconcileRelays();
     const intakes: Array<Promise<void>> = [];
     // Removed routes first: a service that moved sides must leave the NATS queue group before the
     // bridge starts carrying its Nameko queue, so its calls do not cross twice meanwhile. Requests a
@@ -575,6 +609,68 @@ class BridgeImpl implements Bridge {
     else this.retryDelayMs = RETRY_INITIAL_MS;
   }
 
+  /**
+   * Each service of BRIDGE.ROUTING: its Nameko queue on the callers' vhost and its NATS subjects,
+   * both through one Router, and the original's own vhost (docs/routing.md, The shape: the bridge in front of both).
+   */
+  private async startRouted(nc: NatsConnection): Promise<void> {
+    const { config } = this;
+    for (const [service, routing] of Object.entries(config.routing.services)) {
+      const routed = new RoutedService({
+        service,
+        routing,
+        bridge: config,
+        nc,
+        callersConnection: this.consumerConn!,
+        connectionName: `${this.connectionName}:original-${service}`,
+        routes: this.routeSource,
+        metrics: this.routeMetrics,
+        rpcMetrics: this.rpcMetrics,
+        records: this.records,
+        natsUp: () => this.natsUp,
+        relayOnward: this.relayOnward,
+        log: this.log,
+      });
+      this.routed.set(service, routed);
+      await routed.start();
+      this.log.info("routed service served", {
+        service,
+        original: maskUrlCredentials(routing.originalAmqpUri),
+        portPrefix: routing.portPrefix,
+      });
+    }
+  }
+
+  /**
+   * Where the originals' own outgoing calls go, decided per call, so a service that moves sides
+   * meanwhile is followed: another routed service through its Router, a service on NATS (or on
+   * both brokers) over NATS, a Nameko service on the callers' vhost over AMQP there.
+   */
+  private readonly relayOnward: Onward = {
+    forward: (service, method, body, headers, identity) => {
+      const routed = this.routed.get(service);
+      if (routed) return routed.router.forward(service, method, body, headers, identity);
+      const side = this.directory.sideOf(service);
+      const onward: Onward = side === "amqp" ? this.amqpOut! : this.natsOut!;
+      return onward.forward(service, method, body, headers, identity);
+    },
+  };
+
+  /**
+   * The services each original's vhost is served for: every other service the bridge knows, except
+   * routed services whose original shares that vhost (their own instances consume their queue there).
+   */
+  private async reconcileRelays(): Promise<void> {
+    const known = [...this.directory.servicesOn("nats"), ...this.directory.servicesOn("amqp"), ...this.routed.keys()];
+    const services = this.config.routing.services;
+    await Promise.all(
+      [...this.routed.values()].map((r) => {
+        const vhost = services[r.service].originalAmqpUri;
+        return r.relayFor(new Set(known.filter((name) => services[name]?.originalAmqpUri !== vhost)));
+      }),
+    );
+  }
+
   private retire(stopped: Promise<void>): void {
     const done: Promise<void> = stopped
       .catch((err: unknown) => {
@@ -613,4 +709,10 @@ class BridgeImpl implements Bridge {
       redelivered: (direction, service) => m.for(direction, service).redelivered(),
     };
   }
+}
+
+/** The tables of BRIDGE.ROUTING as configured; a service without one sends every call to the original. */
+function configuredRoutes(config: BridgeConfig): RouteSource {
+  const none: ServiceRoutes = { defaultWeight: 0, methods: {} };
+  return { routesOf: (service) => config.routing.services[service]?.initialRoutes ?? none };
 }

@@ -37,6 +37,8 @@ export {
 } from "./nats/jetstream";
 export { stopOnSignals } from "./core/signals";
 export {
+  Buckets,
+  collected,
   createRegistry,
   FlowMetrics,
   UpGauge,

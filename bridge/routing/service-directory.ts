@@ -10,6 +10,10 @@
  *   service that also has NATS instances is left out: NATS callers reach those directly, and a
  *   bridge in the queue group would carry some of the calls to RabbitMQ, where the bridge's own
  *   consumer could carry them back.
+ *
+ * A service cut over by weight (`BRIDGE.ROUTING`) is in neither: the bridge serves it through its
+ * Router (docs/routing.md, The shape: the bridge in front of both), and a second consumer of `rpc-<name>` or a second
+ * subscriber of `rpc.<name>.*` would take a share of its calls outside the route table.
  */
 import { EventEmitter } from "node:events";
 
@@ -29,10 +33,17 @@ export interface Routes {
 export class ServiceDirectory extends EventEmitter {
   private readonly fixed: Record<Side, ReadonlySet<string>>;
   private readonly discovered: Record<Side, Set<string>> = { nats: new Set(), amqp: new Set() };
+  private readonly routed: ReadonlySet<string>;
 
-  constructor(natsServices: readonly string[] = [], amqpServices: readonly string[] = []) {
+  /** `routed`: the services cut over by weight, left out of both routes. */
+  constructor(
+    natsServices: readonly string[] = [],
+    amqpServices: readonly string[] = [],
+    routed: readonly string[] = [],
+  ) {
     super();
     this.fixed = { nats: new Set(natsServices), amqp: new Set(amqpServices) };
+    this.routed = new Set(routed);
   }
 
   /** Services with instances on `side` (configured or discovered). */
@@ -57,6 +68,10 @@ export class ServiceDirectory extends EventEmitter {
     const nats = this.servicesOn("nats");
     const amqp = this.servicesOn("amqp");
     for (const name of nats) amqp.delete(name);
+    for (const name of this.routed) {
+      nats.delete(name);
+      amqp.delete(name);
+    }
     return { rpcToNats: nats, rpcToAmqp: amqp };
   }
 

@@ -8,12 +8,15 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Empty } from "@nats-io/transport-node";
 import winston, { type Logger } from "winston";
 import { eventsStreamName } from "../../../compat/naming";
-import { createBridge, type Bridge } from "../../../bridge/bridge";
+import { createBridge, type Bridge, type BridgeOptions } from "../../../bridge/bridge";
 import {
   bridgeConfigFromObject,
   defaultAtMostOnceBucket,
+  defaultRoutesBucket,
+  DEFAULT_ROUTED_PORT_PREFIX,
   type BridgeConfig,
   type DiscoveryConfig,
+  type RoutedServiceConfig,
 } from "../../../bridge/config";
 import type { RuntimeConfig } from "../../../src/config/defaults";
 import { NatsFixture, NATS_URL } from "../../helpers/brokers";
@@ -86,6 +89,8 @@ export interface BridgeSpec {
   natsUrl?: string;
   /** Ops HTTP port; default 0 (a free port). */
   httpPort?: number | null;
+  /** Services cut over by weight (BRIDGE.ROUTING.services), each with its original's vhost URI. */
+  routing?: Record<string, Partial<RoutedServiceConfig> & { originalAmqpUri: string }>;
 }
 
 export class BridgeFixture {
@@ -93,6 +98,7 @@ export class BridgeFixture {
   readonly logs: LogEntry[] = [];
   readonly log: Logger;
   private vhostRef?: TestVhost;
+  private readonly extraVhosts: TestVhost[] = [];
   private readonly bridges: Bridge[] = [];
   private readonly peers: PeerService[] = [];
   private readonly callers: PeerCaller[] = [];
@@ -130,6 +136,18 @@ export class BridgeFixture {
     return this.nats.prefix;
   }
 
+  /** Another fresh vhost (e.g. a routed service's original), deleted at cleanup. */
+  async otherVhost(prefix = "cliff-original"): Promise<TestVhost> {
+    const vhost = await createVhost(prefix);
+    this.extraVhosts.push(vhost);
+    return vhost;
+  }
+
+  /** The private subject prefix a routed service's port serves under in this test. */
+  get portPrefix(): string {
+    return `${this.prefix}_${DEFAULT_ROUTED_PORT_PREFIX}`;
+  }
+
   /** A bridge config for this test's vhost and prefix. */
   config(spec: BridgeSpec = {}): BridgeConfig {
     const config = bridgeConfigFromObject(
@@ -151,26 +169,29 @@ export class BridgeFixture {
     config.name = spec.name ?? "test";
     config.atMostOnce = { ...config.atMostOnce, bucket: defaultAtMostOnceBucket(this.prefix) };
     config.discovery = { ...config.discovery, managementUrl: MANAGEMENT_URL, ...spec.discovery };
+    config.routing = { ...config.routing, bucket: defaultRoutesBucket(this.prefix) };
+    for (const [name, routed] of Object.entries(spec.routing ?? {}))
+      config.routing.services[name] = { portPrefix: this.portPrefix, methods: [], initialRoutes: undefined, ...routed };
     return config;
   }
 
   /** A started bridge. */
-  async bridge(spec: BridgeSpec = {}): Promise<Bridge> {
-    const bridge = createBridge(this.config(spec), { log: this.log });
+  async bridge(spec: BridgeSpec = {}, options: Omit<BridgeOptions, "log"> = {}): Promise<Bridge> {
+    const bridge = createBridge(this.config(spec), { log: this.log, ...options });
     this.bridges.push(bridge);
     await bridge.start();
     return bridge;
   }
 
   /** A bridge that is ready (connected, every route and event path established). */
-  async readyBridge(spec: BridgeSpec = {}): Promise<Bridge> {
-    const bridge = await this.bridge(spec);
+  async readyBridge(spec: BridgeSpec = {}, options: Omit<BridgeOptions, "log"> = {}): Promise<Bridge> {
+    const bridge = await this.bridge(spec, options);
     await waitFor(() => bridge.ready(), { what: "bridge ready", timeoutMs: 15_000 });
     return bridge;
   }
 
-  /** A Nameko-protocol service from the independent peer, on this vhost. */
-  async peerService(opts: Omit<PeerServiceOptions, "uri">): Promise<PeerService> {
+  /** A Nameko-protocol service from the independent peer, on this vhost (or the one `uri` names). */
+  async peerService(opts: Omit<PeerServiceOptions, "uri"> & { uri?: string }): Promise<PeerService> {
     const svc = await startPeerService({ uri: this.vhost.uri, ...opts });
     this.peers.push(svc);
     return svc;
@@ -222,8 +243,10 @@ export class BridgeFixture {
       const jsm = await jetstreamManager(nc).catch(() => undefined);
       await jsm?.streams.delete(eventsStreamName(this.prefix)).catch(() => undefined);
       await jsm?.streams.delete(`KV_${defaultAtMostOnceBucket(this.prefix)}`).catch(() => undefined);
+      await jsm?.streams.delete(`KV_${defaultRoutesBucket(this.prefix)}`).catch(() => undefined);
     }
     await this.nats.cleanup();
     await this.vhostRef?.delete();
+    await Promise.allSettled(this.extraVhosts.map((v) => v.delete()));
   }
 }
