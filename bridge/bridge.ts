@@ -60,11 +60,6 @@ import type { Shadow, ShadowReport } from "../sidebyside/shadow";
 export interface BridgeOptions {
   /** Parent logger; the bridge logs on a child with `{ component: "bridge", bridge: <name> }`. */
   log?: Logger;
-  /**
-   * Where routed services' tables are read, per call (docs/routing.md, The route table). Default:
-   * each service's `routes` in BRIDGE.ROUTING, all calls to the original without one.
-   */
-  routes?: RouteSource;
 }
 
 /** What the bridge is doing, for /ready and tests. */
@@ -182,7 +177,8 @@ class BridgeImpl implements Bridge {
     if (Object.keys(config.routing.services).length > 0)
       this.routeControl = new RouteControl({ routing: config.routing, writer: config.name, log: this.log });
     this.routeMetrics = new RouteMetrics(this.registry);
-    this.routeSource = options.routes ?? configuredRoutes(config);
+    // The table in force, read from the route store's memory once per call.
+    this.routeSource = { routesOf: (service) => this.routing(service).routes(service) };
   }
 
   get opsUrl(): string | undefined {
@@ -709,10 +705,4 @@ class BridgeImpl implements Bridge {
       redelivered: (direction, service) => m.for(direction, service).redelivered(),
     };
   }
-}
-
-/** The tables of BRIDGE.ROUTING as configured; a service without one sends every call to the original. */
-function configuredRoutes(config: BridgeConfig): RouteSource {
-  const none: ServiceRoutes = { defaultWeight: 0, methods: {} };
-  return { routesOf: (service) => config.routing.services[service]?.initialRoutes ?? none };
 }

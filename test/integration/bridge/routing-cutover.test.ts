@@ -5,8 +5,7 @@
 // exactly once, on the side the table and the request's identity choose, and every caller is answered.
 import { rpc } from "cliffracer";
 import type { Bridge } from "../../../bridge/bridge";
-import type { RouteSource } from "../../../bridge/routing/router";
-import { chooseSide, parseServiceRoutes, type ServiceRoutes } from "../../../bridge/routing/route-table";
+import { chooseSide } from "../../../bridge/routing/route-table";
 import { BridgeFixture } from "./bridge-fixture";
 
 /** Calls per caller and step: 400 from the Nameko caller and 400 from the NATS caller. */
@@ -41,29 +40,6 @@ class Orders {
   }
 }
 
-/**
- * The route table as the route store would hand it out, changed with set and rolled back to the
- * table before; the control plane's `bridge.setRoutes` / `rollbackRoutes` do the same through the
- * shared KV bucket.
- */
-class TestRoutes implements RouteSource {
-  private readonly history: ServiceRoutes[] = [];
-  private current: ServiceRoutes = { defaultWeight: 0, methods: {} };
-
-  routesOf(): ServiceRoutes {
-    return this.current;
-  }
-
-  set(json: Record<string, number>): void {
-    this.history.push(this.current);
-    this.current = parseServiceRoutes("orders", json);
-  }
-
-  rollback(): void {
-    this.current = this.history.pop()!;
-  }
-}
-
 function counts(ids: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
@@ -73,7 +49,6 @@ function counts(ids: string[]): Map<string, number> {
 describe("routing by weight: a Nameko service cut over to its port", () => {
   const fx = new BridgeFixture();
   const onOriginal: string[] = [];
-  const routes = new TestRoutes();
   let bridge: Bridge;
 
   beforeAll(async () => {
@@ -86,10 +61,7 @@ describe("routing by weight: a Nameko service cut over to its port", () => {
       methods: { work: (id: string) => (onOriginal.push(id), "original") },
     });
     await fx.nats.start(Orders, { maxWorkers: 50, rpcIntakePrefix: fx.portPrefix });
-    bridge = await fx.readyBridge(
-      { routing: { orders: { originalAmqpUri: original.uri } }, rpcTimeoutMs: 30_000 },
-      { routes },
-    );
+    bridge = await fx.readyBridge({ routing: { orders: { originalAmqpUri: original.uri } }, rpcTimeoutMs: 30_000 });
   }, 30_000);
   afterAll(() => fx.cleanup());
 
@@ -106,15 +78,12 @@ describe("routing by weight: a Nameko service cut over to its port", () => {
     const steps: Array<{ weight: number; sent: string[] }> = [];
     const replies = new Map<string, string>();
     for (const [s, step] of STEPS.entries()) {
-      if (!step.rollback) routes.set({ "*": step.weight });
-      else {
-        for (const weight of [50, 10, 0]) {
-          routes.rollback();
-          expect(routes.routesOf().defaultWeight).toBe(weight);
-        }
-      }
-      expect(routes.routesOf().defaultWeight).toBe(step.weight);
-      const table = routes.routesOf();
+      // Through the control plane (what PUT /routes/orders and its rollback do); each resolves once
+      // the new table is in force on this bridge.
+      if (!step.rollback) await bridge.setRoutes("orders", { "*": step.weight });
+      else for (const weight of [50, 10, 0]) expect((await bridge.rollbackRoutes("orders")).defaultWeight).toBe(weight);
+      const table = bridge.routes("orders");
+      expect(table.defaultWeight).toBe(step.weight);
       const fromAmqp = Array.from({ length: CALLS_PER_CALLER }, (_, i) => `s${s}-a-${i}`);
       const fromNats = Array.from({ length: CALLS_PER_CALLER }, (_, i) => `s${s}-n-${i}`);
       // All of a step's calls are in flight together, from both callers.
