@@ -34,7 +34,7 @@ export class Router implements Onward {
   constructor(private readonly options: RouterOptions) {}
 
   /** The side a call with this identity goes to now (read from the table in force). */
-  sideOf(service: string, method: string, identity: string): RouteSide {
+  private sideOf(service: string, method: string, identity: string): RouteSide {
     return chooseSide(this.options.routes.routesOf(service), method, identity);
   }
 
