@@ -247,8 +247,11 @@ class BridgeImpl implements Bridge {
         nats: nc,
         prefix: config.runtime.prefix,
         events: config.runtime.events,
-        natsServices: () => this.directory.servicesOn("nats"),
-        amqpServices: () => this.directory.servicesOn("amqp"),
+        // A routed service lives on both sides while it is cut over: the port's events go to the
+        // callers' vhost, the original's (relayed there from its vhost) to NATS; the loop guard
+        // keeps each copy from crossing back.
+        natsServices: () => [...this.directory.servicesOn("nats"), ...this.routed.keys()],
+        amqpServices: () => [...this.directory.servicesOn("amqp"), ...this.routed.keys()],
         logger: this.log,
         metrics: this.eventHooks(),
         bridgeId: config.name,
@@ -618,6 +621,7 @@ class BridgeImpl implements Bridge {
         bridge: config,
         nc,
         callersConnection: this.consumerConn!,
+        callersPublisher: this.publisherConn!,
         connectionName: `${this.connectionName}:original-${service}`,
         routes: this.routeSource,
         metrics: this.routeMetrics,

@@ -4,11 +4,15 @@
  * callers' NATS subjects; both intakes hand every call to one Router, which sends it to the port
  * (`<portPrefix>.rpc.<service>.<method>`) or to the original (`nameko-rpc` in its own vhost).
  * The original's own outgoing calls, published in its vhost, are served there by relay intakes,
- * one per service the bridge knows, and carried to wherever that service lives.
+ * one per service the bridge knows, and carried to wherever that service lives; the events it
+ * dispatches on its vhost's `<service>.events` are republished to the callers' vhost
+ * `<service>.events`, where Nameko handlers find them and the event bridge carries them to NATS.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AmqpConnection } from "../amqp";
-import { describeError, type Logger } from "../compat";
+import type { ConsumeMessage } from "amqplib";
+import { AmqpConnection, type ConsumerChannel, eventsExchange, QueueConsumer } from "../amqp";
+import { describeError, eventsExchangeName, type Logger } from "../compat";
+import { AmqpEventOutbound } from "./amqp/event-outbound";
 import { largeBodiesOf, RpcClient, type FlowMetrics } from "../src/internal";
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
 import { AmqpRpcOutbound } from "./amqp/rpc-outbound";
@@ -20,6 +24,11 @@ import type { Onward } from "./onward";
 import type { RouteMetrics } from "./routing/route-metrics";
 import { Router, type RouteSource } from "./routing/router";
 
+/** The original's events are relayed through `<prefix><service>` on its vhost. */
+export const ORIGINAL_EVENTS_QUEUE_PREFIX = "cliffracer-bridge-original-events-";
+/** Unacked events of the original one bridge holds. */
+const ORIGINAL_EVENTS_PREFETCH = 128;
+
 /** Options of {@link RoutedService}. */
 export interface RoutedServiceOptions {
   service: string;
@@ -28,6 +37,8 @@ export interface RoutedServiceOptions {
   nc: NatsConnection;
   /** The bridge's consumer connection on the callers' vhost. */
   callersConnection: AmqpConnection;
+  /** The bridge's publisher connection on the callers' vhost (the original's events go out on it). */
+  callersPublisher: AmqpConnection;
   /** The name of the connection to the original's vhost, as RabbitMQ lists it. */
   connectionName: string;
   routes: RouteSource;
@@ -50,6 +61,8 @@ export class RoutedService {
   private readonly amqpIntake: AmqpRpcInbound;
   private readonly natsIntake: NatsRpcInbound;
   private readonly relays = new Map<string, AmqpRpcInbound>();
+  private readonly events: QueueConsumer;
+  private readonly eventsOut: AmqpEventOutbound;
   private readonly log: Logger;
 
   constructor(private readonly options: RoutedServiceOptions) {
@@ -113,6 +126,26 @@ export class RoutedService {
       bridgeName: bridge.name,
       log: this.log,
     });
+    this.eventsOut = new AmqpEventOutbound(options.callersPublisher, bridge.amqpMaxMessageBytes);
+    // One durable queue per routed service on the original's vhost, shared by every bridge, so each
+    // event is relayed once; bound with `#` to the service's own events exchange only.
+    this.events = new QueueConsumer({
+      connection: this.originalConn,
+      exchange: eventsExchange(service),
+      queue: {
+        queue: `${ORIGINAL_EVENTS_QUEUE_PREFIX}${service}`,
+        durable: true,
+        autoDelete: false,
+        exclusive: false,
+        arguments: {},
+        exchange: eventsExchangeName(service),
+        bindingKey: "#",
+      },
+      prefetch: ORIGINAL_EVENTS_PREFETCH,
+      name: `bridge events of the original ${service}`,
+      log: this.log,
+      handle: (cc, msg) => this.relayEvent(cc, msg),
+    });
   }
 
   get service(): string {
@@ -121,7 +154,12 @@ export class RoutedService {
 
   /** True while the original's vhost is connected and every Nameko queue served is declared. */
   get established(): boolean {
-    return this.originalUp && this.amqpIntake.established && [...this.relays.values()].every((r) => r.established);
+    return (
+      this.originalUp &&
+      this.amqpIntake.established &&
+      this.events.established &&
+      [...this.relays.values()].every((r) => r.established)
+    );
   }
 
   /** Connects to the original's vhost (waiting for it), then serves both intakes. */
@@ -129,7 +167,32 @@ export class RoutedService {
     await this.originalConn.start();
     this.originalUp = true;
     await this.originalOut.start();
-    await Promise.all([this.amqpIntake.start(), this.natsIntake.start()]);
+    await Promise.all([this.amqpIntake.start(), this.natsIntake.start(), this.events.start()]);
+  }
+
+  /**
+   * Republishes one of the original's events to the callers' vhost, as dispatched (routing key,
+   * body, context headers), and acks it once RabbitMQ confirmed: at least once, as Nameko events are.
+   */
+  private async relayEvent(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
+    const eventType = msg.fields.routingKey;
+    if (!this.eventsOut.fits(msg.content)) {
+      this.log.error("event of the original too large for the callers' vhost; dropped", {
+        eventType,
+        bytes: msg.content.length,
+      });
+      cc.ack(msg);
+      return;
+    }
+    try {
+      const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+      await this.eventsOut.publish(this.service, eventType, msg.content, headers);
+      cc.ack(msg);
+    } catch (err) {
+      // Not lost: back to the queue, relayed again once the callers' vhost takes it.
+      this.log.warn("event of the original could not be relayed; requeued", { eventType, error: describeError(err) });
+      cc.reject(msg, true);
+    }
   }
 
   /**
@@ -201,6 +264,7 @@ export class RoutedService {
     await Promise.allSettled([
       this.amqpIntake.stop(),
       this.natsIntake.stop(),
+      this.events.stop(),
       ...[...this.relays.values()].map((r) => r.stop()),
     ]);
     this.relays.clear();

@@ -6,7 +6,7 @@ import { rpc } from "cliffracer";
 import type { Bridge } from "../../../bridge/bridge";
 import { listBindings, listQueues } from "../../helpers/rabbit";
 import { deferred } from "../../helpers/waiters";
-import { PeerRemoteError } from "../../interop/nameko-peer";
+import { PeerDispatcher, PeerRemoteError, startPeerHandler } from "../../interop/nameko-peer";
 import { BridgeFixture } from "./bridge-fixture";
 
 /** The bridge's timeout of a call to either side, in milliseconds. */
@@ -51,11 +51,13 @@ describe("routing by weight: what each side answers", () => {
   const originalRuns: string[] = [];
   let bridge: Bridge;
   let originalVhost = "";
+  let originalUri = "";
 
   beforeAll(async () => {
     await fx.setup();
     const original = await fx.otherVhost();
     originalVhost = original.name;
+    originalUri = original.uri;
     await fx.peerService({
       uri: original.uri,
       name: "orders",
@@ -126,6 +128,30 @@ describe("routing by weight: what each side answers", () => {
     const caller = await fx.peerCaller();
     await expect(caller.call("orders", "relay", ["hi"])).resolves.toBe("echo:hi");
     expect(originalRuns).toContain("relay:hi");
+  });
+
+  it("relays the original's events to Nameko handlers on the callers' vhost and on to NATS", async () => {
+    const handler = await startPeerHandler({
+      uri: fx.vhost.uri,
+      source: "orders",
+      eventType: "created",
+      service: "audit",
+      method: "on_created",
+    });
+    const nc = await fx.nats.connection();
+    const onNats = nc.subscribe(`${fx.prefix}.events.orders.created`, { max: 1 });
+    const dispatcher = await PeerDispatcher.start(originalUri);
+    try {
+      // As the original's in-service dispatcher publishes it, in its own vhost.
+      await dispatcher.dispatch("orders", "created", { id: "o1" }, { service: { callIdStack: ["orders.create.1"] } });
+      const [event] = await handler.waitFor(1, 10_000);
+      expect(event.payload).toEqual({ id: "o1" });
+      expect(event.context.parentStack).toEqual(["orders.create.1"]);
+      for await (const m of onNats) expect(m.json()).toEqual({ id: "o1" });
+    } finally {
+      await dispatcher.close();
+      await handler.stop();
+    }
   });
 
   it("binds the routed service's queue on the callers' vhost only with <service>.*, as Nameko does", async () => {
