@@ -239,7 +239,7 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
       exc_path: "nameko.exceptions.RpcTimeout",
       exc_args: ["1.5"],
     });
-    expect(await fx.waitForLog(/call to NATS failed/, { kind: "timeout" })).toBeDefined();
+    expect(await fx.waitForLog(/rpc call failed/, { kind: "timeout" })).toBeDefined();
   });
 
   it("answers /health and /ready", async () => {
