@@ -247,12 +247,14 @@ export class RoutedService {
     this.portOut.reconnected();
   }
 
+  /** NATS is away (the at-most-once records live there): Nameko requests wait in their queues. */
   pause(): Promise<void> {
     return Promise.all([this.amqpIntake.pause(), ...[...this.relays.values()].map((r) => r.pause())]).then(
       () => undefined,
     );
   }
 
+  /** NATS is back: takes Nameko requests again. */
   resume(): Promise<void> {
     return Promise.all([this.amqpIntake.resume(), ...[...this.relays.values()].map((r) => r.resume())]).then(
       () => undefined,
