@@ -2,7 +2,7 @@
 // bridge's timeout when the port does not answer in time, and never a second try on the original;
 // the original's own outgoing calls, published in its vhost, served by the bridge and carried to
 // the service on NATS; and the routed service's queue on the callers' vhost bound only as Nameko binds it.
-import { rpc } from "cliffracer";
+import { rpc, RpcProxy, type ServiceProxy } from "cliffracer";
 import type { Bridge } from "../../../bridge/bridge";
 import { listBindings, listQueues } from "../../helpers/rabbit";
 import { deferred } from "../../helpers/waiters";
@@ -22,6 +22,15 @@ const release = deferred();
 
 class Orders {
   name = "orders";
+
+  @RpcProxy("helper") helper!: ServiceProxy;
+
+  /** The port's own outgoing call: under NATS_PREFIX, not its private intake prefix. */
+  @rpc()
+  async quote(value: string): Promise<unknown> {
+    portRuns.push(`quote:${value}`);
+    return this.helper.echo(value);
+  }
 
   @rpc()
   reserve(id: string): string {
@@ -83,7 +92,7 @@ describe("routing by weight: what each side answers", () => {
         routing: {
           orders: {
             originalAmqpUri: original.uri,
-            initialRoutes: { defaultWeight: 0, methods: { reserve: 100, slow: 100 } },
+            initialRoutes: { defaultWeight: 0, methods: { reserve: 100, slow: 100, quote: 100 } },
           },
         },
       },
@@ -122,6 +131,24 @@ describe("routing by weight: what each side answers", () => {
     expect(metrics).toMatch(
       /cliffracer_route_errors_total\{service="orders",method="slow",side="port",type="timeout"[^}]*\} 2/,
     );
+  });
+
+  it("serves the port under its intake prefix while its own calls use the shared prefix", async () => {
+    const client = await fx.nats.client();
+    await expect(client.call("orders", "quote", ["q"])).resolves.toBe("echo:q");
+    expect(portRuns).toContain("quote:q");
+    // The port announces its endpoints under the intake prefix, where only the bridge calls them.
+    const nc = await fx.nats.connection();
+    const infos: Array<{ metadata: Record<string, string>; endpoints: Array<{ subject: string }> }> = [];
+    for await (const m of await nc.requestMany("$SRV.INFO.orders", "", {
+      strategy: "stall",
+      stall: 300,
+      maxWait: 2000,
+    }))
+      infos.push(m.json());
+    const subjects = infos.flatMap((i) => i.endpoints.map((e) => e.subject));
+    expect(subjects).toContain(`${fx.portPrefix}.rpc.orders.*`);
+    expect(subjects).toContain(`${fx.prefix}.rpc.orders.*`);
   });
 
   it("carries the original's own call to a service on NATS and its result back", async () => {
