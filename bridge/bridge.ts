@@ -526,7 +526,6 @@ class BridgeImpl implements Bridge {
 
   private async reconcileNow(routes: Routes): Promise<void> {
     if (this.state !== "running") return;
-    await this.reconcileRelays();
     const intakes: Array<Promise<void>> = [];
     // Removed routes first: a service that moved sides must leave the NATS queue group before the
     // bridge starts carrying its Nameko queue, so its calls do not cross twice meanwhile. Requests a
@@ -604,6 +603,7 @@ class BridgeImpl implements Bridge {
       );
     }
     await Promise.all(starting);
+    await this.reconcileRelays();
     if (this.failing.size > 0) this.scheduleRetry();
     else this.retryDelayMs = RETRY_INITIAL_MS;
   }
@@ -668,7 +668,9 @@ class BridgeImpl implements Bridge {
         const vhost = services[r.service].originalAmqpUri;
         return r.relayFor(new Set(known.filter((name) => services[name]?.originalAmqpUri !== vhost)));
       }),
-    );
+    ).then((failed) => {
+      for (const names of failed) for (const name of names) this.failing.add(name);
+    });
   }
 
   private retire(stopped: Promise<void>): void {

@@ -197,9 +197,11 @@ export class RoutedService {
 
   /**
    * Serves `rpc-<name>` on the original's vhost for each service in `known` but this one (whose queue
-   * there is the original's own), and stops serving those no longer known.
+   * there is the original's own), and stops serving those no longer known. Resolves with the names
+   * whose queue could not be set up (the bridge tries again with backoff).
    */
-  async relayFor(known: ReadonlySet<string>): Promise<void> {
+  async relayFor(known: ReadonlySet<string>): Promise<string[]> {
+    const failed: string[] = [];
     const starting: Array<Promise<void>> = [];
     for (const [name, relay] of this.relays) {
       if (known.has(name)) continue;
@@ -231,7 +233,8 @@ export class RoutedService {
           },
           (err: unknown) => {
             this.relays.delete(name);
-            this.log.error("relay of the original's calls could not be set up; retried at the next change", {
+            failed.push(name);
+            this.log.error("relay of the original's calls could not be set up; will retry", {
               service: name,
               error: describeError(err),
             });
@@ -240,6 +243,7 @@ export class RoutedService {
       );
     }
     await Promise.all(starting);
+    return failed;
   }
 
   /** NATS is back: the port may still be reconnecting. */
