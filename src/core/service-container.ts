@@ -198,6 +198,9 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
       for (const d of this.dependencies) await d.start?.();
       for (const s of [...this.sharedOfEntrypoints].reverse()) await s.start?.();
       for (const e of this.entrypoints) await e.start?.();
+      // Subscriptions leave in nats.js's outbound buffer: until the server has them, a request
+      // finds no responder. Running (the log line, /ready) means callers can reach the service.
+      await this.nats.flush();
     } catch (err) {
       await this.kill();
       throw err;

@@ -181,8 +181,38 @@ describe("ServiceContainer workers", () => {
 /** A container that starts without a broker: a stand-in connection it never uses, and no announcement. */
 function brokerless(cls: ServiceClass, overrides: Partial<RuntimeConfig> = {}): ServiceContainer {
   const config = { ...defaultConfig(), announce: false, ...overrides };
-  return new ServiceContainer(cls, config, { log, nats: {} as NatsConnection });
+  return new ServiceContainer(cls, config, { log, nats: standIn() });
 }
+
+/** A stand-in connection: only flush() is used (start waits for the server to have the subscriptions). */
+function standIn(flush: () => Promise<void> = () => Promise.resolve()): NatsConnection {
+  return { flush } as unknown as NatsConnection;
+}
+
+describe("ServiceContainer start", () => {
+  class Flushed {
+    name = "flushed";
+    @entry("noop") noop() {}
+  }
+
+  it("is running only once the connection flushed, so the server has every subscription", async () => {
+    const flushed = deferred();
+    const container = new ServiceContainer(
+      Flushed,
+      { ...defaultConfig(), announce: false },
+      { log, nats: standIn(() => flushed.promise) },
+    );
+    let started = false;
+    const starting = container.start().then(() => (started = true));
+    await settle();
+    expect(started).toBe(false);
+    expect(container.running).toBe(false);
+    flushed.resolve();
+    await starting;
+    expect(container.running).toBe(true);
+    await container.stop();
+  });
+});
 
 /** Lets every pending promise callback and timer-free continuation run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -13,7 +13,11 @@ const log = createLogger({ level: "silent" });
 const order: string[] = [];
 
 function brokerless(cls: ServiceClass): ServiceContainer {
-  return new ServiceContainer(cls, { ...defaultConfig(), announce: false }, { log, nats: {} as NatsConnection });
+  return new ServiceContainer(
+    cls,
+    { ...defaultConfig(), announce: false },
+    { log, nats: { flush: () => Promise.resolve() } as unknown as NatsConnection },
+  );
 }
 
 /** What several entrypoints register with; records its lifecycle and what registered before its setup. */

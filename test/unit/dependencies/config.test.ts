@@ -23,7 +23,10 @@ function entry(method: string): MethodDecorator {
 
 function container(cls: ServiceClass): ServiceContainer {
   const config = { ...configFromObject(parseConfigText(YAML_TEXT, { DB_HOST: "db" }), {}), announce: false };
-  return new ServiceContainer(cls, config, { log, nats: {} as NatsConnection });
+  return new ServiceContainer(cls, config, {
+    log,
+    nats: { flush: () => Promise.resolve() } as unknown as NatsConnection,
+  });
 }
 
 class Reader {
