@@ -6,6 +6,31 @@ import type { ServiceClass } from "./metadata";
 import { ServiceContainer, type MetricsSource } from "./service-container";
 import type { Logger } from "../../compat";
 
+/**
+ * Longest connection name a runner gives: nats-server refuses a CONNECT line over its
+ * max_control_line (4 KB by default) and nats.js then reports only a timeout, which a process
+ * hosting a few hundred services would hit with every name in.
+ */
+export const MAX_CONNECTION_NAME = 256;
+
+/** The runner's connection name: its services' names, the first ones only when they are many ("a,b,+48 more"). */
+export function runnerConnectionName(serviceNames: readonly string[]): string {
+  const all = serviceNames.join(",");
+  if (all.length <= MAX_CONNECTION_NAME) return all;
+  const shown: string[] = [];
+  let length = 0;
+  for (const name of serviceNames) {
+    // Room for this name, its comma, and the "+N more" of the names after it.
+    const rest = `+${serviceNames.length - shown.length - 1} more`;
+    if (length + name.length + 1 + rest.length > MAX_CONNECTION_NAME) break;
+    shown.push(name);
+    length += name.length + 1;
+  }
+  // A first name too long to show whole is cut instead.
+  if (shown.length === 0) return all.slice(0, MAX_CONNECTION_NAME);
+  return `${shown.join(",")},+${serviceNames.length - shown.length} more`;
+}
+
 /** Options of a runner. */
 export interface RunnerOptions {
   /** Use this connection instead of opening one; the runner then leaves it open at stop. */
@@ -42,7 +67,7 @@ export class ServiceRunner {
   /** Connect once, then start every container. If one fails to start, the others are killed. */
   async start(): Promise<void> {
     this.nc ??= await connectNats(this.config, {
-      name: this.containers.map((c) => c.serviceName).join(","),
+      name: runnerConnectionName(this.containers.map((c) => c.serviceName)),
       log: this.log,
     });
     for (const c of this.containers) c.useConnection(this.nc);
