@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { jetstreamManager, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstreamManager, type ConsumerInfo, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import {
   ConfigurationError,
   decodeJson,
@@ -58,6 +58,8 @@ export class EventHandler implements Entrypoint {
   private spec?: EventConsumerSpec;
   private jsm?: JetStreamManager;
   private loop?: PullLoop;
+  /** The consumer as setup created or found it, for the pull loop's start. */
+  private consumerInfo?: ConsumerInfo;
 
   constructor(
     readonly methodName: string,
@@ -121,8 +123,10 @@ export class EventHandler implements Entrypoint {
       this.handlerType,
     );
     await ensureEventsStream(container.nats, this.settings, { update: true, log: container.log });
-    this.jsm = await jetstreamManager(container.nats);
-    await ensureEventConsumer(this.jsm, this.spec, container.log);
+    // ensureEventsStream's manager has checked that JetStream answers; checking again for every
+    // handler would be one more request on nats-server's API queue per handler at start-up.
+    this.jsm = await jetstreamManager(container.nats, { checkAPI: false });
+    this.consumerInfo = await ensureEventConsumer(this.jsm, this.spec, container.log);
   }
 
   async start(): Promise<void> {
@@ -134,7 +138,10 @@ export class EventHandler implements Entrypoint {
       log: container.log,
       recreate: () => ensureEventConsumer(this.jsm!, spec, container.log),
     });
-    await this.loop.start();
+    const info = this.consumerInfo;
+    // Only the first start uses it: a later one (after a stop) must see the consumer as it is then.
+    this.consumerInfo = undefined;
+    await this.loop.start(info);
   }
 
   async stop(): Promise<void> {

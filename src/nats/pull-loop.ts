@@ -1,4 +1,4 @@
-import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, type ConsumerInfo, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../compat";
 
@@ -94,13 +94,18 @@ export class PullLoop {
     this.gate = new Gate(Math.max(1, options.maxInFlight));
   }
 
-  /** Begin pulling. */
-  async start(): Promise<void> {
-    await this.consume();
+  /**
+   * Begin pulling. `info`, when the caller has just created or looked up the consumer, saves
+   * asking the server for it again: one JetStream API request per handler at start-up, which a
+   * process of a thousand handlers would otherwise queue on nats-server.
+   */
+  async start(info?: ConsumerInfo): Promise<void> {
+    await this.consume(info);
   }
 
-  private async consume(): Promise<void> {
-    const consumer = await jetstream(this.nc).consumers.get(this.stream, this.consumerName);
+  private async consume(info?: ConsumerInfo): Promise<void> {
+    const consumers = jetstream(this.nc).consumers;
+    const consumer = info ? consumers.getConsumerFromInfo(info) : await consumers.get(this.stream, this.consumerName);
     const max = Math.max(1, this.options.maxInFlight);
     // nats.js pulls again once 3/4 of a pull is left (every 2-3 events at max_workers 10), each
     // pull its own socket write; at half, a pull asks for half the window and is still sent
