@@ -65,20 +65,23 @@ export function registerRun(program: Command): void {
     .option("-c, --config <file>", "YAML config file")
     .option("--metrics <address>", "serve /metrics, /health and /ready on [host:]port (default: METRICS_ADDRESS; off)")
     .action(async (specs: string[], opts: { config?: string; metrics?: string }) => {
-      // Imported here: the runner and the ops server (fastify, prom-client) are most of what the
-      // CLI could load, and no other command needs them.
-      const [{ ServiceRunner }, { ServiceMetrics }, { startServiceOps }] = await Promise.all([
-        import("../core/service-runner"),
-        import("../observability/service-metrics"),
-        import("../observability/service-ops"),
-      ]);
+      // Imported here: the runner is most of what the CLI could load, and no other command needs
+      // it; the metrics and the ops server (fastify, prom-client) only when an address asks for them.
+      const { ServiceRunner } = await import("../core/service-runner");
       const config = loadConfig({ file: opts.config });
       if (opts.metrics !== undefined) config.metricsAddress = opts.metrics;
-      const metrics = config.metricsAddress === undefined ? undefined : new ServiceMetrics();
+      const observability =
+        config.metricsAddress === undefined
+          ? undefined
+          : await Promise.all([import("../observability/service-metrics"), import("../observability/service-ops")]);
+      const metrics = observability ? new observability[0].ServiceMetrics() : undefined;
       const runner = new ServiceRunner(config, { metrics });
       for (const spec of specs) for (const cls of loadServiceClasses(spec)) runner.addService(cls);
       // Listening first, so an orchestrator sees "alive, not ready" while the services start.
-      const ops = metrics && (await startServiceOps(runner, metrics, config, rootLogger));
+      const ops =
+        observability && metrics
+          ? await observability[1].startServiceOps(runner, metrics, config, rootLogger)
+          : undefined;
       try {
         await runner.start();
       } catch (err) {

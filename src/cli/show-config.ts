@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import YAML from "yaml";
 import { loadConfig } from "../config/load-config";
 import { maskSecrets } from "../logging";
 
@@ -9,8 +8,10 @@ export function registerShowConfig(program: Command): void {
     .command("show-config")
     .description("print the resolved configuration (credentials masked)")
     .option("-c, --config <file>", "YAML config file")
-    .action((opts: { config?: string }) => {
+    .action(async (opts: { config?: string }) => {
       const config = loadConfig({ file: opts.config });
+      // Imported here: yaml is no part of what the other commands load.
+      const { default: YAML } = await import("yaml");
       process.stdout.write(YAML.stringify(maskSecrets(config)));
     });
 }

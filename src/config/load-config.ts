@@ -1,8 +1,16 @@
 import { readFileSync } from "node:fs";
-import YAML from "yaml";
+import type * as YamlModule from "yaml";
 import { ConfigurationError, describeError } from "../../compat";
 import { parseAddress } from "./address";
 import { defaultConfig, type NatsTlsConfig, type RuntimeConfig } from "./defaults";
+
+let yamlModule: typeof YamlModule | undefined;
+
+/** yaml, loaded with the first config file: a service run without one (`cliffracer run`'s default) never needs it. */
+function yamlLib(): typeof YamlModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (yamlModule ??= require("yaml") as typeof YamlModule);
+}
 
 /** `${VAR}` or `${VAR:default}`, as Nameko's config loader matches them (no nesting). */
 const ENV_VAR = /\$\{([^}{]+)\}/g;
@@ -23,6 +31,7 @@ export function substituteEnv(text: string, env: NodeJS.ProcessEnv = process.env
  * scalar is expanded and stays a string.
  */
 export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const YAML = yamlLib();
   const doc = YAML.parseDocument(text);
   if (doc.errors.length > 0) throw new ConfigurationError(`Invalid YAML config: ${doc.errors[0].message}`);
   YAML.visit(doc, {
