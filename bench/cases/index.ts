@@ -20,6 +20,8 @@ import { natsFloor } from "./rpc-nats-floor";
 import { PAYLOAD_CASES } from "./payload-size";
 import { runtimeClient } from "./rpc-runtime-client";
 import { runtimeProxy } from "./rpc-runtime-proxy";
+import { scaleFiftyServices, scaleOneHandler, scaleOneService, scaleThousandHandlers } from "./scale";
+import { twoBridgesAmqpToRuntime, twoBridgesRuntimeToAmqp } from "./bridges-two";
 
 /** All cases; ids are stable (used by --only and in the JSON). */
 export const CASES: BenchCase[] = [
@@ -35,6 +37,10 @@ export const CASES: BenchCase[] = [
   bridgeAmqpToRuntimeAtLeastOnce,
   bridgeAmqpToRuntimeLeanRecord,
   bridgeRuntimeToAmqp,
+  twoBridgesAmqpToRuntime,
+  twoBridgesRuntimeToAmqp,
+  scaleOneService,
+  scaleFiftyServices,
   jetstreamFloor,
   runtimeEvents,
   amqpEventsFloor,
@@ -43,4 +49,7 @@ export const CASES: BenchCase[] = [
   relayJetStreamToAmqp,
   bridgeEventsNatsToAmqp,
   ...PAYLOAD_CASES,
+
+  scaleOneHandler,
+  scaleThousandHandlers,
 ];

@@ -54,6 +54,9 @@ export class Child {
     });
   }
 
+  /** Fork to "ready", ms: node's start, loading the role's modules and the role's own start-up. */
+  readyMs?: number;
+
   /** Processes the role started itself, measured with it. */
   extraPids: { name: string; pid: number }[] = [];
 
@@ -74,6 +77,7 @@ export class Child {
     options: Record<string, unknown>,
     spawnOptions: SpawnOptions = {},
   ): Promise<Child> {
+    const forkedAt = performance.now();
     const proc = fork(CHILD_MAIN, [join(ROLES_DIR, role), JSON.stringify(options)], {
       cwd: REPO_ROOT,
       execArgv: spawnOptions.nodeFlags ?? [],
@@ -82,6 +86,7 @@ export class Child {
     });
     const child = new Child(name, role, proc);
     await child.waitReady(spawnOptions.readyTimeoutMs ?? 60_000);
+    child.readyMs = performance.now() - forkedAt;
     return child;
   }
 

@@ -55,6 +55,8 @@ export interface CaseSummary {
     writesPerOp?: Spread;
     readsPerOp?: Spread;
     peakRssMb?: number;
+    /** Fork to ready, ms. */
+    readyMs?: Spread;
     shared?: boolean;
     /** With `--memory`: each kind's peak in MB, max over rounds. */
     memoryPeaksMb?: Record<string, number>;
@@ -128,6 +130,7 @@ export function summarize(reports: CaseReport[]): void {
           writesPerOp: spreadOf(per.map((p) => p?.writesPerOp)),
           readsPerOp: spreadOf(per.map((p) => p?.readsPerOp)),
           peakRssMb: rss.length ? Math.max(...rss) : undefined,
+          readyMs: spreadOf(per.map((p) => p?.readyMs)),
           shared: per.some((p) => p?.shared),
           memoryPeaksMb: Object.keys(memoryPeaksMb).length ? memoryPeaksMb : undefined,
         };
@@ -291,7 +294,7 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
   out.push(
     "Processes — CPU seconds over the measured windows, CPU µs and write/read system calls per call/event (how well sends are batched; " +
       "counts read()/write() family calls, so Python's send()/recv() show as 0), peak RSS (VmHWM; brokers, marked *, are shared with the " +
-      "whole machine: current RSS)",
+      "whole machine: current RSS); ready ms = fork to the role's ready message (node start, module loading, the role's start-up)",
   );
   const rows: string[][] = [];
   for (const r of reports) {
@@ -305,6 +308,7 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
         fmtSpread(p.writesPerOp, 1, 2),
         fmtSpread(p.readsPerOp, 1, 2),
         p.peakRssMb !== undefined ? p.peakRssMb.toFixed(0) : "-",
+        fmtSpread(p.readyMs, 1, 0),
       ]);
     }
   }
@@ -312,6 +316,8 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
   out.push(table(["case", "process", "CPU s", "CPU µs/op", "writes/op", "reads/op", "peak RSS MB"], rows));
   const memory = renderMemory(reports);
   if (memory) out.push("", memory);
+
+  out.push(table(["case", "process", "CPU s", "CPU µs/op", "writes/op", "reads/op", "peak RSS MB", "ready ms"], rows));
   return out.join("\n");
 }
 

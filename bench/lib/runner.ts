@@ -19,6 +19,8 @@ export interface ProcessFigures {
   readsPerOp?: number;
   /** Peak RSS (VmHWM) in MB at the end of the round; brokers report current RSS. */
   peakRssMb?: number;
+  /** Fork to "ready", ms (start-up of the process and of what its role starts); brokers have none. */
+  readyMs?: number;
   /** Shared with other users of the machine (a broker). */
   shared?: boolean;
   /** With `--memory`: the process's own peaks by kind in MB (rss, heapUsed, new_space, external...). */
@@ -129,6 +131,8 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
         ? ((await c.command<Record<string, number> | null>("memory-peaks").catch(() => null)) ?? undefined)
         : undefined;
     processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM"), memoryPeaksMb });
+
+    processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM"), readyMs: c.readyMs });
     for (const e of c.extraPids)
       processes.push({ name: e.name, ...figures(e.pid), peakRssMb: memoryMb(e.pid, "VmHWM") });
   }

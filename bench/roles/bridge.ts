@@ -1,6 +1,7 @@
 /**
  * The bridge in its own process, configured as `cliffracer bridge --nats-service A --amqp-service B`
  * would be (no discovery, no ops HTTP server), ready once every route and event path is set up.
+ * `name` tells two bridges of one case apart (default "bench").
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -15,7 +16,12 @@ export const start: StartRole = async (options) => {
   const natsServices = (options.natsServices as string[] | undefined) ?? [];
   const amqpServices = (options.amqpServices as string[] | undefined) ?? [];
   const raw: Record<string, unknown> = {
-    BRIDGE: { http_port: null, name: "bench", DISCOVERY: { enabled: false }, amqp_write_batching: WRITE_BATCHING },
+    BRIDGE: {
+      http_port: null,
+      name: String(options.name ?? "bench"),
+      DISCOVERY: { enabled: false },
+      amqp_write_batching: WRITE_BATCHING,
+    },
     NATS_OPTIONS: { write_batching: WRITE_BATCHING },
     ...(options.prefix ? { NATS_PREFIX: String(options.prefix) } : {}),
   };

@@ -1,9 +1,12 @@
-/** Runtime standalone client (ClusterRpcProxy) calling `<service>.echo(payload)`. */
+/**
+ * Runtime standalone client (ClusterRpcProxy) calling `<service>.echo(payload)`; with `count`, call
+ * i goes to service `<service>_<i mod count>` (runtime-service.ts, scaleNames).
+ */
 import { ClusterRpcProxy } from "cliffracer";
 import { loadRole } from "../lib/load";
 import { bodyBytesOption, echoArguments } from "../lib/payload";
 import type { StartRole } from "../lib/role";
-import { benchConfig } from "./runtime-service";
+import { benchConfig, scaleNames } from "./runtime-service";
 
 export const start: StartRole = async (options) => {
   const cluster = await ClusterRpcProxy.connect({ config: benchConfig(), timeoutMs: 10_000 });
@@ -13,6 +16,15 @@ export const start: StartRole = async (options) => {
     async (i) => {
       const payload = payloads[i % payloads.length];
       const result = await service.echo(payload);
+
+  const count = options.count as number | undefined;
+  const names = count === undefined ? [String(options.service)] : scaleNames(String(options.service), count);
+  const services = names.map((name) => cluster.service(name));
+  const payloads = echoArguments();
+  return loadRole(
+    async (i) => {
+      const payload = payloads[i % PAYLOAD_COUNT];
+      const result = await services[i % services.length].echo(payload);
       if (result !== payload) throw new Error(`wrong echo: ${JSON.stringify(result).slice(0, 200)}`);
     },
     () => cluster.close(),
