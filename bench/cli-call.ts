@@ -3,18 +3,17 @@
  * result, against a plain Node script making the same request with nats.js (the floor), and
  * `node -e 0` for the cost of starting node at all.
  *
- * The installed form is built as `npm pack` ships it (tsc -p tsconfig.build.json into dist/, with
- * bin/ and package.json beside it) in a scratch directory whose node_modules links to the repo's;
- * the source-checkout form is bin/cliffracer.js of this repo (ts-node). The echo service is a
+ * The installed form is built as `npm pack` ships it (lib/installed.ts); the source-checkout form is bin/cliffracer.js of this repo (ts-node). The echo service is a
  * nats.js responder in this process answering in the Nameko reply shape. Commands run one after
  * another, each once per round, so every ratio is taken within the same rounds; medians over rounds.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { NATS_URL } from "./lib/env";
+import { buildInstalled, median } from "./lib/installed";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -35,11 +34,6 @@ function run(args: string[], cwd: string): Promise<{ ms: number; stdout: string 
   });
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 async function main(): Promise<void> {
   const roundsAt = process.argv.indexOf("--rounds");
   const rounds = roundsAt > 0 ? Math.max(1, Number(process.argv[roundsAt + 1])) : 10;
@@ -47,18 +41,7 @@ async function main(): Promise<void> {
   const service = `bench_cli_${process.pid}`;
   const nc = await connect({ servers: NATS_URL, noAsyncTraces: true, name: "bench-cli-echo" });
   try {
-    execFileSync(
-      join(ROOT, "node_modules", ".bin", "tsc"),
-      ["-p", "tsconfig.build.json", "--outDir", join(dir, "dist")],
-      {
-        cwd: ROOT,
-        stdio: "inherit",
-      },
-    );
-    mkdirSync(join(dir, "bin"));
-    copyFileSync(join(ROOT, "bin", "cliffracer.js"), join(dir, "bin", "cliffracer.js"));
-    copyFileSync(join(ROOT, "package.json"), join(dir, "package.json"));
-    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+    buildInstalled(dir);
     const subject = `rpc.${service}.echo`;
     writeFileSync(
       join(dir, "plain-call.js"),
