@@ -49,7 +49,6 @@ export const CASES: BenchCase[] = [
   relayJetStreamToAmqp,
   bridgeEventsNatsToAmqp,
   ...PAYLOAD_CASES,
-
   scaleOneHandler,
   scaleThousandHandlers,
 ];

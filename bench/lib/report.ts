@@ -313,11 +313,9 @@ export function renderTables(reports: CaseReport[], concurrencies: number[]): st
     }
   }
   out.push("");
-  out.push(table(["case", "process", "CPU s", "CPU µs/op", "writes/op", "reads/op", "peak RSS MB"], rows));
+  out.push(table(["case", "process", "CPU s", "CPU µs/op", "writes/op", "reads/op", "peak RSS MB", "ready ms"], rows));
   const memory = renderMemory(reports);
   if (memory) out.push("", memory);
-
-  out.push(table(["case", "process", "CPU s", "CPU µs/op", "writes/op", "reads/op", "peak RSS MB", "ready ms"], rows));
   return out.join("\n");
 }
 

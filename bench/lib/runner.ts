@@ -130,9 +130,13 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
       options.memory && c.alive
         ? ((await c.command<Record<string, number> | null>("memory-peaks").catch(() => null)) ?? undefined)
         : undefined;
-    processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM"), memoryPeaksMb });
-
-    processes.push({ name: c.name, ...figures(c.pid), peakRssMb: memoryMb(c.pid, "VmHWM"), readyMs: c.readyMs });
+    processes.push({
+      name: c.name,
+      ...figures(c.pid),
+      peakRssMb: memoryMb(c.pid, "VmHWM"),
+      readyMs: c.readyMs,
+      memoryPeaksMb,
+    });
     for (const e of c.extraPids)
       processes.push({ name: e.name, ...figures(e.pid), peakRssMb: memoryMb(e.pid, "VmHWM") });
   }

@@ -10,20 +10,13 @@ import { benchConfig, scaleNames } from "./runtime-service";
 
 export const start: StartRole = async (options) => {
   const cluster = await ClusterRpcProxy.connect({ config: benchConfig(), timeoutMs: 10_000 });
-  const service = cluster.service(String(options.service));
+  const count = options.count as number | undefined;
+  const names = count === undefined ? [String(options.service)] : scaleNames(String(options.service), count);
+  const services = names.map((name) => cluster.service(name));
   const payloads = echoArguments(bodyBytesOption(options));
   return loadRole(
     async (i) => {
       const payload = payloads[i % payloads.length];
-      const result = await service.echo(payload);
-
-  const count = options.count as number | undefined;
-  const names = count === undefined ? [String(options.service)] : scaleNames(String(options.service), count);
-  const services = names.map((name) => cluster.service(name));
-  const payloads = echoArguments();
-  return loadRole(
-    async (i) => {
-      const payload = payloads[i % PAYLOAD_COUNT];
       const result = await services[i % services.length].echo(payload);
       if (result !== payload) throw new Error(`wrong echo: ${JSON.stringify(result).slice(0, 200)}`);
     },
