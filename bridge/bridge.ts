@@ -110,8 +110,11 @@ export interface Bridge {
    * with InvalidRouteTable (the previous table stays in force) or ServiceNotRouted.
    */
   setRoutes(service: string, json: unknown): Promise<ServiceRoutes>;
-  /** Puts back the table before the current one; rejects with NoRouteHistory when there is none. */
-  rollbackRoutes(service: string): Promise<ServiceRoutes>;
+  /**
+   * Puts back the table before the current one, or with `toRevision` that earlier revision's table
+   * in one step; rejects with NoRouteHistory when there is none.
+   */
+  rollbackRoutes(service: string, toRevision?: number): Promise<ServiceRoutes>;
 }
 
 const RETRY_INITIAL_MS = 250;
@@ -309,8 +312,8 @@ class BridgeImpl implements Bridge {
     return this.routing(service).set(service, json);
   }
 
-  rollbackRoutes(service: string): Promise<ServiceRoutes> {
-    return this.routing(service).rollback(service);
+  rollbackRoutes(service: string, toRevision?: number): Promise<ServiceRoutes> {
+    return this.routing(service).rollback(service, toRevision);
   }
 
   private routing(service: string): RouteControl {

@@ -85,7 +85,7 @@ export function registerBridge(program: Command): void {
 }
 
 /**
- * `cliffracer route <service> [method=weight]... [--default W] [--rollback] [--show] [--bridge-url URL]`:
+ * `cliffracer route <service> [method=weight]... [--default W] [--rollback [--to REV]] [--show] [--bridge-url URL]`:
  * show, set or roll back a routed service's table through a bridge's ops port (docs/routing.md,
  * The route table). Exits 0 when done, 1 when the bridge refused, 2 when it could not be reached.
  */
@@ -100,6 +100,7 @@ export function registerRoute(program: Command): void {
     )
     .option("--default <weight>", "percent of the other methods' calls sent to the port (default: 0)")
     .option("--rollback", "put back the table before the current one")
+    .option("--to <revision>", "with --rollback: put back that revision's table (see --show) in one step")
     .option("--show", "print the table in force and its recent history (what no weights do too)")
     .option("--json", "print the bridge's JSON answer")
     .option("--bridge-url <url>", "a bridge's ops port (default: CLIFFRACER_BRIDGE_URL, then http://127.0.0.1:9400)")

@@ -22,6 +22,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 export interface RouteCommandOptions {
   default?: string;
   rollback?: boolean;
+  /** With `rollback`: the revision whose table is put back. */
+  to?: string;
   show?: boolean;
   json?: boolean;
   bridgeUrl?: string;
@@ -76,10 +78,19 @@ export async function runRoute(
   if (opts.rollback && (changing || opts.show))
     throw new CommandError("--rollback takes no weights and no --show: it puts back the previous table");
   if (opts.show && changing) throw new CommandError("--show takes no weights");
+  if (opts.to !== undefined && !opts.rollback) throw new CommandError("--to goes with --rollback");
+  const toRevision = opts.to === undefined ? undefined : Number(opts.to);
+  if (toRevision !== undefined && !(Number.isInteger(toRevision) && toRevision > 0))
+    throw new CommandError(`--to takes a revision number (see --show), got ${JSON.stringify(opts.to)}`);
   const base = (opts.bridgeUrl ?? process.env.CLIFFRACER_BRIDGE_URL ?? DEFAULT_BRIDGE_URL).replace(/\/+$/, "");
   const url = `${base}/routes/${encodeURIComponent(service)}`;
   let request: { method: string; url: string; body?: string };
-  if (opts.rollback) request = { method: "POST", url: `${url}/rollback` };
+  if (opts.rollback)
+    request = {
+      method: "POST",
+      url: `${url}/rollback`,
+      body: toRevision === undefined ? undefined : JSON.stringify({ revision: toRevision }),
+    };
   else if (changing) request = { method: "PUT", url, body: JSON.stringify(tableFromArgs(assignments, opts.default)) };
   else request = { method: "GET", url };
 

@@ -139,10 +139,13 @@ export class RouteControl {
     return await store.set(service, routes);
   }
 
-  /** Puts back the previous table (docs/routing.md, The route table); NoRouteHistory when there is none. */
-  async rollback(service: string): Promise<ServiceRoutes> {
+  /**
+   * Puts back the previous table, or with `toRevision` that earlier revision's table in one step
+   * (docs/routing.md, The route table); NoRouteHistory when there is none.
+   */
+  async rollback(service: string, toRevision?: number): Promise<ServiceRoutes> {
     this.routed(service);
-    return await this.openStore().rollback(service);
+    return await this.openStore().rollback(service, toRevision);
   }
 
   /** The table in force with its revision. */
@@ -186,9 +189,9 @@ export class RouteControl {
       {
         method: "POST",
         path: "/routes/:service/rollback",
-        handle: ({ params }) =>
+        handle: ({ params, body }) =>
           answer(async () => {
-            await this.rollback(params.service);
+            await this.rollback(params.service, rollbackTarget(body));
             return this.describe(params.service);
           }),
       },
@@ -231,6 +234,18 @@ function summary(routes: ServiceRoutes, revision: RouteRevision | undefined): Ro
 }
 
 /** HTTP status of the control plane's refusals; anything else is the ops server's 500. */
+/** A rollback's optional body, `{"revision": N}`: the revision to put back; none, the previous table. */
+function rollbackTarget(body: unknown): number | undefined {
+  if (body === undefined || body === null) return undefined;
+  const revision = typeof body === "object" && !Array.isArray(body) ? (body as { revision?: unknown }).revision : body;
+  if (revision === undefined) return undefined;
+  if (typeof revision !== "number" || !Number.isInteger(revision) || revision < 1)
+    throw new InvalidRouteTable(
+      `a rollback's body is {} or {"revision": N}, N a revision number; got ${JSON.stringify(body)}`,
+    );
+  return revision;
+}
+
 function statusOf(err: unknown): number | undefined {
   if (err instanceof InvalidRouteTable) return 400;
   if (err instanceof ServiceNotRouted) return 404;

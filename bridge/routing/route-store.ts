@@ -180,17 +180,26 @@ export class RouteStore extends EventEmitter<{
   /**
    * Puts back the table in force before the current one. Rollbacks undo like a stack: after
    * A, B, C, one rollback restores B and a second restores A (a rollback's own revision is skipped,
-   * as are the revisions it undid). Throws {@link NoRouteHistory} when no earlier revision is kept.
+   * as are the revisions it undid). With `toRevision`, puts back that earlier revision's table in one
+   * step (the table before a whole cut-over, say). Throws {@link NoRouteHistory} when no earlier
+   * revision is kept, or `toRevision` is not an earlier revision of this service still kept.
    */
-  async rollback(service: string): Promise<ServiceRoutes> {
+  async rollback(service: string, toRevision?: number): Promise<ServiceRoutes> {
     const revisions = await this.history(service);
     const [current] = revisions;
     if (current === undefined) throw new NoRouteHistory(`${service} has no route table to roll back`);
     const byRevision = new Map(revisions.map((r) => [r.revision, r]));
-    const target = previousOf(current, revisions, byRevision);
+    const target =
+      toRevision === undefined
+        ? previousOf(current, revisions, byRevision)
+        : toRevision < current.revision
+          ? byRevision.get(toRevision)
+          : undefined;
     if (target === undefined)
       throw new NoRouteHistory(
-        `${service}: no earlier route table to roll back to (revision ${current.revision} is the oldest kept; the bucket keeps ${this.options.history} per service)`,
+        toRevision === undefined
+          ? `${service}: no earlier route table to roll back to (revision ${current.revision} is the oldest kept; the bucket keeps ${this.options.history} per service)`
+          : `${service}: revision ${toRevision} is not an earlier table of this service the bucket still keeps (kept: ${revisions.map((r) => r.revision).join(", ")})`,
       );
     let revision: number;
     try {

@@ -109,6 +109,20 @@ describe("RouteStore", () => {
     expect(history[0]!.restored).toBe(history[2]!.revision);
   });
 
+  it("rolls back to a named earlier revision in one step, and refuses one it does not keep", async () => {
+    const a = await open();
+    await a.set("orders", table(0));
+    const start = a.revisionOf("orders")!.revision;
+    await a.set("orders", table(10));
+    await a.set("orders", table(50));
+    await a.set("orders", table(100));
+    expect(await a.rollback("orders", start)).toEqual(table(0));
+    expect(a.revisionOf("orders")).toMatchObject({ action: "rollback", restored: start });
+    await expect(a.rollback("orders", a.revisionOf("orders")!.revision)).rejects.toThrow(NoRouteHistory);
+    await expect(a.rollback("orders", start - 1)).rejects.toThrow(/not an earlier table of this service/);
+    expect(a.routesOf("orders")).toEqual(table(0));
+  });
+
   it("refuses a rollback of a service that never had a table", async () => {
     const a = await open();
     await expect(a.rollback("orders")).rejects.toThrow(NoRouteHistory);

@@ -207,6 +207,20 @@ describe("route tables on the bridge's ops port", () => {
     expect(bridge.routes("orders")).toEqual({ defaultWeight: 0, methods: { get_user: 10 } });
     expect(printed.out).toMatch(/^orders \(revision \d+, rollback to revision \d+ by routes-a at /);
 
+    // --rollback --to N puts back revision N's table in one step, whatever came after it.
+    type Listed = { history: Array<{ revision: number; action: string; routes: Record<string, number> }> };
+    const listed = ((await http("GET", `${ops}/routes/orders`)).body as unknown as Listed).history;
+    // The oldest revision listed, several tables back.
+    const seed = listed[listed.length - 1]!;
+    const seeded = seed.revision;
+    expect(await runRoute("orders", [], { rollback: true, to: String(seeded), bridgeUrl: ops }, output)).toBe(ROUTE_OK);
+    expect((await http("GET", `${ops}/routes/orders`)).body.routes).toEqual(seed.routes);
+    expect(printed.out).toMatch(new RegExp(`rollback to revision ${seeded} by`));
+    expect(await runRoute("orders", [], { rollback: true, to: "999999", bridgeUrl: ops }, output)).toBe(ROUTE_REFUSED);
+    expect(printed.err).toMatch(/NoRouteHistory: .*revision 999999 is not an earlier table/);
+    const badBody = await http("POST", `${ops}/routes/orders/rollback`, JSON.stringify({ revision: "x" }));
+    expect(badBody.status).toBe(400);
+
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const { port } = closed.address() as { port: number };

@@ -11,8 +11,9 @@ import { BridgeFixture } from "./bridge-fixture";
 /** Calls per caller and step: 400 from the Nameko caller and 400 from the NATS caller. */
 const CALLS_PER_CALLER = 400;
 /**
- * The weights a cut-over moves through; the last step rolls back revision by revision (each rollback
- * puts back the table before the current one) until the original has every call again.
+ * The weights a cut-over moves through; the last step rolls back in one command to the table the
+ * cut-over started from (`POST /routes/orders/rollback {"revision": N}`, what `cliffracer route
+ * orders --rollback --to N` sends), so the original has every call again.
  */
 const STEPS: Array<{ weight: number; rollback?: boolean }> = [
   { weight: 0 },
@@ -40,6 +41,12 @@ class Orders {
   }
 }
 
+/** What the ops port answers about a service's table. */
+interface RoutesAnswer {
+  routes: Record<string, number>;
+  revision: number | null;
+}
+
 function counts(ids: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
@@ -65,6 +72,16 @@ describe("routing by weight: a Nameko service cut over to its port", () => {
   }, 30_000);
   afterAll(() => fx.cleanup());
 
+  async function ops(method: string, path: string, body: unknown): Promise<RoutesAnswer> {
+    const response = await fetch(`${bridge.opsUrl!}${path}`, {
+      method,
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as RoutesAnswer;
+  }
+
   it("serves the routed service on both intakes and nowhere else", () => {
     const status = bridge.status();
     expect(status.routed).toEqual(["orders"]);
@@ -77,11 +94,15 @@ describe("routing by weight: a Nameko service cut over to its port", () => {
     const client = await fx.nats.client(30_000);
     const steps: Array<{ weight: number; sent: string[] }> = [];
     const replies = new Map<string, string>();
+    let startRevision: number | null = null;
     for (const [s, step] of STEPS.entries()) {
-      // Through the control plane (what PUT /routes/orders and its rollback do); each resolves once
-      // the new table is in force on this bridge.
-      if (!step.rollback) await bridge.setRoutes("orders", { "*": step.weight });
-      else for (const weight of [50, 10, 0]) expect((await bridge.rollbackRoutes("orders")).defaultWeight).toBe(weight);
+      // Through the bridge's ops port, as `cliffracer route` does; each answer comes once the new
+      // table is in force on this bridge.
+      const answer: RoutesAnswer = step.rollback
+        ? await ops("POST", "/routes/orders/rollback", { revision: startRevision })
+        : await ops("PUT", "/routes/orders", { "*": step.weight });
+      expect(answer.routes).toEqual({ "*": step.weight });
+      if (s === 0) startRevision = answer.revision;
       const table = bridge.routes("orders");
       expect(table.defaultWeight).toBe(step.weight);
       const fromAmqp = Array.from({ length: CALLS_PER_CALLER }, (_, i) => `s${s}-a-${i}`);
