@@ -14,7 +14,13 @@ import { declareConsumerTopology, type ExchangeDeclaration, type QueueDeclaratio
 /** Options of {@link QueueConsumer}. */
 export interface QueueConsumerOptions {
   connection: AmqpConnection;
-  exchange: ExchangeDeclaration;
+  /**
+   * Declared, then the queue and its binding. Absent: the queue is someone else's (a Nameko
+   * handler's) and exists already; it is checked passively, never declared, so flags or arguments
+   * its owner chose cannot fail the declaration with 406. A missing queue fails the set-up, which
+   * the connection retries with backoff.
+   */
+  exchange?: ExchangeDeclaration;
   queue: QueueDeclaration;
   prefetch: number;
   /** The consumer's name in the connection's logs; default the queue's name. */
@@ -70,7 +76,8 @@ export class QueueConsumer {
       prefetch,
       setup: async (cc) => {
         this.options.onChannel?.(cc);
-        await declareConsumerTopology(cc.channel, exchange, queue);
+        if (!exchange) await cc.channel.checkQueue(queue.queue);
+        else await declareConsumerTopology(cc.channel, exchange, queue);
         this.channel = cc;
         this.consumerTag = undefined;
         if (!this.paused && !this.stopping) await this.consume(cc);

@@ -20,7 +20,7 @@
  * and pass it on to every onward call (docs/nameko-wire.md, Context data); a reply subject goes nowhere.
  */
 import type { NatsConnection, Status } from "@nats-io/transport-node";
-import { AmqpConnection, vhostOf } from "../amqp";
+import { AmqpConnection, ManagementApi, vhostOf } from "../amqp";
 import {
   batchNatsWrites,
   createRegistry,
@@ -48,6 +48,7 @@ import { NatsRpcOutbound } from "./nats/rpc-outbound";
 import type { Onward } from "./onward";
 import { RoutedService } from "./routed";
 import { Discovery } from "./routing/discovery";
+import { findHandlerQueues } from "./routing/event-relay";
 import { RouteControl, ServiceNotRouted } from "./routing/route-control";
 import { RouteMetrics } from "./routing/route-metrics";
 import type { RouteSource } from "./routing/router";
@@ -161,6 +162,9 @@ class BridgeImpl implements Bridge {
   private readonly starting = new AbortController();
   private retryTimer?: NodeJS.Timeout;
   private retryDelayMs = RETRY_INITIAL_MS;
+  /** Looks for routed services' handler queues again every discovery interval (management API on). */
+  private handlerQueueTimer?: NodeJS.Timeout;
+  private handlerQueueLook: Promise<void> = Promise.resolve();
 
   constructor(
     readonly config: BridgeConfig,
@@ -229,6 +233,7 @@ class BridgeImpl implements Bridge {
       });
       await this.amqpOut.start();
       await this.startRouted(nc);
+      await this.relayHandlerQueues();
       if (config.discovery.enabled) {
         this.discovery = new Discovery({
           directory: this.directory,
@@ -355,6 +360,8 @@ class BridgeImpl implements Bridge {
     this.state = "stopping";
     this.starting.abort();
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.handlerQueueTimer) clearInterval(this.handlerQueueTimer);
+    await this.handlerQueueLook.catch(() => undefined);
     await this.discovery?.stop();
     // The firehose is switched off again before the connections go.
     await this.shadow?.stop();
@@ -387,6 +394,7 @@ class BridgeImpl implements Bridge {
     this.state = "stopped";
     this.starting.abort();
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.handlerQueueTimer) clearInterval(this.handlerQueueTimer);
     void this.discovery?.stop();
     void this.shadow?.stop();
     // As a crash: nothing held is answered or acked; RabbitMQ requeues what was unacked.
@@ -629,6 +637,7 @@ class BridgeImpl implements Bridge {
         routes: this.routeSource,
         metrics: this.routeMetrics,
         rpcMetrics: this.rpcMetrics,
+        eventMetrics: this.eventMetrics,
         records: this.records,
         natsUp: () => this.natsUp,
         relayOnward: this.relayOnward,
@@ -642,6 +651,44 @@ class BridgeImpl implements Bridge {
         portPrefix: routing.portPrefix,
       });
     }
+  }
+
+  /**
+   * The handler queues of each routed service on the callers' vhost, whose events are relayed to its
+   * original (docs/routing.md, Events of a routed service): those configured and those the management API
+   * lists, looked up now and then every discovery interval. When the API does not answer, the
+   * relays stay as they are (and the configured ones are added).
+   */
+  private relayHandlerQueues(): Promise<void> {
+    const { config } = this;
+    if (this.routed.size === 0) return Promise.resolve();
+    const api = config.discovery.management ? new ManagementApi(config.discovery.managementUrl) : undefined;
+    const look = async (): Promise<void> => {
+      if (this.state === "stopping" || this.state === "stopped") return;
+      await Promise.all(
+        [...this.routed.values()].map(async (r) => {
+          const queues = new Set(config.routing.services[r.service].eventHandlerQueues);
+          if (api) {
+            try {
+              for (const q of await findHandlerQueues(api, vhostOf(config.amqpUri), r.service)) queues.add(q);
+            } catch (err) {
+              this.log.warn("could not list handler queues of a routed service; its relays stay as they are", {
+                service: r.service,
+                error: describeError(err),
+              });
+              for (const q of r.relayedHandlerQueues) queues.add(q);
+            }
+          }
+          await r.relayEventsFrom(queues);
+        }),
+      );
+    };
+    if (api && !this.handlerQueueTimer) {
+      this.handlerQueueTimer = setInterval(() => void this.relayHandlerQueues(), config.discovery.intervalMs);
+      this.handlerQueueTimer.unref();
+    }
+    this.handlerQueueLook = this.handlerQueueLook.then(look, look);
+    return this.handlerQueueLook;
   }
 
   /**

@@ -5,7 +5,14 @@
  * NATS_OPTIONS, EVENTS, parent_calls_tracked) is read by the runtime's own loader, so a service and the
  * bridge can share one config file.
  */
-import { ConfigurationError, maskUrlCredentials, RPC_EXCHANGE, validateName, validatePrefix } from "../compat";
+import {
+  ConfigurationError,
+  handlerOfEventQueue,
+  maskUrlCredentials,
+  RPC_EXCHANGE,
+  validateName,
+  validatePrefix,
+} from "../compat";
 import { type AmqpSsl, amqpSslFromConfig, defaultManagementUrl, vhostOf } from "../amqp";
 import type { RuntimeConfig } from "../src/internal";
 import { configFromObject, readConfigFile } from "../src/internal";
@@ -107,6 +114,11 @@ export interface RoutedServiceConfig {
   methods: string[];
   /** The table used when the route bucket has no entry for the service yet. */
   initialRoutes: ServiceRoutes | undefined;
+  /**
+   * Handler queues of the original on the callers' vhost (`evt-<source>-<type>--<service>.<method>`)
+   * whose events are relayed to it, besides those the management API lists (docs/routing.md, Events of a routed service).
+   */
+  eventHandlerQueues: string[];
 }
 
 /** Weighted routing (`BRIDGE.ROUTING`); no services when off. */
@@ -287,10 +299,15 @@ function routingConfig(b: Record<string, unknown>, amqpUri: string, runtimePrefi
       fail(`${sp}port_prefix`, "a private subject prefix, not empty and not the bridge's NATS_PREFIX", portPrefix);
     const methods = names(s, "methods", sp).map((m) => validateName("method", m));
     const routes = s.routes;
+    const eventHandlerQueues = names(s, "event_handler_queues", sp);
+    for (const queue of eventHandlerQueues)
+      if (handlerOfEventQueue(queue)?.service !== name)
+        fail(`${sp}event_handler_queues`, `handler queues of ${name} (evt-<source>-<type>--${name}.<method>)`, queue);
     services[name] = {
       originalAmqpUri,
       portPrefix,
       methods,
+      eventHandlerQueues,
       initialRoutes:
         routes === undefined || routes === null
           ? undefined

@@ -4,16 +4,14 @@
  * callers' NATS subjects; both intakes hand every call to one Router, which sends it to the port
  * (`<portPrefix>.rpc.<service>.<method>`) or to the original (`nameko-rpc` in its own vhost).
  * The original's own outgoing calls, published in its vhost, are served there by relay intakes,
- * one per service the bridge knows, and carried to wherever that service lives; the events it
- * dispatches on its vhost's `<service>.events` are republished to the callers' vhost
- * `<service>.events`, where Nameko handlers find them and the event bridge carries them to NATS.
+ * one per service the bridge knows, and carried to wherever that service lives. Its events are
+ * relayed both ways between the two vhosts (routing/event-relay.ts).
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { ConsumeMessage } from "amqplib";
-import { AmqpConnection, type ConsumerChannel, eventsExchange, QueueConsumer } from "../amqp";
-import { describeError, eventsExchangeName, type Logger } from "../compat";
-import { AmqpEventOutbound } from "./amqp/event-outbound";
+import { AmqpConnection, vhostOf } from "../amqp";
+import { describeError, type Logger } from "../compat";
 import { largeBodiesOf, RpcClient, type FlowMetrics } from "../src/internal";
+import { DEFAULT_EVENT_PREFETCH, DEFAULT_EVENT_RETRY_INITIAL_MS, DEFAULT_EVENT_RETRY_MAX_MS } from "./events";
 import { AmqpRpcInbound } from "./amqp/rpc-inbound";
 import { AmqpRpcOutbound } from "./amqp/rpc-outbound";
 import type { BridgeConfig, RoutedServiceConfig } from "./config";
@@ -22,12 +20,8 @@ import { NatsRpcInbound } from "./nats/rpc-inbound";
 import { NatsRpcOutbound } from "./nats/rpc-outbound";
 import type { Onward } from "./onward";
 import type { RouteMetrics } from "./routing/route-metrics";
+import { EventRelay, relayMark, relayQueue } from "./routing/event-relay";
 import { Router, type RouteSource } from "./routing/router";
-
-/** The original's events are relayed through `<prefix><service>` on its vhost. */
-export const ORIGINAL_EVENTS_QUEUE_PREFIX = "cliffracer-bridge-original-events-";
-/** Unacked events of the original one bridge holds. */
-const ORIGINAL_EVENTS_PREFETCH = 128;
 
 /** Options of {@link RoutedService}. */
 export interface RoutedServiceOptions {
@@ -44,6 +38,7 @@ export interface RoutedServiceOptions {
   routes: RouteSource;
   metrics: RouteMetrics;
   rpcMetrics: FlowMetrics;
+  eventMetrics: FlowMetrics;
   records: CallRecords | undefined;
   natsUp: () => boolean;
   /** Where the original's own outgoing calls go (decided per call by the bridge). */
@@ -61,8 +56,10 @@ export class RoutedService {
   private readonly amqpIntake: AmqpRpcInbound;
   private readonly natsIntake: NatsRpcInbound;
   private readonly relays = new Map<string, AmqpRpcInbound>();
-  private readonly events: QueueConsumer;
-  private readonly eventsOut: AmqpEventOutbound;
+  /** The original's events to the callers' vhost. */
+  private readonly eventsOut: EventRelay;
+  /** The original's handler queues on the callers' vhost, by name, each relayed to its namesake on the original's. */
+  private readonly eventsIn = new Map<string, EventRelay>();
   private readonly log: Logger;
 
   constructor(private readonly options: RoutedServiceOptions) {
@@ -126,26 +123,26 @@ export class RoutedService {
       bridgeName: bridge.name,
       log: this.log,
     });
-    this.eventsOut = new AmqpEventOutbound(options.callersPublisher, bridge.amqpMaxMessageBytes);
-    // One durable queue per routed service on the original's vhost, shared by every bridge, so each
-    // event is relayed once; bound with `#` to the service's own events exchange only.
-    this.events = new QueueConsumer({
-      connection: this.originalConn,
-      exchange: eventsExchange(service),
-      queue: {
-        queue: `${ORIGINAL_EVENTS_QUEUE_PREFIX}${service}`,
-        durable: true,
-        autoDelete: false,
-        exclusive: false,
-        arguments: {},
-        exchange: eventsExchangeName(service),
-        bindingKey: "#",
-      },
-      prefetch: ORIGINAL_EVENTS_PREFETCH,
-      name: `bridge events of the original ${service}`,
+    this.eventsOut = new EventRelay({
+      direction: "original_out",
+      service,
+      source: this.originalConn,
+      target: options.callersPublisher,
+      queue: relayQueue(service),
+      mark: relayMark(vhostOf(routing.originalAmqpUri)),
+      prefetch: bridge.events.amqpPrefetch ?? DEFAULT_EVENT_PREFETCH,
+      retry: this.eventRetry,
       log: this.log,
-      handle: (cc, msg) => this.relayEvent(cc, msg),
+      instruments: options.eventMetrics.for("original_out", service),
     });
+  }
+
+  private get eventRetry(): { initialMs: number; maxMs: number } {
+    const { events } = this.options.bridge;
+    return {
+      initialMs: events.retryInitialMs ?? DEFAULT_EVENT_RETRY_INITIAL_MS,
+      maxMs: events.retryMaxMs ?? DEFAULT_EVENT_RETRY_MAX_MS,
+    };
   }
 
   get service(): string {
@@ -157,8 +154,8 @@ export class RoutedService {
     return (
       this.originalUp &&
       this.amqpIntake.established &&
-      this.events.established &&
-      [...this.relays.values()].every((r) => r.established)
+      this.eventsOut.established &&
+      [...this.relays.values(), ...this.eventsIn.values()].every((r) => r.established)
     );
   }
 
@@ -167,32 +164,58 @@ export class RoutedService {
     await this.originalConn.start();
     this.originalUp = true;
     await this.originalOut.start();
-    await Promise.all([this.amqpIntake.start(), this.natsIntake.start(), this.events.start()]);
+    await Promise.all([this.amqpIntake.start(), this.natsIntake.start(), this.eventsOut.start()]);
+  }
+
+  /** The handler queues whose events are relayed now. */
+  get relayedHandlerQueues(): string[] {
+    return [...this.eventsIn.keys()];
   }
 
   /**
-   * Republishes one of the original's events to the callers' vhost, as dispatched (routing key,
-   * body, context headers), and acks it once RabbitMQ confirmed: at least once, as Nameko events are.
+   * Relays each of `queues` (handler queues of the original on the callers' vhost) to the queue of
+   * the same name on the original's vhost, one relay per queue; stops relaying queues no longer listed.
    */
-  private async relayEvent(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
-    const eventType = msg.fields.routingKey;
-    if (!this.eventsOut.fits(msg.content)) {
-      this.log.error("event of the original too large for the callers' vhost; dropped", {
-        eventType,
-        bytes: msg.content.length,
+  async relayEventsFrom(queues: ReadonlySet<string>): Promise<void> {
+    const changes: Array<Promise<void>> = [];
+    for (const [queue, relay] of this.eventsIn) {
+      if (queues.has(queue)) continue;
+      this.eventsIn.delete(queue);
+      this.log.info("relay of a handler queue's events removed", { queue });
+      changes.push(relay.stop());
+    }
+    const { options } = this;
+    for (const queue of queues) {
+      if (this.eventsIn.has(queue)) continue;
+      const relay = new EventRelay({
+        direction: "original_in",
+        service: this.service,
+        source: options.callersConnection,
+        target: this.originalConn,
+        queue,
+        skipMark: relayMark(vhostOf(options.routing.originalAmqpUri)),
+        prefetch: options.bridge.events.amqpPrefetch ?? DEFAULT_EVENT_PREFETCH,
+        retry: this.eventRetry,
+        log: this.log,
+        instruments: options.eventMetrics.for("original_in", this.service),
       });
-      cc.ack(msg);
-      return;
+      this.eventsIn.set(queue, relay);
+      changes.push(
+        relay.start().then(
+          () => {
+            this.log.info("relay of a handler queue's events added", { queue });
+          },
+          (err: unknown) => {
+            this.eventsIn.delete(queue);
+            this.log.error("relay of a handler queue's events could not be set up; retried at the next look", {
+              queue,
+              error: describeError(err),
+            });
+          },
+        ),
+      );
     }
-    try {
-      const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
-      await this.eventsOut.publish(this.service, eventType, msg.content, headers);
-      cc.ack(msg);
-    } catch (err) {
-      // Not lost: back to the queue, relayed again once the callers' vhost takes it.
-      this.log.warn("event of the original could not be relayed; requeued", { eventType, error: describeError(err) });
-      cc.reject(msg, true);
-    }
+    await Promise.all(changes);
   }
 
   /**
@@ -270,15 +293,17 @@ export class RoutedService {
     await Promise.allSettled([
       this.amqpIntake.stop(),
       this.natsIntake.stop(),
-      this.events.stop(),
       ...[...this.relays.values()].map((r) => r.stop()),
+      this.eventsOut.stop(),
+      ...[...this.eventsIn.values()].map((r) => r.stop()),
     ]);
     this.relays.clear();
+    this.eventsIn.clear();
     await this.originalOut.stop().catch(() => undefined);
     await this.originalConn.close().catch(() => undefined);
   }
 
-  /** As a crash: nothing in flight is answered or acked. */
+  /** As a crash: nothing in flight is answered or acked (the event relays' unacked events go back with their connections). */
   async kill(): Promise<void> {
     this.amqpIntake.kill();
     this.natsIntake.kill();

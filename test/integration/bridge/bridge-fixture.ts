@@ -171,7 +171,13 @@ export class BridgeFixture {
     config.discovery = { ...config.discovery, managementUrl: MANAGEMENT_URL, ...spec.discovery };
     config.routing = { ...config.routing, bucket: defaultRoutesBucket(this.prefix) };
     for (const [name, routed] of Object.entries(spec.routing ?? {}))
-      config.routing.services[name] = { portPrefix: this.portPrefix, methods: [], initialRoutes: undefined, ...routed };
+      config.routing.services[name] = {
+        portPrefix: this.portPrefix,
+        methods: [],
+        initialRoutes: undefined,
+        eventHandlerQueues: [],
+        ...routed,
+      };
     return config;
   }
 

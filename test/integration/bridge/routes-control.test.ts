@@ -91,6 +91,7 @@ describe("route tables on the bridge's ops port", () => {
           // get_user from the config, create_user only from the port's $SRV endpoints.
           methods: ["get_user"],
           initialRoutes: { defaultWeight: 0, methods: { get_user: 10 } },
+          eventHandlerQueues: [],
         },
       },
     };

@@ -34,7 +34,25 @@ describe("bridge routing config", () => {
       portPrefix: "next",
       methods: ["get_order", "create_order"],
       initialRoutes: { defaultWeight: 0, methods: { get_order: 100 } },
+      eventHandlerQueues: [],
     });
+  });
+
+  it("reads the original's handler queues to relay, and refuses a queue of another service", () => {
+    const r = routing({
+      orders: {
+        original_amqp_uri: "amqp://rabbit/orders",
+        event_handler_queues: ["evt-payments-paid--orders.on_paid", "evt-orders-shipped--orders.audit"],
+      },
+    });
+    expect(r.services.orders?.eventHandlerQueues).toEqual([
+      "evt-payments-paid--orders.on_paid",
+      "evt-orders-shipped--orders.audit",
+    ]);
+    for (const queue of ["evt-payments-paid--billing.on_paid", "evt-payments-paid", "rpc-orders"])
+      expect(() =>
+        routing({ orders: { original_amqp_uri: "amqp://rabbit/orders", event_handler_queues: [queue] } }),
+      ).toThrow(/event_handler_queues must be handler queues of orders/);
   });
 
   it("defaults the port prefix and leaves the first table to the bucket", () => {
