@@ -107,7 +107,7 @@ export class EventRelay {
   private readonly log: Logger;
   private readonly backoff: Backoff;
   private readonly stoppers = new Map<ConsumerChannel, Stopper>();
-  /** Exchanges declared on the target connection (forgotten when it drops). */
+  /** Exchanges declared and queues found on the target connection (forgotten when it drops). */
   private readonly declared = new Set<string>();
 
   constructor(private readonly options: EventRelayOptions) {
@@ -196,6 +196,11 @@ export class EventRelay {
         // Declared as an in-service Nameko dispatcher declares it, so handlers bound before it existed get the event.
         await target.withChannel((ch) => declareExchange(ch, eventsExchange(this.options.service)));
         this.declared.add(exchange);
+      } else if (exchange === "" && !this.declared.has(routingKey)) {
+        // Published to a queue the original has not declared yet, the event would be dropped as
+        // unroutable: it waits in its old queue (retried with backoff) until the original's is there.
+        await target.withChannel((ch) => ch.checkQueue(routingKey));
+        this.declared.add(routingKey);
       }
       await target.publish(exchange, routingKey, msg.content, { ...publishProperties(msg.properties), headers });
     } catch (err) {

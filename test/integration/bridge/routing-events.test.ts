@@ -65,6 +65,8 @@ describe("routing by weight: the original's events", () => {
     await fx.nats.start(Notifier);
     bridge = await fx.readyBridge({
       natsServices: ["payments"],
+      // How often the bridge looks for the original's handler queues on the callers' vhost.
+      discovery: { intervalMs: 250 },
       routing: { orders: { originalAmqpUri: vhost.uri } },
     });
   }, 30_000);
@@ -129,6 +131,26 @@ describe("routing by weight: the original's events", () => {
     expect(paid[0]!.properties.headers).toMatchObject({ "nameko.call_id_stack": ["billing.charge.1"] });
     // Delivered into the queue of the same name on the original's vhost, for that one handler.
     expect(paid[0]).toMatchObject({ exchange: "", routingKey: "evt-billing-paid--orders.on_paid" });
+  });
+
+  it("keeps an event for a handler the original has not declared on its vhost yet until it has", async () => {
+    const spec = { source: "billing", eventType: "refunded", service: "orders", method: "on_refunded" };
+    await (await startPeerHandler({ uri: fx.vhost.uri, ...spec })).stop();
+    // Found by the bridge's next look at the management API's queues.
+    await fx.waitForLog(/relay of a handler queue's events added/, {
+      queue: "evt-billing-refunded--orders.on_refunded",
+    });
+    await (await dispatcher(fx.vhost.uri)).dispatch("billing", "refunded", { n: 1 });
+    await waitFor(
+      async () =>
+        /cliffracer_bridge_events_errors_total\{[^}]*direction="original_in"[^}]*kind="retried"[^}]*\} [1-9]/.test(
+          await bridge.registry.metrics(),
+        ),
+      { what: "the relay waiting for the original's queue" },
+    );
+    const late = await startPeerHandler({ uri: originalUri, ...spec });
+    handlers.push(late);
+    expect(numbers(await late.waitFor(1))).toEqual([1]);
   });
 
   it("consumes the original's old handler queues, binds its relay queue to <service>.events only, carries it to NATS", async () => {
