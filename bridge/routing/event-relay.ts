@@ -38,6 +38,7 @@ import {
 import { describeError, eventsExchangeName, handlerOfEventQueue, type Logger, validateName } from "../../compat";
 import type { FlowInstruments } from "../../src/internal";
 import { Backoff, Stopper } from "../event-handover";
+import { WarnThrottle } from "../warn-throttle";
 import { withoutBridgeKeys } from "./loop-guard";
 
 /** Prefix of the out relay's queue: not `rpc-` or `evt-`, so neither discovery nor Nameko takes it for theirs. */
@@ -107,15 +108,17 @@ export class EventRelay {
   private readonly log: Logger;
   private readonly backoff: Backoff;
   private readonly stoppers = new Map<ConsumerChannel, Stopper>();
-  /** Exchanges declared and queues found on the target connection (forgotten when it drops). */
+  /** Exchanges declared and queues found on the target (forgotten after a failure, which may be a reconnect). */
   private readonly declared = new Set<string>();
+  /** While the original's queue is missing every delivery fails alike: one line per interval. */
+  private readonly warnings: WarnThrottle;
 
   constructor(private readonly options: EventRelayOptions) {
     const { queue, source } = options;
     const own = typeof queue !== "string";
     this.log = options.log.child({ direction: options.direction, queue: own ? queue.queue : queue });
     this.backoff = new Backoff(options.retry.initialMs, options.retry.maxMs);
-    options.target.on("disconnected", () => this.declared.clear());
+    this.warnings = new WarnThrottle(this.log);
     this.consumer = new QueueConsumer({
       connection: source,
       log: this.log,
@@ -205,8 +208,12 @@ export class EventRelay {
       await target.publish(exchange, routingKey, msg.content, { ...publishProperties(msg.properties), headers });
     } catch (err) {
       instruments.failed("retried");
+      this.declared.clear();
       const delayMs = this.backoff.next();
-      this.log.warn("relaying an event failed; requeued after backoff", { delayMs, error: describeError(err) });
+      this.warnings.warn("relay_failed", "relaying an event failed; requeued after backoff", {
+        delayMs,
+        error: describeError(err),
+      });
       await stopper?.sleep(delayMs);
       cc.reject(msg, true);
       return;
