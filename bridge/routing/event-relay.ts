@@ -161,15 +161,14 @@ export class EventRelay {
     return this.consumer.stop();
   }
 
-  private drop(cc: ConsumerChannel, msg: ConsumeMessage, why: string, detail: Record<string, unknown> = {}): void {
+  private drop(cc: ConsumerChannel, msg: ConsumeMessage, why: "own_copy" | "bad_header"): void {
     cc.ack(msg);
     this.options.instruments.failed(`dropped_${why}`);
-    this.log.debug("event not relayed; acked", { why, routingKey: msg.fields.routingKey, ...detail });
+    this.log.debug("event not relayed; acked", { why, routingKey: msg.fields.routingKey });
   }
 
   private async handle(cc: ConsumerChannel, msg: ConsumeMessage): Promise<void> {
-    const { direction, skipMark, mark, target } = this.options;
-    const { instruments } = this.options;
+    const { direction, skipMark, mark, target, instruments } = this.options;
     if (msg.fields.redelivered) instruments.redelivered();
     const raw = msg.properties.headers as Record<string, unknown> | undefined;
     const seen: unknown = raw?.[RELAYED_HEADER];

@@ -1,6 +1,7 @@
-// The event relays of a routed service lose nothing when the bridge dies (docs/routing.md, Events of
-// a routed service): the bridge is killed as a crash would (nothing it holds is acked) while events
-// stream both ways, a new one is started, and every event reaches its handler, at least once.
+// The event relays of a routed service lose nothing when the bridge dies:
+// docs/routing.md, Events of a routed service.
+// The bridge is killed as a crash would (nothing it holds is acked) while events stream both ways, a
+// new one is started, and every event reaches its handler, at least once.
 import type { Bridge } from "../../../bridge/bridge";
 import { waitFor } from "../../helpers/waiters";
 import { PeerDispatcher, startPeerHandler, type PeerHandler } from "../../interop/nameko-peer";
