@@ -48,7 +48,7 @@ import { NatsRpcOutbound } from "./nats/rpc-outbound";
 import type { Onward } from "./onward";
 import { RoutedService } from "./routed";
 import { Discovery } from "./routing/discovery";
-import { findHandlerQueues } from "./routing/event-relay";
+import { declareOnCallers, findHandlerQueues } from "./routing/event-relay";
 import { RouteControl, ServiceNotRouted } from "./routing/route-control";
 import { RouteMetrics } from "./routing/route-metrics";
 import type { RouteSource } from "./routing/router";
@@ -656,8 +656,9 @@ class BridgeImpl implements Bridge {
   /**
    * The handler queues of each routed service on the callers' vhost, whose events are relayed to its
    * original (docs/routing.md, Events of a routed service): those configured and those the management API
-   * lists, looked up now and then every discovery interval. When the API does not answer, the
-   * relays stay as they are (and the configured ones are added).
+   * lists, looked up now and then every discovery interval; a handler queue found only on the
+   * original's vhost is declared on the callers' first. When the API does not answer, the relays
+   * stay as they are (and the configured ones are added).
    */
   private relayHandlerQueues(): Promise<void> {
     const { config } = this;
@@ -667,10 +668,31 @@ class BridgeImpl implements Bridge {
       if (this.state === "stopping" || this.state === "stopped") return;
       await Promise.all(
         [...this.routed.values()].map(async (r) => {
-          const queues = new Set(config.routing.services[r.service].eventHandlerQueues);
+          const routing = config.routing.services[r.service];
+          const queues = new Set(routing.eventHandlerQueues);
           if (api) {
             try {
               for (const q of await findHandlerQueues(api, vhostOf(config.amqpUri), r.service)) queues.add(q);
+              const originalVhost = vhostOf(routing.originalAmqpUri);
+              for (const q of await findHandlerQueues(api, originalVhost, r.service)) {
+                if (queues.has(q)) continue;
+                try {
+                  await declareOnCallers(api, originalVhost, q, this.consumerConn!);
+                } catch (err) {
+                  // This queue only (a 406 on a differently declared exchange): the others are relayed.
+                  this.log.warn("could not declare a handler queue of the original on the callers' vhost", {
+                    service: r.service,
+                    queue: q,
+                    error: describeError(err),
+                  });
+                  continue;
+                }
+                this.log.info("handler queue the original gained declared on the callers' vhost", {
+                  service: r.service,
+                  queue: q,
+                });
+                queues.add(q);
+              }
             } catch (err) {
               this.log.warn("could not list handler queues of a routed service; its relays stay as they are", {
                 service: r.service,

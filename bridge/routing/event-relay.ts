@@ -260,6 +260,39 @@ interface MgmtQueue {
   exclusive: boolean;
 }
 
+/** A binding as the management API lists it (the fields read here). */
+interface MgmtBinding {
+  source: string;
+  routing_key: string;
+}
+
+/**
+ * Declares on the callers' vhost, through `callers`, a handler queue the original declared only on
+ * its own vhost `originalVhost` (a handler it gained after the move): the same name, Nameko's flags
+ * for a durable handler queue, and the same bindings (from the management API), each exchange
+ * declared first as a Nameko handler declares its source's. From then on the queue collects the
+ * events dispatched on the callers' vhost for the in relay, as the old queues do.
+ */
+export async function declareOnCallers(
+  api: ManagementApi,
+  originalVhost: string,
+  queue: string,
+  callers: AmqpConnection,
+): Promise<void> {
+  const bindings = await api.getJson<MgmtBinding[]>(
+    `/api/queues/${encodeURIComponent(originalVhost)}/${encodeURIComponent(queue)}/bindings`,
+  );
+  await callers.withChannel(async (ch) => {
+    await ch.assertQueue(queue, { durable: true, autoDelete: false, exclusive: false, arguments: {} });
+    for (const b of bindings) {
+      // The default exchange's binding comes with the queue.
+      if (b.source === "") continue;
+      await declareExchange(ch, { exchange: b.source, autoDelete: false });
+      await ch.bindQueue(queue, b.source, b.routing_key, {});
+    }
+  });
+}
+
 /**
  * The names of `service`'s handler queues on `vhost` that the in relay consumes (see
  * {@link isRelayableHandlerQueue}), from the RabbitMQ management API.

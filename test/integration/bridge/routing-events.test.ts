@@ -153,6 +153,20 @@ describe("routing by weight: the original's events", () => {
     expect(numbers(await late.waitFor(1))).toEqual([1]);
   });
 
+  it("declares on the callers' vhost a handler the original gained after the move, and relays its events", async () => {
+    const spec = { source: "billing", eventType: "voided", service: "orders", method: "on_voided" };
+    const gained = await startPeerHandler({ uri: originalUri, ...spec });
+    handlers.push(gained);
+    await fx.waitForLog(/relay of a handler queue's events added/, { queue: "evt-billing-voided--orders.on_voided" });
+    const bound = (await listBindings(fx.vhost.name)).filter((b) => b.destination_name === gained.queue);
+    expect(bound.map((b) => [b.source_name, b.routing_key]).sort()).toEqual([
+      ["", gained.queue],
+      ["billing.events", "voided"],
+    ]);
+    await (await dispatcher(fx.vhost.uri)).dispatch("billing", "voided", { n: 1 });
+    expect(numbers(await gained.waitFor(1))).toEqual([1]);
+  });
+
   it("consumes the original's old handler queues, binds its relay queue to <service>.events only, carries it to NATS", async () => {
     const callers = await listQueues(fx.vhost.name);
     const consumed = callers.filter((q) => q.consumers > 0).map((q) => q.name);
