@@ -96,6 +96,11 @@ export interface EventRelayOptions {
   /** Copies bearing this mark are acked and dropped (in relay). */
   skipMark?: string;
   prefetch: number;
+  /**
+   * RabbitMQ's `max_message_size` on the target (`BRIDGE.amqp_max_message_size`): a larger event
+   * would close the publishing channel on every attempt, so it is dropped and counted instead.
+   */
+  maxMessageBytes: number;
   retry: { initialMs: number; maxMs: number };
   log: Logger;
   /** The bridge's event metrics of this relay (`cliffracer_bridge_events_*`, direction `original_out`/`original_in`). */
@@ -161,7 +166,7 @@ export class EventRelay {
     return this.consumer.stop();
   }
 
-  private drop(cc: ConsumerChannel, msg: ConsumeMessage, why: "own_copy" | "bad_header"): void {
+  private drop(cc: ConsumerChannel, msg: ConsumeMessage, why: "own_copy" | "bad_header" | "too_large"): void {
     cc.ack(msg);
     this.options.instruments.failed(`dropped_${why}`);
     this.log.debug("event not relayed; acked", { why, routingKey: msg.fields.routingKey });
@@ -174,6 +179,13 @@ export class EventRelay {
     const seen: unknown = raw?.[RELAYED_HEADER];
     if (skipMark !== undefined && (Buffer.isBuffer(seen) ? seen.toString("utf8") : seen) === skipMark)
       return this.drop(cc, msg, "own_copy");
+    if (msg.content.length > this.options.maxMessageBytes) {
+      this.log.error("event too large for the other vhost's broker; acked and dropped", {
+        bytes: msg.content.length,
+        limit: this.options.maxMessageBytes,
+      });
+      return this.drop(cc, msg, "too_large");
+    }
     let headers: ReturnType<typeof encodeAmqpHeaders>;
     try {
       const plain = withoutBridgeKeys(decodeAmqpHeaders(raw));

@@ -11,6 +11,9 @@ import { PeerDispatcher, startPeerHandler, type PeerEvent, type PeerHandler } fr
 import { BridgeFixture } from "./bridge-fixture";
 
 type Numbered = { n: number };
+
+/** The callers' broker's max_message_size, as the bridge is told it. */
+const MAX_BYTES = 4_096;
 const numbers = (events: PeerEvent[]): number[] => events.map((e) => (e.payload as Numbered).n);
 
 const runtimeSeen: number[] = [];
@@ -65,6 +68,8 @@ describe("routing by weight: the original's events", () => {
     await fx.nats.start(Notifier);
     bridge = await fx.readyBridge({
       natsServices: ["payments"],
+      // Stands in for a smaller max_message_size on the callers' broker.
+      amqpMaxMessageBytes: MAX_BYTES,
       // How often the bridge looks for the original's handler queues on the callers' vhost.
       discovery: { intervalMs: 250 },
       routing: { orders: { originalAmqpUri: vhost.uri } },
@@ -165,6 +170,21 @@ describe("routing by weight: the original's events", () => {
     ]);
     await (await dispatcher(fx.vhost.uri)).dispatch("billing", "voided", { n: 1 });
     expect(numbers(await gained.waitFor(1))).toEqual([1]);
+  });
+
+  it("drops an event of the original too large for the callers' broker, and relays the next", async () => {
+    const fromOriginal = await dispatcher(originalUri);
+    await fromOriginal.dispatch("orders", "shipped", { n: 3, pad: "x".repeat(MAX_BYTES) });
+    await fromOriginal.dispatch("orders", "shipped", { n: 4 });
+    await mailer.waitFor(3);
+    expect(numbers(mailer.events)).toEqual([1, 2, 4]);
+    await waitFor(
+      async () =>
+        /cliffracer_bridge_events_errors_total\{[^}]*direction="original_out"[^}]*kind="dropped_too_large"[^}]*\} 1/.test(
+          await bridge.registry.metrics(),
+        ),
+      { what: "the large event counted as dropped" },
+    );
   });
 
   it("consumes the original's old handler queues, binds its relay queue to <service>.events only, carries it to NATS", async () => {
