@@ -44,6 +44,7 @@ interface RecordCommandOptions {
   natsPrefix?: string;
   seconds?: number;
   max?: number;
+  handledQuietMs?: number;
   mask: MaskSpec;
 }
 
@@ -52,7 +53,7 @@ const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 /**
  * `cliffracer record --service NAME... --out FILE [--side amqp|nats] [--amqp-uri URI]
  * [--management-url URL] [--nats-url URL] [--nats-prefix P] [--seconds S] [--max N]
- * [--mask service.method:path,...]...`: live traffic of the services into a cassette
+ * [--handled-quiet-ms MS] [--mask service.method:path,...]...`: live traffic of the services into a cassette
  * (docs/cassettes.md, The record command). Loaded only when the command runs.
  */
 export function registerSideBySide(program: Command): void {
@@ -69,6 +70,11 @@ export function registerSideBySide(program: Command): void {
     .option("--nats-prefix <prefix>", "subject prefix of the services (default: NATS_PREFIX)")
     .option("--seconds <s>", "stop after this many seconds", positive("--seconds", false))
     .option("--max <n>", "stop after this many interactions", positive("--max", true))
+    .option(
+      "--handled-quiet-ms <ms>",
+      "write a handled event once nothing joined it for this long (default 500)",
+      positive("--handled-quiet-ms", true),
+    )
     .option(
       "--mask <service.method:paths>",
       "mask these argument paths (repeatable; docs/cassettes.md)",
@@ -100,6 +106,7 @@ export function registerSideBySide(program: Command): void {
           natsPrefix: opts.natsPrefix ?? process.env.NATS_PREFIX ?? "",
           seconds: opts.seconds,
           max: opts.max,
+          handledQuietMs: opts.handledQuietMs,
           masks: opts.mask,
           signal: stop.signal,
           onListening: () => rootLogger.info("recording", { services: opts.service, side: opts.side, out: opts.out }),

@@ -44,6 +44,11 @@ export interface RecordOptions {
   /** Stop after this many interactions. */
   max?: number;
   masks?: MaskSpec;
+  /**
+   * A handled event is written once nothing joined it for this long (default 500 ms); raise it when
+   * a handler's worker may pause longer between its calls (a slow handler, a loaded machine).
+   */
+  handledQuietMs?: number;
   /** Aborting it ends the recording (the command aborts on SIGINT and SIGTERM). */
   signal?: AbortSignal;
   /** Called once the source listens, before any interaction is recorded. */
@@ -159,7 +164,7 @@ export async function record(options: RecordOptions): Promise<RecordSummary> {
   }
   const timer = options.seconds === undefined ? undefined : setTimeout(() => finish("seconds"), options.seconds * 1000);
   // Handled events have no reply to end them: they are written once quiet (docs/cassettes.md, Linking).
-  const settler = setInterval(() => assembler.settle(performance.now()), SETTLE_EVERY_MS);
+  const settler = setInterval(() => assembler.settle(performance.now(), options.handledQuietMs), SETTLE_EVERY_MS);
   const onAbort = (): void => finish("signal");
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
