@@ -4,6 +4,7 @@ import type { ContextData } from "../../compat";
 import { defaultConfig, type RuntimeConfig } from "../config/defaults";
 import { connectNats, drainNats } from "../nats/connection";
 import { maybeContextHeaders } from "../nats/headers";
+import { sealHeaders } from "../nats/sealed-headers";
 import { RpcClient } from "./rpc-client";
 import { createServiceProxy, type ServiceProxy } from "./service-proxy";
 import { largeBodiesOf } from "../nats/body-store";
@@ -85,8 +86,9 @@ export class ClusterRpcProxy {
   service<T extends object = never>(name: string): ServiceProxy<T> {
     let proxy = this.services.get(name);
     if (proxy === undefined) {
-      // Context and stack never change for this proxy, so the headers are built once and reused.
-      const headers = maybeContextHeaders(this.contextData, this.callIdStack);
+      // Context and stack never change for this proxy, so the headers are built and encoded once.
+      const built = maybeContextHeaders(this.contextData, this.callIdStack);
+      const headers = built && sealHeaders(built);
       const context = { headers, callId: this.callIdStack[0] };
       const policy = this.policies.get(name);
       this.services.set(name, (proxy = createServiceProxy(this.client, name, () => context, {}, { policy })));

@@ -8,6 +8,7 @@ import {
   type ContextData,
 } from "../../compat";
 import type { IncomingContext } from "../core/extension";
+import { sealHeaders } from "./sealed-headers";
 
 /**
  * Context data and call id stack as NATS headers
@@ -148,8 +149,10 @@ export class OutgoingHeaders {
   get(): MsgHdrs | undefined {
     const data = this.context.data;
     if (this.snapshot !== undefined && sameData(this.snapshot, data)) return this.headers;
-    this.headers = maybeContextHeaders(data, this.context.callIdStack);
     this.snapshot = snapshotOf(data);
+    const built = maybeContextHeaders(data, this.context.callIdStack);
+    // Encoded once when they will be reused; headers rebuilt for every call are not worth it.
+    this.headers = built && this.snapshot !== undefined ? sealHeaders(built) : built;
     return this.headers;
   }
 }

@@ -1,5 +1,6 @@
 import type { MsgHdrs, NatsConnection, Payload } from "@nats-io/transport-node";
 import { PayloadTooLarge } from "../../compat";
+import { sealedHeaderBytes } from "./sealed-headers";
 
 /** `NATS/1.0\r\n` plus the blank line that ends a header block (NATS protocol, HPUB). */
 const HEADER_BLOCK_OVERHEAD = 12;
@@ -12,6 +13,8 @@ export function maxPayloadOf(nc: NatsConnection): number | undefined {
 /** Bytes a header block takes on the wire: nats-server counts them into `max_payload`. */
 export function headerBytes(h: MsgHdrs | undefined): number {
   if (h === undefined) return 0;
+  const sealed = sealedHeaderBytes(h);
+  if (sealed !== undefined) return sealed;
   let n = HEADER_BLOCK_OVERHEAD;
   for (const [key, values] of h) {
     for (const value of values) n += Buffer.byteLength(key) + Buffer.byteLength(value) + 4; // ": " and CRLF
