@@ -486,16 +486,15 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
     worker: WorkerContext,
     outcome: WorkerOutcome,
   ): WorkerOutcome | Promise<WorkerOutcome> {
-    const failed = (error: unknown): WorkerOutcome => {
-      worker.log.error("entrypoint failed to handle the worker result", errorLogFields(error));
-      return { ok: false, error };
-    };
     try {
       const handled = handleResult(worker, outcome);
       if (!isThenable(handled)) return handled ?? outcome;
-      return Promise.resolve(handled).then((h) => h ?? outcome, failed);
+      return Promise.resolve(handled).then(
+        (h) => h ?? outcome,
+        (error: unknown) => handlerFailed(worker, error),
+      );
     } catch (error) {
-      return failed(error);
+      return handlerFailed(worker, error);
     }
   }
 
@@ -567,6 +566,12 @@ export class ServiceContainer<T extends object = object> implements ContainerHan
       description: typeof cls.description === "string" ? cls.description : undefined,
     };
   }
+}
+
+/** What a result handler that threw (or rejected) leaves as the outcome; a function, not a closure per call. */
+function handlerFailed(worker: WorkerContext, error: unknown): WorkerOutcome {
+  worker.log.error("entrypoint failed to handle the worker result", errorLogFields(error));
+  return { ok: false, error };
 }
 
 function isExpected(entrypoint: Entrypoint, error: unknown): boolean {

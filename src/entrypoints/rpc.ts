@@ -178,9 +178,11 @@ class RpcConsumer extends SharedExtension {
       this.answer(msg, { ok: false, error });
       return;
     }
-    const ref = bodyRefOf(msg);
+    // Read once: each read of a nats.js message's data with headers makes a new view of its bytes.
+    const data = msg.data;
+    const ref = data.length === 0 ? bodyRefOf(msg) : undefined;
     if (ref === undefined) {
-      this.dispatch(msg, entrypoint, msg.data);
+      this.dispatch(msg, entrypoint, data);
       return;
     }
     // A body over max_payload, kept in the object store (docs/large-payloads.md).
