@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { rpc } from "cliffracer";
 import { NATS_URL } from "../../helpers/brokers";
-import { deferred, waitForLine, withTimeout } from "../../helpers/waiters";
+import { deferred, waitFor, waitForLine, withTimeout } from "../../helpers/waiters";
 import { BridgeFixture } from "./bridge-fixture";
 
 const BIN = join(__dirname, "..", "..", "..", "bin", "cliffracer.js");
@@ -55,8 +55,11 @@ describe("cliffracer bridge (CLI)", () => {
     expect(await caller.call("calc", "add", [20, 22])).toBe(42);
     const ready = await fetch(`${ops}/ready`);
     expect(ready.status).toBe(200);
-    const metrics = await (await fetch(`${ops}/metrics`)).text();
-    expect(metrics).toMatch(/cliffracer_bridge_rpc_total\{direction="amqp_to_nats",service="calc"[^}]*\} 1/);
+    // The bridge counts a call once RabbitMQ confirmed its reply, which may be after the caller has it.
+    const counted = /cliffracer_bridge_rpc_total\{direction="amqp_to_nats",service="calc"[^}]*\} 1/;
+    await waitFor(async () => counted.test(await (await fetch(`${ops}/metrics`)).text()) || undefined, {
+      what: "the call counted on /metrics",
+    });
 
     child.kill("SIGTERM");
     expect(await withTimeout(exited.promise, 20_000, "the bridge to exit")).toBe(0);
