@@ -34,8 +34,16 @@ const DIRECTION = "amqp_to_nats";
 
 /** The bridge's queue for `service`'s events: durable, shared by all bridges, bound with `#`. */
 export function bridgeEventQueue(service: string): QueueDeclaration {
+  return allEventsQueue(BRIDGE_EVENT_QUEUE_PREFIX, service);
+}
+
+/**
+ * A durable queue named `<prefix><service>`, shared by every bridge, bound to `<service>.events`
+ * with `#`: each of the service's events once, whichever bridge takes it.
+ */
+export function allEventsQueue(prefix: string, service: string): QueueDeclaration {
   return {
-    queue: BRIDGE_EVENT_QUEUE_PREFIX + validateName("service", service),
+    queue: prefix + validateName("service", service),
     durable: true,
     autoDelete: false,
     exclusive: false,

@@ -35,8 +35,9 @@ import {
   type ManagementApi,
   type QueueDeclaration,
 } from "../../amqp";
-import { describeError, eventsExchangeName, handlerOfEventQueue, type Logger, validateName } from "../../compat";
+import { describeError, eventsExchangeName, handlerOfEventQueue, type Logger } from "../../compat";
 import type { FlowInstruments } from "../../src/internal";
+import { allEventsQueue } from "../amqp/event-inbound";
 import { Backoff, Stopper } from "../event-handover";
 import { WarnThrottle } from "../warn-throttle";
 import { withoutBridgeKeys } from "./loop-guard";
@@ -52,15 +53,7 @@ export type RelayDirection = "original_out" | "original_in";
 
 /** The out relay's queue on the original's vhost: durable, bound to `<service>.events` with `#`. */
 export function relayQueue(service: string): QueueDeclaration {
-  return {
-    queue: RELAY_QUEUE_PREFIX + validateName("service", service),
-    durable: true,
-    autoDelete: false,
-    exclusive: false,
-    arguments: {},
-    exchange: eventsExchangeName(service),
-    bindingKey: "#",
-  };
+  return allEventsQueue(RELAY_QUEUE_PREFIX, service);
 }
 
 /** The out relay's mark for copies of events dispatched on the original's vhost `vhost`. */
