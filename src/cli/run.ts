@@ -16,7 +16,7 @@ function parseSpec(spec: string): { file: string; className?: string } {
   return { file: spec };
 }
 
-/** The service classes a spec names: the one after `:`, else every exported class with a name and entrypoints. */
+/** The service classes a spec names: the one after `:` (with or without entrypoints), else every exported class with a name and entrypoints. */
 export function loadServiceClasses(spec: string, cwd = process.cwd()): ServiceClass[] {
   const { file, className } = parseSpec(spec);
   const resolved = path.resolve(cwd, file);
@@ -29,9 +29,10 @@ export function loadServiceClasses(spec: string, cwd = process.cwd()): ServiceCl
     throw new CommandError(`Cannot load ${file}: ${describeError(err).split("\n")[0]}`);
   }
   if (className) {
+    // Named explicitly, a class runs with no entrypoints at all, idle, as `nameko run module:Class` does.
     const cls = mod[className];
-    if (!hasEntrypoints(cls))
-      throw new CommandError(`${file} exports no service class ${className} (a class with @rpc or other entrypoints)`);
+    if (!isServiceClass(cls) || !hasName(cls))
+      throw new CommandError(`${file} exports no service class ${className} (a class with a name)`);
     return [cls];
   }
   const found = Object.values(mod).filter(
@@ -40,6 +41,10 @@ export function loadServiceClasses(spec: string, cwd = process.cwd()): ServiceCl
   if (found.length === 0)
     throw new CommandError(`${file} exports no service class (a class with a name and @rpc or other entrypoints)`);
   return found;
+}
+
+function isServiceClass(value: unknown): value is ServiceClass {
+  return typeof value === "function" && value.prototype !== undefined;
 }
 
 /** Has a `name` at all (a base class with entrypoints may have none); whether it is valid is checked when added. */
