@@ -1,6 +1,7 @@
 // The route tables' store (docs/routing.md, The route table) against the real NATS JetStream: every
 // test has a bucket of its own, deleted after. Two stores on two connections stand for two bridges.
 import { randomBytes } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import winston from "winston";
@@ -44,15 +45,19 @@ describe("RouteStore", () => {
   }
 
   /** Resolves with the next table `store` applies for `service`. */
-  function nextChange(store: RouteStore, service: string): Promise<ServiceRoutes> {
+  /**
+   * Resolves with the table once `store` applies `expected` for `service`: a watch may still be
+   * applying earlier revisions when this is called, so those are passed over.
+   */
+  function changeTo(store: RouteStore, service: string, expected: ServiceRoutes): Promise<ServiceRoutes> {
     const got = deferred<ServiceRoutes>();
     const listener = (s: string, routes: ServiceRoutes): void => {
-      if (s !== service) return;
+      if (s !== service || !isDeepStrictEqual(routes, expected)) return;
       store.off("change", listener);
       got.resolve(routes);
     };
     store.on("change", listener);
-    return withTimeout(got.promise, 5_000, `a change of ${service}`);
+    return withTimeout(got.promise, 5_000, `${service}'s table ${JSON.stringify(expected)}`);
   }
 
   beforeEach(() => {
@@ -75,7 +80,7 @@ describe("RouteStore", () => {
   it("resolves set with the table in force, and another store applies it from its watch", async () => {
     const a = await open({ writer: "bridge-a" });
     const b = await open({ writer: "bridge-b" });
-    const seenByB = nextChange(b, "orders");
+    const seenByB = changeTo(b, "orders", table(10, { get_user: 100 }));
     expect(await a.set("orders", table(10, { get_user: 100 }))).toEqual(table(10, { get_user: 100 }));
     expect(await seenByB).toEqual(table(10, { get_user: 100 }));
     expect(b.routesOf("orders")).toEqual(table(10, { get_user: 100 }));
@@ -89,7 +94,7 @@ describe("RouteStore", () => {
     await a.set("orders", table(0));
     await a.set("orders", table(10));
     await a.set("orders", table(50));
-    const seenByB = nextChange(b, "orders");
+    const seenByB = changeTo(b, "orders", table(10));
     expect(await a.rollback("orders")).toEqual(table(10));
     expect(await seenByB).toEqual(table(10));
     expect(await a.rollback("orders")).toEqual(table(0));
@@ -146,7 +151,7 @@ describe("RouteStore", () => {
     const kv = await new Kvm(connections[0]!).open(bucket);
     const badRevision = await kv.put("orders", JSON.stringify({ routes: { "*": 500 } }));
     // A valid write after the bad one: once it is applied, the bad one was seen (and ignored) before it.
-    const seen = nextChange(a, "users");
+    const seen = changeTo(a, "users", table(1));
     await kv.put("users", JSON.stringify({ routes: { "*": 1 }, action: "set", by: "x" }));
     expect(await seen).toEqual(table(1));
     expect(a.routesOf("orders")).toEqual(table(10));
