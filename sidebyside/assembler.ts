@@ -124,6 +124,14 @@ export class CassetteAssembler {
   /** Handled events delivered to a singleton queue, whose handler (and service) only its worker can tell. */
   private readonly unattributed: OpenCall[] = [];
   private readonly openHandled = new Set<OpenCall>();
+  /**
+   * Requests and events of a recorded service's worker seen before the delivery that started the
+   * worker, and the replies to those requests: the firehose does not order a queue's deliveries
+   * against another channel's publishes. Observed again when a delivery comes, as they are after
+   * the quiet time.
+   */
+  private early: Observation[] = [];
+  private readonly earlyReplyKeys = new Set<string>();
   private openRoots = 0;
 
   constructor(private readonly options: AssemblerOptions) {
@@ -136,6 +144,38 @@ export class CassetteAssembler {
   }
 
   observe(o: Observation): void {
+    if (o.kind === "reply" ? this.earlyReplyKeys.has(o.replyKey) : o.kind !== "delivery" && this.beforeItsDelivery(o)) {
+      this.early.push(o);
+      if (o.kind === "request" && o.replyKey !== undefined) this.earlyReplyKeys.add(o.replyKey);
+      return;
+    }
+    this.dispatch(o);
+    // A delivery or a request may be what an early message's worker started from.
+    if ((o.kind === "delivery" || o.kind === "request") && this.early.length > 0) this.observeEarly(false);
+  }
+
+  /** Observes the early messages again (their delivery may have come), or with `asTheyAre` as if on time. */
+  private observeEarly(asTheyAre: boolean): void {
+    const early = this.early;
+    this.early = [];
+    this.earlyReplyKeys.clear();
+    for (const o of early) {
+      if (asTheyAre) this.dispatch(o);
+      else this.observe(o);
+    }
+  }
+
+  /** A request or event of a recorded service's handler worker whose delivery was not seen yet. */
+  private beforeItsDelivery(o: ObservedRequest | ObservedEvent): boolean {
+    const { parentStack } = contextFromHeaders(o.headers);
+    const workerId = parentStack[parentStack.length - 1];
+    if (workerId === undefined || this.byWorker.has(workerId)) return false;
+    const key = workerMethodKey(workerId);
+    if (key === undefined || !this.services.has(key.slice(0, key.indexOf(".")))) return false;
+    return this.workerOf(parentStack) === undefined;
+  }
+
+  private dispatch(o: Observation): void {
     if (o.kind === "request") this.onRequest(o);
     else if (o.kind === "reply") this.onReply(o);
     else if (o.kind === "event") this.onEvent(o);
@@ -148,6 +188,8 @@ export class CassetteAssembler {
    * handler never showed itself by then (docs/cassettes.md, Linking).
    */
   settle(now: number, quietMs = DEFAULT_HANDLED_QUIET_MS): void {
+    // Early messages whose delivery never came (a timer's worker, say) are taken as they are.
+    if (this.early.length > 0 && now - this.early[0]!.at >= quietMs) this.observeEarly(true);
     for (const open of [...this.openHandled]) {
       if (now - open.lastAt < quietMs || this.waitsForReply(open)) continue;
       if (open.key === "") this.dropUnattributed(open);
@@ -157,6 +199,7 @@ export class CassetteAssembler {
 
   /** Finishes every handled event still open (recording ends); singleton deliveries never tied to a handler are dropped. */
   close(): void {
+    this.observeEarly(true);
     for (const open of [...this.openHandled]) {
       if (open.key === "") this.dropUnattributed(open);
       else this.finish(open);

@@ -277,6 +277,8 @@ class ShadowRunner implements Shadow {
         onSkipped: (what, error) => this.log.warn("shadow: a message could not be read", { what, error }),
       });
       this.sweepTimer = setInterval(() => {
+        // Messages held for a worker that never showed itself (a timer's, say) are taken as they are.
+        assembler.settle(performance.now());
         const n = assembler.discardOpenBefore(performance.now() - SHADOW_UNREPLIED_AFTER_MS);
         if (n > 0) this.failed("unreplied", `${n} calls of the original had no reply in sight`, n);
       }, SHADOW_UNREPLIED_AFTER_MS / 10);

@@ -8,6 +8,8 @@ function assemble(services: string[], observations: Observation[], masks = {}): 
   const out: CassetteEntry[] = [];
   const a = new CassetteAssembler({ services, masks, onEntry: (e) => out.push(e) });
   observations.forEach((o) => a.observe(o));
+  // Long after: what waits for a delivery that never came is taken as it is.
+  a.settle(clock + 1_000_000);
   return out;
 }
 
@@ -84,7 +86,7 @@ describe("CassetteAssembler", () => {
     expect((entries[0] as RecordedCall).events).toHaveLength(1);
   });
 
-  it("writes an event of a recorded source outside any call as its own line, and ignores other traffic", () => {
+  it("writes an event of a recorded source outside any call as its own line (after the quiet time), and ignores other traffic", () => {
     const entries = assemble(
       ["orders"],
       [
@@ -255,6 +257,37 @@ describe("CassetteAssembler, handled events", () => {
         calls: [expect.objectContaining({ service: "stock", method: "reserve", reply: { result: true, error: null } })],
       },
     ]);
+  });
+
+  it("links a worker's call, reply and event seen before the delivery that started the worker", () => {
+    // The firehose does not order a handler queue's delivery against the worker's own publishes.
+    const worker = [...DISPATCHER, "shipping.on_paid.w9"];
+    const { entries } = run(
+      [
+        request("stock", "reserve", worker, "r9", [9]),
+        reply("r9", 9),
+        event("shipping", "shipped", worker, { id: 9 }),
+        delivery(QUEUE, "payments", "paid", DISPATCHER, { id: 9 }),
+      ],
+      clock + 100,
+    );
+    expect(entries).toEqual([
+      expect.objectContaining({
+        kind: "handled",
+        handler: "on_paid",
+        workerCallId: "shipping.on_paid.w9",
+        events: [expect.objectContaining({ source: "shipping", type: "shipped", payload: { id: 9 } })],
+        calls: [expect.objectContaining({ service: "stock", method: "reserve", reply: { result: 9, error: null } })],
+      }),
+    ]);
+  });
+
+  it("takes a recorded service's event whose worker never shows up as an event of its own after the quiet time", () => {
+    const timer = ["shipping.tick.t1"];
+    const { entries, a } = run([event("shipping", "shipped", timer, { id: 7 })]);
+    expect(entries).toEqual([]);
+    a.settle(clock + 100, 10);
+    expect(entries).toEqual([expect.objectContaining({ kind: "event", source: "shipping", payload: { id: 7 } })]);
   });
 
   it("keeps a handled event open while its worker waits for a reply or was active within the quiet time", () => {
