@@ -83,6 +83,9 @@ export interface AssemblerOptions {
   onSkipped?(what: string, error: string): void;
 }
 
+/** The context data and call id stack a message's headers carry. */
+type MessageContext = ReturnType<typeof contextFromHeaders>;
+
 /** Default quiet time after which a handled event is finished: see {@link CassetteAssembler.settle}. */
 export const DEFAULT_HANDLED_QUIET_MS = 500;
 
@@ -130,7 +133,7 @@ export class CassetteAssembler {
    * against another channel's publishes. Observed again when a delivery comes, as they are after
    * the quiet time.
    */
-  private early: Observation[] = [];
+  private early: Array<{ o: Observation; context?: MessageContext }> = [];
   private readonly earlyReplyKeys = new Set<string>();
   private openRoots = 0;
 
@@ -144,12 +147,16 @@ export class CassetteAssembler {
   }
 
   observe(o: Observation): void {
-    if (o.kind === "reply" ? this.earlyReplyKeys.has(o.replyKey) : o.kind !== "delivery" && this.beforeItsDelivery(o)) {
-      this.early.push(o);
+    // A request's or event's headers are read once, here, for the early check and for linking.
+    const context = o.kind === "request" || o.kind === "event" ? contextFromHeaders(o.headers) : undefined;
+    if (
+      o.kind === "reply" ? this.earlyReplyKeys.has(o.replyKey) : context && this.beforeItsDelivery(context.parentStack)
+    ) {
+      this.early.push({ o, context });
       if (o.kind === "request" && o.replyKey !== undefined) this.earlyReplyKeys.add(o.replyKey);
       return;
     }
-    this.dispatch(o);
+    this.dispatch(o, context);
     // A delivery or a request may be what an early message's worker started from.
     if ((o.kind === "delivery" || o.kind === "request") && this.early.length > 0) this.observeEarly(false);
   }
@@ -159,15 +166,14 @@ export class CassetteAssembler {
     const early = this.early;
     this.early = [];
     this.earlyReplyKeys.clear();
-    for (const o of early) {
-      if (asTheyAre) this.dispatch(o);
+    for (const { o, context } of early) {
+      if (asTheyAre) this.dispatch(o, context);
       else this.observe(o);
     }
   }
 
   /** A request or event of a recorded service's handler worker whose delivery was not seen yet. */
-  private beforeItsDelivery(o: ObservedRequest | ObservedEvent): boolean {
-    const { parentStack } = contextFromHeaders(o.headers);
+  private beforeItsDelivery(parentStack: readonly string[]): boolean {
     const workerId = parentStack[parentStack.length - 1];
     if (workerId === undefined || this.byWorker.has(workerId)) return false;
     const key = workerMethodKey(workerId);
@@ -175,10 +181,11 @@ export class CassetteAssembler {
     return this.workerOf(parentStack) === undefined;
   }
 
-  private dispatch(o: Observation): void {
-    if (o.kind === "request") this.onRequest(o);
+  /** `context` is the one observe read, set for every request and event. */
+  private dispatch(o: Observation, context: MessageContext | undefined): void {
+    if (o.kind === "request") this.onRequest(o, context!);
     else if (o.kind === "reply") this.onReply(o);
-    else if (o.kind === "event") this.onEvent(o);
+    else if (o.kind === "event") this.onEvent(o, context!);
     else this.onDelivery(o);
   }
 
@@ -189,7 +196,7 @@ export class CassetteAssembler {
    */
   settle(now: number, quietMs = DEFAULT_HANDLED_QUIET_MS): void {
     // Early messages whose delivery never came (a timer's worker, say) are taken as they are.
-    if (this.early.length > 0 && now - this.early[0]!.at >= quietMs) this.observeEarly(true);
+    if (this.early.length > 0 && now - this.early[0]!.o.at >= quietMs) this.observeEarly(true);
     for (const open of [...this.openHandled]) {
       if (now - open.lastAt < quietMs || this.waitsForReply(open)) continue;
       if (open.key === "") this.dropUnattributed(open);
@@ -282,7 +289,7 @@ export class CassetteAssembler {
     else this.unassigned.set(open.key, [open]);
   }
 
-  private onRequest(o: ObservedRequest): void {
+  private onRequest(o: ObservedRequest, context: MessageContext): void {
     let args: unknown[];
     let kwargs: Record<string, unknown>;
     try {
@@ -291,7 +298,7 @@ export class CassetteAssembler {
       this.options.onSkipped?.(`request to ${methodKey(o.service, o.method)}`, describeError(err));
       return;
     }
-    const { data, parentStack } = contextFromHeaders(o.headers);
+    const { data, parentStack } = context;
     const parent = this.workerOf(parentStack);
     if (parent === undefined && !this.services.has(o.service)) return;
     const call: RecordedCall = {
@@ -348,7 +355,7 @@ export class CassetteAssembler {
     if (!open.parent) this.finish(open);
   }
 
-  private onEvent(o: ObservedEvent): void {
+  private onEvent(o: ObservedEvent, context: MessageContext): void {
     let payload: unknown;
     try {
       payload = decodeJson(o.body);
@@ -356,7 +363,7 @@ export class CassetteAssembler {
       this.options.onSkipped?.(`event ${o.source}.${o.type}`, describeError(err));
       return;
     }
-    const { data, parentStack } = contextFromHeaders(o.headers);
+    const { data, parentStack } = context;
     const event: RecordedEvent = {
       kind: "event",
       source: o.source,
