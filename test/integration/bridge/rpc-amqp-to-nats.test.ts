@@ -7,6 +7,7 @@ import { Context, NamekoError, namekoError, rpc, ValueError, type WorkerContext 
 import type { Bridge } from "../../../bridge/bridge";
 import { PeerRemoteError } from "../../interop/nameko-peer";
 import { BridgeFixture } from "./bridge-fixture";
+import { waitFor } from "../../helpers/waiters";
 
 @namekoError("calc.exceptions.NotFound")
 class NotFound extends NamekoError {
@@ -204,17 +205,22 @@ describe("bridge rpc: AMQP caller -> NATS service", () => {
     const caller = await fx.peerCaller();
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => caller.call("calc", "add", [i, 1])));
     expect(results).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-    const metrics = await (await fetch(`${bridge.opsUrl}/metrics`)).text();
-    const line = metrics
-      .split("\n")
-      .find(
-        (l) =>
-          l.startsWith("cliffracer_bridge_rpc_total{") &&
-          l.includes('service="calc"') &&
-          l.includes('direction="amqp_to_nats"'),
-      );
-    expect(line).toBeDefined();
-    expect(Number(line!.split(" ").pop())).toBeGreaterThanOrEqual(200);
+    // The bridge counts a call once RabbitMQ confirmed its reply, which may be after the caller has it.
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`${bridge.opsUrl}/metrics`)).text();
+        const line = text
+          .split("\n")
+          .find(
+            (l) =>
+              l.startsWith("cliffracer_bridge_rpc_total{") &&
+              l.includes('service="calc"') &&
+              l.includes('direction="amqp_to_nats"'),
+          );
+        return line !== undefined && Number(line.split(" ").pop()) >= 200 ? text : undefined;
+      },
+      { what: "the 200 calls counted on /metrics" },
+    );
     expect(metrics).toMatch(/cliffracer_bridge_rpc_errors_total\{[^}]*kind="remote"[^}]*\} \d+/);
     expect(metrics).toContain("cliffracer_bridge_rpc_duration_seconds_bucket");
   });
