@@ -102,4 +102,33 @@ describe("event acknowledgement", () => {
     const logged = entries.find((e) => e.message === "event body is not JSON; message terminated");
     expect(logged).toMatchObject({ level: "error", subject });
   });
+
+  it("keeps a handler slower than ack_wait from being redelivered: one delivery, acked once it finishes", async () => {
+    const deliveries: string[] = [];
+    let finished = 0;
+    class Slow {
+      name = "slow_ack";
+      @eventHandler("orders", "placed")
+      async onPlaced(p: { id: string }) {
+        deliveries.push(p.id);
+        // Three times ack_wait: only the pull loop's working() keeps the server from redelivering.
+        await new Promise((r) => setTimeout(r, 3_000));
+        finished++;
+      }
+    }
+    await fx.start(Slow, { config: { events: { ...fx.config.events, ackWaitSeconds: 1 } } });
+    await dispatch("orders", "placed", { id: "o-1" });
+    await waitFor(() => finished === 1, { what: "the slow handler finished", timeoutMs: 15_000 });
+    const info = await waitFor(
+      async () => {
+        const i = await fx.consumer(consumerOf("slow_ack", "onPlaced"));
+        return i !== undefined && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
+      },
+      { what: "the event acked" },
+    );
+    expect(info.config.ack_wait).toBe(1_000_000_000);
+    expect(info.delivered.consumer_seq).toBe(1);
+    expect(info.num_redelivered).toBe(0);
+    expect(deliveries).toEqual(["o-1"]);
+  }, 20_000);
 });
