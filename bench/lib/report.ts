@@ -439,16 +439,21 @@ export function checkTargets(reports: CaseReport[], concurrencies: number[]): Ta
   const rtTop = rt?.rates[top];
   const molTop = mol?.rates[top];
   out.push({
-    target: `runtime client -> service @${top} ahead of Moleculer`,
-    measured: rtTop && molTop ? `${fmtNum(rtTop.median)} vs ${fmtNum(molTop.median)} calls/s` : "-",
-    verdict: rtTop && molTop ? (rtTop.median > molTop.median ? "met" : "not met") : "n/a",
+    target: `runtime client -> service @${top} >= 1.2 x Moleculer`,
+    measured:
+      rtTop && molTop
+        ? `${fmtNum(rtTop.median)} vs ${fmtNum(molTop.median)} calls/s = ${(rtTop.median / molTop.median).toFixed(2)} x`
+        : "-",
+    verdict: rtTop && molTop ? (rtTop.median >= 1.2 * molTop.median ? "met" : "not met") : "n/a",
   });
   const p50 = rt?.ratioP50;
   out.push({
-    target: "runtime p50 @1 <= 1.25 x raw NATS",
+    target: "runtime p50 @1 <= 1.1 x raw NATS",
     measured: p50 ? `${p50.median.toFixed(2)} x` : "-",
-    verdict: p50 ? (p50.median <= 1.25 ? "met" : "not met") : "n/a",
+    verdict: p50 ? (p50.median <= 1.1 ? "met" : "not met") : "n/a",
   });
+  out.push(...bridgedLatencyChecks(get));
+  out.push(...bridgedEventLatencyChecks(get));
   ratio(
     `AMQP caller -> bridge -> runtime @${top} >= 0.5 x raw amqplib RPC`,
     "rpc.bridge-amqp-to-runtime",
@@ -491,11 +496,62 @@ export function checkTargets(reports: CaseReport[], concurrencies: number[]): Ta
     }
   }
   out.push({
-    target: "every runtime service and bridge process < 150 MB peak RSS under full load",
+    target: "every runtime service and bridge process < 120 MB peak RSS under full load",
     measured: worst ? `max ${worst.mb.toFixed(0)} MB (${worst.where})` : "-",
-    verdict: worst ? (worst.mb < 150 ? "met" : "not met") : "n/a",
+    verdict: worst ? (worst.mb < 120 ? "met" : "not met") : "n/a",
   });
   return out;
+}
+
+type SummaryOf = (id: string) => CaseSummary | undefined;
+
+const ms = (us: number): string => `${(us / 1000).toFixed(2)} ms`;
+
+/**
+ * Bridged RPC at one call in flight, both directions: p50 within 0.3 ms of the Nameko protocol
+ * spoken by plain amqplib at both ends (6b), and below Nameko's own (8) when it ran.
+ */
+function bridgedLatencyChecks(get: SummaryOf): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const paths = [
+    ["(4) AMQP caller -> bridge -> runtime", "rpc.bridge-amqp-to-runtime"],
+    ["(5) runtime -> bridge -> AMQP service", "rpc.bridge-runtime-to-amqp"],
+  ] as const;
+  const nameko6b = get("rpc.nameko-amqp")?.p50Us?.median;
+  const nameko8 = get("rpc.nameko-python")?.p50Us?.median;
+  for (const [title, id] of paths) {
+    const p50 = get(id)?.p50Us?.median;
+    out.push({
+      target: `${title} p50 @1 <= (6b) + 0.3 ms`,
+      measured: p50 !== undefined && nameko6b !== undefined ? `${ms(p50)} vs ${ms(nameko6b + 300)}` : "-",
+      verdict: p50 !== undefined && nameko6b !== undefined ? (p50 <= nameko6b + 300 ? "met" : "not met") : "n/a",
+    });
+    out.push({
+      target: `${title} p50 @1 below Nameko 2.14.1's own (8)`,
+      measured: p50 !== undefined && nameko8 !== undefined ? `${ms(p50)} vs ${ms(nameko8)}` : "-",
+      verdict: p50 !== undefined && nameko8 !== undefined ? (p50 < nameko8 ? "met" : "not met") : "n/a",
+    });
+  }
+  return out;
+}
+
+/** Bridged events one at a time, both directions: e2e p50 <= 1.5 ms and <= 3 x the matching floor. */
+function bridgedEventLatencyChecks(get: SummaryOf): TargetCheck[] {
+  return (
+    [
+      ["bridge events AMQP -> NATS", "events.bridge-amqp-to-nats"],
+      ["bridge events NATS -> AMQP", "events.bridge-nats-to-amqp"],
+    ] as const
+  ).map(([title, id]) => {
+    const s = get(id);
+    const p50 = s?.p50Us?.median;
+    const ratio = s?.ratioP50?.median;
+    return {
+      target: `${title} e2e p50 @1 <= 1.5 ms and <= 3 x floor`,
+      measured: p50 !== undefined && ratio !== undefined ? `${ms(p50)} = ${ratio.toFixed(2)} x` : "-",
+      verdict: p50 !== undefined && ratio !== undefined ? (p50 <= 1500 && ratio <= 3 ? "met" : "not met") : "n/a",
+    };
+  });
 }
 
 /** What limits each case, as a markdown list. */
