@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--rounds N] [--only id,id] [--profile] [--memory] [--verbose]`
+ * `npm run bench [-- --quick] [--rounds N] [--only id,id] [--profile] [--heap-survivors] [--memory] [--verbose]`
  *
  * Starts what each case needs (every service, peer and caller in its own process), warms up, then
  * measures; cases run in turn, round after round, and are reported as median [min-max]. Prints the
@@ -35,6 +35,8 @@ interface Options {
   rounds: number;
   only: string[];
   profile: boolean;
+  /** Profile what survives a scavenge (V8's sampling heap profiler) instead of CPU. */
+  heapSurvivors: boolean;
   profileProcess: string;
   /** Sample each child's memory by kind every this many ms (0: off). */
   memorySampleMs: number;
@@ -48,6 +50,7 @@ function parseArgs(argv: string[]): Options {
     rounds: 3,
     only: [],
     profile: false,
+    heapSurvivors: false,
     profileProcess: "service",
     memorySampleMs: 0,
     verbose: false,
@@ -71,6 +74,10 @@ function parseArgs(argv: string[]): Options {
       case "--profile":
         o.profile = true;
         break;
+      case "--heap-survivors":
+        o.profile = true;
+        o.heapSurvivors = true;
+        break;
       case "--profile-process":
         o.profileProcess = value();
         break;
@@ -85,7 +92,7 @@ function parseArgs(argv: string[]): Options {
         break;
       case "--help":
         process.stdout.write(
-          "npm run bench -- [--quick] [--rounds N] [--only id,prefix] [--profile [--profile-process NAME,NAME|all]] [--memory] [--verbose] [--out file.json]\n" +
+          "npm run bench -- [--quick] [--rounds N] [--only id,prefix] [--profile | --heap-survivors [--profile-process NAME,NAME|all]] [--memory] [--verbose] [--out file.json]\n" +
             `cases: ${CASES.map((c) => c.id).join(", ")}\n`,
         );
         process.exit(0);
@@ -118,6 +125,7 @@ async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   // Children inherit the environment: each samples its own memory (bench/lib/child-main.ts).
   if (options.memorySampleMs > 0) process.env.BENCH_MEMORY_SAMPLE_MS = String(options.memorySampleMs);
+  if (options.heapSurvivors) process.env.BENCH_HEAP_SURVIVORS = "1";
   const timing = timingFor(options);
   const began = Date.now();
   execFileSync("bash", [join(ROOT, "scripts", "ensure-servers.sh")], { stdio: ["ignore", "ignore", "inherit"] });
@@ -167,7 +175,10 @@ async function main(): Promise<number> {
   process.stdout.write(
     `\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${loadAfter.map((l) => l.toFixed(2)).join(" ")}; ${((Date.now() - began) / 1000).toFixed(0)} s in all\n`,
   );
-  if (options.profile) process.stdout.write(`\nCPU profiles in ${profileDir}\n${summarizeProfiles(profileDir, 25)}\n`);
+  if (options.profile)
+    process.stdout.write(
+      `\n${options.heapSurvivors ? "Heap" : "CPU"} profiles in ${profileDir}\n${summarizeProfiles(profileDir, 25)}\n`,
+    );
   mkdirSync(RESULTS, { recursive: true });
   const json = {
     startedAt: new Date(began).toISOString(),

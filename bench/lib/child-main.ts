@@ -36,7 +36,10 @@ process.on("disconnect", () => process.exit(2));
 
 /**
  * CPU profiling of the measured window only (not start-up or warm-up), on the runner's request:
- * "profile-start", then "profile-stop" with the file to write.
+ * "profile-start", then "profile-stop" with the file to write. With BENCH_HEAP_SURVIVORS
+ * (`--heap-survivors`) V8's sampling heap profiler runs instead, keeping only allocations that
+ * outlived a scavenge: what fills the old generation between full collections (BENCHMARKS.md,
+ * Peak RSS (issue 17)).
  */
 let session: Session | undefined;
 
@@ -47,6 +50,28 @@ function post<T>(method: string, params?: object): Promise<T> {
 }
 
 async function profileCommand(command: string, arg: unknown): Promise<unknown> {
+  const survivors = process.env.BENCH_HEAP_SURVIVORS === "1";
+  if (command === "profile-start" && survivors) {
+    session = new Session();
+    session.connect();
+    await post("HeapProfiler.enable");
+    await post("HeapProfiler.startSampling", {
+      samplingInterval: 2048,
+      includeObjectsCollectedByMinorGC: false,
+      includeObjectsCollectedByMajorGC: true,
+    });
+    return null;
+  }
+  if (command === "profile-stop" && survivors) {
+    const { file } = arg as { file: string };
+    const { profile } = await post<{ profile: object }>("HeapProfiler.stopSampling");
+    session?.disconnect();
+    session = undefined;
+    const out = file.replace(/\.cpuprofile$/, ".heapprofile");
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(profile));
+    return out;
+  }
   if (command === "profile-start") {
     session = new Session();
     session.connect();

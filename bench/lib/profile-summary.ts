@@ -1,4 +1,7 @@
-/** Top self-time functions of V8 .cpuprofile files (written by node --cpu-prof). */
+/**
+ * Top functions of V8 .cpuprofile files (self time; written by node --cpu-prof or `--profile`) and
+ * of sampling heap profiles, .heapprofile (bytes allocated; written by `--heap-survivors`).
+ */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
@@ -27,7 +30,7 @@ function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : p.endsWith(".cpuprofile") ? [p] : [];
+    return statSync(p).isDirectory() ? filesUnder(p) : /\.(cpu|heap)profile$/.test(p) ? [p] : [];
   });
 }
 
@@ -109,21 +112,83 @@ export function summarizeProfile(file: string, limit: number): string {
   ].join("\n");
 }
 
+interface HeapProfileNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+
+/** The package (or our folder) a frame's file belongs to. */
+function packageOf(frame: CallFrame): string {
+  const f = where(frame)
+    .replace(/:\d+$/, "")
+    .replace(/^bench\/results\/build\/\d+\//, "");
+  return f.includes("node_modules/") ? f.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "node_modules/$1") : f;
+}
+
+/**
+ * Bytes sampled by allocating function and by package, and under each of our functions
+ * (inclusive), as shares of all sampled bytes, top `limit`.
+ */
+export function summarizeHeapProfile(file: string, limit: number): string {
+  const { head } = JSON.parse(readFileSync(file, "utf8")) as { head: HeapProfileNode };
+  const self = new Map<string, number>();
+  const byPackage = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  const add = (m: Map<string, number>, k: string, bytes: number) => m.set(k, (m.get(k) ?? 0) + bytes);
+  const walk = (node: HeapProfileNode, ours: readonly string[]): void => {
+    const url = where(node.callFrame);
+    const key = keyOf(node.callFrame);
+    const mine = /^(bench\/results\/build\/\d+\/)?(compat|amqp|src|bridge|cli)\//.test(url) && !ours.includes(key);
+    const stack = mine ? [...ours, key] : ours;
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      add(self, key, node.selfSize);
+      add(byPackage, packageOf(node.callFrame) || node.callFrame.functionName, node.selfSize);
+      for (const k of stack) add(inclusive, k, node.selfSize);
+    }
+    for (const child of node.children) walk(child, stack);
+  };
+  walk(head, []);
+  const pct = (b: number) => `${((b / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%`;
+  const top = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, b]) => `  ${pct(b)}  ${k.replace(/bench\/results\/build\/\d+\//, "")}`);
+  return [
+    `${relative(ROOT, file)} — ${(total / 1048576).toFixed(1)} MB sampled`,
+    "bytes by allocating function:",
+    ...top(self, limit),
+    "bytes by file / package:",
+    ...top(byPackage, 15),
+    "bytes under our functions (src/, compat/, amqp/, bridge/), inclusive:",
+    ...top(inclusive, 20),
+  ].join("\n");
+}
+
+function summarize(file: string, limit: number): string {
+  return file.endsWith(".heapprofile") ? summarizeHeapProfile(file, limit) : summarizeProfile(file, limit);
+}
+
 /** Summaries of every profile under dir. */
 export function summarizeProfiles(dir: string, limit: number): string {
   const files = filesUnder(dir);
   if (files.length === 0) return "(no profiles were written)";
-  return files.map((f) => summarizeProfile(f, limit)).join("\n\n");
+  return files.map((f) => summarize(f, limit)).join("\n\n");
 }
 
 if (require.main === module) {
   const target = process.argv[2];
   if (!target) {
-    process.stderr.write("usage: ts-node bench/lib/profile-summary.ts <file.cpuprofile | dir> [top]\n");
+    process.stderr.write(
+      "usage: ts-node bench/lib/profile-summary.ts <file.cpuprofile | file.heapprofile | dir> [top]\n",
+    );
     process.exit(2);
   }
   const limit = Number(process.argv[3] ?? 30);
   process.stdout.write(
-    `${statSync(target).isDirectory() ? summarizeProfiles(target, limit) : summarizeProfile(target, limit)}\n`,
+    `${statSync(target).isDirectory() ? summarizeProfiles(target, limit) : summarize(target, limit)}\n`,
   );
 }
