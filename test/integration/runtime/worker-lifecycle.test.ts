@@ -11,7 +11,7 @@ import {
 } from "cliffracer";
 import { HttpEntrypoint } from "../../../src/entrypoints/http";
 import { NatsFixture, uniqueName } from "../../helpers/brokers";
-import { deferred, type Deferred } from "../../helpers/waiters";
+import { deferred, waitFor, type Deferred } from "../../helpers/waiters";
 
 /** Records the worker hooks; teardown waits on `latch`, which the test releases. */
 class HeldTeardown implements DependencyProvider {
@@ -84,6 +84,9 @@ describe("a worker's reply comes before its teardown", () => {
 
     // max_workers is 1 and the first worker still holds its slot: the second call waits for teardown.
     const second = client.call(service, "ping", [2]);
+    // Stopped before the request reached it, the service would unsubscribe first and the caller get
+    // UnknownService (seen in a loaded CI run): wait until it is queued for the slot.
+    await waitFor(() => container.pendingWorkers === 2, { what: "the second call queued for the slot" });
     const stopped = container.stop();
     HeldTeardown.latch.resolve();
     expect(await second).toBe("pong 2");
