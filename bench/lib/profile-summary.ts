@@ -46,6 +46,30 @@ function keyOf(frame: CallFrame): string {
   return `${frame.functionName || "(anonymous)"}  ${where(frame)}`;
 }
 
+/** The package (or our folder) a frame's file belongs to. */
+function packageOf(frame: CallFrame): string {
+  const f = where(frame)
+    .replace(/:\d+$/, "")
+    .replace(/^bench\/results\/build\/\d+\//, "");
+  return f.includes("node_modules/") ? f.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "node_modules/$1") : f;
+}
+
+/** A file of ours (in this checkout or the bench's compiled copy of it), not a dependency's. */
+function isOurs(url: string): boolean {
+  return /^(bench\/results\/build\/\d+\/)?(compat|amqp|src|bridge|cli)\//.test(url);
+}
+
+/** The `n` largest entries of `m`, each as its share of `whole`. */
+function topShares(m: Map<string, number>, whole: number, n: number): string[] {
+  return [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(
+      ([k, v]) =>
+        `  ${((v / Math.max(1, whole)) * 100).toFixed(1).padStart(5)}%  ${k.replace(/bench\/results\/build\/\d+\//, "")}`,
+    );
+}
+
 /**
  * Self time per function and per package, and inclusive time of our own functions (src/, compat/,
  * bridge/), as shares of the busy samples (idle excluded), top `limit`.
@@ -74,41 +98,29 @@ export function summarizeProfile(file: string, limit: number): string {
     busy++;
     const key = keyOf(node.callFrame);
     self.set(key, (self.get(key) ?? 0) + 1);
-    const f =
-      where(node.callFrame)
-        .replace(/:\d+$/, "")
-        .replace(/^bench\/results\/build\/\d+\//, "") || name;
-    const pkg = f.includes("node_modules/")
-      ? f.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "node_modules/$1")
-      : f;
+    const pkg = packageOf(node.callFrame) || name;
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + 1);
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const frame = byId.get(cur)?.callFrame;
       if (!frame || NOT_BUSY.has(frame.functionName)) continue;
       const url = where(frame);
-      if (!/^(bench\/results\/build\/\d+\/)?(compat|amqp|src|bridge|cli)\//.test(url)) continue;
+      if (!isOurs(url)) continue;
       const k = keyOf(frame);
       if (seen.has(k)) continue;
       seen.add(k);
       inclusive.set(k, (inclusive.get(k) ?? 0) + 1);
     }
   }
-  const pct = (h: number) => `${((h / Math.max(1, busy)) * 100).toFixed(1).padStart(5)}%`;
-  const top = (m: Map<string, number>, n: number) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, h]) => `  ${pct(h)}  ${k.replace(/bench\/results\/build\/\d+\//, "")}`);
   const seconds = (profile.endTime - profile.startTime) / 1e6;
   return [
     `${relative(ROOT, file)} — ${seconds.toFixed(1)} s, ${samples.length} samples, ${((idle / Math.max(1, samples.length)) * 100).toFixed(0)}% idle, GC ${((gc / Math.max(1, busy)) * 100).toFixed(1)}% of busy`,
     "self time by function (% of busy samples):",
-    ...top(self, limit),
+    ...topShares(self, busy, limit),
     "self time by file / package:",
-    ...top(byPackage, 15),
+    ...topShares(byPackage, busy, 15),
     "inclusive time of our functions (src/, compat/, bridge/):",
-    ...top(inclusive, 20),
+    ...topShares(inclusive, busy, 20),
   ].join("\n");
 }
 
@@ -116,14 +128,6 @@ interface HeapProfileNode {
   callFrame: CallFrame;
   selfSize: number;
   children: HeapProfileNode[];
-}
-
-/** The package (or our folder) a frame's file belongs to. */
-function packageOf(frame: CallFrame): string {
-  const f = where(frame)
-    .replace(/:\d+$/, "")
-    .replace(/^bench\/results\/build\/\d+\//, "");
-  return f.includes("node_modules/") ? f.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "node_modules/$1") : f;
 }
 
 /**
@@ -140,7 +144,7 @@ export function summarizeHeapProfile(file: string, limit: number): string {
   const walk = (node: HeapProfileNode, ours: readonly string[]): void => {
     const url = where(node.callFrame);
     const key = keyOf(node.callFrame);
-    const mine = /^(bench\/results\/build\/\d+\/)?(compat|amqp|src|bridge|cli)\//.test(url) && !ours.includes(key);
+    const mine = isOurs(url) && !ours.includes(key);
     const stack = mine ? [...ours, key] : ours;
     if (node.selfSize > 0) {
       total += node.selfSize;
@@ -151,20 +155,14 @@ export function summarizeHeapProfile(file: string, limit: number): string {
     for (const child of node.children) walk(child, stack);
   };
   walk(head, []);
-  const pct = (b: number) => `${((b / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%`;
-  const top = (m: Map<string, number>, n: number) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, b]) => `  ${pct(b)}  ${k.replace(/bench\/results\/build\/\d+\//, "")}`);
   return [
     `${relative(ROOT, file)} — ${(total / 1048576).toFixed(1)} MB sampled`,
     "bytes by allocating function:",
-    ...top(self, limit),
+    ...topShares(self, total, limit),
     "bytes by file / package:",
-    ...top(byPackage, 15),
+    ...topShares(byPackage, total, 15),
     "bytes under our functions (src/, compat/, amqp/, bridge/), inclusive:",
-    ...top(inclusive, 20),
+    ...topShares(inclusive, total, 20),
   ].join("\n");
 }
 
