@@ -5,10 +5,13 @@
  * 900 KiB plus headers stays under nats-server's default max_payload (1 MiB), so every body travels
  * inline, never through the large-body store (docs/large-payloads.md).
  */
-import { measureRpc, type BenchCase, type Timing } from "../lib/case";
+import type { BenchCase, Timing } from "../lib/case";
 import { fmtBytes } from "../lib/report";
-import { BRIDGE_NEEDS } from "./rpc-bridge-amqp-to-runtime";
-import { RUNTIME_SERVICE_NEEDS } from "./rpc-runtime-client";
+import { amqpFloor } from "./rpc-amqp-floor";
+import { bridgeAmqpToRuntime } from "./rpc-bridge-amqp-to-runtime";
+import { bridgeRuntimeToAmqp } from "./rpc-bridge-runtime-to-amqp";
+import { natsFloor } from "./rpc-nats-floor";
+import { runtimeClient } from "./rpc-runtime-client";
 
 /** The request body sizes of the family's own cases, in bytes. */
 export const PAYLOAD_SIZES = [10 * 1024, 100 * 1024, 900 * 1024];
@@ -33,13 +36,23 @@ function sizeId(bytes: number): string {
   return `${bytes / 1024}k`;
 }
 
-function sized(bytes: number, path: Omit<BenchCase, "id" | "kind" | "payloadBytes" | "timing">, id: string): BenchCase {
+/** `rpc.nats-floor` -> `payload.nats-floor.10k`. */
+function payloadId(baseId: string, bytes: number): string {
+  return `payload.${baseId.replace(/^rpc\./, "")}.${sizeId(bytes)}`;
+}
+
+/**
+ * A main-table case run with request bodies of `bytes` (the runner hands the size to the case's
+ * caller, CaseContext.bodyBytes): same processes, its floor at the same size.
+ */
+function sized(base: BenchCase, bytes: number, limits: string): BenchCase {
   return {
-    ...path,
-    id: `payload.${id}.${sizeId(bytes)}`,
-    title: `${path.title}, ${fmtBytes(bytes)}`,
-    floor: path.floor ? `payload.${path.floor}.${sizeId(bytes)}` : undefined,
-    kind: "rpc",
+    ...base,
+    id: payloadId(base.id, bytes),
+    // "(1) raw NATS req/reply (floor)" -> "raw NATS req/reply (floor), 10 KiB"
+    title: `${base.title.replace(/^\(\w+\) /, "")}, ${fmtBytes(bytes)}`,
+    floor: base.floor ? payloadId(base.floor, bytes) : undefined,
+    limits,
     payloadBytes: bytes,
     timing: familyTiming(bytes),
   };
@@ -48,95 +61,22 @@ function sized(bytes: number, path: Omit<BenchCase, "id" | "kind" | "payloadByte
 /** The five paths at one size, floors first. */
 function casesOf(bytes: number): BenchCase[] {
   return [
+    sized(natsFloor, bytes, "As (1); the echo returns the request's bytes, no JSON on either side."),
     sized(
+      runtimeClient,
       bytes,
-      {
-        title: "raw NATS req/reply (floor)",
-        limits: "As (1); the echo returns the request's bytes, no JSON on either side.",
-        needs: [],
-        async run(ctx) {
-          const subject = `bench.${ctx.token}.echo`;
-          const [, caller] = await ctx.spawnAll([
-            ["echo server", "nats-echo", { subject }],
-            ["caller", "nats-caller", { subject, bodyBytes: bytes }],
-          ]);
-          return measureRpc(ctx, caller);
-        },
-      },
-      "nats-floor",
+      "As (2); the caller encodes the request and decodes the reply, the service the reverse (JSON text).",
+    ),
+    sized(amqpFloor, bytes, "As (6); the echo returns the request's bytes."),
+    sized(
+      bridgeAmqpToRuntime,
+      bytes,
+      "As (4), with the record of handed-over requests (replies up to 64 KiB recorded).",
     ),
     sized(
+      bridgeRuntimeToAmqp,
       bytes,
-      {
-        title: "runtime client -> service",
-        floor: "nats-floor",
-        limits: "As (2); the caller encodes the request and decodes the reply, the service the reverse (JSON text).",
-        needs: [...RUNTIME_SERVICE_NEEDS, "src/index:ClusterRpcProxy"],
-        async run(ctx) {
-          const name = `bench_echo_${ctx.token}`;
-          const [, caller] = await ctx.spawnAll([
-            ["service", "runtime-service", { name }],
-            ["caller", "runtime-caller", { service: name, bodyBytes: bytes }],
-          ]);
-          return measureRpc(ctx, caller);
-        },
-      },
-      "runtime",
-    ),
-    sized(
-      bytes,
-      {
-        title: "raw amqplib RPC (AMQP floor)",
-        limits: "As (6); the echo returns the request's bytes.",
-        needs: [],
-        async run(ctx) {
-          const queue = `bench-${ctx.token}-rpc`;
-          const [, caller] = await ctx.spawnAll([
-            ["echo server", "amqp-echo", { queue }],
-            ["caller", "amqp-caller", { queue, bodyBytes: bytes }],
-          ]);
-          return measureRpc(ctx, caller);
-        },
-      },
-      "amqp-floor",
-    ),
-    sized(
-      bytes,
-      {
-        title: "AMQP caller -> bridge -> runtime",
-        floor: "amqp-floor",
-        limits: "As (4), with the record of handed-over requests (replies up to 64 KiB recorded).",
-        needs: [...RUNTIME_SERVICE_NEEDS, ...BRIDGE_NEEDS],
-        async run(ctx) {
-          const service = `bench_echo_${ctx.token}`;
-          const [, , caller] = await ctx.spawnAll([
-            ["service", "runtime-service", { name: service }],
-            ["bridge", "bridge", { natsServices: [service], bucket: `bench_calls_${ctx.token}` }],
-            ["caller", "nameko-amqp-caller", { service, bodyBytes: bytes }],
-          ]);
-          return measureRpc(ctx, caller);
-        },
-      },
-      "bridge-amqp-to-runtime",
-    ),
-    sized(
-      bytes,
-      {
-        title: "runtime -> bridge -> AMQP service",
-        floor: "amqp-floor",
-        limits: "As (5); the Nameko-protocol echo service (plain amqplib) parses the request and writes its reply.",
-        needs: ["src/index:ClusterRpcProxy", ...BRIDGE_NEEDS],
-        async run(ctx) {
-          const service = `bench_amqp_echo_${ctx.token}`;
-          const [, , caller] = await ctx.spawnAll([
-            ["AMQP service", "nameko-amqp-echo", { service }],
-            ["bridge", "bridge", { amqpServices: [service] }],
-            ["caller", "runtime-caller", { service, bodyBytes: bytes }],
-          ]);
-          return measureRpc(ctx, caller);
-        },
-      },
-      "bridge-runtime-to-amqp",
+      "As (5); the Nameko-protocol echo service (plain amqplib) parses the request and writes its reply.",
     ),
   ];
 }

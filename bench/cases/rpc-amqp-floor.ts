@@ -15,7 +15,7 @@ export const amqpFloor: BenchCase = {
     const queue = `bench-${ctx.token}-rpc`;
     const [, caller] = await ctx.spawnAll([
       ["echo server", "amqp-echo", { queue }],
-      ["caller", "amqp-caller", { queue }],
+      ["caller", "amqp-caller", { queue, bodyBytes: ctx.bodyBytes }],
     ]);
     return measureRpc(ctx, caller);
   },

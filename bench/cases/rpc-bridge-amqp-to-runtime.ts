@@ -22,7 +22,7 @@ export const bridgeAmqpToRuntime: BenchCase = {
     const [, , caller] = await ctx.spawnAll([
       ["service", "runtime-service", { name: service }],
       ["bridge", "bridge", { natsServices: [service], bucket: `bench_calls_${ctx.token}` }],
-      ["caller", "nameko-amqp-caller", { service }],
+      ["caller", "nameko-amqp-caller", { service, bodyBytes: ctx.bodyBytes }],
     ]);
     return measureRpc(ctx, caller);
   },
@@ -44,7 +44,7 @@ export const bridgeAmqpToRuntimeAtLeastOnce: BenchCase = {
     const [, , caller] = await ctx.spawnAll([
       ["service", "runtime-service", { name: service }],
       ["bridge", "bridge", { natsServices: [service], atMostOnce: false }],
-      ["caller", "nameko-amqp-caller", { service }],
+      ["caller", "nameko-amqp-caller", { service, bodyBytes: ctx.bodyBytes }],
     ]);
     return measureRpc(ctx, caller);
   },
@@ -69,7 +69,7 @@ export const bridgeAmqpToRuntimeLeanRecord: BenchCase = {
         "bridge",
         { natsServices: [service], bucket: `bench_calls_${ctx.token}`, storage: "memory", maxReplyBytes: 0 },
       ],
-      ["caller", "nameko-amqp-caller", { service }],
+      ["caller", "nameko-amqp-caller", { service, bodyBytes: ctx.bodyBytes }],
     ]);
     return measureRpc(ctx, caller);
   },

@@ -18,7 +18,7 @@ export const bridgeRuntimeToAmqp: BenchCase = {
     const [, , caller] = await ctx.spawnAll([
       ["AMQP service", "nameko-amqp-echo", { service }],
       ["bridge", "bridge", { amqpServices: [service] }],
-      ["caller", "runtime-caller", { service }],
+      ["caller", "runtime-caller", { service, bodyBytes: ctx.bodyBytes }],
     ]);
     return measureRpc(ctx, caller);
   },

@@ -15,7 +15,7 @@ export const natsFloor: BenchCase = {
     const subject = `bench.${ctx.token}.echo`;
     const [, caller] = await ctx.spawnAll([
       ["echo server", "nats-echo", { subject }],
-      ["caller", "nats-caller", { subject }],
+      ["caller", "nats-caller", { subject, bodyBytes: ctx.bodyBytes }],
     ]);
     return measureRpc(ctx, caller);
   },

@@ -21,7 +21,7 @@ export const runtimeClient: BenchCase = {
     const name = `bench_echo_${ctx.token}`;
     const [, caller] = await ctx.spawnAll([
       ["service", "runtime-service", { name }],
-      ["caller", "runtime-caller", { service: name }],
+      ["caller", "runtime-caller", { service: name, bodyBytes: ctx.bodyBytes }],
     ]);
     return measureRpc(ctx, caller);
   },

@@ -62,6 +62,8 @@ export interface CaseContext {
   /** Unique per case and round: use it in every subject, queue, stream and service name. */
   readonly token: string;
   readonly timing: Timing;
+  /** Request body size of the case's calls (its `payloadBytes`, else the default): pass it to the caller role. */
+  readonly bodyBytes: number;
   /** Start a role process that the runner tracks (CPU, peak RSS, stop). */
   spawn(name: string, role: string, options?: Record<string, unknown>): Promise<Child>;
   /** Start several role processes at once (when none needs another to be up first); in the order given. */

@@ -5,6 +5,7 @@ import type { BenchCase, CaseContext, Measurement, Timing } from "./case";
 import { brokerPids, cpuSeconds, memoryMb, syscalls } from "./proc";
 import { randomToken } from "./env";
 import { describeError } from "./role";
+import { DEFAULT_BODY_BYTES } from "./payload";
 
 /** CPU and memory of one process over one round. */
 export interface ProcessFigures {
@@ -70,6 +71,7 @@ export async function runRound(benchCase: BenchCase, round: number, options: Run
   const ctx: CaseContext = {
     token,
     timing: benchCase.timing ? benchCase.timing(options.timing) : options.timing,
+    bodyBytes: benchCase.payloadBytes ?? DEFAULT_BODY_BYTES,
     async spawn(name, role, roleOptions = {}) {
       const child = await Child.spawn(name, role, roleOptions);
       children.push(child);
