@@ -17,6 +17,16 @@ describe("event acknowledgement", () => {
   beforeEach(async () => ({ fx, dispatch } = await EventsFixture.withDispatcher()));
   afterEach(() => fx.cleanup());
 
+  /** The consumer's info once it holds nothing: every delivered event acked, none waiting. */
+  const settled = (consumer: string, what: string) =>
+    waitFor(
+      async () => {
+        const i = await fx.consumer(consumer);
+        return i !== undefined && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
+      },
+      { what },
+    );
+
   it("requeueOnError redelivers: a handler failing twice then succeeding sees three deliveries", async () => {
     const deliveries: unknown[] = [];
     class Flaky {
@@ -90,13 +100,7 @@ describe("event acknowledgement", () => {
     await waitFor(() => seen.length === 1, { what: "the valid event after the bad one" });
     expect(seen).toEqual([{ id: "after" }]);
 
-    const info = await waitFor(
-      async () => {
-        const i = await fx.consumer(consumerOf("orders_audit", "onPlaced"));
-        return i !== undefined && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
-      },
-      { what: "both messages settled" },
-    );
+    const info = await settled(consumerOf("orders_audit", "onPlaced"), "both messages settled");
     expect(info.delivered.consumer_seq).toBe(2);
     expect(info.num_redelivered).toBe(0);
     const logged = entries.find((e) => e.message === "event body is not JSON; message terminated");
@@ -119,13 +123,7 @@ describe("event acknowledgement", () => {
     await fx.start(Slow, { config: { events: { ...fx.config.events, ackWaitSeconds: 1 } } });
     await dispatch("orders", "placed", { id: "o-1" });
     await waitFor(() => finished === 1, { what: "the slow handler finished", timeoutMs: 15_000 });
-    const info = await waitFor(
-      async () => {
-        const i = await fx.consumer(consumerOf("slow_ack", "onPlaced"));
-        return i !== undefined && i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
-      },
-      { what: "the event acked" },
-    );
+    const info = await settled(consumerOf("slow_ack", "onPlaced"), "the event acked");
     expect(info.config.ack_wait).toBe(1_000_000_000);
     expect(info.delivered.consumer_seq).toBe(1);
     expect(info.num_redelivered).toBe(0);
