@@ -39,8 +39,20 @@ install_pkg() { # package
 
 nats_bin() { command -v nats-server || { [ -x /usr/sbin/nats-server ] && echo /usr/sbin/nats-server; } || true; }
 
+# The first line a NATS server sends (INFO) says whether JetStream is on.
+nats_has_jetstream() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NATS_PORT; head -n1 <&3" 2>/dev/null | grep -q '"jetstream":true'
+}
+
 if ! answers "$NATS_PORT"; then
-  [ -n "$(nats_bin)" ] || install_pkg nats-server
+  if [ -z "$(nats_bin)" ]; then
+    install_pkg nats-server
+    # Debian's package starts its service where systemd runs, from /etc/nats-server.conf, which
+    # has no JetStream: stop it so the server below (with JetStream) gets the port.
+    if command -v systemctl >/dev/null && systemctl is-active --quiet nats-server 2>/dev/null; then
+      systemctl stop nats-server || true
+    fi
+  fi
   mkdir -p /var/lib/nats-server /var/log 2>/dev/null || true
   echo "ensure-servers: starting nats-server with JetStream"
   start-stop-daemon --start --oknodo --background --exec "$(nats_bin)" -- \
@@ -48,6 +60,10 @@ if ! answers "$NATS_PORT"; then
   wait_for "$NATS_PORT" nats-server 30
 else
   echo "ensure-servers: nats-server answers on 127.0.0.1:$NATS_PORT"
+fi
+if ! nats_has_jetstream; then
+  echo "ensure-servers: the NATS server on 127.0.0.1:$NATS_PORT runs without JetStream; restart it with -js (or jetstream {} in its config)" >&2
+  exit 1
 fi
 
 if ! answers "$AMQP_PORT"; then
